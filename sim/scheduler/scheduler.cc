@@ -1,0 +1,532 @@
+// sim/scheduler/scheduler.cc — see scheduler.h.
+#include "sim/scheduler/scheduler.h"
+
+#include <exception>
+#include <memory>
+#include <utility>
+
+#include <boost/context/fiber.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/base/check.h"
+
+#if defined(FAULTLINE_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace faultline::sim {
+namespace {
+
+thread_local Scheduler* active_scheduler = nullptr;
+constexpr size_t kNotInHeap = static_cast<size_t>(-1);
+
+absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
+
+}  // namespace
+
+struct Scheduler::SimFiber final : runtime::Fiber {
+  enum class State { kRunnable, kRunning, kParked, kDone };
+
+  SimFiber(Scheduler* scheduler_in, uint64_t id, std::string name, NodeId node_in,
+           absl::AnyInvocable<void() &&> body_in)
+      : Fiber(id, std::move(name)), scheduler(scheduler_in), node(node_in),
+        body(std::move(body_in)) {}
+
+  Scheduler* scheduler;
+  NodeId node;
+  State state = State::kRunnable;
+  bool killed = false;
+  absl::AnyInvocable<void() &&> body;
+  boost::context::fiber context;         // this fiber, while suspended
+  boost::context::fiber return_context;  // the scheduler, while this fiber runs
+  std::string_view waiting_on;
+  int64_t deadline_ns = runtime::kNoDeadline;
+  uint64_t timer_seq = 0;
+  size_t heap_index = kNotInHeap;
+  runtime::WakeReason wake_reason = runtime::WakeReason::kUnparked;
+#if defined(FAULTLINE_ASAN)
+  const void* stack_bottom = nullptr;
+  size_t stack_size = 0;
+  const void* scheduler_stack_bottom = nullptr;
+  size_t scheduler_stack_size = 0;
+#endif
+};
+
+std::string_view OutcomeName(RunResult::Outcome outcome) {
+  switch (outcome) {
+    case RunResult::Outcome::kCompleted: return "completed";
+    case RunResult::Outcome::kStopped: return "stopped";
+    case RunResult::Outcome::kDeadlock: return "deadlock";
+    case RunResult::Outcome::kStepBudget: return "step budget exhausted";
+    case RunResult::Outcome::kTimeBudget: return "virtual-time budget exhausted";
+    case RunResult::Outcome::kFailed: return "failed";
+  }
+  return "?";
+}
+
+Scheduler::Scheduler(const SchedulerOptions& options)
+    : options_(options),
+      seed_(options.seed),
+      stacks_(options.stack_size_bytes),
+      scheduler_prng_(Prng::ForStream(options.seed, Stream::kScheduler)) {
+  trace_.set_recording(options.record_trace);
+  nodes_.push_back(Node{.name = "sim"});
+}
+
+Scheduler::~Scheduler() {
+  FAULTLINE_CHECK_MSG(current_ == nullptr, "a Scheduler was destroyed from inside a fiber");
+  // Unwind everything still alive so its destructors run on its own stack.
+  KillFibers(kSimNode, /*all_nodes=*/true);
+  Scheduler* previous = active_scheduler;
+  active_scheduler = this;
+  while (!unwinding_.empty()) {
+    SimFiber* fiber = unwinding_.front();
+    unwinding_.pop_front();
+    SwitchTo(fiber);
+    if (fiber->state == SimFiber::State::kDone) fibers_.erase(fiber->id());
+  }
+  active_scheduler = previous;
+  FAULTLINE_CHECK_MSG(fibers_.empty(), "a fiber survived the scheduler's shutdown");
+}
+
+Scheduler* Scheduler::Active() { return active_scheduler; }
+
+Prng& Scheduler::prng(Stream stream) {
+  const auto index = static_cast<size_t>(stream);
+  while (stream_prngs_.size() <= index) {
+    stream_prngs_.push_back(Prng::ForStream(seed_, static_cast<Stream>(stream_prngs_.size())));
+  }
+  return stream_prngs_[index];
+}
+
+// --- nodes -------------------------------------------------------------------
+
+NodeId Scheduler::AddNode(std::string name) {
+  FAULTLINE_CHECK(nodes_.size() < (1u << 20));
+  nodes_.push_back(Node{.name = std::move(name)});
+  return static_cast<NodeId>(nodes_.size() - 1);
+}
+
+const std::string& Scheduler::NodeName(NodeId node) const {
+  FAULTLINE_CHECK(node < nodes_.size());
+  return nodes_[node].name;
+}
+
+bool Scheduler::IsAlive(NodeId node) const {
+  FAULTLINE_CHECK(node < nodes_.size());
+  return nodes_[node].alive;
+}
+
+uint64_t Scheduler::Incarnation(NodeId node) const {
+  FAULTLINE_CHECK(node < nodes_.size());
+  return nodes_[node].incarnation;
+}
+
+NodeId Scheduler::CurrentNode() const { return current_ != nullptr ? current_->node : kSimNode; }
+
+void Scheduler::Crash(NodeId node, std::string_view reason) {
+  FAULTLINE_CHECK_MSG(node != kSimNode && node < nodes_.size(), "cannot crash that node");
+  if (!nodes_[node].alive) return;
+  nodes_[node].alive = false;
+  RecordAt(node, TraceKind::kCrash, nodes_[node].incarnation, 0, reason);
+  KillFibers(node, /*all_nodes=*/false);
+  if (current_ != nullptr && current_->node == node) throw runtime::FiberKilled{};
+}
+
+void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void() &&> main) {
+  FAULTLINE_CHECK_MSG(node != kSimNode && node < nodes_.size(), "cannot restart that node");
+  FAULTLINE_CHECK_MSG(!nodes_[node].alive, "restart of a node that is running");
+  nodes_[node].alive = true;
+  ++nodes_[node].incarnation;
+  RecordAt(node, TraceKind::kRestart, nodes_[node].incarnation, 0, {});
+  StartFiberOn(node, std::move(name), std::move(main));
+}
+
+void Scheduler::KillFibers(NodeId node, bool all_nodes) {
+  // By id: the unwinding order is part of the trace.
+  for (auto& [id, owned] : fibers_) {
+    SimFiber* fiber = owned.get();
+    if ((!all_nodes && fiber->node != node) || fiber->killed) continue;
+    fiber->killed = true;
+    switch (fiber->state) {
+      case SimFiber::State::kParked:
+        if (fiber->heap_index != kNotInHeap) TimerRemove(fiber);
+        fiber->state = SimFiber::State::kRunnable;
+        unwinding_.push_back(fiber);
+        break;
+      case SimFiber::State::kRunnable:
+        RemoveRunnable(fiber);
+        unwinding_.push_back(fiber);
+        break;
+      case SimFiber::State::kRunning:  // the caller: it throws on return
+      case SimFiber::State::kDone:
+        break;
+    }
+  }
+}
+
+// --- fibers ------------------------------------------------------------------
+
+void Scheduler::StartFiber(std::string name, absl::AnyInvocable<void() &&> body) {
+  StartFiberOn(CurrentNode(), std::move(name), std::move(body));
+}
+
+void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body) {
+  FAULTLINE_CHECK(node < nodes_.size());
+  FAULTLINE_CHECK(body != nullptr);
+  const uint64_t id = next_fiber_id_++;
+  auto owned = std::make_unique<SimFiber>(this, id, std::move(name), node, std::move(body));
+  SimFiber* fiber = owned.get();
+  fibers_.emplace(id, std::move(owned));
+  RecordAt(node, TraceKind::kSpawn, id, 0, trace_.recording() ? fiber->name() : std::string());
+
+  fiber->context = boost::context::fiber(
+      std::allocator_arg, PooledStackAllocator(stacks_),
+      [this, fiber](boost::context::fiber&& scheduler) -> boost::context::fiber {
+#if defined(FAULTLINE_ASAN)
+        __sanitizer_finish_switch_fiber(nullptr, &fiber->scheduler_stack_bottom,
+                                        &fiber->scheduler_stack_size);
+#endif
+        fiber->return_context = std::move(scheduler);
+        // No exception may leave this function (Boost.Context's rule), except
+        // Boost's own forced_unwind, which must pass through.
+        if (!fiber->killed) {
+          try {
+            std::move(fiber->body)();
+          } catch (const runtime::FiberKilled&) {
+            // The node crashed: unwinding is the expected way out.
+          } catch (const boost::context::detail::forced_unwind&) {
+            throw;
+          } catch (const std::exception& error) {
+            OnFiberFailed(fiber, error.what());
+          } catch (...) {
+            OnFiberFailed(fiber, "an exception that is not a std::exception");
+          }
+        }
+        // Destroy the body here, on the fiber's own stack: its captures'
+        // destructors (e.g. a JoinHandle's done signal) may wake other fibers.
+        fiber->body = nullptr;
+        fiber->state = SimFiber::State::kDone;
+#if defined(FAULTLINE_ASAN)
+        __sanitizer_start_switch_fiber(nullptr, fiber->scheduler_stack_bottom,
+                                       fiber->scheduler_stack_size);
+#endif
+        return std::move(fiber->return_context);
+      });
+#if defined(FAULTLINE_ASAN)
+  const boost::context::stack_context& stack = stacks_.last_allocated();
+  fiber->stack_bottom = static_cast<char*>(stack.sp) - stack.size;
+  fiber->stack_size = stack.size;
+#endif
+  if (!nodes_[node].alive) {
+    // Spawned by a fiber of a node that is being unwound: it never runs.
+    fiber->killed = true;
+    unwinding_.push_back(fiber);
+  } else {
+    runnable_.push_back(fiber);
+  }
+}
+
+runtime::Fiber* Scheduler::CurrentFiber() { return current_; }
+
+void Scheduler::SwitchTo(SimFiber* fiber) {
+  FAULTLINE_CHECK(current_ == nullptr && fiber->state == SimFiber::State::kRunnable);
+  fiber->state = SimFiber::State::kRunning;
+  current_ = fiber;
+#if defined(FAULTLINE_ASAN)
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, fiber->stack_bottom, fiber->stack_size);
+#endif
+  fiber->context = std::move(fiber->context).resume();
+#if defined(FAULTLINE_ASAN)
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+  current_ = nullptr;
+  if (fiber->state == SimFiber::State::kDone) {
+    FAULTLINE_CHECK(!fiber->context);  // Boost freed the stack on exit
+    RecordAt(fiber->node, TraceKind::kFiberExit, fiber->id(), fiber->killed ? 1 : 0, {});
+  }
+}
+
+void Scheduler::SwitchToScheduler(SimFiber* self) {
+#if defined(FAULTLINE_ASAN)
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, self->scheduler_stack_bottom,
+                                 self->scheduler_stack_size);
+#endif
+  self->return_context = std::move(self->return_context).resume();
+#if defined(FAULTLINE_ASAN)
+  __sanitizer_finish_switch_fiber(fake_stack, &self->scheduler_stack_bottom,
+                                  &self->scheduler_stack_size);
+#endif
+}
+
+runtime::WakeReason Scheduler::KilledOrThrow() {
+  // Throwing while another exception unwinds would terminate the process;
+  // destructors that wait get kKilled and must give up instead.
+  if (std::uncaught_exceptions() > 0) return runtime::WakeReason::kKilled;
+  throw runtime::FiberKilled{};
+}
+
+runtime::WakeReason Scheduler::Park(int64_t deadline_ns, std::string_view waiting_on) {
+  SimFiber* self = current_;
+  FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
+  if (self->killed) return KilledOrThrow();
+  if (deadline_ns <= now_ns_) return runtime::WakeReason::kTimedOut;
+  self->state = SimFiber::State::kParked;
+  self->waiting_on = waiting_on;
+  self->deadline_ns = deadline_ns;
+  if (deadline_ns != runtime::kNoDeadline) TimerPush(self);
+  SwitchToScheduler(self);
+  if (self->killed) return KilledOrThrow();
+  return self->wake_reason;
+}
+
+void Scheduler::Unpark(runtime::Fiber* fiber) {
+  auto* sim_fiber = static_cast<SimFiber*>(fiber);
+  FAULTLINE_CHECK_MSG(sim_fiber->scheduler == this, "Unpark of another executor's fiber");
+  if (sim_fiber->state != SimFiber::State::kParked) return;
+  if (sim_fiber->heap_index != kNotInHeap) TimerRemove(sim_fiber);
+  sim_fiber->wake_reason = runtime::WakeReason::kUnparked;
+  MakeRunnable(sim_fiber);
+}
+
+void Scheduler::Yield() {
+  SimFiber* self = current_;
+  FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
+  if (self->killed) KilledOrThrow();
+  MakeRunnable(self);
+  SwitchToScheduler(self);
+  if (self->killed) KilledOrThrow();
+}
+
+void Scheduler::MakeRunnable(SimFiber* fiber) {
+  fiber->state = SimFiber::State::kRunnable;
+  fiber->waiting_on = {};
+  runnable_.push_back(fiber);
+}
+
+void Scheduler::RemoveRunnable(SimFiber* fiber) {
+  for (auto it = runnable_.begin(); it != runnable_.end(); ++it) {
+    if (*it == fiber) {
+      runnable_.erase(it);
+      return;
+    }
+  }
+  FAULTLINE_CHECK_MSG(false, "a runnable fiber was not in the run queue");
+}
+
+Scheduler::SimFiber* Scheduler::PickRunnable() {
+  SimFiber* fiber;
+  if (options_.fifo || runnable_.size() == 1) {
+    fiber = runnable_.front();
+    runnable_.pop_front();
+  } else {
+    const size_t index = static_cast<size_t>(scheduler_prng_.Below(runnable_.size()));
+    fiber = runnable_[index];
+    runnable_[index] = runnable_.back();
+    runnable_.pop_back();
+  }
+  return fiber;
+}
+
+// --- timers: an indexed binary heap, so an early Unpark removes its entry ---
+
+bool Scheduler::TimerLess(size_t a, size_t b) const {
+  const SimFiber* x = timers_[a];
+  const SimFiber* y = timers_[b];
+  if (x->deadline_ns != y->deadline_ns) return x->deadline_ns < y->deadline_ns;
+  return x->timer_seq < y->timer_seq;  // ties: first armed fires first
+}
+
+void Scheduler::TimerSiftUp(size_t index) {
+  while (index > 0) {
+    const size_t parent = (index - 1) / 2;
+    if (!TimerLess(index, parent)) break;
+    std::swap(timers_[index], timers_[parent]);
+    timers_[index]->heap_index = index;
+    timers_[parent]->heap_index = parent;
+    index = parent;
+  }
+}
+
+void Scheduler::TimerSiftDown(size_t index) {
+  while (true) {
+    const size_t left = 2 * index + 1;
+    if (left >= timers_.size()) break;
+    size_t smallest = left;
+    if (left + 1 < timers_.size() && TimerLess(left + 1, left)) smallest = left + 1;
+    if (!TimerLess(smallest, index)) break;
+    std::swap(timers_[index], timers_[smallest]);
+    timers_[index]->heap_index = index;
+    timers_[smallest]->heap_index = smallest;
+    index = smallest;
+  }
+}
+
+void Scheduler::TimerPush(SimFiber* fiber) {
+  FAULTLINE_CHECK(fiber->heap_index == kNotInHeap);
+  fiber->timer_seq = next_timer_seq_++;
+  fiber->heap_index = timers_.size();
+  timers_.push_back(fiber);
+  TimerSiftUp(fiber->heap_index);
+}
+
+void Scheduler::TimerRemove(SimFiber* fiber) {
+  const size_t index = fiber->heap_index;
+  FAULTLINE_CHECK(index < timers_.size() && timers_[index] == fiber);
+  fiber->heap_index = kNotInHeap;
+  SimFiber* last = timers_.back();
+  timers_.pop_back();
+  if (last == fiber) return;
+  timers_[index] = last;
+  last->heap_index = index;
+  TimerSiftDown(index);
+  TimerSiftUp(last->heap_index);
+}
+
+Scheduler::SimFiber* Scheduler::TimerPop() {
+  SimFiber* top = timers_.front();
+  TimerRemove(top);
+  return top;
+}
+
+// --- running -----------------------------------------------------------------
+
+void Scheduler::Stop(std::string_view reason) {
+  if (!stop_requested_) stop_reason_ = std::string(reason);
+  stop_requested_ = true;
+}
+
+void Scheduler::Fail(std::string_view detail) {
+  if (!failed_) {
+    failed_ = true;
+    failure_detail_ = std::string(detail);
+    Record(TraceKind::kFailure, 0, 0, detail);
+  }
+}
+
+void Scheduler::OnFiberFailed(SimFiber* fiber, std::string_view what) {
+  Fail(absl::StrFormat("fiber '%s' (#%d) on node '%s' threw: %s", fiber->name(), fiber->id(),
+                       nodes_[fiber->node].name, AsAbsl(what)));
+}
+
+void Scheduler::Record(TraceKind kind, uint64_t a, uint64_t b, std::string_view text) {
+  RecordAt(CurrentNode(), kind, a, b, text);
+}
+
+void Scheduler::RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b,
+                         std::string_view text) {
+  trace_.Record(now_ns_, node, kind, a, b, text);
+}
+
+RunResult Scheduler::Run() {
+  FAULTLINE_CHECK_MSG(!running_ && current_ == nullptr, "Scheduler::Run is not reentrant");
+  running_ = true;
+  stop_requested_ = false;
+  Scheduler* previous = active_scheduler;
+  active_scheduler = this;
+
+  RunResult result;
+  while (true) {
+    if (failed_) {
+      result.outcome = RunResult::Outcome::kFailed;
+      result.detail = failure_detail_;
+      break;
+    }
+    if (stop_requested_ && unwinding_.empty()) {
+      result.outcome = RunResult::Outcome::kStopped;
+      result.detail = stop_reason_;
+      break;
+    }
+    SimFiber* next = nullptr;
+    if (!unwinding_.empty()) {
+      next = unwinding_.front();
+      unwinding_.pop_front();
+    } else if (!runnable_.empty()) {
+      next = PickRunnable();
+    } else if (!timers_.empty()) {
+      const int64_t deadline_ns = timers_.front()->deadline_ns;
+      if (deadline_ns > options_.max_virtual_time_ns) {
+        result.outcome = RunResult::Outcome::kTimeBudget;
+        result.detail = absl::StrFormat("virtual time would pass %dns; fibers:\n%s",
+                                        options_.max_virtual_time_ns, DescribeFibers());
+        break;
+      }
+      if (deadline_ns > now_ns_) {
+        now_ns_ = deadline_ns;
+        trace_.Record(now_ns_, kSimNode, TraceKind::kTimer, static_cast<uint64_t>(now_ns_), 0, {});
+      }
+      // Every timer due now, first armed first.
+      while (!timers_.empty() && timers_.front()->deadline_ns <= now_ns_) {
+        SimFiber* fiber = TimerPop();
+        fiber->wake_reason = runtime::WakeReason::kTimedOut;
+        MakeRunnable(fiber);
+      }
+      continue;
+    } else if (fibers_.empty()) {
+      result.outcome = RunResult::Outcome::kCompleted;
+      break;
+    } else {
+      result.outcome = RunResult::Outcome::kDeadlock;
+      result.detail = absl::StrCat("deadlock: no fiber can run and no timer is pending\n",
+                                   DescribeFibers());
+      break;
+    }
+
+    if (steps_ >= options_.max_steps) {
+      // Put it back so that a later Run() or the destructor still sees it.
+      (next->killed ? unwinding_ : runnable_).push_front(next);
+      result.outcome = RunResult::Outcome::kStepBudget;
+      result.detail = absl::StrFormat("%d steps without finishing; fibers:\n%s",
+                                      options_.max_steps, DescribeFibers());
+      break;
+    }
+    ++steps_;
+    trace_.RecordStep(now_ns_, next->node, next->id());
+    SwitchTo(next);
+    if (next->state == SimFiber::State::kDone) fibers_.erase(next->id());
+  }
+
+  if (!result.ok()) {
+    RecordAt(kSimNode, TraceKind::kFailure, static_cast<uint64_t>(result.outcome), 0,
+             OutcomeName(result.outcome));
+  }
+  result.trace_hash = trace_.hash();
+  result.steps = steps_;
+  result.end_time_ns = now_ns_;
+  active_scheduler = previous;
+  running_ = false;
+  return result;
+}
+
+std::string Scheduler::DescribeFibers() const {
+  std::string text;
+  size_t listed = 0;
+  for (const auto& [id, fiber] : fibers_) {
+    if (++listed > 64) {
+      absl::StrAppend(&text, "  ... and ", fibers_.size() - 64, " more\n");
+      break;
+    }
+    std::string_view state;
+    switch (fiber->state) {
+      case SimFiber::State::kRunnable: state = "runnable"; break;
+      case SimFiber::State::kRunning: state = "running"; break;
+      case SimFiber::State::kParked: state = "blocked"; break;
+      case SimFiber::State::kDone: state = "done"; break;
+    }
+    absl::StrAppendFormat(&text, "  fiber #%d '%s' on node '%s': %s", id, fiber->name(),
+                          nodes_[fiber->node].name, AsAbsl(state));
+    if (fiber->state == SimFiber::State::kParked) {
+      absl::StrAppend(&text, " on ", AsAbsl(fiber->waiting_on));
+      if (fiber->deadline_ns != runtime::kNoDeadline) {
+        absl::StrAppendFormat(&text, " until %dns", fiber->deadline_ns);
+      }
+    }
+    text.push_back('\n');
+  }
+  return text;
+}
+
+}  // namespace faultline::sim

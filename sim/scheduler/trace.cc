@@ -1,0 +1,76 @@
+// sim/scheduler/trace.cc — see trace.h.
+#include "sim/scheduler/trace.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+
+namespace faultline::sim {
+
+std::string_view TraceKindName(TraceKind kind) {
+  switch (kind) {
+    case TraceKind::kStep: return "step";
+    case TraceKind::kSpawn: return "spawn";
+    case TraceKind::kFiberExit: return "exit";
+    case TraceKind::kTimer: return "timer";
+    case TraceKind::kCrash: return "crash";
+    case TraceKind::kRestart: return "restart";
+    case TraceKind::kDisk: return "disk";
+    case TraceKind::kNetwork: return "net";
+    case TraceKind::kFault: return "fault";
+    case TraceKind::kCheck: return "check";
+    case TraceKind::kApp: return "app";
+    case TraceKind::kFailure: return "FAIL";
+  }
+  return "?";
+}
+
+std::string TraceEvent::Format(std::string_view node_name) const {
+  const std::string_view kind_name = TraceKindName(kind);
+  std::string line = absl::StrFormat(
+      "#%-7d [%6d.%09ds] %-8s %-7s a=%d b=%d", index, time_ns / 1'000'000'000,
+      time_ns % 1'000'000'000, absl::string_view(node_name.data(), node_name.size()),
+      absl::string_view(kind_name.data(), kind_name.size()), a, b);
+  if (!text.empty()) {
+    line += "  ";
+    line += text;
+  }
+  return line;
+}
+
+uint64_t Trace::HashBytes(std::string_view bytes) {
+  // FNV-1a over the bytes, then a final fold so short strings spread out.
+  uint64_t hash = 0xCBF29CE484222325ull;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001B3ull;
+  }
+  return Fold(hash, bytes.size());
+}
+
+void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
+                   std::string_view text) {
+  hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), a);
+  if (kind != TraceKind::kStep) {
+    hash_ = Fold(Fold(hash_, b), node);
+    if (!text.empty()) hash_ = Fold(hash_, HashBytes(text));
+  }
+  hash_ = Fold(hash_, static_cast<uint64_t>(time_ns));
+  if (recording_ && events_.size() < max_events_) {
+    events_.push_back(TraceEvent{.index = count_, .time_ns = time_ns, .node = node, .kind = kind,
+                                 .a = a, .b = b, .text = std::string(text), .hash_after = hash_});
+  }
+  ++count_;
+}
+
+std::optional<uint64_t> FirstDivergence(const std::vector<TraceEvent>& a,
+                                        const std::vector<TraceEvent>& b) {
+  const size_t common = std::min(a.size(), b.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (a[i].hash_after != b[i].hash_after) return i;
+  }
+  if (a.size() != b.size()) return common;
+  return std::nullopt;
+}
+
+}  // namespace faultline::sim

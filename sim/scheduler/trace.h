@@ -1,0 +1,106 @@
+// sim/scheduler/trace.h — the record of every decision a run made.
+//
+// Every subsystem appends an event for each decision that matters (which
+// fiber ran, a fault injected, a message dropped, a crash, a checker
+// verdict). Events fold into a 64-bit hash as they arrive; the hash printed at
+// the end of a run is the run's fingerprint: same seed + same binary ⇒ same
+// hash, in any process on any machine. The hash uses only our own mixing of
+// integers and bytes (no std::hash, no pointers, no salted hashes).
+//
+// Keeping the events themselves (for --trace, or to find where two runs
+// diverge) is optional and off by default, since sweeps only need the hash.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faultline::sim {
+
+// Stable small ids for event categories. They are folded into the hash, so
+// renumbering one changes every hash: append only.
+enum class TraceKind : uint32_t {
+  kStep = 0,        // the scheduler resumed a fiber (a = fiber id)
+  kSpawn = 1,       // a fiber started (a = fiber id)
+  kFiberExit = 2,   // a fiber finished (a = fiber id, b = 1 if unwound by a crash)
+  kTimer = 3,       // virtual time advanced (a = new time)
+  kCrash = 4,       // a node crashed (a = new incarnation)
+  kRestart = 5,     // a node restarted (a = incarnation)
+  kDisk = 6,        // a simulated disk decision
+  kNetwork = 7,     // a simulated network decision
+  kFault = 8,       // a fault was injected
+  kCheck = 9,       // a checker verdict
+  kApp = 10,        // anything the workload wants to record
+  kFailure = 11,    // the run failed (exception, deadlock, budget)
+};
+
+std::string_view TraceKindName(TraceKind kind);
+
+struct TraceEvent {
+  uint64_t index = 0;     // position in the trace, from 0
+  int64_t time_ns = 0;    // virtual time
+  uint32_t node = 0;      // node id (0 = the simulator itself)
+  TraceKind kind = TraceKind::kApp;
+  uint64_t a = 0;         // kind-specific numbers
+  uint64_t b = 0;
+  std::string text;       // human-readable detail (folded into the hash)
+  uint64_t hash_after = 0;
+
+  // "[    0.001000000s] n1 disk  fsync failed ..." — one line, no newline.
+  std::string Format(std::string_view node_name) const;
+};
+
+class Trace {
+ public:
+  // Appends an event. `text` is hashed byte by byte.
+  void Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
+              std::string_view text);
+
+  // The hot path of the scheduler: no text, no allocation unless recording.
+  void RecordStep(int64_t time_ns, uint32_t node, uint64_t fiber_id) {
+    if (recording_) {
+      Record(time_ns, node, TraceKind::kStep, fiber_id, 0, {});
+      return;
+    }
+    hash_ = Fold(Fold(hash_, static_cast<uint64_t>(TraceKind::kStep)), fiber_id);
+    hash_ = Fold(hash_, static_cast<uint64_t>(time_ns));
+    ++count_;
+  }
+
+  uint64_t hash() const { return hash_; }
+  uint64_t event_count() const { return count_; }
+
+  // Keep events (bounded by `max_events`; older ones are kept, later ones
+  // only hashed once the bound is reached).
+  void set_recording(bool recording, size_t max_events = 1'000'000) {
+    recording_ = recording;
+    max_events_ = max_events;
+  }
+  bool recording() const { return recording_; }
+  const std::vector<TraceEvent>& events() const { return events_; }
+
+  // Mixes one 64-bit value into a running hash (a multiply–xorshift step;
+  // not cryptographic, but every input bit affects every output bit).
+  static uint64_t Fold(uint64_t hash, uint64_t value) {
+    hash ^= value + 0x9E3779B97F4A7C15ull + (hash << 6) + (hash >> 2);
+    hash *= 0xFF51AFD7ED558CCDull;
+    return hash ^ (hash >> 32);
+  }
+  static uint64_t HashBytes(std::string_view bytes);
+
+ private:
+  uint64_t hash_ = 0xCBF29CE484222325ull;
+  uint64_t count_ = 0;
+  bool recording_ = false;
+  size_t max_events_ = 0;
+  std::vector<TraceEvent> events_;
+};
+
+// The first event at which two recorded traces differ, or nullopt if one is
+// a prefix of the other and both have the same length.
+std::optional<uint64_t> FirstDivergence(const std::vector<TraceEvent>& a,
+                                        const std::vector<TraceEvent>& b);
+
+}  // namespace faultline::sim

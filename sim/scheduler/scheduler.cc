@@ -74,8 +74,10 @@ Scheduler::Scheduler(const SchedulerOptions& options)
   nodes_.push_back(Node{.name = "sim"});
 }
 
-Scheduler::~Scheduler() {
-  FAULTLINE_CHECK_MSG(current_ == nullptr, "a Scheduler was destroyed from inside a fiber");
+Scheduler::~Scheduler() { Shutdown(); }
+
+void Scheduler::Shutdown() {
+  FAULTLINE_CHECK_MSG(current_ == nullptr && !running_, "Shutdown from inside the run");
   // Unwind everything still alive so its destructors run on its own stack.
   KillFibers(kSimNode, /*all_nodes=*/true);
   Scheduler* previous = active_scheduler;
@@ -144,9 +146,11 @@ void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void()
 }
 
 void Scheduler::KillFibers(NodeId node, bool all_nodes) {
-  // By id: the unwinding order is part of the trace.
-  for (auto& [id, owned] : fibers_) {
-    SimFiber* fiber = owned.get();
+  // Newest first: a fiber is unwound before the fiber that spawned it, so
+  // objects a parent keeps on its stack for its children (a channel, a mutex)
+  // outlive those children. The order is by id, so part of the trace.
+  for (auto it = fibers_.rbegin(); it != fibers_.rend(); ++it) {
+    SimFiber* fiber = it->second.get();
     if ((!all_nodes && fiber->node != node) || fiber->killed) continue;
     fiber->killed = true;
     switch (fiber->state) {
@@ -179,7 +183,7 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
   auto owned = std::make_unique<SimFiber>(this, id, std::move(name), node, std::move(body));
   SimFiber* fiber = owned.get();
   fibers_.emplace(id, std::move(owned));
-  RecordAt(node, TraceKind::kSpawn, id, 0, trace_.recording() ? fiber->name() : std::string());
+  RecordAt(node, TraceKind::kSpawn, id, 0, fiber->name());
 
   fiber->context = boost::context::fiber(
       std::allocator_arg, PooledStackAllocator(stacks_),

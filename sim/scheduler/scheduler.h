@@ -9,8 +9,8 @@
 //
 // Nodes are named groups of fibers (node 0, "sim", holds the harness's own
 // fibers). Crash(node) kills the node's incarnation at once: its fibers are
-// unwound (Park/Yield throw runtime::FiberKilled) before any other fiber runs
-// again, and sim/disk and sim/network refuse every operation of the dead
+// unwound (Park/Yield throw runtime::FiberKilled), newest first, before any
+// other fiber runs again, and sim/disk and sim/network refuse every operation of the dead
 // incarnation. Restart(node, ...) begins a new incarnation.
 //
 // A run ends when every fiber has finished (kCompleted), when a fiber calls
@@ -76,7 +76,7 @@ std::string_view OutcomeName(RunResult::Outcome outcome);
 class Scheduler final : public runtime::Executor {
  public:
   explicit Scheduler(const SchedulerOptions& options);
-  // Unwinds every fiber still alive (as if its node crashed).
+  // Calls Shutdown().
   ~Scheduler() override;
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -116,6 +116,11 @@ class Scheduler final : public runtime::Executor {
   void Stop(std::string_view reason);
   // Fails the run (a checker found a violation).
   void Fail(std::string_view detail);
+  // Unwinds every fiber still alive (as if every node crashed), so that
+  // their destructors run while the objects they use still exist. Call it
+  // before destroying primitives (Event, Channel, ...) that fibers may still
+  // be waiting on; the destructor calls it too. Idempotent.
+  void Shutdown();
 
   // --- determinism --------------------------------------------------------
   uint64_t seed() const { return seed_; }

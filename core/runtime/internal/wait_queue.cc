@@ -11,7 +11,8 @@ namespace faultline::runtime::internal {
 WaitQueue::~WaitQueue() {
   // A waiter's node lives on its fiber's stack; a queue must outlive its
   // waiters, or they would resume into freed memory.
-  FAULTLINE_CHECK_MSG(head_ == nullptr, "a WaitQueue was destroyed while fibers wait on it");
+  FAULTLINE_CHECK_MSG(head_ == nullptr, "a WaitQueue was destroyed while fibers wait on it (unwind the fibers "
+                      "first, e.g. sim::Scheduler::Shutdown())");
 }
 
 void WaitQueue::Link(WaitNode* node) {

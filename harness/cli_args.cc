@@ -1,0 +1,121 @@
+// harness/cli_args.cc — see cli_args.h.
+#include "harness/cli_args.h"
+
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+
+namespace faultline::harness {
+namespace {
+
+absl::Status Usage(const std::string& problem) {
+  return absl::InvalidArgumentError(problem);
+}
+
+bool IsLogLevel(const std::string& level) {
+  for (const char* known : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (level == known) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string UsageText() {
+  return "usage:\n"
+         "  faultline list\n"
+         "      the scenarios, one per line\n"
+         "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+         "                [--trace] [--log-level L]\n"
+         "      run seeds; prints each failure with the command that replays it\n"
+         "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
+         "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"
+         "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
+         "log levels: trace debug info warn error off (default warn)\n"
+         "exit codes: 0 all passed, 1 an invariant was violated, 2 bad usage\n";
+}
+
+absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const char* begin = text.data() + (hex ? 2 : 0);
+  const char* end = text.data() + text.size();
+  uint64_t value = 0;
+  auto [ptr, error] = std::from_chars(begin, end, value, hex ? 16 : 10);
+  if (text.empty() || begin == end || error != std::errc() || ptr != end) {
+    return Usage(absl::StrCat("malformed seed '", text,
+                              "': expected a decimal or 0x-prefixed hexadecimal 64-bit number"));
+  }
+  return value;
+}
+
+absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
+  CliArgs parsed;
+  if (args.empty()) return Usage("missing command");
+  const std::string& command = args[0];
+  size_t next = 1;
+  if (command == "help" || command == "--help" || command == "-h") {
+    parsed.command = Command::kHelp;
+    return parsed;
+  } else if (command == "list") {
+    parsed.command = Command::kList;
+  } else if (command == "run" || command == "replay") {
+    parsed.command = command == "run" ? Command::kRun : Command::kReplay;
+    if (args.size() < 2 || args[1].rfind("--", 0) == 0) {
+      return Usage(absl::StrCat("'", command, "' needs a scenario name"));
+    }
+    parsed.scenario = args[1];
+    next = 2;
+  } else {
+    return Usage(absl::StrCat("unknown command '", command, "'"));
+  }
+
+  bool seed_given = false, seeds_given = false, first_seed_given = false;
+  for (size_t i = next; i < args.size(); ++i) {
+    const std::string& option = args[i];
+    auto value = [&]() -> absl::StatusOr<std::string> {
+      if (i + 1 >= args.size()) return Usage(absl::StrCat(option, " needs a value"));
+      return args[++i];
+    };
+    if (parsed.command == Command::kList) {
+      return Usage(absl::StrCat("'list' takes no options (got '", option, "')"));
+    }
+    if (option == "--seed" || option == "--first-seed") {
+      absl::StatusOr<std::string> text = value();
+      if (!text.ok()) return text.status();
+      absl::StatusOr<uint64_t> seed = ParseSeed(*text);
+      if (!seed.ok()) return seed.status();
+      parsed.first_seed = *seed;
+      (option == "--seed" ? seed_given : first_seed_given) = true;
+    } else if (option == "--seeds" && parsed.command == Command::kRun) {
+      absl::StatusOr<std::string> text = value();
+      if (!text.ok()) return text.status();
+      absl::StatusOr<uint64_t> count = ParseSeed(*text);
+      if (!count.ok() || *count == 0 || *count > 100'000'000) {
+        return Usage(absl::StrCat("--seeds takes a count from 1 to 100000000 (got '", *text, "')"));
+      }
+      parsed.seed_count = *count;
+      seeds_given = true;
+    } else if (option == "--trace") {
+      parsed.trace = true;
+    } else if (option == "--log-level") {
+      absl::StatusOr<std::string> level = value();
+      if (!level.ok()) return level.status();
+      if (!IsLogLevel(*level)) return Usage(absl::StrCat("unknown log level '", *level, "'"));
+      parsed.log_level = *level;
+    } else {
+      return Usage(absl::StrCat("unknown option '", option, "' for '", command, "'"));
+    }
+  }
+  if (seed_given && (seeds_given || first_seed_given)) {
+    return Usage("--seed names one seed; use --seeds N with --first-seed S for a range");
+  }
+  if (parsed.command == Command::kReplay && !seed_given) {
+    return Usage("'replay' needs --seed S");
+  }
+  if (parsed.command == Command::kReplay && parsed.scenario == "all") {
+    return Usage("'replay' takes one scenario, not 'all'");
+  }
+  return parsed;
+}
+
+}  // namespace faultline::harness

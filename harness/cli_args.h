@@ -1,0 +1,37 @@
+// harness/cli_args.h — parsing the `faultline` command line.
+//
+// Kept apart from main() so that every malformed input has a unit test:
+// bad usage is reported as an error message and exit code 2, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace faultline::harness {
+
+enum class Command { kHelp, kList, kRun, kReplay };
+
+struct CliArgs {
+  Command command = Command::kHelp;
+  std::string scenario;          // a scenario name, or "all" (run only)
+  uint64_t first_seed = 0;       // --seed S, or --first-seed S with --seeds
+  uint64_t seed_count = 1;       // --seeds N
+  bool trace = false;            // --trace: print the trace, one event a line
+  std::string log_level = "warn";  // --log-level trace|debug|info|warn|error|off
+};
+
+// Parses a seed: decimal, or hexadecimal with a 0x prefix, fitting 64 bits.
+absl::StatusOr<uint64_t> ParseSeed(const std::string& text);
+
+// Parses argv[1..]. InvalidArgument with a message fit for the user on any
+// unknown command or option, missing or malformed value.
+absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args);
+
+// The usage text.
+std::string UsageText();
+
+}  // namespace faultline::harness

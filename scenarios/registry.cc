@@ -1,0 +1,22 @@
+// scenarios/registry.cc — the scenario list (see registry.h).
+#include "scenarios/registry.h"
+
+#include "scenarios/demo.h"
+
+namespace faultline::scenarios {
+
+const std::vector<Scenario>& AllScenarios() {
+  static const std::vector<Scenario> scenarios = {
+      DemoScenario(),
+  };
+  return scenarios;
+}
+
+const Scenario* FindScenario(std::string_view name) {
+  for (const Scenario& scenario : AllScenarios()) {
+    if (scenario.name == name) return &scenario;
+  }
+  return nullptr;
+}
+
+}  // namespace faultline::scenarios

@@ -1,0 +1,70 @@
+// Tests for harness/cli_args: every malformed command line is a clear
+// InvalidArgument, never a crash.
+#include "harness/cli_args.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace faultline::harness {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParseSeed, AcceptsDecimalAndHex) {
+  EXPECT_EQ(*ParseSeed("0"), 0u);
+  EXPECT_EQ(*ParseSeed("42"), 42u);
+  EXPECT_EQ(*ParseSeed("0x2a"), 42u);
+  EXPECT_EQ(*ParseSeed("0XFFFFFFFFFFFFFFFF"), UINT64_MAX);
+  EXPECT_EQ(*ParseSeed("18446744073709551615"), UINT64_MAX);
+}
+
+TEST(ParseSeed, RejectsMalformedSeeds) {
+  for (const char* bad : {"", "12x", "-1", "0x", "0xg1", "18446744073709551616", " 5", "5 ",
+                          "1e9", "0x1ffffffffffffffff"}) {
+    absl::StatusOr<uint64_t> seed = ParseSeed(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(seed.status())) << "'" << bad << "'";
+  }
+}
+
+TEST(ParseCliArgs, ParsesRunAndReplay) {
+  auto run = ParseCliArgs({"run", "all", "--seeds", "100", "--first-seed", "0x10"});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->command, Command::kRun);
+  EXPECT_EQ(run->scenario, "all");
+  EXPECT_EQ(run->seed_count, 100u);
+  EXPECT_EQ(run->first_seed, 16u);
+  auto replay = ParseCliArgs({"replay", "demo", "--seed", "7", "--trace", "--log-level", "debug"});
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->command, Command::kReplay);
+  EXPECT_EQ(replay->first_seed, 7u);
+  EXPECT_TRUE(replay->trace);
+  EXPECT_EQ(replay->log_level, "debug");
+}
+
+TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{}, "missing command"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{"run"}, "needs a scenario name"},
+      {{"run", "--seed", "1"}, "needs a scenario name"},
+      {{"run", "demo", "--seed"}, "--seed needs a value"},
+      {{"run", "demo", "--seed", "abc"}, "malformed seed 'abc'"},
+      {{"run", "demo", "--seeds", "0"}, "--seeds takes a count"},
+      {{"run", "demo", "--bogus"}, "unknown option '--bogus'"},
+      {{"run", "demo", "--seed", "1", "--seeds", "5"}, "--seed names one seed"},
+      {{"run", "demo", "--log-level", "loud"}, "unknown log level 'loud'"},
+      {{"replay", "demo"}, "'replay' needs --seed"},
+      {{"replay", "demo", "--seeds", "3", "--seed", "1"}, "unknown option '--seeds'"},
+      {{"replay", "all", "--seed", "1"}, "not 'all'"},
+      {{"list", "--seed", "1"}, "'list' takes no options"},
+  };
+  for (const auto& [args, message] : cases) {
+    absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);
+    ASSERT_FALSE(parsed.ok()) << message;
+    EXPECT_TRUE(absl::IsInvalidArgument(parsed.status()));
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(message));
+  }
+}
+
+}  // namespace
+}  // namespace faultline::harness

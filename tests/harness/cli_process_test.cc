@@ -1,0 +1,101 @@
+// End-to-end tests of the `faultline` binary as a user runs it: the same
+// seed gives the same trace hash in two separate processes, different seeds
+// give different runs, and bad usage exits 2 with a message.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_format.h"
+#include "scenarios/demo.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+ProcessResult RunFaultline(const std::string& arguments) {
+  const std::string command = std::string(FAULTLINE_BINARY) + " " + arguments + " 2>&1";
+  ProcessResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t read_bytes;
+  while ((read_bytes = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.output.append(buffer.data(), read_bytes);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string TraceHashIn(const std::string& output) {
+  std::smatch match;
+  static const std::regex hash_pattern("trace hash (0x[0-9a-f]{16})");
+  return std::regex_search(output, match, hash_pattern) ? match[1].str() : "";
+}
+
+TEST(FaultlineCli, SameSeedSameTraceHashInSeparateProcesses) {
+  for (const char* seed : {"1", "42", "0xdeadbeef"}) {
+    ProcessResult first = RunFaultline(absl::StrFormat("run demo --seed %s", seed));
+    ProcessResult second = RunFaultline(absl::StrFormat("run demo --seed %s", seed));
+    ASSERT_EQ(first.exit_code, 0) << first.output;
+    ASSERT_EQ(second.exit_code, 0) << second.output;
+    const std::string hash = TraceHashIn(first.output);
+    ASSERT_FALSE(hash.empty()) << first.output;
+    EXPECT_EQ(hash, TraceHashIn(second.output));
+    // ... and the same as in this process.
+    const uint64_t seed_value = std::stoull(seed, nullptr, 0);
+    auto in_process = faultline::scenarios::RunDemo({.seed = seed_value});
+    EXPECT_EQ(hash, absl::StrFormat("0x%016x", in_process.run.trace_hash));
+  }
+}
+
+TEST(FaultlineCli, DifferentSeedsGiveDifferentRuns) {
+  std::set<std::string> hashes;
+  for (int seed = 0; seed < 8; ++seed) {
+    hashes.insert(TraceHashIn(RunFaultline(absl::StrFormat("run demo --seed %d", seed)).output));
+  }
+  EXPECT_EQ(hashes.size(), 8u);
+}
+
+TEST(FaultlineCli, ASweepPrintsASummaryTable) {
+  ProcessResult sweep = RunFaultline("run all --seeds 20 --first-seed 100");
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("seeds/s"));
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 20 seeds, 0 failed"));
+}
+
+TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {
+  ProcessResult replay = RunFaultline("replay demo --seed 3 --trace --log-level info");
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s\] n[1-3] +step)"));
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s sim\] info: nemesis)"));
+}
+
+TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"run nosuch --seed 1", "unknown scenario 'nosuch'"},
+      {"run demo --seed 12x", "malformed seed '12x'"},
+      {"run demo --frob", "unknown option '--frob'"},
+      {"", "missing command"},
+      {"replay demo", "needs --seed"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    ProcessResult result = RunFaultline(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments;
+    EXPECT_THAT(result.output, HasSubstr(message)) << arguments;
+  }
+}
+
+}  // namespace

@@ -27,12 +27,17 @@ std::string UsageText() {
          "      the scenarios, one per line\n"
          "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
          "                [--trace] [--log-level L]\n"
+         "                [--jobs J] [--time-budget SECONDS] [--json FILE] [--junit FILE]\n"
          "      run seeds; prints each failure with the command that replays it\n"
          "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
          "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"
+         "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+         "      run each seed twice in separate processes; on a mismatch, name the first\n"
+         "      trace event that differs\n"
          "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
          "log levels: trace debug info warn error off (default warn)\n"
-         "exit codes: 0 all passed, 1 an invariant was violated, 2 bad usage\n";
+         "exit codes: 0 all passed, 1 an invariant was violated, 2 bad usage,\n"
+         "            3 non-determinism detected\n";
 }
 
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
@@ -58,8 +63,10 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
     return parsed;
   } else if (command == "list") {
     parsed.command = Command::kList;
-  } else if (command == "run" || command == "replay") {
-    parsed.command = command == "run" ? Command::kRun : Command::kReplay;
+  } else if (command == "run" || command == "replay" || command == "check-determinism") {
+    parsed.command = command == "run"      ? Command::kRun
+                     : command == "replay" ? Command::kReplay
+                                           : Command::kCheckDeterminism;
     if (args.size() < 2 || args[1].rfind("--", 0) == 0) {
       return Usage(absl::StrCat("'", command, "' needs a scenario name"));
     }
@@ -86,7 +93,7 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
       if (!seed.ok()) return seed.status();
       parsed.first_seed = *seed;
       (option == "--seed" ? seed_given : first_seed_given) = true;
-    } else if (option == "--seeds" && parsed.command == Command::kRun) {
+    } else if (option == "--seeds" && parsed.command != Command::kReplay) {
       absl::StatusOr<std::string> text = value();
       if (!text.ok()) return text.status();
       absl::StatusOr<uint64_t> count = ParseSeed(*text);
@@ -95,9 +102,31 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
       }
       parsed.seed_count = *count;
       seeds_given = true;
-    } else if (option == "--trace") {
+    } else if (option == "--jobs" && parsed.command == Command::kRun) {
+      absl::StatusOr<std::string> text = value();
+      if (!text.ok()) return text.status();
+      absl::StatusOr<uint64_t> jobs = ParseSeed(*text);
+      if (!jobs.ok() || *jobs == 0 || *jobs > 256) {
+        return Usage(absl::StrCat("--jobs takes a count from 1 to 256 (got '", *text, "')"));
+      }
+      parsed.jobs = static_cast<int>(*jobs);
+    } else if (option == "--time-budget" && parsed.command == Command::kRun) {
+      absl::StatusOr<std::string> text = value();
+      if (!text.ok()) return text.status();
+      absl::StatusOr<uint64_t> seconds = ParseSeed(*text);
+      if (!seconds.ok() || *seconds == 0 || *seconds > 7 * 24 * 3600) {
+        return Usage(absl::StrCat("--time-budget takes whole seconds from 1 to 604800 (got '",
+                                  *text, "')"));
+      }
+      parsed.time_budget_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
+    } else if ((option == "--json" || option == "--junit") && parsed.command == Command::kRun) {
+      absl::StatusOr<std::string> path = value();
+      if (!path.ok()) return path.status();
+      if (path->empty()) return Usage(absl::StrCat(option, " needs a file path"));
+      (option == "--json" ? parsed.json_path : parsed.junit_path) = *path;
+    } else if (option == "--trace" && parsed.command != Command::kCheckDeterminism) {
       parsed.trace = true;
-    } else if (option == "--log-level") {
+    } else if (option == "--log-level" && parsed.command != Command::kCheckDeterminism) {
       absl::StatusOr<std::string> level = value();
       if (!level.ok()) return level.status();
       if (!IsLogLevel(*level)) return Usage(absl::StrCat("unknown log level '", *level, "'"));

@@ -13,7 +13,7 @@
 
 namespace faultline::harness {
 
-enum class Command { kHelp, kList, kRun, kReplay };
+enum class Command { kHelp, kList, kRun, kReplay, kCheckDeterminism };
 
 struct CliArgs {
   Command command = Command::kHelp;
@@ -22,6 +22,10 @@ struct CliArgs {
   uint64_t seed_count = 1;       // --seeds N
   bool trace = false;            // --trace: print the trace, one event a line
   std::string log_level = "warn";  // --log-level trace|debug|info|warn|error|off
+  int jobs = 1;                  // --jobs J: worker processes for sweeps
+  int64_t time_budget_ns = 0;    // --time-budget SECONDS: wall time for a sweep; 0 = none
+  std::string json_path;         // --json FILE: JSON lines, one per seed
+  std::string junit_path;        // --junit FILE: JUnit XML
 };
 
 // Parses a seed: decimal, or hexadecimal with a 0x prefix, fitting 64 bits.

@@ -1,10 +1,11 @@
-// harness/main.cc — the `faultline` command: list, run and replay scenarios.
+// harness/main.cc — the `faultline` command: list, run, replay and
+// check-determinism.
 //
 // Every failing seed is printed with the one command that replays it. The
 // harness (unlike core/) may read the real clock: it reports seeds per
 // second of wall time.
-#include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -14,25 +15,17 @@
 
 #include "absl/strings/str_format.h"
 #include "harness/cli_args.h"
+#include "harness/determinism_check.h"
+#include "harness/sweep.h"
+#include "reports/json_lines.h"
+#include "reports/junit_xml.h"
 #include "scenarios/registry.h"
 #include "sim/scheduler/sim_log.h"
 
 namespace faultline::harness {
 namespace {
 
-struct ScenarioTally {
-  uint64_t seeds = 0;
-  uint64_t failures = 0;
-  std::map<std::string, uint64_t> faults;
-  double wall_seconds = 0;
-};
-
-std::string Hex(uint64_t value) { return absl::StrFormat("0x%016x", value); }
-
-std::string FailureReason(const scenarios::ScenarioResult& result) {
-  if (!result.violation.empty()) return result.violation;
-  return absl::StrFormat("%s: %s", sim::OutcomeName(result.run.outcome), result.run.detail);
-}
+using reports::Hex64;
 
 std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
   if (faults.empty()) return "none";
@@ -43,60 +36,129 @@ std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
   return text;
 }
 
-int RunSeeds(const CliArgs& args) {
+void PrintFailure(const reports::SeedResult& result) {
+  std::cout << absl::StrFormat(
+      "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
+      "  replay: %s\n",
+      result.scenario, Hex64(result.seed), result.outcome, result.detail,
+      FaultSummary(result.faults_injected), Hex64(result.trace_hash), result.ReplayCommand());
+  std::cout.flush();
+}
+
+// The scenarios `name` selects, or an empty list (after a message) if none.
+std::vector<const scenarios::Scenario*> SelectScenarios(const std::string& name) {
   std::vector<const scenarios::Scenario*> selected;
-  if (args.scenario == "all") {
+  if (name == "all") {
     for (const auto& scenario : scenarios::AllScenarios()) selected.push_back(&scenario);
-  } else if (const scenarios::Scenario* scenario = scenarios::FindScenario(args.scenario)) {
+  } else if (const scenarios::Scenario* scenario = scenarios::FindScenario(name)) {
     selected.push_back(scenario);
   } else {
-    std::cerr << "faultline: unknown scenario '" << args.scenario << "' (see 'faultline list')\n";
+    std::cerr << "faultline: unknown scenario '" << name << "' (see 'faultline list')\n";
+  }
+  return selected;
+}
+
+// One seed in this process, with its trace and logs: `run --seed` and `replay`.
+int RunSingle(const scenarios::Scenario& scenario, const CliArgs& args) {
+  std::string trace;
+  reports::SeedResult result = RunOneSeed(scenario, args.first_seed, args.trace ? &trace : nullptr);
+  std::cout << trace;
+  if (!result.passed) {
+    PrintFailure(result);
+  } else {
+    std::cout << absl::StrFormat(
+        "%s seed=%s passed: trace hash %s, %d steps, %.6fs virtual, faults: %s\n", scenario.name,
+        Hex64(result.seed), Hex64(result.trace_hash), result.steps,
+        static_cast<double>(result.virtual_time_ns) / 1e9, FaultSummary(result.faults_injected));
+  }
+  return result.passed ? 0 : 1;
+}
+
+int RunCommand(const CliArgs& args) {
+  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario);
+  if (selected.empty()) return 2;
+  // Refuse unwritable report paths before spending time on seeds.
+  std::ofstream json_file, junit_file;
+  for (auto [path, file] : {std::pair{&args.json_path, &json_file}, {&args.junit_path, &junit_file}}) {
+    if (path->empty()) continue;
+    file->open(*path, std::ios::out | std::ios::trunc);
+    if (!file->is_open()) {
+      std::cerr << "faultline: cannot write '" << *path << "'\n";
+      return 2;
+    }
+  }
+  const bool reports_wanted = json_file.is_open() || junit_file.is_open();
+  if (args.command == Command::kReplay ||
+      (selected.size() == 1 && args.seed_count == 1 && !reports_wanted && args.jobs == 1)) {
+    int exit_code = 0;
+    for (const auto* scenario : selected) exit_code = std::max(exit_code, RunSingle(*scenario, args));
+    std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", selected.size(),
+                                 exit_code == 0 ? 0 : 1);
+    return exit_code;
+  }
+
+  SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
+                       .seed_count = args.seed_count, .jobs = args.jobs,
+                       .time_budget_ns = args.time_budget_ns, .keep_passed = reports_wanted};
+  SweepOutcome outcome = RunSweep(options, PrintFailure);
+
+  std::cout << absl::StrFormat("%-24s %10s %9s %14s  %s\n", "scenario", "seeds", "failures",
+                               "seeds/s/core", "faults injected");
+  for (const auto& tally : outcome.tallies) {
+    const double rate = tally.wall_time_ns > 0 ? tally.seeds * 1e9 / tally.wall_time_ns : 0.0;
+    std::cout << absl::StrFormat("%-24s %10d %9d %14.0f  %s\n", tally.scenario, tally.seeds,
+                                 tally.failures, rate, FaultSummary(tally.faults_injected));
+  }
+  if (outcome.time_budget_reached) {
+    std::cout << "faultline: time budget reached; the remaining seeds were not run\n";
+  }
+  if (json_file.is_open()) {
+    for (const auto& result : outcome.results) json_file << reports::ToJsonLine(result) << "\n";
+  }
+  if (junit_file.is_open()) junit_file << reports::ToJunitXml(outcome.results);
+  for (std::ofstream* file : {&json_file, &junit_file}) {
+    if (file->is_open() && !file->flush()) {
+      std::cerr << "faultline: writing a report failed\n";
+      return 2;
+    }
+  }
+  std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", outcome.seeds_run,
+                               outcome.seeds_failed);
+  return outcome.seeds_failed == 0 ? 0 : 1;
+}
+
+int CheckDeterminismCommand(const CliArgs& args) {
+  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario);
+  if (selected.empty()) return 2;
+  absl::StatusOr<std::string> self = SelfExecutable();
+  if (!self.ok()) {
+    std::cerr << "faultline: " << self.status().message() << "\n";
     return 2;
   }
-  const bool single = args.seed_count == 1;
-  std::map<std::string, ScenarioTally> tallies;
-  uint64_t total_seeds = 0, total_failures = 0;
-  for (const scenarios::Scenario* scenario : selected) {
-    ScenarioTally& tally = tallies[scenario->name];
-    const auto start = std::chrono::steady_clock::now();
+  uint64_t checked = 0, mismatches = 0;
+  for (const auto* scenario : selected) {
     for (uint64_t i = 0; i < args.seed_count; ++i) {
-      const uint64_t seed = args.first_seed + i;  // wraps around 2^64 by design
-      scenarios::ScenarioOptions options{.seed = seed, .record_trace = args.trace};
-      scenarios::ScenarioResult result = scenario->run(options);
-      ++tally.seeds;
-      for (const auto& [kind, count] : result.faults_injected) tally.faults[kind] += count;
-      if (args.trace) std::cout << result.trace_dump;
-      if (!result.passed()) {
-        ++tally.failures;
+      const uint64_t seed = args.first_seed + i;
+      auto divergence = CheckSeedDeterminism(*self, scenario->name, seed);
+      if (!divergence.ok()) {
+        std::cerr << "faultline: " << divergence.status().message() << "\n";
+        return 2;
+      }
+      ++checked;
+      if (divergence->has_value()) {
+        ++mismatches;
+        const Divergence& d = **divergence;
         std::cout << absl::StrFormat(
-            "FAIL %s seed=%s\n  violated: %s\n  faults injected: %s\n  trace hash: %s\n"
-            "  replay: faultline replay %s --seed %s --trace --log-level debug\n",
-            scenario->name, Hex(seed), FailureReason(result), FaultSummary(result.faults_injected),
-            Hex(result.run.trace_hash), scenario->name, Hex(seed));
-      } else if (single) {
-        std::cout << absl::StrFormat(
-            "%s seed=%s passed: trace hash %s, %d steps, %.6fs virtual, faults: %s\n",
-            scenario->name, Hex(seed), Hex(result.run.trace_hash), result.run.steps,
-            static_cast<double>(result.run.end_time_ns) / 1e9,
-            FaultSummary(result.faults_injected));
+            "NON-DETERMINISTIC %s seed=%s: the runs diverge at trace line %d\n"
+            "  first run:  %s\n  second run: %s\n  replay: faultline replay %s --seed %s --trace\n",
+            scenario->name, Hex64(seed), d.line_number, d.first_run, d.second_run, scenario->name,
+            Hex64(seed));
       }
     }
-    tally.wall_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    total_seeds += tally.seeds;
-    total_failures += tally.failures;
   }
-  if (!single) {
-    std::cout << absl::StrFormat("%-24s %10s %9s %12s  %s\n", "scenario", "seeds", "failures",
-                                 "seeds/s", "faults injected");
-    for (const auto& [name, tally] : tallies) {
-      std::cout << absl::StrFormat("%-24s %10d %9d %12.0f  %s\n", name, tally.seeds, tally.failures,
-                                   tally.wall_seconds > 0 ? tally.seeds / tally.wall_seconds : 0.0,
-                                   FaultSummary(tally.faults));
-    }
-  }
-  std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", total_seeds, total_failures);
-  return total_failures == 0 ? 0 : 1;
+  std::cout << absl::StrFormat("check-determinism: %d seeds run twice, %d mismatches\n", checked,
+                               mismatches);
+  return mismatches == 0 ? 0 : 3;
 }
 
 int Main(int argc, char** argv) {
@@ -118,7 +180,9 @@ int Main(int argc, char** argv) {
       return 0;
     case Command::kRun:
     case Command::kReplay:
-      return RunSeeds(*parsed);
+      return RunCommand(*parsed);
+    case Command::kCheckDeterminism:
+      return CheckDeterminismCommand(*parsed);
   }
   return 2;
 }

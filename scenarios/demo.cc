@@ -98,11 +98,11 @@ ScenarioResult RunDemo(const ScenarioOptions& options) {
       scheduler.SleepFor(crash_prng.Between(1, 2 * kItemsPerProducer * kMaxThinkNs / 4));
       const int victim = static_cast<int>(crash_prng.Below(kNodeCount));
       if (completed[victim]->is_set() || !scheduler.IsAlive(nodes[victim])) continue;
-      spdlog::info("nemesis: crashing {}", scheduler.NodeName(nodes[victim]));
+      spdlog::debug("nemesis: crashing {}", scheduler.NodeName(nodes[victim]));
       scheduler.Crash(nodes[victim], "nemesis");
       ++crashes;
       scheduler.SleepFor(crash_prng.Between(1, kMaxThinkNs));
-      spdlog::info("nemesis: restarting {}", scheduler.NodeName(nodes[victim]));
+      spdlog::debug("nemesis: restarting {}", scheduler.NodeName(nodes[victim]));
       scheduler.Restart(nodes[victim], "main", node_main(victim));
     }
     for (auto& done : completed) done->Wait();

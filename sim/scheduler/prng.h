@@ -30,8 +30,9 @@ enum class Stream : uint64_t {
   kWorkload = 3,   // what the scenario's clients do
   kSwarm = 4,      // which fault kinds are enabled, at what rates
   kCrash = 5,      // when nodes crash and restart
-  // Append new streams here.
+  // Append new streams here, and bump kStreamCount.
 };
+inline constexpr size_t kStreamCount = 6;
 
 // SplitMix64 (Steele, Lea, Flood 2014): a tiny generator used only to expand
 // seeds into xoshiro state.

@@ -71,6 +71,11 @@ Scheduler::Scheduler(const SchedulerOptions& options)
       stacks_(options.stack_size_bytes),
       scheduler_prng_(Prng::ForStream(options.seed, Stream::kScheduler)) {
   trace_.set_recording(options.record_trace);
+  // All streams exist from the start: prng() hands out references, and a
+  // vector that grew later would leave them dangling.
+  for (size_t i = 0; i < kStreamCount; ++i) {
+    stream_prngs_.push_back(Prng::ForStream(seed_, static_cast<Stream>(i)));
+  }
   nodes_.push_back(Node{.name = "sim"});
 }
 
@@ -96,9 +101,7 @@ Scheduler* Scheduler::Active() { return active_scheduler; }
 
 Prng& Scheduler::prng(Stream stream) {
   const auto index = static_cast<size_t>(stream);
-  while (stream_prngs_.size() <= index) {
-    stream_prngs_.push_back(Prng::ForStream(seed_, static_cast<Stream>(stream_prngs_.size())));
-  }
+  FAULTLINE_CHECK(index < stream_prngs_.size());
   return stream_prngs_[index];
 }
 

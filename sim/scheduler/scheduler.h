@@ -124,6 +124,8 @@ class Scheduler final : public runtime::Executor {
 
   // --- determinism --------------------------------------------------------
   uint64_t seed() const { return seed_; }
+  // The generator of one subsystem's stream. The reference stays valid for
+  // the scheduler's lifetime.
   Prng& prng(Stream stream);
   Trace& trace() { return trace_; }
   // Appends an event stamped with the current time and node.
@@ -169,7 +171,7 @@ class Scheduler final : public runtime::Executor {
   StackPool stacks_;
   Trace trace_;
   Prng scheduler_prng_;
-  std::vector<Prng> stream_prngs_;  // indexed by Stream; created on first use
+  std::vector<Prng> stream_prngs_;  // indexed by Stream; all created up front, never resized
 
   int64_t now_ns_ = 0;
   uint64_t steps_ = 0;

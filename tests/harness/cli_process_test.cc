@@ -77,10 +77,10 @@ TEST(FaultlineCli, ASweepPrintsASummaryTable) {
 }
 
 TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {
-  ProcessResult replay = RunFaultline("replay demo --seed 3 --trace --log-level info");
+  ProcessResult replay = RunFaultline("replay demo --seed 3 --trace --log-level debug");
   EXPECT_EQ(replay.exit_code, 0) << replay.output;
   EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s\] n[1-3] +step)"));
-  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s sim\] info: nemesis)"));
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s sim\] debug: nemesis)"));
 }
 
 TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {

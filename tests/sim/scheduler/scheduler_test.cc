@@ -58,6 +58,17 @@ TEST(Scheduler, FifoModeIsRoundRobinWhateverTheSeed) {
   EXPECT_EQ(InterleavingOf(99, /*fifo=*/true), "abcdabcdabcd");
 }
 
+TEST(Scheduler, StreamGeneratorsStayPutAndMatchTheirSeededStreams) {
+  Scheduler scheduler(SchedulerOptions{.seed = 77});
+  Prng& workload = scheduler.prng(Stream::kWorkload);
+  const uint64_t first = workload.NextU64();
+  (void)scheduler.prng(Stream::kCrash).NextU64();  // using another stream moves nothing
+  EXPECT_EQ(&workload, &scheduler.prng(Stream::kWorkload));
+  Prng expected = Prng::ForStream(77, Stream::kWorkload);
+  EXPECT_EQ(first, expected.NextU64());
+  EXPECT_EQ(workload.NextU64(), expected.NextU64());
+}
+
 TEST(Scheduler, VirtualTimeJumpsToTheNextTimer) {
   Scheduler scheduler(SchedulerOptions{.seed = 1});
   int64_t woke_at_ns = -1;

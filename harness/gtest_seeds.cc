@@ -1,0 +1,50 @@
+// harness/gtest_seeds.cc — see gtest_seeds.h.
+#include "harness/gtest_seeds.h"
+
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "harness/cli_args.h"
+#include "harness/sweep.h"
+#include "reports/seed_result.h"
+
+namespace faultline::harness {
+namespace {
+
+// The value of an environment variable parsed as a seed, or `fallback`.
+// A malformed value fails the test rather than silently running defaults.
+uint64_t SeedFromEnvironment(const char* name, uint64_t fallback, bool* present) {
+  const char* text = std::getenv(name);
+  *present = text != nullptr;
+  if (text == nullptr) return fallback;
+  absl::StatusOr<uint64_t> value = ParseSeed(text);
+  if (!value.ok()) {
+    ADD_FAILURE() << name << ": " << value.status().message();
+    return fallback;
+  }
+  return *value;
+}
+
+}  // namespace
+
+void ExpectSeedsPass(const scenarios::Scenario& scenario, uint64_t default_seed_count) {
+  bool single = false, counted = false, shifted = false;
+  const uint64_t only_seed = SeedFromEnvironment("FAULTLINE_SEED", 0, &single);
+  const uint64_t count = SeedFromEnvironment("FAULTLINE_SEEDS", default_seed_count, &counted);
+  const uint64_t first = SeedFromEnvironment("FAULTLINE_FIRST_SEED", 0, &shifted);
+  const uint64_t begin = single ? only_seed : first;
+  const uint64_t end_count = single ? 1 : count;
+  for (uint64_t i = 0; i < end_count; ++i) {
+    const reports::SeedResult result = RunOneSeed(scenario, begin + i, nullptr);
+    if (!result.passed) {
+      ADD_FAILURE() << scenario.name << " seed " << reports::Hex64(result.seed) << ": "
+                    << result.outcome << ": " << result.detail
+                    << "\n  trace hash: " << reports::Hex64(result.trace_hash)
+                    << "\n  replay: " << result.ReplayCommand();
+    }
+  }
+}
+
+}  // namespace faultline::harness

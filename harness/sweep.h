@@ -1,0 +1,57 @@
+// harness/sweep.h — running many seeds, in worker processes.
+//
+// A sweep runs every (scenario, seed) pair of its range in `jobs` worker
+// processes, so that a seed which crashes the process (an abort on a failed
+// FAULTLINE_CHECK, a segfault) fails that seed only: the parent records it
+// as "worker crashed", starts a fresh worker, and goes on with the next
+// seeds. Results are returned in a fixed order (scenario, then seed) whatever
+// order the workers finish in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "reports/seed_result.h"
+#include "scenarios/scenario.h"
+
+namespace faultline::harness {
+
+struct SweepOptions {
+  std::vector<const scenarios::Scenario*> scenarios;
+  uint64_t first_seed = 0;
+  uint64_t seed_count = 1;       // per scenario
+  int jobs = 1;                  // worker processes, >= 1
+  int64_t time_budget_ns = 0;    // wall-time budget for the whole sweep; 0 = none
+  bool keep_passed = false;      // also return passing results (for reports)
+};
+
+struct SweepOutcome {
+  std::vector<reports::SeedResult> results;  // failures, plus passes if keep_passed
+  uint64_t seeds_run = 0;
+  uint64_t seeds_failed = 0;
+  bool time_budget_reached = false;
+  // Per scenario, in sweep order: seeds run, failures, faults, wall time.
+  struct Tally {
+    std::string scenario;
+    uint64_t seeds = 0;
+    uint64_t failures = 0;
+    std::map<std::string, uint64_t> faults_injected;
+    int64_t wall_time_ns = 0;  // summed over seeds (CPU-side time per seed)
+  };
+  std::vector<Tally> tallies;
+};
+
+// Runs one seed in this process. `trace_dump`, if non-null, receives the
+// trace (one line per event).
+reports::SeedResult RunOneSeed(const scenarios::Scenario& scenario, uint64_t seed,
+                               std::string* trace_dump);
+
+// Runs the sweep; `on_failure` is called (in the parent) for each failing
+// seed as soon as it is known.
+SweepOutcome RunSweep(const SweepOptions& options,
+                      const std::function<void(const reports::SeedResult&)>& on_failure);
+
+}  // namespace faultline::harness

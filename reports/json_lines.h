@@ -1,0 +1,24 @@
+// reports/json_lines.h — one JSON object per seed, one line each.
+//
+// Machine-readable sweep output: a line per seed result, so a consumer can
+// stream it, grep it or load it with any JSON library. Fields: scenario,
+// seed (hex string: JSON numbers lose 64-bit precision), passed, outcome,
+// detail, trace_hash (hex), steps, virtual_time_ns, wall_time_ns,
+// faults_injected (object), replay (the command).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "reports/seed_result.h"
+
+namespace faultline::reports {
+
+// `text` as a JSON string literal, quotes included; control characters and
+// invalid UTF-8 bytes are escaped (\u00XX), so any detail text is safe.
+std::string JsonString(std::string_view text);
+
+// One line, without the trailing newline.
+std::string ToJsonLine(const SeedResult& result);
+
+}  // namespace faultline::reports

@@ -1,0 +1,24 @@
+// reports/junit_xml.h — a sweep as a JUnit XML report, for CI dashboards.
+//
+// One <testsuite> per scenario, one <testcase> per seed (named by its hex
+// seed); a failing seed carries a <failure> whose message is the violated
+// invariant and whose body holds the faults, trace hash and replay command.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reports/seed_result.h"
+
+namespace faultline::reports {
+
+// `text` escaped for XML character data and attribute values. Characters
+// XML 1.0 cannot represent at all (most control characters) become '?'.
+std::string XmlEscape(std::string_view text);
+
+// The whole document. `results` may mix scenarios; suites appear in order of
+// first appearance, cases in the order given.
+std::string ToJunitXml(const std::vector<SeedResult>& results);
+
+}  // namespace faultline::reports

@@ -1,0 +1,30 @@
+// reports/seed_result.h — the outcome of one scenario run on one seed, as
+// every report format sees it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace faultline::reports {
+
+struct SeedResult {
+  std::string scenario;
+  uint64_t seed = 0;
+  bool passed = false;
+  std::string outcome;        // "completed", "deadlock", "violation", "worker crashed", ...
+  std::string detail;         // the violated invariant or failure detail; empty if passed
+  uint64_t trace_hash = 0;
+  uint64_t steps = 0;
+  int64_t virtual_time_ns = 0;
+  int64_t wall_time_ns = 0;
+  std::map<std::string, uint64_t> faults_injected;  // by kind, sorted
+
+  // The command that replays this seed bit for bit.
+  std::string ReplayCommand() const;
+};
+
+// "0x%016x": how seeds and hashes are printed everywhere.
+std::string Hex64(uint64_t value);
+
+}  // namespace faultline::reports

@@ -1,0 +1,138 @@
+// Tests for harness/sweep and harness/worker_protocol: worker processes,
+// crash isolation, result order, and the result encoding.
+#include "harness/sweep.h"
+
+#include <csignal>
+#include <cstdlib>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "harness/determinism_check.h"
+#include "harness/gtest_seeds.h"
+#include "harness/worker_protocol.h"
+#include "scenarios/registry.h"
+
+namespace faultline::harness {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A scenario that passes, fails an invariant, or kills its process,
+// depending on the seed.
+scenarios::Scenario Treacherous() {
+  return scenarios::Scenario{
+      .name = "treacherous",
+      .description = "seed % 5 == 1 aborts, seed % 5 == 3 violates",
+      .run = [](const scenarios::ScenarioOptions& options) {
+        if (options.seed % 5 == 1) std::abort();
+        scenarios::ScenarioResult result;
+        result.run.trace_hash = options.seed * 31;
+        if (options.seed % 5 == 3) result.violation = "seed is 3 mod 5";
+        result.faults_injected["fsync-eio"] = options.seed % 2;
+        return result;
+      }};
+}
+
+TEST(Sweep, ACrashingSeedFailsAloneAndTheSweepGoesOn) {
+  const scenarios::Scenario scenario = Treacherous();
+  for (int jobs : {1, 3}) {
+    std::vector<uint64_t> reported;
+    SweepOutcome outcome = RunSweep(
+        {.scenarios = {&scenario}, .first_seed = 0, .seed_count = 20, .jobs = jobs,
+         .keep_passed = true},
+        [&](const reports::SeedResult& r) { reported.push_back(r.seed); });
+    EXPECT_EQ(outcome.seeds_run, 20u) << "jobs=" << jobs;
+    EXPECT_EQ(outcome.seeds_failed, 8u);
+    ASSERT_EQ(outcome.results.size(), 20u);
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      const reports::SeedResult& result = outcome.results[seed];  // sorted by seed
+      EXPECT_EQ(result.seed, seed);
+      if (seed % 5 == 1) {
+        EXPECT_FALSE(result.passed);
+        EXPECT_EQ(result.outcome, "worker crashed");
+        EXPECT_THAT(result.detail, HasSubstr("signal 6"));
+      } else if (seed % 5 == 3) {
+        EXPECT_EQ(result.outcome, "violation");
+        EXPECT_EQ(result.detail, "seed is 3 mod 5");
+      } else {
+        EXPECT_TRUE(result.passed) << seed;
+        EXPECT_EQ(result.trace_hash, seed * 31);
+      }
+    }
+    EXPECT_EQ(reported.size(), 8u);
+    EXPECT_EQ(outcome.tallies[0].faults_injected["fsync-eio"], 8u);  // 10 odd seeds, 2 of them abort
+  }
+}
+
+TEST(Sweep, OnlyFailuresAreKeptUnlessAsked) {
+  const scenarios::Scenario scenario = Treacherous();
+  SweepOutcome outcome = RunSweep(
+      {.scenarios = {&scenario}, .first_seed = 100, .seed_count = 10, .jobs = 2},
+      [](const reports::SeedResult&) {});
+  EXPECT_EQ(outcome.seeds_run, 10u);
+  EXPECT_EQ(outcome.results.size(), 4u);
+  for (const auto& result : outcome.results) EXPECT_FALSE(result.passed);
+}
+
+TEST(Sweep, TheRealScenariosPassAFixedSeedSweep) {
+  for (const scenarios::Scenario& scenario : scenarios::AllScenarios()) {
+    ExpectSeedsPass(scenario, 100);
+  }
+}
+
+TEST(WorkerProtocol, RoundTripsAResult) {
+  reports::SeedResult result;
+  result.scenario = "wal\tcrash%";
+  result.seed = UINT64_MAX;
+  result.passed = false;
+  result.outcome = "violation";
+  result.detail = "record 7 lost\nafter crash; a=b";
+  result.trace_hash = 0x123456789ABCDEF0ull;
+  result.steps = 42;
+  result.virtual_time_ns = -5;
+  result.wall_time_ns = 99;
+  result.faults_injected = {{"torn;write", 3}, {"eio=x", 1}};
+  std::optional<reports::SeedResult> decoded = DecodeResult(EncodeResult(result));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->scenario, result.scenario);
+  EXPECT_EQ(decoded->seed, result.seed);
+  EXPECT_EQ(decoded->detail, result.detail);
+  EXPECT_EQ(decoded->trace_hash, result.trace_hash);
+  EXPECT_EQ(decoded->virtual_time_ns, -5);
+  EXPECT_EQ(decoded->faults_injected, result.faults_injected);
+}
+
+RC_GTEST_PROP(WorkerProtocol, EscapingRoundTripsAnyBytes, (std::string text)) {
+  const std::string escaped = EscapeField(text);
+  RC_ASSERT(escaped.find('\t') == std::string::npos);
+  RC_ASSERT(escaped.find('\n') == std::string::npos);
+  RC_ASSERT(UnescapeField(escaped) == std::optional<std::string>(text));
+}
+
+TEST(WorkerProtocol, GarbageIsRejectedNotCrashedOn) {
+  for (const char* garbage : {"", "x", "a\tb", "%", "%4", "%zz",
+                              "s\t1\t2\tok\t\t1\t1\t1\t1\t", "s\tx\t1\tok\t\t1\t1\t1\t1\t",
+                              "s\t1\t1\tok\t\t1\t1\t1\t1\tnoequals"}) {
+    EXPECT_EQ(DecodeResult(garbage), std::nullopt) << garbage;
+  }
+  EXPECT_EQ(UnescapeField("%4"), std::nullopt);
+  EXPECT_EQ(UnescapeField("%g0"), std::nullopt);
+}
+
+TEST(DeterminismCheck, FirstDifferingLineNamesTheEvent) {
+  EXPECT_EQ(FirstDifferingLine("a\nb\nc\n", "a\nb\nc\n"), std::nullopt);
+  auto divergence = FirstDifferingLine("a\nb\nc\n", "a\nX\nc\n");
+  ASSERT_TRUE(divergence.has_value());
+  EXPECT_EQ(divergence->line_number, 2u);
+  EXPECT_EQ(divergence->first_run, "b");
+  EXPECT_EQ(divergence->second_run, "X");
+  auto shorter = FirstDifferingLine("a\nb", "a");
+  ASSERT_TRUE(shorter.has_value());
+  EXPECT_EQ(shorter->second_run, "<end of output>");
+}
+
+}  // namespace
+}  // namespace faultline::harness

@@ -42,8 +42,7 @@ struct Scheduler::SimFiber final : runtime::Fiber {
   boost::context::fiber return_context;  // the scheduler, while this fiber runs
   std::string_view waiting_on;
   int64_t deadline_ns = runtime::kNoDeadline;
-  uint64_t timer_seq = 0;
-  size_t heap_index = kNotInHeap;
+  size_t heap_index = kNotInHeap;  // in timers_, while a timed park is pending
   runtime::WakeReason wake_reason = runtime::WakeReason::kUnparked;
 #if defined(FAULTLINE_ASAN)
   const void* stack_bottom = nullptr;
@@ -231,7 +230,7 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
     fiber->killed = true;
     unwinding_.push_back(fiber);
   } else {
-    runnable_.push_back(fiber);
+    runnable_.PushBack(fiber);
   }
 }
 
@@ -311,90 +310,71 @@ void Scheduler::Yield() {
 void Scheduler::MakeRunnable(SimFiber* fiber) {
   fiber->state = SimFiber::State::kRunnable;
   fiber->waiting_on = {};
-  runnable_.push_back(fiber);
+  runnable_.PushBack(fiber);
 }
 
 void Scheduler::RemoveRunnable(SimFiber* fiber) {
-  for (auto it = runnable_.begin(); it != runnable_.end(); ++it) {
-    if (*it == fiber) {
-      runnable_.erase(it);
-      return;
-    }
-  }
-  FAULTLINE_CHECK_MSG(false, "a runnable fiber was not in the run queue");
+  FAULTLINE_CHECK_MSG(runnable_.Erase(fiber), "a runnable fiber was not in the run queue");
 }
 
 Scheduler::SimFiber* Scheduler::PickRunnable() {
-  SimFiber* fiber;
-  if (options_.fifo || runnable_.size() == 1) {
-    fiber = runnable_.front();
-    runnable_.pop_front();
-  } else {
-    const size_t index = static_cast<size_t>(scheduler_prng_.Below(runnable_.size()));
-    fiber = runnable_[index];
-    runnable_[index] = runnable_.back();
-    runnable_.pop_back();
-  }
-  return fiber;
+  if (options_.fifo || runnable_.size() == 1) return runnable_.PopFront();
+  return runnable_.TakeAt(static_cast<size_t>(scheduler_prng_.Below(runnable_.size())));
 }
 
 // --- timers: an indexed binary heap, so an early Unpark removes its entry ---
 
-bool Scheduler::TimerLess(size_t a, size_t b) const {
-  const SimFiber* x = timers_[a];
-  const SimFiber* y = timers_[b];
-  if (x->deadline_ns != y->deadline_ns) return x->deadline_ns < y->deadline_ns;
-  return x->timer_seq < y->timer_seq;  // ties: first armed fires first
+void Scheduler::TimerPlace(size_t index, const TimerEntry& entry) {
+  timers_[index] = entry;
+  entry.fiber->heap_index = index;
 }
 
 void Scheduler::TimerSiftUp(size_t index) {
+  const TimerEntry moving = timers_[index];
   while (index > 0) {
     const size_t parent = (index - 1) / 2;
-    if (!TimerLess(index, parent)) break;
-    std::swap(timers_[index], timers_[parent]);
-    timers_[index]->heap_index = index;
-    timers_[parent]->heap_index = parent;
+    if (!TimerLess(moving, timers_[parent])) break;
+    TimerPlace(index, timers_[parent]);
     index = parent;
   }
+  TimerPlace(index, moving);
 }
 
 void Scheduler::TimerSiftDown(size_t index) {
+  const TimerEntry moving = timers_[index];
+  const size_t count = timers_.size();
   while (true) {
     const size_t left = 2 * index + 1;
-    if (left >= timers_.size()) break;
+    if (left >= count) break;
     size_t smallest = left;
-    if (left + 1 < timers_.size() && TimerLess(left + 1, left)) smallest = left + 1;
-    if (!TimerLess(smallest, index)) break;
-    std::swap(timers_[index], timers_[smallest]);
-    timers_[index]->heap_index = index;
-    timers_[smallest]->heap_index = smallest;
+    if (left + 1 < count && TimerLess(timers_[left + 1], timers_[left])) smallest = left + 1;
+    if (!TimerLess(timers_[smallest], moving)) break;
+    TimerPlace(index, timers_[smallest]);
     index = smallest;
   }
+  TimerPlace(index, moving);
 }
 
 void Scheduler::TimerPush(SimFiber* fiber) {
   FAULTLINE_CHECK(fiber->heap_index == kNotInHeap);
-  fiber->timer_seq = next_timer_seq_++;
-  fiber->heap_index = timers_.size();
-  timers_.push_back(fiber);
-  TimerSiftUp(fiber->heap_index);
+  timers_.push_back(TimerEntry{fiber->deadline_ns, next_timer_seq_++, fiber});
+  TimerSiftUp(timers_.size() - 1);
 }
 
 void Scheduler::TimerRemove(SimFiber* fiber) {
   const size_t index = fiber->heap_index;
-  FAULTLINE_CHECK(index < timers_.size() && timers_[index] == fiber);
+  FAULTLINE_CHECK(index < timers_.size() && timers_[index].fiber == fiber);
   fiber->heap_index = kNotInHeap;
-  SimFiber* last = timers_.back();
+  const TimerEntry last = timers_.back();
   timers_.pop_back();
-  if (last == fiber) return;
-  timers_[index] = last;
-  last->heap_index = index;
+  if (last.fiber == fiber) return;
+  TimerPlace(index, last);
   TimerSiftDown(index);
-  TimerSiftUp(last->heap_index);
+  TimerSiftUp(last.fiber->heap_index);
 }
 
 Scheduler::SimFiber* Scheduler::TimerPop() {
-  SimFiber* top = timers_.front();
+  SimFiber* top = timers_.front().fiber;
   TimerRemove(top);
   return top;
 }
@@ -454,7 +434,7 @@ RunResult Scheduler::Run() {
     } else if (!runnable_.empty()) {
       next = PickRunnable();
     } else if (!timers_.empty()) {
-      const int64_t deadline_ns = timers_.front()->deadline_ns;
+      const int64_t deadline_ns = timers_.front().deadline_ns;
       if (deadline_ns > options_.max_virtual_time_ns) {
         result.outcome = RunResult::Outcome::kTimeBudget;
         result.detail = absl::StrFormat("virtual time would pass %dns; fibers:\n%s",
@@ -463,10 +443,10 @@ RunResult Scheduler::Run() {
       }
       if (deadline_ns > now_ns_) {
         now_ns_ = deadline_ns;
-        trace_.Record(now_ns_, kSimNode, TraceKind::kTimer, static_cast<uint64_t>(now_ns_), 0, {});
+        trace_.RecordTimer(now_ns_);
       }
       // Every timer due now, first armed first.
-      while (!timers_.empty() && timers_.front()->deadline_ns <= now_ns_) {
+      while (!timers_.empty() && timers_.front().deadline_ns <= now_ns_) {
         SimFiber* fiber = TimerPop();
         fiber->wake_reason = runtime::WakeReason::kTimedOut;
         MakeRunnable(fiber);
@@ -484,7 +464,7 @@ RunResult Scheduler::Run() {
 
     if (steps_ >= options_.max_steps) {
       // Put it back so that a later Run() or the destructor still sees it.
-      (next->killed ? unwinding_ : runnable_).push_front(next);
+      if (next->killed) unwinding_.push_front(next); else runnable_.PushFront(next);
       result.outcome = RunResult::Outcome::kStepBudget;
       result.detail = absl::StrFormat("%d steps without finishing; fibers:\n%s",
                                       options_.max_steps, DescribeFibers());

@@ -34,6 +34,7 @@
 
 #include "core/runtime/executor.h"
 #include "sim/scheduler/prng.h"
+#include "sim/scheduler/run_queue.h"
 #include "sim/scheduler/stack_pool.h"
 #include "sim/scheduler/trace.h"
 
@@ -143,6 +144,13 @@ class Scheduler final : public runtime::Executor {
 
  private:
   struct SimFiber;
+  // A pending timer. The keys live in the heap itself so that sifting
+  // compares without chasing fiber pointers.
+  struct TimerEntry {
+    int64_t deadline_ns;
+    uint64_t seq;  // arming order: ties fire first armed first
+    SimFiber* fiber;
+  };
 
   void SwitchTo(SimFiber* fiber);
   void SwitchToScheduler(SimFiber* self);
@@ -155,7 +163,10 @@ class Scheduler final : public runtime::Executor {
   SimFiber* TimerPop();
   void TimerSiftUp(size_t index);
   void TimerSiftDown(size_t index);
-  bool TimerLess(size_t a, size_t b) const;
+  void TimerPlace(size_t index, const TimerEntry& entry);
+  static bool TimerLess(const TimerEntry& a, const TimerEntry& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
+  }
   void KillFibers(NodeId node, bool all_nodes);
   void OnFiberFailed(SimFiber* fiber, std::string_view what);
   void RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b, std::string_view text);
@@ -180,9 +191,9 @@ class Scheduler final : public runtime::Executor {
 
   std::vector<Node> nodes_;
   std::map<uint64_t, std::unique_ptr<SimFiber>> fibers_;  // by id: deterministic order
-  std::deque<SimFiber*> runnable_;
+  internal::RunQueue<SimFiber*> runnable_;
   std::deque<SimFiber*> unwinding_;   // killed fibers, unwound before anything else runs
-  std::vector<SimFiber*> timers_;     // binary min-heap on (deadline, seq)
+  std::vector<TimerEntry> timers_;    // binary min-heap on (deadline, seq)
   SimFiber* current_ = nullptr;
 
   bool running_ = false;

@@ -50,12 +50,18 @@ uint64_t Trace::HashBytes(std::string_view bytes) {
 
 void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
                    std::string_view text) {
-  hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), a);
-  if (kind != TraceKind::kStep) {
+  // kStep and kTimer fold exactly as RecordStep and RecordTimer do, so that
+  // recording never changes the hash.
+  if (kind == TraceKind::kStep) {
+    hash_ = Fold(hash_, StepWord(a));
+  } else if (kind == TraceKind::kTimer) {
+    hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), static_cast<uint64_t>(time_ns));
+  } else {
+    hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), a);
     hash_ = Fold(Fold(hash_, b), node);
     if (!text.empty()) hash_ = Fold(hash_, HashBytes(text));
+    hash_ = Fold(hash_, static_cast<uint64_t>(time_ns));
   }
-  hash_ = Fold(hash_, static_cast<uint64_t>(time_ns));
   if (recording_ && events_.size() < max_events_) {
     events_.push_back(TraceEvent{.index = count_, .time_ns = time_ns, .node = node, .kind = kind,
                                  .a = a, .b = b, .text = std::string(text), .hash_after = hash_});

@@ -1,0 +1,170 @@
+// sim/disk/crash_model.h — what a crash does to data that is not durable.
+//
+// The state of one node's storage is a durable image (DurableState) plus the
+// operations a crash has not yet decided about:
+//
+//  * namespace ops (create, rename, remove, mkdir) in issue order; SyncDir(d)
+//    applies, in order, every pending op whose path or target lies directly
+//    in `d` to the durable image;
+//  * per file (inode), data ops (writes and truncates) in issue order; a
+//    successful File::Sync applies all of them to the durable bytes.
+//
+// A crash decides every pending op INDEPENDENTLY — there is no ordering
+// between ops except the one a completed sync imposed (it applied them
+// before the crash). Decisions come from a ChoiceSource, so the same code
+// draws a random crash state (sim_file_system.cc, from Stream::kDisk) and
+// enumerates all of them (crash_enumerator.h):
+//
+//  * a namespace op persists or is dropped, atomically (a rename is one op);
+//  * a truncate persists or is dropped;
+//  * a write persists whole, is dropped, or is torn: each sector (the atomic
+//    unit, 512 or 4096 bytes, counted from offset 0 of the file) that it
+//    covers independently keeps its old bytes, gets the new ones, or gets
+//    garbage. Garbage is confined to the bytes the write covered inside that
+//    sector — bytes the host never rewrote are not invented;
+//  * a write that extends the file and is not persisted whole may persist the
+//    new size anyway; the part of the new range whose data did not persist
+//    reads as zeros (or garbage, inside the write's range).
+//
+// Replay keeps, per file, a physical byte buffer and a logical size: data
+// may reach the disk past the logical size (its size update was dropped) and
+// be revealed by a later write's size update, as on a real disk. Truncate
+// discards what is past the new size and zero-extends.
+//
+// After the ops, files and directories whose parent directory does not
+// durably exist are dropped (orphans), and inodes without a durable name are
+// freed. The result, as path → bytes, is a DiskImage.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "sim/disk/fault_plan.h"
+
+namespace faultline::sim::disk {
+
+// The visible content of a node's storage: regular files by path, and
+// directories (the root "" is implied and never listed). Value type,
+// ordered, comparable: crash states are deduplicated as DiskImages.
+struct DiskImage {
+  std::map<std::string, std::string> files;
+  std::set<std::string> dirs;
+
+  auto operator<=>(const DiskImage&) const = default;
+  bool operator==(const DiskImage&) const = default;
+};
+
+// One pending data operation on one file.
+struct DataOp {
+  enum class Kind : uint8_t { kWrite, kTruncate };
+  Kind kind = Kind::kWrite;
+  bool tear_on_crash = false;     // a FaultPlan rule forces a torn outcome
+  uint64_t offset = 0;            // write: logical offset; truncate: new size
+  uint64_t durable_offset = 0;    // write: where the device puts the bytes
+                                  // (!= offset for a misdirected write)
+  uint64_t length_bytes = 0;      // write: length
+  uint64_t arena_offset = 0;      // write: where its bytes start in the arena
+};
+
+// A file's pending data ops and the bytes of its writes, back to back (one
+// buffer, so a small write costs no allocation once it has grown).
+struct PendingData {
+  std::vector<DataOp> ops;
+  std::string arena;
+
+  bool empty() const { return ops.empty(); }
+  void Clear() {
+    ops.clear();
+    arena.clear();
+  }
+  std::string_view BytesOf(const DataOp& op) const {
+    return std::string_view(arena).substr(op.arena_offset, op.length_bytes);
+  }
+};
+
+struct NamespaceOp {
+  enum class Kind : uint8_t { kCreate, kRename, kRemove, kMkdir };
+  Kind kind = Kind::kCreate;
+  std::string path;     // created/removed path, or rename source
+  std::string to_path;  // rename target
+  uint64_t inode = 0;   // the file's inode (0 for kMkdir)
+};
+
+// The durable image with inode identity: a file's name and its bytes become
+// durable separately (SyncDir vs File::Sync).
+struct DurableState {
+  std::map<std::string, uint64_t> files;    // path → inode
+  std::set<std::string> dirs;               // never contains ""
+  std::map<uint64_t, std::string> inodes;   // inode → bytes (size = length)
+
+  DiskImage ToImage() const;
+  static DurableState FromImage(const DiskImage& image, uint64_t first_inode);
+};
+
+// The kinds of decision a crash makes; see the file comment for options.
+enum class ChoicePoint : uint8_t {
+  kNamespaceOp = 0,     // 0 dropped, 1 persisted
+  kTruncate = 1,        // 0 dropped, 1 persisted
+  kWrite = 2,           // 0 dropped, 1 persisted, 2 torn
+  kTornSector = 3,      // 0 old, 1 new, 2 garbage
+  kSizeWithoutData = 4, // 0 size not persisted, 1 persisted (zeros), 2 persisted (garbage)
+};
+
+// Where crash decisions come from.
+class ChoiceSource {
+ public:
+  virtual ~ChoiceSource() = default;
+  // Returns a value in [0, arity) for `point` (arity as documented per point,
+  // or smaller when the resolution knows some options are meaningless).
+  virtual uint32_t Choose(ChoicePoint point, uint32_t arity) = 0;
+  // Fills `out` with garbage bytes.
+  virtual void FillGarbage(absl::Span<char> out) = 0;
+};
+
+// What a crash resolution decided, for stats and the trace.
+struct CrashSummary {
+  uint64_t writes_persisted = 0;
+  uint64_t writes_torn = 0;
+  uint64_t writes_dropped = 0;
+  uint64_t garbage_sectors = 0;
+  uint64_t sizes_without_data = 0;
+  uint64_t truncates_persisted = 0;
+  uint64_t truncates_dropped = 0;
+  uint64_t namespace_persisted = 0;
+  uint64_t namespace_dropped = 0;
+};
+
+// Applies one namespace op to a durable image (SyncDir and crash). A file
+// has at most one name: a rename first erases every name of its inode.
+void ApplyNamespaceOp(DurableState& state, const NamespaceOp& op);
+
+// Whether `op` is made durable by SyncDir(`dir`).
+bool NamespaceOpInDir(const NamespaceOp& op, std::string_view dir);
+
+// Applies every op of `pending` to `bytes` as persisted whole (a successful
+// File::Sync).
+void ApplyAllDataOps(std::string& bytes, const PendingData& pending);
+
+// Resolves a crash: `durable` plus independently decided pending ops. The
+// pending data is listed by inode id, ascending (the order of decisions).
+// `atomic_unit_bytes` is the sector size (512 or 4096).
+struct CrashInput {
+  const DurableState* durable = nullptr;
+  const std::vector<NamespaceOp>* namespace_ops = nullptr;
+  std::vector<std::pair<uint64_t, const PendingData*>> data;  // by inode, ascending
+  uint32_t atomic_unit_bytes = 512;
+};
+DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices,
+                          CrashSummary* summary = nullptr);
+
+// Drops files and directories whose parent is not a durable directory, and
+// inodes with no name.
+void CollectOrphans(DurableState& state);
+
+}  // namespace faultline::sim::disk

@@ -35,7 +35,8 @@ std::string UsageText() {
          "      run each seed twice in separate processes; on a mismatch, name the first\n"
          "      trace event that differs\n"
          "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
-         "log levels: trace debug info warn error off (default warn)\n"
+         "log levels: trace debug info warn error off (default: warn for one seed,\n"
+         "            off for sweeps)\n"
          "exit codes: 0 all passed, 1 an invariant was violated, 2 bad usage,\n"
          "            3 non-determinism detected\n";
 }
@@ -143,6 +144,11 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   }
   if (parsed.command == Command::kReplay && parsed.scenario == "all") {
     return Usage("'replay' takes one scenario, not 'all'");
+  }
+  if (parsed.log_level.empty()) {
+    const bool sweep = parsed.command == Command::kCheckDeterminism ||
+                       (parsed.command == Command::kRun && parsed.seed_count > 1);
+    parsed.log_level = sweep ? "off" : "warn";
   }
   return parsed;
 }

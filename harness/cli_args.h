@@ -21,7 +21,9 @@ struct CliArgs {
   uint64_t first_seed = 0;       // --seed S, or --first-seed S with --seeds
   uint64_t seed_count = 1;       // --seeds N
   bool trace = false;            // --trace: print the trace, one event a line
-  std::string log_level = "warn";  // --log-level trace|debug|info|warn|error|off
+  // --log-level trace|debug|info|warn|error|off. Sweeps (run, with more than
+  // one seed, and check-determinism) default to off; one-seed runs to warn.
+  std::string log_level;
   int jobs = 1;                  // --jobs J: worker processes for sweeps
   int64_t time_budget_ns = 0;    // --time-budget SECONDS: wall time for a sweep; 0 = none
   std::string json_path;         // --json FILE: JSON lines, one per seed

@@ -33,6 +33,8 @@ TEST(ParseCliArgs, ParsesRunAndReplay) {
   EXPECT_EQ(run->scenario, "all");
   EXPECT_EQ(run->seed_count, 100u);
   EXPECT_EQ(run->first_seed, 16u);
+  EXPECT_EQ(run->log_level, "off");  // sweeps are quiet by default
+  EXPECT_EQ(ParseCliArgs({"run", "demo", "--seed", "1"})->log_level, "warn");
   auto replay = ParseCliArgs({"replay", "demo", "--seed", "7", "--trace", "--log-level", "debug"});
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->command, Command::kReplay);

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_format.h"
 #include "scenarios/demo.h"
+#include "scenarios/registry.h"
 
 namespace {
 
@@ -73,7 +74,11 @@ TEST(FaultlineCli, ASweepPrintsASummaryTable) {
   ProcessResult sweep = RunFaultline("run all --seeds 20 --first-seed 100");
   EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
   EXPECT_THAT(sweep.output, HasSubstr("seeds/s"));
-  EXPECT_THAT(sweep.output, HasSubstr("faultline: 20 seeds, 0 failed"));
+  const size_t scenario_count = faultline::scenarios::AllScenarios().size();
+  EXPECT_THAT(sweep.output,
+              HasSubstr(absl::StrFormat("faultline: %d seeds, 0 failed", 20 * scenario_count)));
+  // Sweeps are quiet: no log lines, only the table and the summary.
+  EXPECT_THAT(sweep.output, ::testing::Not(HasSubstr("] warning:")));
 }
 
 TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {

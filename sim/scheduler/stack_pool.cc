@@ -12,6 +12,9 @@
 #if defined(FAULTLINE_VALGRIND)
 #include <valgrind/valgrind.h>
 #endif
+#if defined(FAULTLINE_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace faultline::sim {
 
@@ -44,6 +47,12 @@ boost::context::stack_context StackPool::Allocate() {
     FAULTLINE_CHECK(mprotect(base, page_size_bytes_, PROT_NONE) == 0);
   }
   ++live_;
+#if defined(FAULTLINE_ASAN)
+  // A fiber that ended by switching away never returned from its frames, so
+  // ASan may still hold their redzones as poisoned: a reused stack must
+  // start clean, or the next fiber trips over a stale redzone.
+  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_size_bytes_, stack_size_bytes_);
+#endif
   boost::context::stack_context stack;
   stack.size = stack_size_bytes_;
   stack.sp = static_cast<char*>(base) + page_size_bytes_ + stack_size_bytes_;

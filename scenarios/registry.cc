@@ -2,12 +2,16 @@
 #include "scenarios/registry.h"
 
 #include "scenarios/demo.h"
+#include "scenarios/wal_scenarios.h"
 
 namespace faultline::scenarios {
 
 const std::vector<Scenario>& AllScenarios() {
   static const std::vector<Scenario> scenarios = {
       DemoScenario(),
+      WalCrashScenario(),
+      WalFsyncFailureScenario(),
+      WalRotationRetentionScenario(),
   };
   return scenarios;
 }

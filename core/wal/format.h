@@ -1,0 +1,111 @@
+// core/wal/format.h — the WAL's on-disk encoding: segment names, segment
+// headers and record frames. FORMAT.md (next to this file) is the
+// specification; this file is its only implementation, used by the writer,
+// the reader and recovery alike, and by tests.
+//
+// All integers are little-endian. Nothing here does I/O.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace faultline::wal::format {
+
+// --- segment files ----------------------------------------------------------
+
+// "FLTWALSG": identifies a WAL segment file.
+inline constexpr char kSegmentMagic[8] = {'F', 'L', 'T', 'W', 'A', 'L', 'S', 'G'};
+// The newest format version this build writes and reads.
+inline constexpr uint32_t kFormatVersion = 1;
+// magic(8) version(4) header_bytes(4) first_sequence(8) reserved(4) crc(4).
+inline constexpr size_t kSegmentHeaderBytes = 32;
+
+// Segment file names: 20 decimal digits of the first sequence, then ".wal",
+// so that bytewise name order is sequence order.
+inline constexpr size_t kSegmentNameDigits = 20;
+inline constexpr std::string_view kSegmentSuffix = ".wal";
+
+std::string SegmentName(uint64_t first_sequence);
+// The first sequence encoded in a segment file name, or nullopt when `name`
+// is not a segment name (a foreign file).
+std::optional<uint64_t> ParseSegmentName(std::string_view name);
+
+struct SegmentHeader {
+  uint32_t version = kFormatVersion;
+  uint64_t first_sequence = 0;
+};
+
+// Exactly kSegmentHeaderBytes bytes.
+std::string EncodeSegmentHeader(uint64_t first_sequence);
+
+enum class HeaderProblem : uint8_t {
+  kNone,
+  kTooShort,       // fewer than kSegmentHeaderBytes bytes
+  kBadMagic,       // not a segment of this format (or torn/garbage)
+  kFutureVersion,  // a version newer than kFormatVersion
+  kBadChecksum,    // checksum mismatch (torn or corrupt)
+  kBadLayout,      // header_bytes / reserved fields do not match the version
+};
+std::string_view HeaderProblemName(HeaderProblem problem);
+
+struct DecodedHeader {
+  HeaderProblem problem = HeaderProblem::kNone;
+  SegmentHeader header;  // valid only when problem == kNone (version also for kFutureVersion)
+};
+DecodedHeader DecodeSegmentHeader(std::string_view bytes);
+
+// --- record frames ----------------------------------------------------------
+
+// masked_crc(4) payload_bytes(4) sequence(8) durable_watermark(8), then the
+// payload. The CRC covers bytes [4, 24) of the frame header and the payload.
+inline constexpr size_t kFrameHeaderBytes = 24;
+// The largest payload the format admits (a writer may be configured lower).
+// Bounds every allocation a reader makes for one record.
+inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
+
+inline size_t FrameBytes(size_t payload_bytes) { return kFrameHeaderBytes + payload_bytes; }
+
+struct FrameHeader {
+  uint32_t masked_crc = 0;
+  uint32_t payload_bytes = 0;
+  uint64_t sequence = 0;
+  // The highest sequence the writer knew to be durable when it wrote this
+  // frame (0: none). Recovery uses it to tell a torn tail from lost
+  // acknowledged records; see FORMAT.md.
+  uint64_t durable_watermark = 0;
+};
+
+// Appends one frame for `payload` to `out`.
+void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark,
+                 std::string_view payload);
+
+// Decodes a frame header from the first kFrameHeaderBytes of `bytes` (which
+// must hold that many). Checks nothing.
+FrameHeader DecodeFrameHeader(std::string_view bytes);
+
+enum class FrameProblem : uint8_t {
+  kNone,
+  kTruncated,     // the header or payload runs past the end of the data
+  kBadLength,     // payload_bytes is 0 or above kMaxPayloadBytes
+  kBadChecksum,   // checksum mismatch
+};
+std::string_view FrameProblemName(FrameProblem problem);
+
+struct DecodedFrame {
+  FrameProblem problem = FrameProblem::kNone;
+  FrameHeader header;
+  std::string_view payload;  // points into the input; valid when problem == kNone
+};
+// Decodes and verifies the frame that starts at the beginning of `bytes`.
+DecodedFrame DecodeFrame(std::string_view bytes);
+
+// The checksum a frame with this header and payload must carry (masked).
+uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload);
+
+}  // namespace faultline::wal::format

@@ -1,0 +1,208 @@
+// scenarios/durability_checker.cc — see durability_checker.h.
+#include "scenarios/durability_checker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+
+namespace faultline::scenarios {
+namespace {
+
+absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+// The one shape of every verdict: invariant, record, detail, faults so far.
+absl::Status DurabilityChecker::Violation(std::string_view invariant, uint64_t sequence,
+                                          std::string_view detail) const {
+  std::string faults = faults_so_far_ ? faults_so_far_() : std::string();
+  if (faults.empty()) faults = "none";
+  return absl::InternalError(absl::StrCat("durability violated: ", Abs(invariant),
+                                          " at sequence ", sequence, ": ", Abs(detail),
+                                          "; faults injected: ", faults));
+}
+
+DurabilityChecker::DurabilityChecker(uint64_t first_sequence,
+                                     std::function<std::string()> faults_so_far)
+    : base_sequence_(first_sequence),
+      faults_so_far_(std::move(faults_so_far)),
+      last_acked_(first_sequence - 1) {
+  FAULTLINE_CHECK(first_sequence >= 1);
+}
+
+uint64_t DurabilityChecker::retained_start() const {
+  return std::max(base_sequence_, released_below_);
+}
+
+absl::Status DurabilityChecker::Issue(uint64_t sequence, std::string_view payload) {
+  if (sequence != last_issued() + 1) {
+    return Violation("issue-order", sequence,
+                     absl::StrCat("the log handed out sequence ", sequence, " after ",
+                                  last_issued()));
+  }
+  issued_.emplace_back(payload);
+  return absl::OkStatus();
+}
+
+absl::Status DurabilityChecker::Acknowledge(uint64_t sequence) {
+  if (sequence < base_sequence_ || sequence > last_issued()) {
+    return Violation("phantom-ack", sequence,
+                     absl::StrCat("acknowledged, but issued sequences are [", base_sequence_, ", ",
+                                  last_issued(), "]"));
+  }
+  if (first_failed_ != 0 && sequence >= first_failed_) {
+    return Violation("fail-stop", sequence,
+                     absl::StrCat("acknowledged as durable after the durability of sequence ",
+                                  first_failed_, " failed"));
+  }
+  last_acked_ = std::max(last_acked_, sequence);
+  return absl::OkStatus();
+}
+
+absl::Status DurabilityChecker::AcknowledgeFailed(uint64_t sequence) {
+  if (sequence <= last_acked_) {
+    return Violation("fail-stop", sequence,
+                     absl::StrCat("its durability future failed after records up to ",
+                                  last_acked_, " were acknowledged"));
+  }
+  if (first_failed_ == 0 || sequence < first_failed_) first_failed_ = sequence;
+  return absl::OkStatus();
+}
+
+void DurabilityChecker::NoteRelease(uint64_t below_sequence) {
+  released_below_ = std::max(released_below_, below_sequence);
+}
+
+void DurabilityChecker::NoteCorruption(uint64_t sequence) {
+  FAULTLINE_CHECK(sequence >= 1);
+  if (corrupted_sequence_ == 0 || sequence < corrupted_sequence_) corrupted_sequence_ = sequence;
+}
+
+absl::Status DurabilityChecker::CheckLog(uint64_t first_sequence,
+                                         absl::Span<const LogRecord> records,
+                                         uint64_t* end_sequence) const {
+  // Order and contiguity first, so that the payload check below can index
+  // by position. Bounded by the number of records.
+  for (size_t i = 0; i < records.size(); ++i) {
+    const uint64_t expected = first_sequence + i;
+    const uint64_t got = records[i].sequence;
+    if (got == expected) continue;
+    if (i > 0 && got <= records[i - 1].sequence) {
+      return Violation("no-duplicate", got,
+                       absl::StrCat("recovered again after sequence ", records[i - 1].sequence));
+    }
+    if (i == 0) {
+      return Violation("prefix", got,
+                       absl::StrCat("the log says it starts at ", first_sequence,
+                                    " but its first record is ", got));
+    }
+    return Violation("prefix", expected,
+                     absl::StrCat("missing between recovered records ", records[i - 1].sequence,
+                                  " and ", got));
+  }
+  const uint64_t end = first_sequence + records.size() - 1;  // first - 1 when empty
+  for (const LogRecord& record : records) {
+    if (record.sequence < base_sequence_ || record.sequence > last_issued()) {
+      return Violation("no-phantom", record.sequence,
+                       absl::StrCat("recovered, but issued sequences are [", base_sequence_, ", ",
+                                    last_issued(), "]"));
+    }
+    const std::string& issued = issued_[record.sequence - base_sequence_];
+    if (record.payload != issued) {
+      return Violation("no-corrupt", record.sequence,
+                       absl::StrCat("recovered ", record.payload.size(),
+                                    " bytes that differ from the ", issued.size(),
+                                    " bytes issued"));
+    }
+  }
+  if (first_sequence < base_sequence_ && !records.empty()) {
+    // Covered by the phantom check above; an empty log may report any start
+    // at or below its end.
+    return Violation("no-phantom", first_sequence, "the log starts before the first issued record");
+  }
+  // Retained: [retained_start, last_acked] must all be there.
+  const uint64_t must_start = retained_start();
+  if (must_start <= last_acked_) {
+    if (first_sequence > must_start) {
+      return Violation("retained", must_start,
+                       absl::StrCat("acknowledged and not released (release bound ",
+                                    released_below_, "), but the recovered log starts at ",
+                                    first_sequence));
+    }
+    if (end < last_acked_) {
+      return Violation("prefix", end + 1,
+                       absl::StrCat("acknowledged as durable (last acknowledged ", last_acked_,
+                                    ") but lost: the recovered log ends at ", end));
+    }
+  } else if (first_sequence > must_start && !records.empty()) {
+    // Nothing acknowledged is at stake, but records before the first
+    // recovered one vanished while it survived: not a prefix.
+    return Violation("prefix", must_start,
+                     absl::StrCat("missing, yet the log holds records from ", first_sequence));
+  }
+  *end_sequence = end;
+  return absl::OkStatus();
+}
+
+absl::Status DurabilityChecker::CheckRecovery(uint64_t first_sequence,
+                                              absl::Span<const LogRecord> records) {
+  uint64_t end = 0;
+  absl::Status status = CheckLog(first_sequence, records, &end);
+  if (!status.ok()) return status;
+  // Rebase: records issued past `end` are lost for good and their numbers
+  // will be handed out again; what came back is durable (Wal::Open syncs it).
+  if (end + 1 >= base_sequence_ && end < last_issued()) {
+    issued_.resize(end + 1 - base_sequence_);
+  }
+  last_acked_ = std::max(last_acked_, end);
+  first_failed_ = 0;
+  have_recovered_ = true;
+  recovered_first_ = first_sequence;
+  recovered_end_ = end;
+  ++recoveries_checked_;
+  return absl::OkStatus();
+}
+
+absl::Status DurabilityChecker::CheckReopen(uint64_t first_sequence,
+                                            absl::Span<const LogRecord> records) {
+  FAULTLINE_CHECK_MSG(have_recovered_, "CheckReopen before any CheckRecovery");
+  // Compare the extent first: a reopen that lost or gained records is an
+  // idempotence failure before it is anything else.
+  const uint64_t end = first_sequence + records.size() - 1;  // first - 1 when empty
+  if (end != recovered_end_) {
+    return Violation("idempotent-recovery", std::min(end, recovered_end_) + 1,
+                     absl::StrCat("the first recovery ended at ", recovered_end_,
+                                  ", the reopen at ", end));
+  }
+  if (first_sequence != recovered_first_ && !records.empty()) {
+    return Violation("idempotent-recovery", std::min(first_sequence, recovered_first_),
+                     absl::StrCat("the first recovery started at ", recovered_first_,
+                                  ", the reopen at ", first_sequence));
+  }
+  uint64_t checked_end = 0;
+  absl::Status status = CheckLog(first_sequence, records, &checked_end);
+  if (!status.ok()) return status;
+  ++recoveries_checked_;
+  return absl::OkStatus();
+}
+
+absl::Status DurabilityChecker::CheckRecoveryError(const absl::Status& error) {
+  FAULTLINE_CHECK(!error.ok());
+  // After deliberate damage the log may refuse to open: DataLoss, or
+  // FailedPrecondition when the flipped bit made a segment header claim a
+  // newer format version (whose checksum a reader cannot judge). Either way
+  // nothing was hidden. Other errors are not excused.
+  if (corrupted_sequence_ != 0 && (absl::IsDataLoss(error) || absl::IsFailedPrecondition(error))) {
+    return absl::OkStatus();
+  }
+  return Violation(
+      "clean-recovery", last_acked_ + 1,
+      absl::StrCat("recovery failed (", error.ToString(), ")",
+                   corrupted_sequence_ != 0
+                       ? absl::StrCat(" after record ", corrupted_sequence_, " was corrupted")
+                       : std::string(" although no durable record was damaged")));
+}
+
+}  // namespace faultline::scenarios

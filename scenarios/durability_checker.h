@@ -1,0 +1,144 @@
+// scenarios/durability_checker.h — the durability checker for a log that
+// survives crashes (the WAL today, the journal's log later).
+//
+// The checker is a model of what the log promised. The workload tells it
+// every record it issued (sequence → payload), every acknowledgement of
+// durability it received, every release of a prefix and every corruption it
+// injected on purpose; after each recovery the scenario hands it the log
+// that came back, and the checker decides whether that log is one the
+// promises allow:
+//
+//  prefix        the recovered log is records[first..k), contiguous, in
+//                order, with last_acked <= k <= last_issued;
+//  retained      every record from the retained start (the highest Release
+//                bound, or the first sequence ever issued) up to last_acked
+//                is there: a released prefix may vanish, nothing else;
+//  no corrupt    each recovered payload is byte-equal to the one issued at
+//                that sequence;
+//  no phantom    no recovered sequence was never issued;
+//  no duplicate  no sequence appears twice;
+//  idempotent    recovering again (a reopen) gives the same log;
+//  fail-stop     no record is acknowledged at or after a sequence whose
+//                durability future failed (nothing acknowledged after EIO);
+//  clean error   recovery fails only when the workload damaged durable
+//                records on purpose, and then only with DataLoss (or
+//                FailedPrecondition: a damaged header that reads as a newer
+//                format version).
+//
+// A violation is an absl::Status (code kInternal) whose message names the
+// invariant, the sequence involved and the faults injected so far (from a
+// callback the owner provides, e.g. "crash=3 torn_write=2").
+//
+// After a successful recovery check the checker REBASES: records issued past
+// the recovered end are gone for good and the log will hand out their
+// sequence numbers again, so it forgets them; and the recovered records count
+// as acknowledged, because Wal::Open makes the log it recovered durable
+// before it returns.
+//
+// The checker knows nothing about the WAL's types or files: it is fed plain
+// sequence numbers and bytes. Not thread-safe (nothing in the simulation is).
+// Memory: one copy of every payload issued and kept (bounded by what the
+// workload issues in one run).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
+namespace faultline::scenarios {
+
+// One record as a recovery returned it.
+struct LogRecord {
+  uint64_t sequence = 0;
+  std::string payload;
+};
+
+class DurabilityChecker {
+ public:
+  // `first_sequence` is the sequence number of the first record the log
+  // will ever hand out (WalOptions::initial_sequence), >= 1.
+  // `faults_so_far` describes the faults injected until now (e.g.
+  // "crash=3 torn_write=2"); it is called only to word a violation.
+  explicit DurabilityChecker(uint64_t first_sequence,
+                             std::function<std::string()> faults_so_far = nullptr);
+
+  // The log assigned `sequence` to `payload`. Sequences must arrive in
+  // order, one after the other (the WAL assigns them in append order and
+  // the workload reports each before it parks again); anything else is a
+  // violation (the log handed out a wrong number).
+  absl::Status Issue(uint64_t sequence, std::string_view payload);
+
+  // The log acknowledged `sequence` (and so every record before it) as
+  // durable. Violation: the sequence was never issued, or it is at or after
+  // a sequence whose future failed (fail-stop).
+  absl::Status Acknowledge(uint64_t sequence);
+
+  // The durability future of `sequence` failed. Violation: `sequence` had
+  // already been acknowledged (directly or through a later record).
+  absl::Status AcknowledgeFailed(uint64_t sequence);
+
+  // The workload asked the log to release everything below `below_sequence`
+  // (Wal::Release): those records may be absent from later recoveries.
+  void NoteRelease(uint64_t below_sequence);
+
+  // The workload deliberately damaged the durable copy of `sequence`: from
+  // now on a recovery may fail with DataLoss (the log detected it) — but it
+  // still may not return a corrupt record or lose an acknowledged one.
+  void NoteCorruption(uint64_t sequence);
+
+  // Checks the log a recovery returned: `first_sequence` is the log's
+  // retained start (Wal::first_sequence()) and `records` what reading from
+  // it returned, in order. On success, rebases (see the file comment) and
+  // remembers the log for CheckReopen.
+  absl::Status CheckRecovery(uint64_t first_sequence, absl::Span<const LogRecord> records);
+
+  // Checks the log a second recovery returned, with no appends in between:
+  // it must equal the one the last CheckRecovery accepted.
+  absl::Status CheckReopen(uint64_t first_sequence, absl::Span<const LogRecord> records);
+
+  // Checks a recovery that failed with `error`. OK only for DataLoss or
+  // FailedPrecondition after a NoteCorruption (the log refused the damage
+  // instead of hiding it).
+  absl::Status CheckRecoveryError(const absl::Status& error);
+
+  // --- the model, for scenarios and tests ----------------------------------
+  uint64_t base_sequence() const { return base_sequence_; }
+  // The last sequence issued and not forgotten by a rebase (base - 1 if none).
+  uint64_t last_issued() const { return base_sequence_ + issued_.size() - 1; }
+  // Every record <= last_acked() must survive (base - 1 if none).
+  uint64_t last_acked() const { return last_acked_; }
+  // Records below this may have been released.
+  uint64_t retained_start() const;
+  uint64_t recoveries_checked() const { return recoveries_checked_; }
+  bool corruption_noted() const { return corrupted_sequence_ != 0; }
+
+ private:
+  // The checks shared by CheckRecovery and CheckReopen; sets *end_sequence
+  // to the last recovered sequence (first_sequence - 1 for an empty log).
+  absl::Status CheckLog(uint64_t first_sequence, absl::Span<const LogRecord> records,
+                        uint64_t* end_sequence) const;
+  // A violation of `invariant` at `sequence`, with the faults so far.
+  absl::Status Violation(std::string_view invariant, uint64_t sequence,
+                         std::string_view detail) const;
+
+  const uint64_t base_sequence_;
+  const std::function<std::string()> faults_so_far_;
+  std::deque<std::string> issued_;  // issued_[s - base_sequence_] is record s's payload
+  uint64_t last_acked_;
+  // The lowest sequence whose future failed since the last recovery; 0: none.
+  uint64_t first_failed_ = 0;
+  uint64_t released_below_ = 0;
+  uint64_t corrupted_sequence_ = 0;  // 0: no deliberate corruption
+  // The log the last CheckRecovery accepted.
+  bool have_recovered_ = false;
+  uint64_t recovered_first_ = 0;
+  uint64_t recovered_end_ = 0;
+  uint64_t recoveries_checked_ = 0;
+};
+
+}  // namespace faultline::scenarios

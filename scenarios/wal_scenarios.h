@@ -1,0 +1,63 @@
+// scenarios/wal_scenarios.h — the WAL under crashes and storage faults:
+// "wal_crash", "wal_fsync_failure" and "wal_rotation_retention".
+//
+// One node runs the production WAL (core/wal) on the simulated disk
+// (sim/disk). Writer fibers append records of random sizes and wait for
+// their durability futures; a nemesis crashes the node (Scheduler::Crash +
+// SimDisk::Crash) at seeded moments — at a random virtual time, in the middle
+// of a group commit, of a rotation (directory sync), of a write, or of a
+// recovery — and restarts it. Every incarnation recovers the WAL, reads the
+// whole log back, hands it to the DurabilityChecker, reopens the WAL and
+// checks that the second recovery agrees. A run ends with a crash and a
+// final verifying recovery.
+//
+//  wal_crash               crashes only (plus, in some seeds, a deliberate
+//                          bit flip in a sealed segment before the final
+//                          recovery, which must be reported as DataLoss);
+//  wal_fsync_failure       syncs (and some dir syncs and writes) fail with
+//                          EIO by rule or rate, under the ext4 or btrfs
+//                          page-cache profile: the WAL must fail-stop, and the
+//                          node reopens it in process; crashes too;
+//  wal_rotation_retention  a checkpointer fiber releases segments below a
+//                          moving bound while the node crashes.
+//
+// SWARM. Per seed, Stream::kSwarm decides which crash moments and which
+// crash-model outcomes (torn sectors, garbage, sizes without data, dropped
+// namespace ops), latencies and fault kinds are enabled and at what rates,
+// and the WAL's segment and batch sizes, so rare combinations get explored.
+// Crash timing comes from Stream::kCrash, the workload from kWorkload, the
+// disk's decisions from kDisk.
+//
+// COVERAGE. ScenarioResult::faults_injected counts every fault kind the disk
+// injected (FaultStats) plus crashes by moment ("crash_mid_commit", ...).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "core/io/file_system.h"
+#include "scenarios/scenario.h"
+
+namespace faultline::scenarios {
+
+enum class WalScenarioKind : uint8_t { kCrash, kFsyncFailure, kRotationRetention };
+
+// Test seams. The defaults run the production WAL on the plain simulated
+// disk.
+struct WalScenarioHooks {
+  // Called once per WAL instance opened, with the node's file system; the
+  // WAL then uses what it returns. The result must forward to `inner`, which
+  // outlives it. Tests pass decorators that emulate buggy WALs
+  // (tests/scenarios/buggy_file_systems.h); never used in the registry.
+  std::function<std::unique_ptr<io::FileSystem>(io::FileSystem& inner)> wrap_file_system;
+};
+
+// Runs one seed of the scenario of `kind`.
+ScenarioResult RunWalScenario(WalScenarioKind kind, const ScenarioOptions& options,
+                              const WalScenarioHooks& hooks = {});
+
+Scenario WalCrashScenario();
+Scenario WalFsyncFailureScenario();
+Scenario WalRotationRetentionScenario();
+
+}  // namespace faultline::scenarios

@@ -1,0 +1,227 @@
+// tests/scenarios/durability_checker_test.cc — the durability checker on
+// hand-built histories: ones every correct log may produce (must pass), and
+// one per invariant that a broken log produces (must fail, naming the
+// invariant, the sequence and the faults so far). Plus a RapidCheck property
+// over random histories.
+#include "scenarios/durability_checker.h"
+
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace faultline::scenarios {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Payload(uint64_t sequence, int variant = 0) {
+  return absl::StrCat("record-", sequence, "-v", variant);
+}
+
+// A checker with records first..last issued (payload Payload(s)).
+DurabilityChecker Issued(uint64_t first, uint64_t last) {
+  DurabilityChecker checker(first, [] { return std::string("crash=2 torn_write=1"); });
+  for (uint64_t s = first; s <= last; ++s) EXPECT_TRUE(checker.Issue(s, Payload(s)).ok());
+  return checker;
+}
+
+std::vector<LogRecord> Log(uint64_t first, uint64_t last) {
+  std::vector<LogRecord> records;
+  for (uint64_t s = first; s <= last; ++s) records.push_back({s, Payload(s)});
+  return records;
+}
+
+// Expects a violation of `invariant` at `sequence`, with the faults so far.
+void ExpectViolation(const absl::Status& status, const std::string& invariant, uint64_t sequence) {
+  ASSERT_FALSE(status.ok());
+  const std::string message(status.message());
+  EXPECT_THAT(message, HasSubstr(absl::StrCat(invariant, " at sequence ", sequence, ":")));
+  EXPECT_THAT(message, HasSubstr("faults injected: crash=2 torn_write=1"));
+}
+
+// --- histories that must pass ---------------------------------------------
+
+TEST(DurabilityCheckerTest, AcceptsEveryEndBetweenAckedAndIssued) {
+  for (uint64_t end = 3; end <= 6; ++end) {
+    DurabilityChecker checker = Issued(1, 6);
+    ASSERT_TRUE(checker.Acknowledge(3).ok());
+    EXPECT_TRUE(checker.CheckRecovery(1, Log(1, end)).ok()) << end;
+    EXPECT_TRUE(checker.CheckReopen(1, Log(1, end)).ok()) << end;
+  }
+}
+
+TEST(DurabilityCheckerTest, AcceptsAnEmptyLogWhenNothingWasAcknowledged) {
+  DurabilityChecker checker = Issued(1, 4);
+  EXPECT_TRUE(checker.CheckRecovery(1, {}).ok());
+  EXPECT_EQ(checker.last_issued(), 0u);
+}
+
+TEST(DurabilityCheckerTest, RebasesSoLostSequencesCanBeReissued) {
+  DurabilityChecker checker = Issued(10, 15);
+  ASSERT_TRUE(checker.Acknowledge(11).ok());
+  ASSERT_TRUE(checker.CheckRecovery(10, Log(10, 12)).ok());
+  EXPECT_EQ(checker.last_issued(), 12u);
+  EXPECT_EQ(checker.last_acked(), 12u);  // what recovery returned is durable now
+  // Sequence 13 is handed out again, with another payload.
+  ASSERT_TRUE(checker.Issue(13, Payload(13, 1)).ok());
+  ASSERT_TRUE(checker.Acknowledge(13).ok());
+  std::vector<LogRecord> log = Log(10, 12);
+  log.push_back({13, Payload(13, 1)});
+  EXPECT_TRUE(checker.CheckRecovery(10, log).ok());
+}
+
+TEST(DurabilityCheckerTest, AcceptsAReleasedPrefixAndAResurrectedSegment) {
+  DurabilityChecker checker = Issued(1, 8);
+  ASSERT_TRUE(checker.Acknowledge(8).ok());
+  checker.NoteRelease(5);
+  EXPECT_TRUE(checker.CheckRecovery(5, Log(5, 8)).ok());  // released exactly
+  EXPECT_TRUE(checker.CheckRecovery(3, Log(3, 8)).ok());  // a removal undone by a crash
+  EXPECT_TRUE(checker.CheckRecovery(1, Log(1, 8)).ok());  // nothing removed yet
+}
+
+TEST(DurabilityCheckerTest, AcceptsFailuresAfterTheLastAck) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(2).ok());
+  EXPECT_TRUE(checker.AcknowledgeFailed(4).ok());
+  EXPECT_TRUE(checker.AcknowledgeFailed(3).ok());
+  EXPECT_TRUE(checker.Acknowledge(2).ok());  // a late observer of an earlier ack
+}
+
+TEST(DurabilityCheckerTest, AcceptsDataLossOnlyAfterDeliberateCorruption) {
+  DurabilityChecker checker = Issued(1, 4);
+  checker.NoteCorruption(2);
+  EXPECT_TRUE(checker.CheckRecoveryError(absl::DataLossError("bad checksum")).ok());
+  EXPECT_TRUE(checker.CheckRecoveryError(absl::FailedPreconditionError("newer version")).ok());
+}
+
+// --- one failing history per invariant --------------------------------------
+
+TEST(DurabilityCheckerTest, LostAcknowledgedRecordViolatesPrefix) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(4).ok());
+  ExpectViolation(checker.CheckRecovery(1, Log(1, 3)), "prefix", 4);
+}
+
+TEST(DurabilityCheckerTest, GapViolatesPrefix) {
+  DurabilityChecker checker = Issued(1, 6);
+  std::vector<LogRecord> log = Log(1, 2);
+  log.push_back({4, Payload(4)});
+  ExpectViolation(checker.CheckRecovery(1, log), "prefix", 3);
+}
+
+TEST(DurabilityCheckerTest, MissingStartViolatesPrefix) {
+  DurabilityChecker checker = Issued(1, 6);
+  ExpectViolation(checker.CheckRecovery(3, Log(3, 4)), "prefix", 1);
+}
+
+TEST(DurabilityCheckerTest, CorruptPayloadIsReported) {
+  DurabilityChecker checker = Issued(1, 5);
+  std::vector<LogRecord> log = Log(1, 5);
+  log[2].payload[0] ^= 1;
+  ExpectViolation(checker.CheckRecovery(1, log), "no-corrupt", 3);
+}
+
+TEST(DurabilityCheckerTest, TruncatedPayloadIsCorrupt) {
+  DurabilityChecker checker = Issued(1, 5);
+  std::vector<LogRecord> log = Log(1, 5);
+  log[4].payload.pop_back();
+  ExpectViolation(checker.CheckRecovery(1, log), "no-corrupt", 5);
+}
+
+TEST(DurabilityCheckerTest, PhantomRecordIsReported) {
+  DurabilityChecker checker = Issued(1, 5);
+  std::vector<LogRecord> log = Log(1, 5);
+  log.push_back({6, "never issued"});
+  ExpectViolation(checker.CheckRecovery(1, log), "no-phantom", 6);
+}
+
+TEST(DurabilityCheckerTest, RecordBeforeTheFirstIssuedIsAPhantom) {
+  DurabilityChecker checker = Issued(5, 7);
+  std::vector<LogRecord> log = {{4, "old"}};
+  for (const LogRecord& record : Log(5, 7)) log.push_back(record);
+  ExpectViolation(checker.CheckRecovery(4, log), "no-phantom", 4);
+}
+
+TEST(DurabilityCheckerTest, DuplicateIsReported) {
+  DurabilityChecker checker = Issued(1, 5);
+  std::vector<LogRecord> log = Log(1, 3);
+  log.push_back({3, Payload(3)});
+  ExpectViolation(checker.CheckRecovery(1, log), "no-duplicate", 3);
+}
+
+TEST(DurabilityCheckerTest, ReleasedTooMuchViolatesRetention) {
+  DurabilityChecker checker = Issued(1, 8);
+  ASSERT_TRUE(checker.Acknowledge(8).ok());
+  checker.NoteRelease(4);
+  ExpectViolation(checker.CheckRecovery(6, Log(6, 8)), "retained", 4);
+}
+
+TEST(DurabilityCheckerTest, ReopenThatDiffersViolatesIdempotence) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(2).ok());
+  ASSERT_TRUE(checker.CheckRecovery(1, Log(1, 5)).ok());
+  ExpectViolation(checker.CheckReopen(1, Log(1, 4)), "idempotent-recovery", 5);
+}
+
+TEST(DurabilityCheckerTest, AckAfterAFailedSyncViolatesFailStop) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.AcknowledgeFailed(4).ok());
+  ExpectViolation(checker.Acknowledge(5), "fail-stop", 5);
+}
+
+TEST(DurabilityCheckerTest, FailureOfAnAcknowledgedRecordViolatesFailStop) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(5).ok());
+  ExpectViolation(checker.AcknowledgeFailed(3), "fail-stop", 3);
+}
+
+TEST(DurabilityCheckerTest, AckOfAnUnissuedRecordIsAPhantom) {
+  DurabilityChecker checker = Issued(1, 3);
+  ExpectViolation(checker.Acknowledge(4), "phantom-ack", 4);
+}
+
+TEST(DurabilityCheckerTest, OutOfOrderIssueIsReported) {
+  DurabilityChecker checker = Issued(1, 3);
+  ExpectViolation(checker.Issue(5, "x"), "issue-order", 5);
+}
+
+TEST(DurabilityCheckerTest, RecoveryErrorWithoutCorruptionIsReported) {
+  DurabilityChecker checker = Issued(1, 3);
+  ASSERT_TRUE(checker.Acknowledge(3).ok());
+  ExpectViolation(checker.CheckRecoveryError(absl::DataLossError("bad magic")), "clean-recovery",
+                  4);
+  checker.NoteCorruption(2);
+  // Corruption excuses DataLoss, not other errors.
+  ExpectViolation(checker.CheckRecoveryError(absl::InternalError("confused")), "clean-recovery", 4);
+}
+
+// --- property ------------------------------------------------------------------
+
+// For any history (n issued, k acknowledged), a recovered prefix [1, end] is
+// accepted exactly when k <= end <= n, and the checker's model follows it.
+RC_GTEST_PROP(DurabilityCheckerProperty, PrefixAcceptedIffBetweenAckedAndIssued, ()) {
+  const uint64_t issued = *rc::gen::inRange<uint64_t>(0, 40);
+  const uint64_t acked = *rc::gen::inRange<uint64_t>(0, issued + 1);
+  const uint64_t end = *rc::gen::inRange<uint64_t>(0, 45);
+  DurabilityChecker checker(1);
+  for (uint64_t s = 1; s <= issued; ++s) RC_ASSERT(checker.Issue(s, Payload(s)).ok());
+  if (acked > 0) RC_ASSERT(checker.Acknowledge(acked).ok());
+  std::vector<LogRecord> log;
+  for (uint64_t s = 1; s <= end; ++s) log.push_back({s, Payload(s)});
+  const absl::Status status = checker.CheckRecovery(1, log);
+  RC_ASSERT(status.ok() == (acked <= end && end <= issued));
+  if (status.ok()) {
+    RC_ASSERT(checker.last_issued() == end);
+    RC_ASSERT(checker.last_acked() == end);
+    RC_ASSERT(checker.CheckReopen(1, log).ok());
+  }
+}
+
+}  // namespace
+}  // namespace faultline::scenarios

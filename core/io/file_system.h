@@ -60,8 +60,9 @@ class File {
   virtual absl::StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<char> out) = 0;
 
   // Writes all of `data` at `offset`, extending the file if needed (a gap
-  // reads as zeros). Not durable until Sync(). EIO, ENOSPC possible; after an
-  // error the range's content is unspecified.
+  // reads as zeros). Writing zero bytes changes nothing, not even the size.
+  // Not durable until Sync(). EIO, ENOSPC possible; after an error the
+  // range's content is unspecified.
   virtual absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) = 0;
 
   // Writes `data` at the current end of file. Same guarantees as WriteAt.

@@ -4,10 +4,15 @@
 #include <cstring>
 
 #include "core/base/check.h"
-#include "core/wal/crc32c.h"
+#include "core/base/crc32c.h"
 
 namespace faultline::wal::format {
 namespace {
+
+using base::Crc32c;
+using base::Crc32cExtend;
+using base::MaskCrc;
+using base::UnmaskCrc;
 
 void PutLe32(char* out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xFFu);

@@ -256,6 +256,9 @@ class SimFile final : public io::File {
   }
 
   absl::Status Write(uint64_t offset, bool append, absl::Span<const char> data) {
+    // Like pwrite(2) of zero bytes: nothing changes, not even the size, and
+    // no device operation happens (so none is counted or faulted).
+    if (data.empty()) return absl::OkStatus();
     auto decision = fs_->BeginOp(DiskOp::kWrite, path_);
     if (!decision.ok()) return decision.status();
     FAULTLINE_DISK_RETURN_IF_ERROR(Check("write"));

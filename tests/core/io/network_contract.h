@@ -33,6 +33,8 @@
 // executor's clock), never as performance assertions.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -41,8 +43,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"

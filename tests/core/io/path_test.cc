@@ -1,8 +1,8 @@
 // tests/core/io/path_test.cc — the path rules and errno mapping every
 // FileSystem shares (core/io/file_system.h, core/io/errors.h).
-#include <cerrno>
-
 #include <gtest/gtest.h>
+
+#include <cerrno>
 
 #include "core/io/errors.h"
 #include "core/io/file_system.h"

@@ -94,6 +94,7 @@ struct FileModel {
 };
 
 void ApplyToString(std::string& bytes, uint64_t offset, const std::string& data) {
+  if (data.empty()) return;  // like pwrite(2): zero bytes change nothing, not even the size
   if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size(), '\0');
   std::copy(data.begin(), data.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset));
 }

@@ -1,5 +1,5 @@
-// core/wal/crc32c.h — CRC-32C (Castagnoli) for the WAL's frame and header
-// checksums.
+// core/base/crc32c.h — CRC-32C (Castagnoli): the checksum of every format
+// Faultline writes (WAL headers and frames, TCP frames).
 //
 // CRC-32C rather than zlib's CRC-32 because x86-64 computes it in hardware
 // (SSE4.2 `crc32`), and because its error-detection properties over short
@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace faultline::wal {
+namespace faultline::base {
 
 // CRC-32C of `data` continuing from `crc`, the CRC-32C of some prefix
 // (0 for the empty prefix): Crc32cExtend(Crc32c(a), b) == Crc32c(a + b).
@@ -46,4 +46,4 @@ inline uint32_t UnmaskCrc(uint32_t masked) {
   return (rotated >> 17) | (rotated << 15);
 }
 
-}  // namespace faultline::wal
+}  // namespace faultline::base

@@ -1,7 +1,7 @@
-// Tests for core/wal/crc32c: both implementations against published CRC-32C
+// Tests for core/base/crc32c: both implementations against published CRC-32C
 // vectors (RFC 3720 appendix B.4 and the "123456789" check value), against
 // each other on random data at every alignment, and the mask bijection.
-#include "core/wal/crc32c.h"
+#include "core/base/crc32c.h"
 
 #include <string>
 #include <vector>
@@ -10,7 +10,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
-namespace faultline::wal {
+namespace faultline::base {
 namespace {
 
 struct Vector {
@@ -74,4 +74,4 @@ RC_GTEST_PROP(Crc32c, ExtendConcatenates, (const std::string& a, const std::stri
 }
 
 }  // namespace
-}  // namespace faultline::wal
+}  // namespace faultline::base

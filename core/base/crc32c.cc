@@ -1,5 +1,5 @@
-// core/wal/crc32c.cc — the software (table) and hardware (SSE4.2) CRC-32C.
-#include "core/wal/crc32c.h"
+// core/base/crc32c.cc — the software (table) and hardware (SSE4.2) CRC-32C.
+#include "core/base/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace faultline::wal {
+namespace faultline::base {
 namespace {
 
 constexpr uint32_t kPolynomialReflected = 0x82F63B78u;
@@ -111,4 +111,4 @@ uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t size_bytes) {
   return Crc32cExtendSoftware(crc, data, size_bytes);
 }
 
-}  // namespace faultline::wal
+}  // namespace faultline::base

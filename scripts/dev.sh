@@ -5,7 +5,8 @@
 #                         (a seeded run that prints its trace hash, then a
 #                         seed sweep of every scenario with a summary table)
 #   scripts/dev.sh test   install what is missing, build, run every test
-#                         through CTest
+#                         through CTest — in Release, then again under
+#                         ASan + UBSan
 #
 # Needs root (or sudo) only when packages are missing.
 set -euo pipefail
@@ -50,6 +51,10 @@ case "${1:-}" in
     install_missing
     build
     ctest --preset release -j "$(nproc)"
+    echo "== the same suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+    cmake --preset asan >/dev/null
+    cmake --build --preset asan -j "$(nproc)"
+    ctest --preset asan -j "$(nproc)"
     ;;
   *)
     echo "usage: scripts/dev.sh main|test" >&2

@@ -102,12 +102,16 @@ int RunCommand(const CliArgs& args) {
                        .time_budget_ns = args.time_budget_ns, .keep_passed = reports_wanted};
   SweepOutcome outcome = RunSweep(options, PrintFailure);
 
-  std::cout << absl::StrFormat("%-24s %10s %9s %14s  %s\n", "scenario", "seeds", "failures",
-                               "seeds/s/core", "faults injected");
+  // Rates are per core: seeds (and simulated seconds) per second of the time
+  // the seeds themselves took, whatever --jobs was.
+  std::cout << absl::StrFormat("%-24s %10s %9s %14s %16s  %s\n", "scenario", "seeds", "failures",
+                               "seeds/s/core", "virtual s/wall s", "faults injected");
   for (const auto& tally : outcome.tallies) {
-    const double rate = tally.wall_time_ns > 0 ? tally.seeds * 1e9 / tally.wall_time_ns : 0.0;
-    std::cout << absl::StrFormat("%-24s %10d %9d %14.0f  %s\n", tally.scenario, tally.seeds,
-                                 tally.failures, rate, FaultSummary(tally.faults_injected));
+    const double wall_s = static_cast<double>(tally.wall_time_ns) / 1e9;
+    const double rate = wall_s > 0 ? tally.seeds / wall_s : 0.0;
+    const double speedup = wall_s > 0 ? static_cast<double>(tally.virtual_time_ns) / 1e9 / wall_s : 0.0;
+    std::cout << absl::StrFormat("%-24s %10d %9d %14.0f %16.2f  %s\n", tally.scenario, tally.seeds,
+                                 tally.failures, rate, speedup, FaultSummary(tally.faults_injected));
   }
   if (outcome.time_budget_reached) {
     std::cout << "faultline: time budget reached; the remaining seeds were not run\n";

@@ -92,6 +92,7 @@ SweepOutcome RunSweep(const SweepOptions& options,
     ++tally.seeds;
     ++outcome.seeds_run;
     tally.wall_time_ns += result.wall_time_ns;
+    tally.virtual_time_ns += result.virtual_time_ns;
     for (const auto& [kind, count] : result.faults_injected) tally.faults_injected[kind] += count;
     if (!result.passed) {
       ++tally.failures;

@@ -39,7 +39,8 @@ struct SweepOutcome {
     uint64_t seeds = 0;
     uint64_t failures = 0;
     std::map<std::string, uint64_t> faults_injected;
-    int64_t wall_time_ns = 0;  // summed over seeds (CPU-side time per seed)
+    int64_t wall_time_ns = 0;     // summed over seeds (time each seed took)
+    int64_t virtual_time_ns = 0;  // summed over seeds (simulated time)
   };
   std::vector<Tally> tallies;
 };

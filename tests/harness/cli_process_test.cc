@@ -1,9 +1,14 @@
 // End-to-end tests of the `faultline` binary as a user runs it: the same
 // seed gives the same trace hash in two separate processes, different seeds
 // give different runs, and bad usage exits 2 with a message.
+#include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <regex>
 #include <set>
@@ -74,11 +79,32 @@ TEST(FaultlineCli, ASweepPrintsASummaryTable) {
   ProcessResult sweep = RunFaultline("run all --seeds 20 --first-seed 100");
   EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
   EXPECT_THAT(sweep.output, HasSubstr("seeds/s"));
+  EXPECT_THAT(sweep.output, HasSubstr("virtual s/wall s"));
   const size_t scenario_count = faultline::scenarios::AllScenarios().size();
   EXPECT_THAT(sweep.output,
               HasSubstr(absl::StrFormat("faultline: %d seeds, 0 failed", 20 * scenario_count)));
   // Sweeps are quiet: no log lines, only the table and the summary.
   EXPECT_THAT(sweep.output, ::testing::Not(HasSubstr("] warning:")));
+}
+
+TEST(FaultlineCli, SweepReportsAreWritten) {
+  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ProcessResult sweep = RunFaultline(absl::StrFormat(
+      "run demo --seeds 5 --jobs 2 --json %s/out.jsonl --junit %s/out.xml", dir, dir));
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string json = slurp(dir + "/out.jsonl");
+  EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 5);
+  EXPECT_THAT(json, HasSubstr(R"("scenario":"demo","seed":"0x0000000000000004","passed":true)"));
+  EXPECT_THAT(slurp(dir + "/out.xml"), HasSubstr(R"(<testsuite name="demo" tests="5" failures="0")"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {
@@ -95,6 +121,9 @@ TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
       {"run demo --frob", "unknown option '--frob'"},
       {"", "missing command"},
       {"replay demo", "needs --seed"},
+      {"run demo --seeds 3 --junit /nonexistent-dir/out.xml", "cannot write '/nonexistent-dir/out.xml'"},
+      {"run demo --seeds 3 --json /nonexistent-dir/out.jsonl", "cannot write"},
+      {"check-determinism nosuch --seeds 2", "unknown scenario 'nosuch'"},
   };
   for (const auto& [arguments, message] : cases) {
     ProcessResult result = RunFaultline(arguments);

@@ -53,7 +53,7 @@ void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, u
   // kStep and kTimer fold exactly as RecordStep and RecordTimer do, so that
   // recording never changes the hash.
   if (kind == TraceKind::kStep) {
-    hash_ = Fold(hash_, StepWord(a));
+    hash_ = FoldStep(hash_, a);
   } else if (kind == TraceKind::kTimer) {
     hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), static_cast<uint64_t>(time_ns));
   } else {

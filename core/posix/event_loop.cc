@@ -8,40 +8,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/context/fiber.hpp>
-#include <boost/context/protected_fixedsize_stack.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
-#include <exception>
 #include <utility>
+
+#include <boost/context/protected_fixedsize_stack.hpp>
 
 #include "core/base/check.h"
 
-#if defined(FAULTLINE_ASAN)
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 namespace faultline::posix {
 namespace {
-
-// Guarded stacks from Boost, remembering where each one lives so the
-// sanitizer annotations (FAULTLINE_ASAN builds) can name it.
-class RecordingStackAllocator {
- public:
-  RecordingStackAllocator(size_t size_bytes, boost::context::stack_context* record)
-      : inner_(size_bytes), record_(record) {}
-  boost::context::stack_context allocate() {
-    boost::context::stack_context stack = inner_.allocate();
-    *record_ = stack;
-    return stack;
-  }
-  void deallocate(boost::context::stack_context& stack) { inner_.deallocate(stack); }
-
- private:
-  boost::context::protected_fixedsize_stack inner_;
-  boost::context::stack_context* record_;  // the owning fiber's, written once
-};
 
 // epoll data values that are not watcher ids.
 constexpr uint64_t kTimerFdTag = 0;
@@ -62,28 +39,17 @@ int64_t MonotonicNowNs() {
 
 }  // namespace
 
-struct EventLoop::LoopFiber final : runtime::Fiber {
-  enum class State { kRunnable, kRunning, kParked, kDone };
-
+// The loop's record of a fiber: the shared machine context plus its timer.
+struct EventLoop::LoopFiber final : runtime::internal::FiberCore {
   LoopFiber(EventLoop* loop_in, uint64_t id, std::string name,
-            absl::AnyInvocable<void() &&> body_in)
-      : Fiber(id, std::move(name)), loop(loop_in), body(std::move(body_in)) {}
+            absl::AnyInvocable<void() &&> body, size_t stack_size_bytes)
+      : FiberCore(id, std::move(name), std::move(body),
+                  boost::context::protected_fixedsize_stack(stack_size_bytes), loop_in),
+        loop(loop_in) {}
 
   EventLoop* loop;
-  State state = State::kRunnable;
-  bool killed = false;
-  absl::AnyInvocable<void() &&> body;
-  boost::context::fiber context;         // this fiber, while suspended
-  boost::context::fiber return_context;  // the loop, while this fiber runs
-  std::string_view waiting_on;
   bool timer_armed = false;
   TimerKey timer_key{};
-  runtime::WakeReason wake_reason = runtime::WakeReason::kUnparked;
-  boost::context::stack_context stack{};
-#if defined(FAULTLINE_ASAN)
-  const void* loop_stack_bottom = nullptr;
-  size_t loop_stack_size = 0;
-#endif
 };
 
 // One RunBlocking call. Lives on the calling fiber's stack until `done`.
@@ -144,97 +110,42 @@ void EventLoop::StartFiber(std::string name, absl::AnyInvocable<void() &&> body)
   FAULTLINE_CHECK(body != nullptr);
   FAULTLINE_CHECK_MSG(fibers_.size() < options_.max_fibers, "too many fibers");
   const uint64_t id = next_fiber_id_++;
-  auto owned = std::make_unique<LoopFiber>(this, id, std::move(name), std::move(body));
+  auto owned = std::make_unique<LoopFiber>(this, id, std::move(name), std::move(body),
+                                           options_.stack_size_bytes);
   LoopFiber* fiber = owned.get();
   fibers_.emplace(id, std::move(owned));
-  fiber->context = boost::context::fiber(
-      std::allocator_arg, RecordingStackAllocator(options_.stack_size_bytes, &fiber->stack),
-      [fiber](boost::context::fiber&& loop) -> boost::context::fiber {
-#if defined(FAULTLINE_ASAN)
-        __sanitizer_finish_switch_fiber(nullptr, &fiber->loop_stack_bottom,
-                                        &fiber->loop_stack_size);
-#endif
-        fiber->return_context = std::move(loop);
-        // Boost.Context's rule: no exception may leave this function except
-        // its own forced_unwind, which must pass through.
-        if (!fiber->killed) {
-          try {
-            std::move(fiber->body)();
-          } catch (const runtime::FiberKilled&) {
-            // Unwound by the loop's shutdown: the expected way out.
-          } catch (const boost::context::detail::forced_unwind&) {
-            throw;
-          } catch (const std::exception& error) {
-            std::fprintf(stderr, "fiber '%s' (#%llu) threw: %s\n", fiber->name().c_str(),
-                         static_cast<unsigned long long>(fiber->id()), error.what());
-            FAULTLINE_CHECK_MSG(false, "an exception escaped a fiber");
-          } catch (...) {
-            FAULTLINE_CHECK_MSG(false, "a non-std exception escaped a fiber");
-          }
-        }
-        // Destroy the body on the fiber's own stack: its captures'
-        // destructors (a JoinHandle's done signal) may wake other fibers.
-        fiber->body = nullptr;
-        fiber->state = LoopFiber::State::kDone;
-#if defined(FAULTLINE_ASAN)
-        __sanitizer_start_switch_fiber(nullptr, fiber->loop_stack_bottom, fiber->loop_stack_size);
-#endif
-        return std::move(fiber->return_context);
-      });
   runnable_.push_back(fiber);
 }
 
 runtime::Fiber* EventLoop::CurrentFiber() { return current_; }
 
 void EventLoop::SwitchTo(LoopFiber* fiber) {
-  FAULTLINE_CHECK(current_ == nullptr && fiber->state == LoopFiber::State::kRunnable);
-  fiber->state = LoopFiber::State::kRunning;
+  FAULTLINE_CHECK(current_ == nullptr);
   current_ = fiber;
-#if defined(FAULTLINE_ASAN)
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(
-      &fake_stack, static_cast<char*>(fiber->stack.sp) - fiber->stack.size, fiber->stack.size);
-#endif
-  fiber->context = std::move(fiber->context).resume();
-#if defined(FAULTLINE_ASAN)
-  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
-#endif
+  fiber->Resume();
   current_ = nullptr;
-  if (fiber->state == LoopFiber::State::kDone) {
-    FAULTLINE_CHECK(!fiber->context);
-    fibers_.erase(fiber->id());
-  }
+  if (fiber->state == LoopFiber::State::kDone) fibers_.erase(fiber->id());
 }
 
-void EventLoop::SwitchToLoop(LoopFiber* self) {
-#if defined(FAULTLINE_ASAN)
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&fake_stack, self->loop_stack_bottom, self->loop_stack_size);
-#endif
-  self->return_context = std::move(self->return_context).resume();
-#if defined(FAULTLINE_ASAN)
-  __sanitizer_finish_switch_fiber(fake_stack, &self->loop_stack_bottom, &self->loop_stack_size);
-#endif
-}
-
-runtime::WakeReason EventLoop::KilledOrThrow() {
-  // Throwing while another exception unwinds would terminate the process.
-  if (std::uncaught_exceptions() > 0) return runtime::WakeReason::kKilled;
-  throw runtime::FiberKilled{};
+void EventLoop::OnFiberFailed(runtime::internal::FiberCore& fiber, std::string_view what) {
+  std::fprintf(stderr, "fiber '%s' (#%llu) threw: %.*s\n", fiber.name().c_str(),
+               static_cast<unsigned long long>(fiber.id()), static_cast<int>(what.size()),
+               what.data());
+  FAULTLINE_CHECK_MSG(false, "an exception escaped a fiber");
 }
 
 runtime::WakeReason EventLoop::Park(int64_t deadline_ns, std::string_view waiting_on) {
   LoopFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
-  if (self->killed) return KilledOrThrow();
+  if (self->killed) return LoopFiber::KilledOrThrow();
   if (deadline_ns != runtime::kNoDeadline && deadline_ns <= NowNs()) {
     return runtime::WakeReason::kTimedOut;
   }
   self->state = LoopFiber::State::kParked;
   self->waiting_on = waiting_on;
   if (deadline_ns != runtime::kNoDeadline) ArmFiberTimer(self, deadline_ns);
-  SwitchToLoop(self);
-  if (self->killed) return KilledOrThrow();
+  self->Suspend();
+  if (self->killed) return LoopFiber::KilledOrThrow();
   return self->wake_reason;
 }
 
@@ -250,10 +161,10 @@ void EventLoop::Unpark(runtime::Fiber* fiber) {
 void EventLoop::Yield() {
   LoopFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
-  if (self->killed) KilledOrThrow();
+  if (self->killed) LoopFiber::KilledOrThrow();
   MakeRunnable(self);
-  SwitchToLoop(self);
-  if (self->killed) KilledOrThrow();
+  self->Suspend();
+  if (self->killed) LoopFiber::KilledOrThrow();
 }
 
 void EventLoop::MakeRunnable(LoopFiber* fiber) {

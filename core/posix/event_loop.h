@@ -36,6 +36,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "core/runtime/executor.h"
+#include "core/runtime/internal/fiber_core.h"
 #include "core/runtime/internal/wait_queue.h"
 
 namespace faultline::posix {
@@ -76,7 +77,8 @@ enum class RunOutcome : uint8_t {
 
 class FdWatcher;
 
-class EventLoop final : public runtime::Executor {
+class EventLoop final : public runtime::Executor,
+                        private runtime::internal::FiberFailureHandler {
  public:
   explicit EventLoop(const EventLoopOptions& options = {});
   // Waits for in-flight blocking calls, then unwinds every fiber still alive
@@ -138,8 +140,8 @@ class EventLoop final : public runtime::Executor {
   };
 
   void SwitchTo(LoopFiber* fiber);
-  void SwitchToLoop(LoopFiber* self);
-  runtime::WakeReason KilledOrThrow();
+  // An exception escaped a production fiber: a bug; abort with its message.
+  void OnFiberFailed(runtime::internal::FiberCore& fiber, std::string_view what) override;
   void MakeRunnable(LoopFiber* fiber);
   void ArmFiberTimer(LoopFiber* fiber, int64_t deadline_ns);
   void DisarmFiberTimer(LoopFiber* fiber);

@@ -5,15 +5,11 @@
 #include <memory>
 #include <utility>
 
-#include <boost/context/fiber.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/check.h"
 
-#if defined(FAULTLINE_ASAN)
-#include <sanitizer/common_interface_defs.h>
-#endif
 
 namespace faultline::sim {
 namespace {
@@ -25,31 +21,19 @@ absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size
 
 }  // namespace
 
-struct Scheduler::SimFiber final : runtime::Fiber {
-  enum class State { kRunnable, kRunning, kParked, kDone };
-
+// The scheduler's record of a fiber: the shared machine context plus what
+// only the simulation needs (its node, its timer).
+struct Scheduler::SimFiber final : runtime::internal::FiberCore {
   SimFiber(Scheduler* scheduler_in, uint64_t id, std::string name, NodeId node_in,
-           absl::AnyInvocable<void() &&> body_in)
-      : Fiber(id, std::move(name)), scheduler(scheduler_in), node(node_in),
-        body(std::move(body_in)) {}
+           absl::AnyInvocable<void() &&> body)
+      : FiberCore(id, std::move(name), std::move(body), PooledStackAllocator(scheduler_in->stacks_),
+                  scheduler_in),
+        scheduler(scheduler_in), node(node_in) {}
 
   Scheduler* scheduler;
   NodeId node;
-  State state = State::kRunnable;
-  bool killed = false;
-  absl::AnyInvocable<void() &&> body;
-  boost::context::fiber context;         // this fiber, while suspended
-  boost::context::fiber return_context;  // the scheduler, while this fiber runs
-  std::string_view waiting_on;
   int64_t deadline_ns = runtime::kNoDeadline;
   size_t heap_index = kNotInHeap;  // in timers_, while a timed park is pending
-  runtime::WakeReason wake_reason = runtime::WakeReason::kUnparked;
-#if defined(FAULTLINE_ASAN)
-  const void* stack_bottom = nullptr;
-  size_t stack_size = 0;
-  const void* scheduler_stack_bottom = nullptr;
-  size_t scheduler_stack_size = 0;
-#endif
 };
 
 std::string_view OutcomeName(RunResult::Outcome outcome) {
@@ -187,44 +171,6 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
   fibers_.emplace(id, std::move(owned));
   RecordAt(node, TraceKind::kSpawn, id, 0, fiber->name());
 
-  fiber->context = boost::context::fiber(
-      std::allocator_arg, PooledStackAllocator(stacks_),
-      [this, fiber](boost::context::fiber&& scheduler) -> boost::context::fiber {
-#if defined(FAULTLINE_ASAN)
-        __sanitizer_finish_switch_fiber(nullptr, &fiber->scheduler_stack_bottom,
-                                        &fiber->scheduler_stack_size);
-#endif
-        fiber->return_context = std::move(scheduler);
-        // No exception may leave this function (Boost.Context's rule), except
-        // Boost's own forced_unwind, which must pass through.
-        if (!fiber->killed) {
-          try {
-            std::move(fiber->body)();
-          } catch (const runtime::FiberKilled&) {
-            // The node crashed: unwinding is the expected way out.
-          } catch (const boost::context::detail::forced_unwind&) {
-            throw;
-          } catch (const std::exception& error) {
-            OnFiberFailed(fiber, error.what());
-          } catch (...) {
-            OnFiberFailed(fiber, "an exception that is not a std::exception");
-          }
-        }
-        // Destroy the body here, on the fiber's own stack: its captures'
-        // destructors (e.g. a JoinHandle's done signal) may wake other fibers.
-        fiber->body = nullptr;
-        fiber->state = SimFiber::State::kDone;
-#if defined(FAULTLINE_ASAN)
-        __sanitizer_start_switch_fiber(nullptr, fiber->scheduler_stack_bottom,
-                                       fiber->scheduler_stack_size);
-#endif
-        return std::move(fiber->return_context);
-      });
-#if defined(FAULTLINE_ASAN)
-  const boost::context::stack_context& stack = stacks_.last_allocated();
-  fiber->stack_bottom = static_cast<char*>(stack.sp) - stack.size;
-  fiber->stack_size = stack.size;
-#endif
   if (!nodes_[node].alive) {
     // Spawned by a fiber of a node that is being unwound: it never runs.
     fiber->killed = true;
@@ -236,56 +182,28 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
 
 runtime::Fiber* Scheduler::CurrentFiber() { return current_; }
 
-void Scheduler::SwitchTo(SimFiber* fiber) {
-  FAULTLINE_CHECK(current_ == nullptr && fiber->state == SimFiber::State::kRunnable);
-  fiber->state = SimFiber::State::kRunning;
+// Inlined into Run(): it is on every step.
+[[gnu::always_inline]] inline void Scheduler::SwitchTo(SimFiber* fiber) {
+  FAULTLINE_CHECK(current_ == nullptr);
   current_ = fiber;
-#if defined(FAULTLINE_ASAN)
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&fake_stack, fiber->stack_bottom, fiber->stack_size);
-#endif
-  fiber->context = std::move(fiber->context).resume();
-#if defined(FAULTLINE_ASAN)
-  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
-#endif
+  fiber->Resume();
   current_ = nullptr;
   if (fiber->state == SimFiber::State::kDone) {
-    FAULTLINE_CHECK(!fiber->context);  // Boost freed the stack on exit
     RecordAt(fiber->node, TraceKind::kFiberExit, fiber->id(), fiber->killed ? 1 : 0, {});
   }
-}
-
-void Scheduler::SwitchToScheduler(SimFiber* self) {
-#if defined(FAULTLINE_ASAN)
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&fake_stack, self->scheduler_stack_bottom,
-                                 self->scheduler_stack_size);
-#endif
-  self->return_context = std::move(self->return_context).resume();
-#if defined(FAULTLINE_ASAN)
-  __sanitizer_finish_switch_fiber(fake_stack, &self->scheduler_stack_bottom,
-                                  &self->scheduler_stack_size);
-#endif
-}
-
-runtime::WakeReason Scheduler::KilledOrThrow() {
-  // Throwing while another exception unwinds would terminate the process;
-  // destructors that wait get kKilled and must give up instead.
-  if (std::uncaught_exceptions() > 0) return runtime::WakeReason::kKilled;
-  throw runtime::FiberKilled{};
 }
 
 runtime::WakeReason Scheduler::Park(int64_t deadline_ns, std::string_view waiting_on) {
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
-  if (self->killed) return KilledOrThrow();
+  if (self->killed) return SimFiber::KilledOrThrow();
   if (deadline_ns <= now_ns_) return runtime::WakeReason::kTimedOut;
   self->state = SimFiber::State::kParked;
   self->waiting_on = waiting_on;
   self->deadline_ns = deadline_ns;
   if (deadline_ns != runtime::kNoDeadline) TimerPush(self);
-  SwitchToScheduler(self);
-  if (self->killed) return KilledOrThrow();
+  self->Suspend();
+  if (self->killed) return SimFiber::KilledOrThrow();
   return self->wake_reason;
 }
 
@@ -301,10 +219,10 @@ void Scheduler::Unpark(runtime::Fiber* fiber) {
 void Scheduler::Yield() {
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
-  if (self->killed) KilledOrThrow();
+  if (self->killed) SimFiber::KilledOrThrow();
   MakeRunnable(self);
-  SwitchToScheduler(self);
-  if (self->killed) KilledOrThrow();
+  self->Suspend();
+  if (self->killed) SimFiber::KilledOrThrow();
 }
 
 void Scheduler::MakeRunnable(SimFiber* fiber) {
@@ -395,9 +313,10 @@ void Scheduler::Fail(std::string_view detail) {
   }
 }
 
-void Scheduler::OnFiberFailed(SimFiber* fiber, std::string_view what) {
-  Fail(absl::StrFormat("fiber '%s' (#%d) on node '%s' threw: %s", fiber->name(), fiber->id(),
-                       nodes_[fiber->node].name, AsAbsl(what)));
+void Scheduler::OnFiberFailed(runtime::internal::FiberCore& fiber, std::string_view what) {
+  const auto& sim_fiber = static_cast<const SimFiber&>(fiber);
+  Fail(absl::StrFormat("fiber '%s' (#%d) on node '%s' threw: %s", fiber.name(), fiber.id(),
+                       nodes_[sim_fiber.node].name, AsAbsl(what)));
 }
 
 void Scheduler::Record(TraceKind kind, uint64_t a, uint64_t b, std::string_view text) {

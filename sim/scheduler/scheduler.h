@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/runtime/executor.h"
+#include "core/runtime/internal/fiber_core.h"
 #include "sim/scheduler/prng.h"
 #include "sim/scheduler/run_queue.h"
 #include "sim/scheduler/stack_pool.h"
@@ -74,7 +75,7 @@ struct RunResult {
 
 std::string_view OutcomeName(RunResult::Outcome outcome);
 
-class Scheduler final : public runtime::Executor {
+class Scheduler final : public runtime::Executor, private runtime::internal::FiberFailureHandler {
  public:
   explicit Scheduler(const SchedulerOptions& options);
   // Calls Shutdown().
@@ -153,8 +154,7 @@ class Scheduler final : public runtime::Executor {
   };
 
   void SwitchTo(SimFiber* fiber);
-  void SwitchToScheduler(SimFiber* self);
-  runtime::WakeReason KilledOrThrow();
+  void OnFiberFailed(runtime::internal::FiberCore& fiber, std::string_view what) override;
   void MakeRunnable(SimFiber* fiber);
   void RemoveRunnable(SimFiber* fiber);
   SimFiber* PickRunnable();
@@ -168,7 +168,6 @@ class Scheduler final : public runtime::Executor {
     return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
   }
   void KillFibers(NodeId node, bool all_nodes);
-  void OnFiberFailed(SimFiber* fiber, std::string_view what);
   void RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b, std::string_view text);
 
   struct Node {

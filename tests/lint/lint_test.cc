@@ -68,6 +68,15 @@ TEST(DeterminismLint, CatchAllMustRethrow) {
             std::vector<std::string>{"catch-all"});
   EXPECT_TRUE(RulesHit("void f() { try { g(); } catch (...) { cleanup(); throw; } }").empty());
   EXPECT_TRUE(RulesHit("void f() { try { g(); } catch (const Error& e) { log(); } }").empty());
+  // After an explicit FiberKilled handler, catch (...) cannot swallow it...
+  EXPECT_TRUE(RulesHit("try { g(); } catch (const FiberKilled&) { } catch (...) { report(); }")
+                  .empty());
+  EXPECT_TRUE(
+      RulesHit("try { g(); } catch (runtime::FiberKilled&) { } catch (...) { report(); }").empty());
+  // ... but a FiberKilled handler of an earlier, finished try does not count.
+  EXPECT_EQ(RulesHit("try { a(); } catch (const FiberKilled&) { }\n"
+                     "try { b(); } catch (...) { report(); }"),
+            std::vector<std::string>{"catch-all"});
   // A nested block does not hide a missing rethrow.
   EXPECT_EQ(RulesHit("try { g(); } catch ( ... ) { if (x) { y(); } }"),
             std::vector<std::string>{"catch-all"});

@@ -171,9 +171,22 @@ std::vector<Violation> LintSource(std::string_view path, std::string_view conten
   // `catch (...)` must rethrow: FiberKilled has to reach the fiber's entry.
   const std::regex catch_all(R"(\bcatch\s*\(\s*\.\.\.\s*\))");
   const std::regex rethrow(R"(\bthrow\s*;)");
+  // A catch (...) after an explicit FiberKilled handler of the same try
+  // cannot swallow FiberKilled (the fiber entry, which must end the fiber).
+  const std::regex killed_handled(
+      R"(\bcatch\s*\(\s*(const\s+)?(runtime::)?FiberKilled\s*&)");
+  const std::regex try_keyword(R"(\btry\b)");
   for (auto it = std::sregex_iterator(code.begin(), code.end(), catch_all);
        it != std::sregex_iterator(); ++it) {
     const size_t start = static_cast<size_t>(it->position());
+    size_t try_start = 0;
+    for (auto t = std::sregex_iterator(code.begin(), code.begin() + static_cast<long>(start),
+                                       try_keyword);
+         t != std::sregex_iterator(); ++t) {
+      try_start = static_cast<size_t>(t->position());
+    }
+    const std::string handlers = code.substr(try_start, start - try_start);
+    if (std::regex_search(handlers, killed_handled)) continue;
     const size_t end = EndOfBlock(code, start);
     const std::string block =
         end == std::string::npos ? std::string() : code.substr(start, end - start);

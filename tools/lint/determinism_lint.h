@@ -7,7 +7,8 @@
 // clocks, C/OS randomness and std distributions, environment variables,
 // Abseil's clock and bit generators, OS headers (syscalls), includes from
 // sim/, scenarios/, harness/ or reports/, and a `catch (...)` that does not
-// rethrow (it would swallow runtime::FiberKilled and break crash unwinding).
+// rethrow (it would swallow runtime::FiberKilled and break crash unwinding)
+// unless an earlier handler of the same try catches FiberKilled itself.
 //
 // Comments and string literals are ignored, so documentation may name what
 // it forbids.

@@ -1,0 +1,56 @@
+// core/runtime/internal/fiber_core.cc — see fiber_core.h.
+#include "core/runtime/internal/fiber_core.h"
+
+#include <exception>
+
+#include "core/base/check.h"
+
+#if defined(FAULTLINE_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace faultline::runtime::internal {
+
+FiberCore::~FiberCore() {
+  // A suspended continuation would be unwound by Boost's forced_unwind here,
+  // behind the executor's back: executors unwind their fibers first.
+  FAULTLINE_CHECK_MSG(!context_, "a fiber record was destroyed before its fiber finished");
+}
+
+WakeReason FiberCore::KilledOrThrow() {
+  if (std::uncaught_exceptions() > 0) return WakeReason::kKilled;
+  throw FiberKilled{};
+}
+
+boost::context::fiber FiberCore::Main(boost::context::fiber&& caller) {
+#if defined(FAULTLINE_ASAN)
+  __sanitizer_finish_switch_fiber(nullptr, &caller_stack_bottom_, &caller_stack_size_);
+#endif
+  return_context_ = std::move(caller);
+  // No exception may leave this function (Boost.Context's rule), except
+  // Boost's own forced_unwind, which must pass through.
+  if (!killed) {
+    try {
+      std::move(body_)();
+    } catch (const FiberKilled&) {
+      // Its node crashed or its executor shut down: the expected way out.
+    } catch (const boost::context::detail::forced_unwind&) {
+      throw;
+    } catch (const std::exception& error) {
+      failure_handler_->OnFiberFailed(*this, error.what());
+    } catch (...) {
+      failure_handler_->OnFiberFailed(*this, "an exception that is not a std::exception");
+    }
+  }
+  // Destroy the body here, on the fiber's own stack: its captures'
+  // destructors (a JoinHandle's done signal) may wake other fibers.
+  body_ = nullptr;
+  state = State::kDone;
+#if defined(FAULTLINE_ASAN)
+  // nullptr: this stack is finished, ASan may forget its fake frames.
+  __sanitizer_start_switch_fiber(nullptr, caller_stack_bottom_, caller_stack_size_);
+#endif
+  return std::move(return_context_);
+}
+
+}  // namespace faultline::runtime::internal

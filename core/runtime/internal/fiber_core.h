@@ -1,0 +1,137 @@
+// core/runtime/internal/fiber_core.h — one fiber's machine context and life
+// cycle, shared by every Executor (sim::Scheduler and posix::EventLoop).
+//
+// What both executors must do identically lives here, once: the
+// Boost.Context continuation and its stack, the switch into the fiber and
+// back (with AddressSanitizer's fiber-switch annotations in FAULTLINE_ASAN
+// builds), the fiber's entry function — which lets FiberKilled end the fiber,
+// lets Boost's forced_unwind pass, and reports any other exception instead of
+// letting it escape (Boost.Context's rule) — and what Park/Yield do in a
+// killed fiber. Each executor keeps only its own policy: which fiber runs
+// next, timers, nodes.
+//
+// Not API: executors derive their fiber records from FiberCore.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/context/fiber.hpp>
+
+#if defined(FAULTLINE_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#include "absl/functional/any_invocable.h"
+#include "core/base/check.h"
+#include "core/runtime/executor.h"
+
+namespace faultline::runtime::internal {
+
+class FiberCore;
+
+// Told when an exception other than FiberKilled escapes a fiber's body.
+// Called on the failing fiber's own stack, before it finishes.
+class FiberFailureHandler {
+ public:
+  virtual void OnFiberFailed(FiberCore& fiber, std::string_view what) = 0;
+
+ protected:
+  ~FiberFailureHandler() = default;
+};
+
+class FiberCore : public Fiber {
+ public:
+  enum class State : uint8_t { kRunnable, kRunning, kParked, kDone };
+
+  // A fiber suspended before its first instruction, on a stack from
+  // `stack_allocator` (a Boost.Context StackAllocator). `failure_handler`
+  // must outlive the fiber.
+  template <typename StackAllocator>
+  FiberCore(uint64_t id, std::string name, absl::AnyInvocable<void() &&> body,
+            StackAllocator stack_allocator, FiberFailureHandler* failure_handler)
+      : Fiber(id, std::move(name)), body_(std::move(body)), failure_handler_(failure_handler) {
+    context_ = boost::context::fiber(
+        std::allocator_arg,
+        RecordingStackAllocator<StackAllocator>(std::move(stack_allocator), &stack_),
+        [this](boost::context::fiber&& caller) { return Main(std::move(caller)); });
+  }
+  ~FiberCore();
+
+  // Executor side: runs the fiber (state kRunnable) until it suspends or
+  // finishes; `state` then says which. A fiber that is `killed` before its
+  // first run never runs its body, but the body is still destroyed.
+  // (Inline, with Suspend: they are on every scheduling step.)
+  void Resume() {
+    FAULTLINE_CHECK(state == State::kRunnable);
+    state = State::kRunning;
+#if defined(FAULTLINE_ASAN)
+    void* fake_stack = nullptr;
+    __sanitizer_start_switch_fiber(&fake_stack, static_cast<char*>(stack_.sp) - stack_.size,
+                                   stack_.size);
+#endif
+    context_ = std::move(context_).resume();
+#if defined(FAULTLINE_ASAN)
+    __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+    // A finished fiber hands back an empty continuation: Boost freed its stack.
+    FAULTLINE_CHECK((state == State::kDone) == !context_);
+  }
+
+  // Fiber side: returns control to the caller of Resume(). Set `state`
+  // first (kParked or kRunnable).
+  void Suspend() {
+#if defined(FAULTLINE_ASAN)
+    void* fake_stack = nullptr;
+    __sanitizer_start_switch_fiber(&fake_stack, caller_stack_bottom_, caller_stack_size_);
+#endif
+    return_context_ = std::move(return_context_).resume();
+#if defined(FAULTLINE_ASAN)
+    __sanitizer_finish_switch_fiber(fake_stack, &caller_stack_bottom_, &caller_stack_size_);
+#endif
+  }
+
+  // What Park() and Yield() do in a killed fiber: throw FiberKilled, or —
+  // while another exception is already unwinding the stack, when throwing
+  // would terminate the process — return kKilled.
+  static WakeReason KilledOrThrow();
+
+  State state = State::kRunnable;
+  bool killed = false;
+  std::string_view waiting_on;  // while kParked
+  WakeReason wake_reason = WakeReason::kUnparked;
+
+ private:
+  // Records where Boost put the stack, for the sanitizer annotations.
+  template <typename Inner>
+  class RecordingStackAllocator {
+   public:
+    RecordingStackAllocator(Inner inner, boost::context::stack_context* record)
+        : inner_(std::move(inner)), record_(record) {}
+    boost::context::stack_context allocate() {
+      *record_ = inner_.allocate();
+      return *record_;
+    }
+    void deallocate(boost::context::stack_context& stack) { inner_.deallocate(stack); }
+
+   private:
+    Inner inner_;
+    boost::context::stack_context* record_;
+  };
+
+  boost::context::fiber Main(boost::context::fiber&& caller);
+
+  absl::AnyInvocable<void() &&> body_;
+  FiberFailureHandler* failure_handler_;
+  boost::context::fiber context_;         // this fiber, while suspended
+  boost::context::fiber return_context_;  // the executor, while this fiber runs
+  boost::context::stack_context stack_{};
+  // The executor's stack, as AddressSanitizer reports it on each switch.
+  const void* caller_stack_bottom_ = nullptr;
+  size_t caller_stack_size_ = 0;
+};
+
+}  // namespace faultline::runtime::internal

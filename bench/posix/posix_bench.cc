@@ -36,6 +36,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/common/scratch_dir.h"
 #include "core/base/check.h"
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
@@ -51,24 +52,7 @@ constexpr int kOpsPerRound = 4;
 // fill the disk.
 constexpr uint64_t kMaxFileBytes = 64ull << 20;
 
-// A scratch directory under /tmp (a real disk here; tmpfs would make
-// fdatasync free and the comparison meaningless), removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = "/tmp/faultline-posix-bench-XXXXXX";
-    FAULTLINE_CHECK(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using bench::ScratchDir;
 
 int64_t SteadyNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -88,7 +72,7 @@ EventLoopOptions SpinOptions(int64_t mode) {
 
 void BM_SyncedWrites(benchmark::State& state) {
   const bool use_write_at = state.range(0) == 1;
-  ScratchDir dir;
+  ScratchDir dir("posix-bench");
   EventLoop loop(SpinOptions(state.range(1)));
   auto fs = PosixFileSystem::Open(loop, dir.path());
   FAULTLINE_CHECK(fs.ok());
@@ -249,7 +233,7 @@ enum class SyncMode {
 // One sleeper fiber taking `state`'s iterations as 1 ms sleeps, plus
 // `sync_fibers` fibers appending + syncing until it is done.
 void RunTimerLatency(benchmark::State& state, int sync_fibers, SyncMode mode) {
-  ScratchDir dir;
+  ScratchDir dir("posix-bench");
   EventLoop loop;
   auto fs = PosixFileSystem::Open(loop, dir.path());
   FAULTLINE_CHECK(fs.ok());

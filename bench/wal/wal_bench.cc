@@ -35,6 +35,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/common/scratch_dir.h"
 #include "core/base/check.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
@@ -61,23 +62,7 @@ constexpr int kRecordsPerRound = 256;
 // The raw file is cut back to 0 past this size so long runs stay bounded.
 constexpr uint64_t kMaxRawFileBytes = 64ull << 20;
 
-// A fresh directory under /tmp, removed with everything in it afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = "/tmp/faultline-wal-bench-XXXXXX";
-    FAULTLINE_CHECK(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using bench::ScratchDir;
 
 const std::string& Record() {
   static const std::string record(kRecordBytes, 'r');
@@ -85,7 +70,7 @@ const std::string& Record() {
 }
 
 void BM_RawPwriteFdatasync(benchmark::State& state) {
-  ScratchDir dir;
+  ScratchDir dir("wal-bench");
   const std::string path = dir.path() + "/raw.log";
   const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
   FAULTLINE_CHECK(fd >= 0);
@@ -107,7 +92,7 @@ BENCHMARK(BM_RawPwriteFdatasync)->UseRealTime();
 
 void BM_FaultlineWal(benchmark::State& state) {
   const int appenders = static_cast<int>(state.range(0));
-  ScratchDir dir;
+  ScratchDir dir("wal-bench");
   posix::EventLoop loop;
   auto fs = posix::PosixFileSystem::Open(loop, dir.path());
   FAULTLINE_CHECK(fs.ok());
@@ -155,7 +140,7 @@ BENCHMARK(BM_FaultlineWal)->Arg(1)->Arg(8)->Arg(64)->ArgName("appenders")->UseRe
 
 #if defined(FAULTLINE_BENCH_SQLITE)
 void BM_SqliteWalMode(benchmark::State& state) {
-  ScratchDir dir;
+  ScratchDir dir("wal-bench");
   sqlite3* db = nullptr;
   FAULTLINE_CHECK(sqlite3_open((dir.path() + "/bench.db").c_str(), &db) == SQLITE_OK);
   FAULTLINE_CHECK(sqlite3_exec(db,
@@ -186,7 +171,7 @@ std::unique_ptr<ScratchDir> g_leveldb_dir;
 
 void BM_LevelDbSync(benchmark::State& state) {
   if (state.thread_index() == 0) {
-    g_leveldb_dir = std::make_unique<ScratchDir>();
+    g_leveldb_dir = std::make_unique<ScratchDir>("wal-bench-leveldb");
     leveldb::Options options;
     options.create_if_missing = true;
     FAULTLINE_CHECK(leveldb::DB::Open(options, g_leveldb_dir->path() + "/db", &g_leveldb).ok());
@@ -349,7 +334,7 @@ class LevelDbContender {
 #endif
 
 void BM_SideBySide(benchmark::State& state) {
-  ScratchDir dir;
+  ScratchDir dir("wal-bench");
   RawContender raw(dir.path());
   WalContender wal(dir.path());
 #if defined(FAULTLINE_BENCH_SQLITE)

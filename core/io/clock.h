@@ -1,6 +1,6 @@
 // core/io/clock.h — the one source of time production code may read.
 //
-// Production code never calls std::chrono::*_clock::now(): it asks a Clock.
+// Production code never reads a system clock itself: it asks a Clock.
 // In simulation the clock is virtual (it jumps to the next timer when nothing
 // is runnable); in production it is CLOCK_MONOTONIC.
 #pragma once

@@ -5,6 +5,12 @@
 
 namespace faultline::io {
 
+absl::Status File::WriteAtAndSync(uint64_t offset, absl::Span<const char> data) {
+  absl::Status written = WriteAt(offset, data);
+  if (!written.ok()) return written;
+  return Sync();
+}
+
 absl::Status ValidatePath(std::string_view path, bool allow_root) {
   auto invalid = [&](std::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -72,6 +72,13 @@ class File {
   // contract above: a failed Sync is not retryable.
   virtual absl::Status Sync() = 0;
 
+  // WriteAt(offset, data), then — if the write succeeded — Sync(): the same
+  // guarantees and errors as the two calls, in one, so that an implementation
+  // can do both in a single trip (core/posix: one hand-off to an I/O thread
+  // instead of two). On an error, which stage failed is unspecified, and the
+  // range's content is as after a failed WriteAt. The default calls the two.
+  virtual absl::Status WriteAtAndSync(uint64_t offset, absl::Span<const char> data);
+
   // Sets the file's size, discarding bytes past `size_bytes` or extending
   // with zeros. Not durable until Sync().
   virtual absl::Status Truncate(uint64_t size_bytes) = 0;

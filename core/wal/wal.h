@@ -8,8 +8,9 @@
 // assigns the next sequence number and returns at once with a Future that
 // completes when the record is durable. One flusher fiber takes queued
 // records in sequence order, bounded by WalOptions::max_batch_records and
-// max_batch_bytes, writes them with one WriteAt and makes them durable with
-// one Sync, then completes every future of the batch with that Sync's result.
+// max_batch_bytes, writes them and makes them durable with one
+// File::WriteAtAndSync (one write, one sync), then completes every future
+// of the batch with that call's result.
 // Appenders never wait for each other's syncs; they wait only when the queue
 // is full (back-pressure). Futures complete in sequence order.
 //
@@ -88,7 +89,7 @@ struct RecoveryInfo {
 };
 
 struct WalStats {
-  uint64_t batches = 0;         // one WriteAt + one Sync each
+  uint64_t batches = 0;         // one WriteAtAndSync (a write + a sync) each
   uint64_t records_written = 0;
   uint64_t bytes_written = 0;   // frame bytes of records
   uint64_t file_syncs = 0;      // Sync calls on segment files

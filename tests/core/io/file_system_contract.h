@@ -227,6 +227,24 @@ TYPED_TEST_P(FileSystemContractTest, WriteAtPastEndLeavesZeroGap) {
   EXPECT_TRUE(ran);
 }
 
+TYPED_TEST_P(FileSystemContractTest, WriteAtAndSyncWritesLikeWriteAt) {
+  using namespace faultline::io;
+  bool ran = false;
+  this->Run([&](FileSystem& fs) {
+    auto opened = fs.Open("f", OpenMode::kCreateExclusive);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    File& file = **opened;
+    ASSERT_TRUE(file.WriteAtAndSync(2, contract::Bytes("xyz")).ok());
+    ASSERT_TRUE(file.WriteAtAndSync(0, contract::Bytes("ab")).ok());
+    EXPECT_EQ(file.Size().value_or(0), 5u);
+    EXPECT_EQ(contract::ReadAll(file).value_or("<error>"), "abxyz");
+    ASSERT_TRUE(file.Close().ok());
+    EXPECT_FALSE(file.WriteAtAndSync(0, contract::Bytes("q")).ok());
+    ran = true;
+  });
+  EXPECT_TRUE(ran);
+}
+
 TYPED_TEST_P(FileSystemContractTest, AppendWritesAtEndOfFile) {
   using namespace faultline::io;
   bool ran = false;
@@ -578,7 +596,8 @@ REGISTER_TYPED_TEST_SUITE_P(FileSystemContractTest, OpenReadWriteOfMissingFileIs
                             CreateExclusiveOfExistingFileIsAlreadyExists,
                             CreateKeepsExistingContents, CreateTruncateEmptiesExistingFile,
                             OpenInMissingDirectoryIsNotFound, PositionalWriteAndRead,
-                            WriteAtPastEndLeavesZeroGap, AppendWritesAtEndOfFile,
+                            WriteAtPastEndLeavesZeroGap, WriteAtAndSyncWritesLikeWriteAt,
+                            AppendWritesAtEndOfFile,
                             ReadsAtEndOfFileAreShort, TruncateShrinksAndExtendsWithZeros,
                             LargeWriteRoundTrips, SyncAndSyncDirSucceed, RenameReplacesTarget,
                             OpenHandleSurvivesRename, RenameOfMissingFileIsNotFound,

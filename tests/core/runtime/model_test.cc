@@ -126,7 +126,6 @@ RC_GTEST_PROP(ChannelModel, ConcurrentProducersAndConsumersLoseNothing, (uint64_
       }
     });
   }
-  if (producers_left == 0) channel.Close();
   RC_ASSERT(scheduler.Run().outcome == sim::RunResult::Outcome::kCompleted);
   RC_ASSERT(bound_held);
   for (int p = 0; p < producers; ++p) {

@@ -346,6 +346,11 @@ void EventLoop::RunBlocking(absl::FunctionRef<void()> work) {
     work();
     return;
   }
+  if (IdleEnoughToRunInline()) {
+    ++inline_blocking_calls_;
+    work();
+    return;
+  }
   // Back-pressure: at most max_inflight_io jobs queued or running.
   while (inflight_io_ >= options_.max_inflight_io) {
     runtime::internal::WaitQueue* queue = &io_slot_waiters_;
@@ -374,6 +379,14 @@ void EventLoop::RunBlocking(absl::FunctionRef<void()> work) {
       FAULTLINE_CHECK(job.done);
     }
   }
+}
+
+bool EventLoop::IdleEnoughToRunInline() {
+  if (options_.inline_when_idle_horizon_ns <= 0) return false;
+  if (!runnable_.empty() || inflight_io_ > 0 || !watchers_.empty()) return false;
+  if (stop_requested_.load(std::memory_order_relaxed)) return false;
+  return timers_.empty() ||
+         timers_.begin()->first.first - NowNs() > options_.inline_when_idle_horizon_ns;
 }
 
 bool EventLoop::SpinForCompletion(int64_t limit_ns) {

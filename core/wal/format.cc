@@ -124,13 +124,26 @@ DecodedHeader DecodeSegmentHeader(std::string_view bytes) {
   return decoded;
 }
 
-uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload) {
-  char fields[kFrameHeaderBytes - 4];
+uint32_t PayloadCrc(std::string_view payload) { return Crc32c(payload.data(), payload.size()); }
+
+uint32_t FrameChecksum(const FrameHeader& header, uint32_t payload_crc) {
+  char fields[kFrameHeaderBytes - kLengthOffset];
   PutLe32(fields, header.payload_bytes);
-  PutLe64(fields + 4, header.sequence);
-  PutLe64(fields + 12, header.durable_watermark);
-  const uint32_t crc = Crc32cExtend(Crc32c(fields, sizeof(fields)), payload.data(), payload.size());
-  return MaskCrc(crc);
+  PutLe64(fields + (kSequenceOffset - kLengthOffset), header.sequence);
+  PutLe64(fields + (kWatermarkOffset - kLengthOffset), header.durable_watermark);
+  return MaskCrc(Crc32cExtend(payload_crc, fields, sizeof(fields)));
+}
+
+uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload) {
+  return FrameChecksum(header, PayloadCrc(payload));
+}
+
+void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc,
+                       char out[kFrameHeaderBytes]) {
+  PutLe32(out, FrameChecksum(header, payload_crc));
+  PutLe32(out + kLengthOffset, header.payload_bytes);
+  PutLe64(out + kSequenceOffset, header.sequence);
+  PutLe64(out + kWatermarkOffset, header.durable_watermark);
 }
 
 void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark,
@@ -141,10 +154,7 @@ void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark
   header.sequence = sequence;
   header.durable_watermark = durable_watermark;
   char encoded[kFrameHeaderBytes];
-  PutLe32(encoded, FrameChecksum(header, payload));
-  PutLe32(encoded + kLengthOffset, header.payload_bytes);
-  PutLe64(encoded + kSequenceOffset, header.sequence);
-  PutLe64(encoded + kWatermarkOffset, header.durable_watermark);
+  EncodeFrameHeader(header, PayloadCrc(payload), encoded);
   out->append(encoded, sizeof(encoded));
   out->append(payload.data(), payload.size());
 }

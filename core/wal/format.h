@@ -63,7 +63,7 @@ DecodedHeader DecodeSegmentHeader(std::string_view bytes);
 // --- record frames ----------------------------------------------------------
 
 // masked_crc(4) payload_bytes(4) sequence(8) durable_watermark(8), then the
-// payload. The CRC covers bytes [4, 24) of the frame header and the payload.
+// payload. The CRC covers the payload, then bytes [4, 24) of the frame header.
 inline constexpr size_t kFrameHeaderBytes = 24;
 // The largest payload the format admits (a writer may be configured lower).
 // Bounds every allocation a reader makes for one record.
@@ -84,6 +84,17 @@ struct FrameHeader {
 // Appends one frame for `payload` to `out`.
 void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark,
                  std::string_view payload);
+
+// A frame in two steps, for a writer that copies the payload into place when
+// a record is queued but knows the watermark only when its batch is written:
+// PayloadCrc() then, and EncodeFrameHeader() into the kFrameHeaderBytes
+// left in front of the payload later. The checksum covers the payload before
+// the header fields (FORMAT.md) so that the first step does the bulk of it.
+uint32_t PayloadCrc(std::string_view payload);  // unmasked CRC-32C
+// Writes the header's payload_bytes, sequence and durable_watermark, and the
+// checksum they and the payload give (header.masked_crc is ignored).
+void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc,
+                       char out[kFrameHeaderBytes]);
 
 // Decodes a frame header from the first kFrameHeaderBytes of `bytes` (which
 // must hold that many). Checks nothing.
@@ -107,5 +118,6 @@ DecodedFrame DecodeFrame(std::string_view bytes);
 
 // The checksum a frame with this header and payload must carry (masked).
 uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload);
+uint32_t FrameChecksum(const FrameHeader& header, uint32_t payload_crc);
 
 }  // namespace faultline::wal::format

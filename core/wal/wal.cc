@@ -85,11 +85,17 @@ struct Segment {
   std::string path;
 };
 
-// One queued record. The promise sits on the last record of an append call.
+// One queued or in-flight record. Append copies and checksums its payload
+// into WalCore::queued_frames_ behind room for the frame header, which the
+// flusher fills in when it takes the record into a batch (only then is the
+// watermark known; FORMAT.md). So the payload is copied once and the
+// flusher's work per record is small. The promise sits on the last record
+// of an append call.
 struct Pending {
   uint64_t sequence = 0;
-  std::string payload;
-  int64_t enqueued_ns = 0;
+  uint32_t payload_bytes = 0;
+  uint32_t payload_crc = 0;  // format::PayloadCrc of the payload
+  int64_t enqueued_ns = 0;  // set only when a flush interval is configured
   std::optional<runtime::Promise<uint64_t>> promise;
 };
 
@@ -106,6 +112,7 @@ class WalCore {
         options_(options),
         work_(executor),
         space_(executor),
+        durable_advanced_(executor),
         release_mutex_(executor) {}
 
   absl::Status Recover();
@@ -143,13 +150,16 @@ class WalCore {
   uint64_t durable_sequence_ = 0;  // every record <= this is durable
 
   std::deque<Pending> queue_;
-  uint64_t queued_bytes_ = 0;
+  // The frames of queue_'s records in queue order, headers not yet filled in.
+  std::string queued_frames_;
+  uint64_t queued_bytes_ = 0;   // payload bytes of queue_ (the queue bound)
   uint64_t flush_through_ = 0;  // Flush() asked for everything <= this now
   uint32_t space_waiters_ = 0;  // appenders parked for queue space
-  runtime::Future<uint64_t> last_future_;
 
   runtime::Event work_;   // the flusher waits on it for records / requests
   runtime::Event space_;  // appenders wait on it for queue space
+  // Set after every batch and when the flusher exits; Flush() waits on it.
+  runtime::Event durable_advanced_;
   runtime::JoinHandle flusher_;
   bool closing_ = false;
   bool closed_ = false;
@@ -158,6 +168,9 @@ class WalCore {
   absl::Status release_failure_;
   runtime::Mutex release_mutex_;
 
+  // The batch being written: its records (kept across batches for their
+  // capacity) and its frames.
+  std::vector<Pending> batch_;
   std::string batch_buffer_;
   WalStats stats_;
   RecoveryInfo recovery_;
@@ -179,10 +192,12 @@ class WalCore {
   // --- flusher ---
   void FlusherMain();
   bool WaitForBatch();
-  std::vector<Pending> TakeBatch(bool* rotate_first);
-  absl::Status WriteBatch(const std::vector<Pending>& batch, bool rotate_first);
+  // Moves the next batch from queue_ / queued_frames_ into batch_ /
+  // batch_buffer_.
+  void TakeBatch(bool* rotate_first);
+  absl::Status WriteBatch(bool rotate_first);
   absl::Status Rotate(uint64_t first_sequence);
-  void FailStop(const absl::Status& status, std::vector<Pending>* batch);
+  void FailStop(const absl::Status& status);
   void FailQueued(const absl::Status& status);
 };
 
@@ -497,21 +512,24 @@ absl::StatusOr<AppendResult> WalCore::Enqueue(absl::Span<const std::string_view>
   }
   AppendResult result;
   result.first_sequence = next_sequence_;
-  const int64_t now_ns = executor_.NowNs();
+  // The clock is read only when the flush interval needs it.
+  const int64_t now_ns = options_.flush_interval_ns > 0 ? executor_.NowNs() : 0;
   for (size_t i = 0; i < payloads.size(); ++i) {
     Pending pending;
     pending.sequence = next_sequence_++;
-    pending.payload.assign(payloads[i].data(), payloads[i].size());
+    pending.payload_bytes = static_cast<uint32_t>(payloads[i].size());
     pending.enqueued_ns = now_ns;
     if (i + 1 == payloads.size()) {
       pending.promise.emplace(executor_);
       result.durable = pending.promise->GetFuture();
     }
+    pending.payload_crc = format::PayloadCrc(payloads[i]);
+    queued_frames_.append(format::kFrameHeaderBytes, '\0');  // filled in by TakeBatch
+    queued_frames_.append(payloads[i].data(), payloads[i].size());
     queue_.push_back(std::move(pending));
   }
   queued_bytes_ += total_bytes;
   result.last_sequence = next_sequence_ - 1;
-  last_future_ = result.durable;
   work_.Set();
   return result;
 }
@@ -519,12 +537,19 @@ absl::StatusOr<AppendResult> WalCore::Enqueue(absl::Span<const std::string_view>
 absl::Status WalCore::Flush() {
   absl::Status usable = UsableStatus();
   if (!usable.ok()) return usable;
-  if (durable_sequence_ + 1 == next_sequence_) return absl::OkStatus();
-  flush_through_ = next_sequence_ - 1;
+  const uint64_t target = next_sequence_ - 1;
+  if (durable_sequence_ >= target) return absl::OkStatus();
+  flush_through_ = target;
   work_.Set();
-  runtime::Future<uint64_t> last = last_future_;  // a copy: last_future_ may move on
-  const absl::StatusOr<uint64_t>& result = last.Get();
-  return result.status();
+  // Each iteration parks until the next batch is durable or the flusher
+  // stops; bounded by the records queued before this call.
+  while (durable_sequence_ < target) {
+    if (!failure_.ok()) return failure_;
+    if (abandoned_) return absl::CancelledError("the wal was destroyed without Close");
+    durable_advanced_.Reset();
+    durable_advanced_.Wait();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WalCore::Close() {
@@ -558,23 +583,26 @@ void WalCore::FlusherMain() {
   for (;;) {
     if (!WaitForBatch()) break;
     bool rotate_first = false;
-    std::vector<Pending> batch = TakeBatch(&rotate_first);
-    FAULTLINE_CHECK(!batch.empty());
+    TakeBatch(&rotate_first);
+    FAULTLINE_CHECK(!batch_.empty());
     space_.Set();
-    const absl::Status status = WriteBatch(batch, rotate_first);
+    const absl::Status status = WriteBatch(rotate_first);
     if (!status.ok()) {
-      FailStop(status, &batch);
+      FailStop(status);
       break;
     }
-    FAULTLINE_CHECK(batch.back().sequence > durable_sequence_);
-    durable_sequence_ = batch.back().sequence;
+    FAULTLINE_CHECK(batch_.back().sequence > durable_sequence_);
+    durable_sequence_ = batch_.back().sequence;
     // In sequence order: queue order is sequence order.
-    for (Pending& pending : batch) {
+    for (Pending& pending : batch_) {
       if (pending.promise.has_value()) pending.promise->Set(pending.sequence);
     }
+    batch_.clear();
+    durable_advanced_.Set();
   }
   if (abandoned_) FailQueued(absl::CancelledError("the wal was destroyed without Close"));
   FAULTLINE_CHECK(queue_.empty() || abandoned_);
+  durable_advanced_.Set();  // Flush() callers see the failure or the end
 }
 
 bool WalCore::WaitForBatch() {
@@ -599,26 +627,45 @@ bool WalCore::WaitForBatch() {
   }
 }
 
-std::vector<Pending> WalCore::TakeBatch(bool* rotate_first) {
-  FAULTLINE_CHECK(!queue_.empty());
-  const uint64_t first_frame_bytes = format::FrameBytes(queue_.front().payload.size());
+void WalCore::TakeBatch(bool* rotate_first) {
+  FAULTLINE_CHECK(!queue_.empty() && batch_.empty());
+  const uint64_t first_frame_bytes = format::FrameBytes(queue_.front().payload_bytes);
   *rotate_first = active_records_ > 0 &&
                   active_bytes_ + first_frame_bytes > options_.segment_size_bytes;
   const uint64_t segment_bytes = *rotate_first ? format::kSegmentHeaderBytes : active_bytes_;
-  std::vector<Pending> batch;
   uint64_t batch_bytes = 0;
-  while (!queue_.empty() && batch.size() < options_.max_batch_records) {
-    const uint64_t frame_bytes = format::FrameBytes(queue_.front().payload.size());
-    if (!batch.empty() && (batch_bytes + frame_bytes > options_.max_batch_bytes ||
-                           segment_bytes + batch_bytes + frame_bytes > options_.segment_size_bytes)) {
+  while (!queue_.empty() && batch_.size() < options_.max_batch_records) {
+    const uint64_t frame_bytes = format::FrameBytes(queue_.front().payload_bytes);
+    if (!batch_.empty() && (batch_bytes + frame_bytes > options_.max_batch_bytes ||
+                            segment_bytes + batch_bytes + frame_bytes > options_.segment_size_bytes)) {
       break;
     }
     batch_bytes += frame_bytes;
-    queued_bytes_ -= queue_.front().payload.size();
-    batch.push_back(std::move(queue_.front()));
+    queued_bytes_ -= queue_.front().payload_bytes;
+    batch_.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  return batch;
+  // The batch's frames are a prefix of queued_frames_. Usually they are all
+  // of it: then the two buffers trade places and nothing is copied.
+  FAULTLINE_CHECK(batch_bytes <= queued_frames_.size());
+  if (batch_bytes == queued_frames_.size()) {
+    batch_buffer_.clear();
+    batch_buffer_.swap(queued_frames_);
+  } else {
+    batch_buffer_.assign(queued_frames_, 0, batch_bytes);
+    queued_frames_.erase(0, batch_bytes);
+  }
+  // The headers, with the watermark as of this write (FORMAT.md).
+  size_t offset = 0;
+  for (const Pending& pending : batch_) {
+    format::FrameHeader header;
+    header.payload_bytes = pending.payload_bytes;
+    header.sequence = pending.sequence;
+    header.durable_watermark = durable_sequence_;
+    format::EncodeFrameHeader(header, pending.payload_crc, &batch_buffer_[offset]);
+    offset += format::FrameBytes(pending.payload_bytes);
+  }
+  FAULTLINE_CHECK(offset == batch_buffer_.size());
 }
 
 absl::Status WalCore::Rotate(uint64_t first_sequence) {
@@ -639,33 +686,30 @@ absl::Status WalCore::Rotate(uint64_t first_sequence) {
   return absl::OkStatus();
 }
 
-absl::Status WalCore::WriteBatch(const std::vector<Pending>& batch, bool rotate_first) {
+absl::Status WalCore::WriteBatch(bool rotate_first) {
   if (rotate_first) {
-    absl::Status status = Rotate(batch.front().sequence);
+    absl::Status status = Rotate(batch_.front().sequence);
     if (!status.ok()) return status;
   }
-  FAULTLINE_CHECK(batch.front().sequence == durable_sequence_ + 1);
-  FAULTLINE_CHECK(batch.front().sequence ==
+  FAULTLINE_CHECK(batch_.front().sequence == durable_sequence_ + 1);
+  FAULTLINE_CHECK(batch_.front().sequence ==
                   segments_.back().first_sequence + active_records_);
-  batch_buffer_.clear();
-  for (const Pending& pending : batch) {
-    format::AppendFrame(&batch_buffer_, pending.sequence, durable_sequence_, pending.payload);
-  }
   const std::string& path = segments_.back().path;
   // One call, so that core/posix does the write and the sync in one trip.
   // The bytes count as written even on failure: a failed write may have
   // landed in part, and FailStop cuts the segment back to what is durable.
   absl::Status status = active_file_->WriteAtAndSync(active_bytes_, batch_buffer_);
   active_bytes_ += batch_buffer_.size();
-  active_records_ += batch.size();
+  active_records_ += batch_.size();
   ++stats_.file_syncs;
   if (!status.ok()) return Annotate(status, absl::StrCat("write+fdatasync ", path));
   active_durable_bytes_ = active_bytes_;
   ++stats_.batches;
-  stats_.records_written += batch.size();
+  stats_.records_written += batch_.size();
   stats_.bytes_written += batch_buffer_.size();
-  // Keep the buffer's capacity for the next batch unless one huge record
-  // inflated it far past the batch bound.
+  // Keep the buffer's capacity for later batches (it becomes the queue's
+  // buffer at the next swap) unless a burst inflated it far past the batch
+  // bound.
   if (batch_buffer_.capacity() > 2 * options_.max_batch_bytes + format::kFrameHeaderBytes) {
     std::string().swap(batch_buffer_);
   }
@@ -678,10 +722,11 @@ void WalCore::FailQueued(const absl::Status& status) {
     if (pending.promise.has_value()) pending.promise->Set(status);
   }
   queue_.clear();
+  queued_frames_.clear();
   queued_bytes_ = 0;
 }
 
-void WalCore::FailStop(const absl::Status& status, std::vector<Pending>* batch) {
+void WalCore::FailStop(const absl::Status& status) {
   failure_ = status;
   if (io::IsNodeDead(status)) {
     // The node crashed under us: expected in simulation, nothing to repair.
@@ -689,9 +734,10 @@ void WalCore::FailStop(const absl::Status& status, std::vector<Pending>* batch) 
   } else {
     spdlog::error("wal {}: stopping after a failed write or sync: {}", dir_, status.ToString());
   }
-  for (Pending& pending : *batch) {
+  for (Pending& pending : batch_) {
     if (pending.promise.has_value()) pending.promise->Set(status);
   }
+  batch_.clear();
   FailQueued(status);
   space_.Set();  // parked appenders see the failure
   // Best effort: cut the segment back to what is known durable, so that a

@@ -247,6 +247,72 @@ TEST(EventLoopTest, RunBlockingRunsOffTheLoopThread) {
   EXPECT_EQ(work_thread, loop_thread);
 }
 
+// inline_when_idle_horizon_ns: a blocking call runs on the loop thread only
+// when nothing else could need the loop meanwhile.
+TEST(EventLoopTest, RunBlockingRunsInlineOnlyWhenTheLoopIsIdle) {
+  EventLoopOptions options;
+  options.inline_when_idle_horizon_ns = 50 * io::kNanosPerMilli;
+  EventLoop loop(options);
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  auto runs_inline = [&] {
+    std::thread::id work_thread;
+    loop.RunBlocking([&] { work_thread = std::this_thread::get_id(); });
+    return work_thread == loop_thread;
+  };
+  RunInFiber(loop, [&] {
+    // Alone on the loop: inline.
+    EXPECT_TRUE(runs_inline());
+    EXPECT_EQ(loop.inline_blocking_calls(), 1u);
+
+    // Another fiber is runnable: off the loop.
+    runtime::JoinHandle other = runtime::Spawn(loop, "other", [] {});
+    EXPECT_FALSE(runs_inline());
+    other.Join();
+
+    // A timer due within the horizon: off the loop. One due later: inline.
+    const EventLoop::TimerId soon = loop.AddTimer(loop.NowNs() + io::kNanosPerMilli, [] {});
+    EXPECT_FALSE(runs_inline());
+    EXPECT_TRUE(loop.CancelTimer(soon));
+    const EventLoop::TimerId later = loop.AddTimer(loop.NowNs() + 10 * io::kNanosPerSecond, [] {});
+    EXPECT_TRUE(runs_inline());
+    EXPECT_TRUE(loop.CancelTimer(later));
+
+    // Another blocking call in flight: off the loop (its completion must not
+    // wait behind this one).
+    std::atomic<bool> release{false};
+    runtime::JoinHandle blocked = runtime::Spawn(loop, "blocked", [&] {
+      loop.RunBlocking([&] {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      });
+    });
+    loop.Yield();  // let it start its call
+    ASSERT_EQ(loop.inflight_io(), 1u);
+    EXPECT_FALSE(runs_inline());
+    release = true;
+    blocked.Join();
+
+    // A watched fd (a socket, say) could become ready meanwhile: off the loop.
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+    {
+      FdWatcher watcher(loop, fds[0]);
+      EXPECT_FALSE(runs_inline());
+    }
+    close(fds[0]);
+    close(fds[1]);
+    EXPECT_TRUE(runs_inline());
+    EXPECT_EQ(loop.inline_blocking_calls(), 3u);
+  });
+}
+
+TEST(EventLoopTest, RunBlockingNeverRunsInlineByDefault) {
+  EventLoop loop;
+  RunInFiber(loop, [&] {
+    for (int i = 0; i < 3; ++i) loop.RunBlocking([] {});
+  });
+  EXPECT_EQ(loop.inline_blocking_calls(), 0u);
+}
+
 // Both hand-off paths: sleeping threads woken through the condition variable
 // and the eventfd (the default), and the optional busy-waits.
 class RunBlockingTest : public ::testing::TestWithParam<int64_t> {};

@@ -224,6 +224,39 @@ TEST(Wal, BackPressureBoundsTheQueue) {
   });
 }
 
+// Flush waits for everything queued before it, however many batches that
+// takes, for every fiber that calls it; a failure on the way is what it
+// returns.
+TEST(Wal, FlushWaitsForEveryEarlierRecordAndReportsTheFailure) {
+  FakeFileSystem fs;
+  RunInSim([&](sim::Scheduler& s) {
+    fs.set_sync_latency_ns(s, 100 * io::kNanosPerMicro);
+    WalOptions options = SmallOptions();
+    options.max_batch_records = 3;  // 10 records: four batches
+    auto wal = Wal::Open(fs, s, kDir, options);
+    ASSERT_TRUE(wal.ok());
+    for (uint64_t i = 1; i <= 10; ++i) ASSERT_TRUE((*wal)->Append(PayloadFor(i, 50)).ok());
+    std::vector<absl::Status> flushed(3);
+    std::vector<runtime::JoinHandle> flushers;
+    for (size_t f = 0; f < flushed.size(); ++f) {
+      flushers.push_back(runtime::Spawn(s, "flusher", [&, f] { flushed[f] = (*wal)->Flush(); }));
+    }
+    for (auto& flusher : flushers) flusher.Join();
+    for (const absl::Status& status : flushed) EXPECT_TRUE(status.ok()) << status;
+    EXPECT_EQ((*wal)->durable_sequence(), 10u);
+    EXPECT_EQ((*wal)->stats().batches, 4u);
+    EXPECT_EQ(ReadAll(**wal, 1).size(), 10u);
+
+    // The second of the next batches fails: Flush reports that failure.
+    for (uint64_t i = 11; i <= 16; ++i) ASSERT_TRUE((*wal)->Append(PayloadFor(i, 50)).ok());
+    fs.FailSyncAfter(2);
+    const absl::Status status = (*wal)->Flush();
+    EXPECT_TRUE(io::IsIoError(status)) << status;
+    EXPECT_EQ((*wal)->durable_sequence(), 13u);
+    EXPECT_TRUE(io::IsIoError((*wal)->Close()));
+  });
+}
+
 TEST(Wal, FailStopAfterSyncError) {
   FakeFileSystem fs;
   RunInSim([&](sim::Scheduler& s) {

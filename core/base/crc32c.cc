@@ -39,6 +39,43 @@ constexpr Tables MakeTables() {
 constexpr Tables kTables = MakeTables();
 static_assert(kTables[0][1] == 0xF26B8303u, "CRC-32C table generation is wrong");
 
+// The hardware path runs three independent CRC streams over consecutive
+// kStreamBytes blocks, because one crc32 instruction's latency is three times
+// its issue interval; the streams are then joined with the zeros operator.
+constexpr size_t kStreamBytes = 256;
+
+// The zeros operator: the (uninverted) CRC state after kStreamBytes zero
+// bytes, as a function of the state before. CRC is linear over GF(2), so
+// the operator is a 32x32 bit matrix, kept as four byte-indexed tables like
+// the slicing tables. With it, the state after blocks X then Y is
+// Zeros(state after X) ^ (state after Y started from 0).
+constexpr Tables MakeZerosTables() {
+  std::array<uint32_t, 32> image_of_bit{};
+  for (int bit = 0; bit < 32; ++bit) {
+    uint32_t state = 1u << bit;
+    for (size_t i = 0; i < kStreamBytes; ++i) state = (state >> 8) ^ kTables[0][state & 0xFFu];
+    image_of_bit[static_cast<size_t>(bit)] = state;
+  }
+  Tables tables{};
+  for (size_t k = 0; k < 4; ++k) {
+    for (uint32_t byte = 0; byte < 256; ++byte) {
+      uint32_t image = 0;
+      for (size_t i = 0; i < 8; ++i) {
+        if (((byte >> i) & 1u) != 0) image ^= image_of_bit[8 * k + i];
+      }
+      tables[k][byte] = image;
+    }
+  }
+  return tables;
+}
+
+constexpr Tables kZerosTables = MakeZerosTables();
+
+[[maybe_unused]] uint32_t ShiftPastStreamBytes(uint32_t state) {
+  return kZerosTables[0][state & 0xFFu] ^ kZerosTables[1][(state >> 8) & 0xFFu] ^
+         kZerosTables[2][(state >> 16) & 0xFFu] ^ kZerosTables[3][state >> 24];
+}
+
 uint32_t LoadLe32(const unsigned char* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
@@ -75,10 +112,30 @@ __attribute__((target("sse4.2"))) uint32_t Crc32cExtendHardware(uint32_t crc, co
     ++p;
     --size_bytes;
   }
-  while (size_bytes >= 8) {
+  // Little-endian loads, as the instruction expects.
+  auto load = [](const unsigned char* at) {
     uint64_t word;
-    std::memcpy(&word, p, sizeof(word));  // little-endian, as the instruction expects
-    state = _mm_crc32_u64(state, word);
+    std::memcpy(&word, at, sizeof(word));
+    return word;
+  };
+  // Three streams at a time (see kStreamBytes), then one.
+  while (size_bytes >= 3 * kStreamBytes) {
+    uint64_t first = state;
+    uint64_t second = 0;
+    uint64_t third = 0;
+    for (size_t i = 0; i < kStreamBytes; i += 8) {
+      first = _mm_crc32_u64(first, load(p + i));
+      second = _mm_crc32_u64(second, load(p + kStreamBytes + i));
+      third = _mm_crc32_u64(third, load(p + 2 * kStreamBytes + i));
+    }
+    state = ShiftPastStreamBytes(ShiftPastStreamBytes(static_cast<uint32_t>(first)) ^
+                                 static_cast<uint32_t>(second)) ^
+            static_cast<uint32_t>(third);
+    p += 3 * kStreamBytes;
+    size_bytes -= 3 * kStreamBytes;
+  }
+  while (size_bytes >= 8) {
+    state = _mm_crc32_u64(state, load(p));
     p += 8;
     size_bytes -= 8;
   }

@@ -67,6 +67,19 @@ RC_GTEST_PROP(Crc32c, HardwareEqualsSoftwareAtEveryAlignment, (const std::string
   RC_ASSERT(Crc32c(data) == software);
 }
 
+// Long inputs take the hardware path's three-stream loop (several 768-byte
+// chunks and every kind of remainder), from any starting CRC.
+RC_GTEST_PROP(Crc32c, HardwareEqualsSoftwareOnLongInputs, (uint32_t start)) {
+  const size_t size = *rc::gen::inRange<size_t>(0, 10'000);
+  const size_t offset = *rc::gen::inRange<size_t>(0, 8);
+  const std::vector<char> bytes = *rc::gen::container<std::vector<char>>(
+      offset + size, rc::gen::arbitrary<char>());
+  const char* p = bytes.data() + offset;
+  const uint32_t software = Crc32cExtendSoftware(start, p, size);
+  if (Crc32cHardwareAvailable()) RC_ASSERT(Crc32cExtendHardware(start, p, size) == software);
+  RC_ASSERT(Crc32cExtend(start, p, size) == software);
+}
+
 RC_GTEST_PROP(Crc32c, ExtendConcatenates, (const std::string& a, const std::string& b)) {
   RC_ASSERT(Crc32cExtend(Crc32c(a), b.data(), b.size()) == Crc32c(a + b));
   RC_ASSERT(Crc32cExtendSoftware(Crc32cExtendSoftware(0, a.data(), a.size()), b.data(),

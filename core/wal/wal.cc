@@ -582,6 +582,13 @@ void WalCore::FlusherMain() {
   // One iteration per batch, until Close, abandonment or a failure.
   for (;;) {
     if (!WaitForBatch()) break;
+    // Let every fiber that is runnable now run first: appenders woken by the
+    // previous batch are about to queue their next records. Taking the batch
+    // before they do would split the appenders into groups that take turns,
+    // each batch half as big, for good (a rotation that splits one batch
+    // was enough to start it).
+    executor_.Yield();
+    if (abandoned_) break;
     bool rotate_first = false;
     TakeBatch(&rotate_first);
     FAULTLINE_CHECK(!batch_.empty());

@@ -257,6 +257,48 @@ TEST(Wal, FlushWaitsForEveryEarlierRecordAndReportsTheFailure) {
   });
 }
 
+// A rotation splits the batch that reaches the segment's end in two. The
+// appenders of the two halves must not stay out of step, taking turns with
+// half-size batches for good: the flusher lets every runnable appender
+// queue its record before it takes a batch. (FIFO order, as in production.)
+TEST(Wal, GroupCommitRejoinsAfterARotationSplitsABatch) {
+  constexpr int kAppenders = 16;
+  constexpr int kRecordsEach = 200;
+  constexpr size_t kPayloadBytes = 100;
+  const uint64_t frame_bytes = format::FrameBytes(kPayloadBytes);
+  FakeFileSystem fs;
+  RunInSim(
+      [&](sim::Scheduler& s) {
+        fs.set_sync_latency_ns(s, 100 * io::kNanosPerMicro);
+        WalOptions options = SmallOptions();
+        // 40 full batches, then room for 5 more records: the 41st batch splits.
+        options.segment_size_bytes =
+            format::kSegmentHeaderBytes + (40 * kAppenders + 5) * frame_bytes;
+        auto wal = Wal::Open(fs, s, kDir, options);
+        ASSERT_TRUE(wal.ok());
+        std::vector<runtime::JoinHandle> appenders;
+        for (int a = 0; a < kAppenders; ++a) {
+          appenders.push_back(runtime::Spawn(s, "appender", [&, a] {
+            for (int i = 0; i < kRecordsEach; ++i) {
+              auto appended = (*wal)->Append(PayloadFor(static_cast<uint64_t>(a), kPayloadBytes));
+              ASSERT_TRUE(appended.ok());
+              ASSERT_TRUE(appended->durable.Get().ok());
+            }
+          }));
+        }
+        for (auto& appender : appenders) appender.Join();
+        const WalStats stats = (*wal)->stats();
+        EXPECT_GE(stats.rotations, 4u);
+        // Per segment: 40 full batches and one split in two. Out of step,
+        // every batch after the first split would be 5 or 11 records.
+        const double records_per_batch =
+            static_cast<double>(stats.records_written) / static_cast<double>(stats.batches);
+        EXPECT_GE(records_per_batch, 14.0) << stats.batches << " batches";
+        EXPECT_TRUE((*wal)->Close().ok());
+      },
+      /*seed=*/1, /*fifo=*/true);
+}
+
 TEST(Wal, FailStopAfterSyncError) {
   FakeFileSystem fs;
   RunInSim([&](sim::Scheduler& s) {

@@ -25,10 +25,12 @@ inline const bool kQuietWalLogs = [] {
 
 inline constexpr char kDir[] = "wal";
 
-// Runs `body` as a fiber of a fresh scheduler; returns whether the run
+// Runs `body` as a fiber of a fresh scheduler (seeded pick of the next
+// fiber, or FIFO like the production loop); returns whether the run
 // completed (no deadlock, no escaped exception).
-inline bool RunInSim(const std::function<void(sim::Scheduler&)>& body, uint64_t seed = 1) {
-  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = seed});
+inline bool RunInSim(const std::function<void(sim::Scheduler&)>& body, uint64_t seed = 1,
+                     bool fifo = false) {
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = seed, .fifo = fifo});
   scheduler.StartFiber("test", [&] { body(scheduler); });
   const sim::RunResult result = scheduler.Run();
   EXPECT_TRUE(result.ok()) << sim::OutcomeName(result.outcome) << ": " << result.detail;

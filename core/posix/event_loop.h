@@ -11,7 +11,10 @@
 //     fdatasync, rename ...). RunBlocking() parks the calling fiber while a
 //     pool thread runs the call and posts the completion back through an
 //     eventfd, so the loop keeps running other fibers — a group commit fills
-//     its next batch while the previous fdatasync is in flight.
+//     its next batch while the previous fdatasync is in flight. A loop
+//     dedicated to disk work may instead run a call itself when nothing else
+//     could use the loop (EventLoopOptions::inline_when_idle_horizon_ns),
+//     saving the two cross-thread wake-ups.
 //
 // Threading: every method except Stop() must be called on the loop's thread.
 // The pool threads only ever run the work items given to RunBlocking.

@@ -38,6 +38,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/common/scratch_dir.h"
+#include "bench/wal/wal_on_loop.h"
 #include "core/base/check.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
@@ -100,14 +101,7 @@ void BM_FaultlineWal(benchmark::State& state) {
   posix::EventLoop loop(loop_options);
   auto fs = posix::PosixFileSystem::Open(loop, dir.path());
   FAULTLINE_CHECK(fs.ok());
-  std::unique_ptr<Wal> wal;
-  loop.StartFiber("open", [&] {
-    auto opened = Wal::Open(**fs, loop, "wal", WalOptions{});
-    FAULTLINE_CHECK_MSG(opened.ok(), "Wal::Open failed");
-    wal = *std::move(opened);
-    loop.Stop();  // the flusher fiber keeps Run() going otherwise
-  });
-  loop.Run();
+  std::unique_ptr<Wal> wal = OpenWalOnLoop(loop, **fs, "wal");
   const WalStats before = wal->stats();
 
   for (auto _ : state) {
@@ -130,11 +124,7 @@ void BM_FaultlineWal(benchmark::State& state) {
   }
 
   const WalStats after = wal->stats();
-  loop.StartFiber("close", [&] {
-    FAULTLINE_CHECK(wal->Close().ok());
-    wal.reset();
-  });
-  loop.Run();
+  CloseWalOnLoop(loop, std::move(wal));
   const double records = static_cast<double>(after.records_written - before.records_written);
   state.SetItemsProcessed(static_cast<int64_t>(records));
   state.counters["records_per_sync"] =
@@ -245,21 +235,9 @@ class WalContender {
  public:
   explicit WalContender(const std::string& dir) : fs_(posix::PosixFileSystem::Open(loop_, dir)) {
     FAULTLINE_CHECK(fs_.ok());
-    loop_.StartFiber("open", [this] {
-      auto opened = Wal::Open(**fs_, loop_, "wal", WalOptions{});
-      FAULTLINE_CHECK_MSG(opened.ok(), "Wal::Open failed");
-      wal_ = *std::move(opened);
-      loop_.Stop();
-    });
-    loop_.Run();
+    wal_ = OpenWalOnLoop(loop_, **fs_, "wal");
   }
-  ~WalContender() {
-    loop_.StartFiber("close", [this] {
-      FAULTLINE_CHECK(wal_->Close().ok());
-      wal_.reset();
-    });
-    loop_.Run();
-  }
+  ~WalContender() { CloseWalOnLoop(loop_, std::move(wal_)); }
   void Round(int appenders) {
     loop_.StartFiber("round", [this, appenders] {
       std::vector<runtime::JoinHandle> fibers;

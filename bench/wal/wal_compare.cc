@@ -61,6 +61,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "bench/wal/wal_on_loop.h"
 #include "core/base/check.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
@@ -246,14 +247,7 @@ Measurement RunWal(const std::string& dir, size_t record_bytes, int appenders,
   posix::EventLoop loop(loop_options);
   auto fs = posix::PosixFileSystem::Open(loop, dir);
   FAULTLINE_CHECK(fs.ok());
-  std::unique_ptr<Wal> wal;
-  loop.StartFiber("open", [&] {
-    auto opened = Wal::Open(**fs, loop, "wal", WalOptions{});
-    FAULTLINE_CHECK_MSG(opened.ok(), "Wal::Open failed");
-    wal = *std::move(opened);
-    loop.Stop();  // the flusher fiber keeps Run() going otherwise
-  });
-  loop.Run();
+  std::unique_ptr<Wal> wal = OpenWalOnLoop(loop, **fs, "wal");
   const WalStats before = wal->stats();
 
   const std::string payload(record_bytes, 'w');
@@ -295,11 +289,7 @@ Measurement RunWal(const std::string& dir, size_t record_bytes, int appenders,
   info->loop_cpu_us_per_batch =
       static_cast<double>(loop_cpu_ns) / 1e3 / static_cast<double>(std::max<uint64_t>(1, syncs));
 
-  loop.StartFiber("close", [&] {
-    FAULTLINE_CHECK(wal->Close().ok());
-    wal.reset();
-  });
-  loop.Run();
+  CloseWalOnLoop(loop, std::move(wal));
   return m;
 }
 

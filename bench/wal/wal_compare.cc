@@ -234,7 +234,6 @@ CellStats Summarize(Measurement& m) {
 // What the WAL's stats and the loop thread's CPU clock say about one cell.
 struct WalCellInfo {
   double records_per_sync = 0;  // records_written / file_syncs over the cell
-  uint64_t batches = 0;         // file_syncs over the cell
   // CPU time of the event loop's thread per batch: appenders, flusher,
   // completions, and the write+sync itself when the loop runs it inline.
   double loop_cpu_us_per_batch = 0;
@@ -285,7 +284,6 @@ Measurement RunWal(const std::string& dir, size_t record_bytes, int appenders,
   FAULTLINE_CHECK(written == m.records);
   info->records_per_sync =
       static_cast<double>(written) / static_cast<double>(std::max<uint64_t>(1, syncs));
-  info->batches = syncs;
   info->loop_cpu_us_per_batch =
       static_cast<double>(loop_cpu_ns) / 1e3 / static_cast<double>(std::max<uint64_t>(1, syncs));
 

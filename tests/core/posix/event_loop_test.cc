@@ -251,7 +251,7 @@ TEST(EventLoopTest, RunBlockingRunsOffTheLoopThread) {
 // when nothing else could need the loop meanwhile.
 TEST(EventLoopTest, RunBlockingRunsInlineOnlyWhenTheLoopIsIdle) {
   EventLoopOptions options;
-  options.inline_when_idle_horizon_ns = 50 * io::kNanosPerMilli;
+  options.inline_when_idle_horizon_ns = 10 * io::kNanosPerSecond;
   EventLoop loop(options);
   const std::thread::id loop_thread = std::this_thread::get_id();
   auto runs_inline = [&] {
@@ -270,10 +270,11 @@ TEST(EventLoopTest, RunBlockingRunsInlineOnlyWhenTheLoopIsIdle) {
     other.Join();
 
     // A timer due within the horizon: off the loop. One due later: inline.
-    const EventLoop::TimerId soon = loop.AddTimer(loop.NowNs() + io::kNanosPerMilli, [] {});
+    // (Both far enough out not to fire during the test on a slow machine.)
+    const EventLoop::TimerId soon = loop.AddTimer(loop.NowNs() + 5 * io::kNanosPerSecond, [] {});
     EXPECT_FALSE(runs_inline());
     EXPECT_TRUE(loop.CancelTimer(soon));
-    const EventLoop::TimerId later = loop.AddTimer(loop.NowNs() + 10 * io::kNanosPerSecond, [] {});
+    const EventLoop::TimerId later = loop.AddTimer(loop.NowNs() + 60 * io::kNanosPerSecond, [] {});
     EXPECT_TRUE(runs_inline());
     EXPECT_TRUE(loop.CancelTimer(later));
 

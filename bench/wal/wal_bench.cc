@@ -93,6 +93,27 @@ void BM_RawPwriteFdatasync(benchmark::State& state) {
 }
 BENCHMARK(BM_RawPwriteFdatasync)->UseRealTime();
 
+// One round: `appenders` fibers on `loop` share `total_records` records, each
+// appending one and waiting until it is durable before the next.
+void AppendRound(posix::EventLoop& loop, Wal& wal, int appenders, int total_records) {
+  loop.StartFiber("round", [&] {
+    std::vector<runtime::JoinHandle> fibers;
+    for (int a = 0; a < appenders; ++a) {
+      const int records = total_records / appenders + (a < total_records % appenders ? 1 : 0);
+      fibers.push_back(runtime::Spawn(loop, "appender", [&wal, records] {
+        for (int i = 0; i < records; ++i) {
+          auto appended = wal.Append(Record());
+          FAULTLINE_CHECK(appended.ok());
+          FAULTLINE_CHECK(appended->durable.Get().ok());
+        }
+      }));
+    }
+    for (auto& fiber : fibers) fiber.Join();
+    loop.Stop();
+  });
+  loop.Run();
+}
+
 void BM_FaultlineWal(benchmark::State& state) {
   const int appenders = static_cast<int>(state.range(0));
   ScratchDir dir("wal-bench");
@@ -104,24 +125,7 @@ void BM_FaultlineWal(benchmark::State& state) {
   std::unique_ptr<Wal> wal = OpenWalOnLoop(loop, **fs, "wal");
   const WalStats before = wal->stats();
 
-  for (auto _ : state) {
-    loop.StartFiber("round", [&] {
-      std::vector<runtime::JoinHandle> fibers;
-      for (int a = 0; a < appenders; ++a) {
-        const int records = kRecordsPerRound / appenders + (a < kRecordsPerRound % appenders ? 1 : 0);
-        fibers.push_back(runtime::Spawn(loop, "appender", [&wal, records] {
-          for (int i = 0; i < records; ++i) {
-            auto appended = wal->Append(Record());
-            FAULTLINE_CHECK(appended.ok());
-            FAULTLINE_CHECK(appended->durable.Get().ok());
-          }
-        }));
-      }
-      for (auto& fiber : fibers) fiber.Join();
-      loop.Stop();
-    });
-    loop.Run();
-  }
+  for (auto _ : state) AppendRound(loop, *wal, appenders, kRecordsPerRound);
 
   const WalStats after = wal->stats();
   CloseWalOnLoop(loop, std::move(wal));
@@ -238,25 +242,7 @@ class WalContender {
     wal_ = OpenWalOnLoop(loop_, **fs_, "wal");
   }
   ~WalContender() { CloseWalOnLoop(loop_, std::move(wal_)); }
-  void Round(int appenders) {
-    loop_.StartFiber("round", [this, appenders] {
-      std::vector<runtime::JoinHandle> fibers;
-      for (int a = 0; a < appenders; ++a) {
-        const int records =
-            kSideBySideRecords / appenders + (a < kSideBySideRecords % appenders ? 1 : 0);
-        fibers.push_back(runtime::Spawn(loop_, "appender", [this, records] {
-          for (int i = 0; i < records; ++i) {
-            auto appended = wal_->Append(Record());
-            FAULTLINE_CHECK(appended.ok());
-            FAULTLINE_CHECK(appended->durable.Get().ok());
-          }
-        }));
-      }
-      for (auto& fiber : fibers) fiber.Join();
-      loop_.Stop();
-    });
-    loop_.Run();
-  }
+  void Round(int appenders) { AppendRound(loop_, *wal_, appenders, kSideBySideRecords); }
 
  private:
   posix::EventLoop loop_;

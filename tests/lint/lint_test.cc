@@ -1,10 +1,18 @@
 // Tests for the determinism lint: each rule fires on what it forbids, and
-// not on comments, strings or look-alike names.
+// not on comments, strings or look-alike names. The fixture trees hold one
+// file per known evasion (fixtures/evasions, each reported line marked
+// `// expect: RULE`) and legitimate code per rule (fixtures/clean).
 #include "tools/lint/determinism_lint.h"
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "tools/lint/tokenizer.h"
 
 namespace faultline::lint {
 namespace {
@@ -21,6 +29,13 @@ TEST(DeterminismLint, AppliesToCoreButNotPosix) {
   EXPECT_FALSE(IsLinted("core/posix/event_loop.cc"));
   EXPECT_FALSE(IsLinted("sim/scheduler/scheduler.cc"));
   EXPECT_FALSE(IsLinted("core/wal/FORMAT.md"));
+  EXPECT_FALSE(IsLinted("core/wal/CMakeLists.txt"));
+  for (const char* path : {"core/a.inc", "core/a.ipp", "core/a.tcc", "core/a.cxx", "core/a.hxx",
+                           "core/a.inl", "core/a"}) {
+    EXPECT_TRUE(IsLinted(path)) << path;
+  }
+  EXPECT_EQ(Classify("core/wal/notes.weird"), FileKind::kUnknown);
+  EXPECT_EQ(Classify("core/posix/notes.weird"), FileKind::kIgnored);
 }
 
 TEST(DeterminismLint, EachForbiddenThingIsReportedWithItsLine) {
@@ -43,6 +58,12 @@ TEST(DeterminismLint, EachForbiddenThingIsReportedWithItsLine) {
       {"#include \"sim/scheduler/scheduler.h\"", "layering"},
       {"#include <unistd.h>", "syscalls"},
       {"#include <thread>", "syscalls"},
+      {"::std::thread t;", "thread"},
+      {"auto t = std::chrono::_V2::system_clock::now();", "real-clock"},
+      {"std::normal_distribution<double> d;", "randomness"},
+      {"FILE* f = ::fopen(path, \"r\");", "file-io"},
+      {"int fd = ::open(path, 0);", "syscalls"},
+      {"#include \"../../sim/disk/sim_disk.h\"", "layering"},
   };
   for (const auto& [code, rule] : cases) {
     const std::string file = "int a;\n" + code + "\n";
@@ -68,18 +89,111 @@ TEST(DeterminismLint, CatchAllMustRethrow) {
             std::vector<std::string>{"catch-all"});
   EXPECT_TRUE(RulesHit("void f() { try { g(); } catch (...) { cleanup(); throw; } }").empty());
   EXPECT_TRUE(RulesHit("void f() { try { g(); } catch (const Error& e) { log(); } }").empty());
-  // After an explicit FiberKilled handler, catch (...) cannot swallow it...
-  EXPECT_TRUE(RulesHit("try { g(); } catch (const FiberKilled&) { } catch (...) { report(); }")
+  // After an explicit FiberKilled handler, catch (...) cannot see it...
+  EXPECT_TRUE(RulesHit("try { g(); } catch (const FiberKilled&) { throw; } catch (...) { report(); }")
                   .empty());
   EXPECT_TRUE(
-      RulesHit("try { g(); } catch (runtime::FiberKilled&) { } catch (...) { report(); }").empty());
-  // ... but a FiberKilled handler of an earlier, finished try does not count.
-  EXPECT_EQ(RulesHit("try { a(); } catch (const FiberKilled&) { }\n"
+      RulesHit("try { g(); } catch (runtime::FiberKilled&) { throw; } catch (...) { report(); }")
+          .empty());
+  // ... but that handler must rethrow: it would swallow the kill itself.
+  EXPECT_EQ(RulesHit("try { g(); } catch (const FiberKilled&) { } catch (...) { report(); }"),
+            std::vector<std::string>{"fiber-killed"});
+  // A FiberKilled handler of an earlier, finished try does not count.
+  EXPECT_EQ(RulesHit("try { a(); } catch (const FiberKilled&) { throw; }\n"
                      "try { b(); } catch (...) { report(); }"),
             std::vector<std::string>{"catch-all"});
   // A nested block does not hide a missing rethrow.
   EXPECT_EQ(RulesHit("try { g(); } catch ( ... ) { if (x) { y(); } }"),
             std::vector<std::string>{"catch-all"});
+}
+
+TEST(DeterminismLint, OnlyTheFiberEntryMayEndAKilledFiber) {
+  const std::string entry = "void Main() { try { body(); } catch (const FiberKilled&) { } }";
+  EXPECT_TRUE(LintSource("core/runtime/internal/fiber_core.cc", entry).empty());
+  ASSERT_EQ(LintSource("core/runtime/other.cc", entry).size(), 1u);
+  EXPECT_EQ(LintSource("core/runtime/other.cc", entry)[0].rule, "fiber-killed");
+}
+
+TEST(Tokenizer, LiteralsCommentsSplicesAndDirectives) {
+  const auto tokens = Tokenize(
+      "a /* x */ u8R\"d()\" )d\" b // c\n"
+      "'\\'' 1'000 \"s\\\"\"sv std::th\\\nread\n"
+      "  #  include <x/y.h>\n%:define Z z\n");
+  std::vector<std::string> texts;
+  for (const Token& t : tokens) texts.push_back(t.text);
+  const std::vector<std::string> expected = {"a",     "u8R\"d()\" )d\"", "b", "'\\''", "1'000",
+                                             "\"s\\\"\"sv", "std", "::", "thread", "#",
+                                             "include", "<x/y.h>", "#", "define", "Z", "z"};
+  EXPECT_EQ(texts, expected);
+  ASSERT_EQ(tokens.size(), expected.size());
+  EXPECT_EQ(tokens[8].line, 2);   // "thread" starts on line 2, spliced from line 3
+  EXPECT_EQ(tokens[9].line, 4);
+  EXPECT_TRUE(tokens[11].directive);
+  EXPECT_EQ(tokens[11].kind, TokenKind::kHeaderName);
+  EXPECT_FALSE(tokens[8].directive);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// "file:line: rule" for every `// expect: RULE[, RULE]` (or `/* expect: RULE */`
+// before a line splice) in the tree's files.
+std::set<std::string> ExpectedFindings(const std::filesystem::path& root) {
+  std::set<std::string> expected;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root / "core")) {
+    if (!entry.is_regular_file()) continue;
+    const std::string file = std::filesystem::relative(entry.path(), root).generic_string();
+    std::istringstream lines(ReadFile(entry.path()));
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+      const size_t marker = line.find("expect: ");
+      if (marker == std::string::npos) continue;
+      std::istringstream rules(line.substr(marker + 8, line.find(" */") - marker - 8));
+      std::string rule;
+      while (std::getline(rules, rule, ',')) {
+        rule.erase(0, rule.find_first_not_of(' '));
+        expected.insert(file + ":" + std::to_string(number) + ": " + rule);
+      }
+    }
+  }
+  return expected;
+}
+
+std::set<std::string> ActualFindings(const std::filesystem::path& root) {
+  const TreeResult result = LintTree(root);
+  EXPECT_EQ(result.error, "");
+  std::set<std::string> actual;
+  for (const Violation& v : result.violations) {
+    actual.insert(v.file + ":" + std::to_string(v.line) + ": " + v.rule);
+  }
+  return actual;
+}
+
+const std::filesystem::path kFixtures = FAULTLINE_LINT_FIXTURES;
+
+TEST(DeterminismLintFixtures, EveryEvasionIsReportedWhereMarked) {
+  const std::set<std::string> expected = ExpectedFindings(kFixtures / "evasions");
+  const std::set<std::string> actual = ActualFindings(kFixtures / "evasions");
+  ASSERT_GE(expected.size(), 75u);  // the fixtures were read
+  for (const std::string& finding : expected) {
+    EXPECT_TRUE(actual.count(finding) > 0) << "not reported: " << finding;
+  }
+  for (const std::string& finding : actual) {
+    EXPECT_TRUE(expected.count(finding) > 0) << "reported but not marked: " << finding;
+  }
+}
+
+TEST(DeterminismLintFixtures, LegitimateCodeIsNotReported) {
+  const TreeResult result = LintTree(kFixtures / "clean");
+  EXPECT_EQ(result.error, "");
+  EXPECT_GE(result.files_checked, 6u);
+  for (const Violation& v : result.violations) {
+    ADD_FAILURE() << v.file << ":" << v.line << ": " << v.rule << ": " << v.message;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,145 @@
+// tools/lint/container_rules.cc — container order (see rules.h).
+//
+// Abseil salts its hash per process, and std::hash of a pointer is its
+// address: iterating a hash container visits elements in an order that
+// changes between runs of the same seed. Lookups are fine. The lint knows a
+// hash container by the variables, members and parameters declared with such
+// a type (or an alias of one) in the file or the core/ headers it includes,
+// and reports a range-for over one, a call of begin() on one, and passing one
+// to std::begin, a std::ranges algorithm or an absl::c_ algorithm.
+//
+// An ordered container keyed by pointers (or smart pointers) iterates in
+// address order, which changes between runs too: reported where declared.
+#include <string>
+#include <string_view>
+
+#include "tools/lint/rules.h"
+
+namespace faultline::lint {
+namespace {
+
+constexpr std::string_view kHashMessage =
+    "iterating a hash container visits elements in a per-process order: iterate a sorted copy "
+    "of the keys or use an ordered container";
+constexpr std::string_view kPointerMessage =
+    "an ordered container keyed by pointers iterates in address order, which changes from run "
+    "to run: key it by an id";
+
+bool IsAt(const std::vector<Token>& tokens, size_t i, std::string_view text) {
+  return i < tokens.size() && Is(tokens[i], text);
+}
+
+size_t MatchingParen(const std::vector<Token>& tokens, size_t open) {
+  int depth = 0;
+  for (size_t i = open; i < tokens.size(); ++i) {
+    if (Is(tokens[i], "(")) ++depth;
+    if (Is(tokens[i], ")") && --depth == 0) return i;
+  }
+  return tokens.size();
+}
+
+// Whether tokens[i] is a hash container used as a whole (not indexed,
+// called, or one of its members taken).
+bool IsWholeHashContainer(const FileContext& file, size_t i) {
+  const Token& token = file.tokens[i];
+  if (token.kind != TokenKind::kIdentifier || file.scope.hash_variables.count(token.text) == 0) {
+    return false;
+  }
+  for (std::string_view next : {"(", "[", ".", "->", "::"}) {
+    if (IsAt(file.tokens, i + 1, next)) return false;
+  }
+  return true;
+}
+
+// `for (decl : range)` whose range is a hash container.
+void CheckRangeFor(const FileContext& file, size_t for_token) {
+  const std::vector<Token>& tokens = file.tokens;
+  if (!IsAt(tokens, for_token + 1, "(")) return;
+  const size_t close = MatchingParen(tokens, for_token + 1);
+  size_t colon = 0;
+  int depth = 0;
+  for (size_t i = for_token + 2; i < close; ++i) {
+    const std::string& t = tokens[i].text;
+    if (tokens[i].kind != TokenKind::kPunct) continue;
+    if (t == "(" || t == "[" || t == "{") ++depth;
+    if (t == ")" || t == "]" || t == "}") --depth;
+    if (depth != 0) continue;
+    if (t == ";") colon = 0;  // an init-statement, or a classic for
+    if (t == "?") return;     // a conditional expression: not a range-for
+    if (t == ":" && colon == 0) colon = i;
+  }
+  if (colon == 0) return;
+  for (size_t i = colon + 1; i < close; ++i) {
+    if (IsWholeHashContainer(file, i)) {
+      file.Report(tokens[for_token].line, "hash-iteration", kHashMessage);
+      return;
+    }
+  }
+}
+
+// `table.begin()`, `std::begin(table)`, `std::ranges::for_each(table, f)`.
+void CheckIteratorCall(const FileContext& file, size_t i) {
+  const std::vector<Token>& tokens = file.tokens;
+  if ((Is(tokens[i], ".") || Is(tokens[i], "->")) && i > 0 && i + 1 < tokens.size()) {
+    const std::string& method = tokens[i + 1].text;
+    const bool begins = method == "begin" || method == "cbegin" || method == "rbegin" ||
+                        method == "crbegin";
+    if (begins && file.scope.hash_variables.count(tokens[i - 1].text) > 0) {
+      file.Report(tokens[i].line, "hash-iteration", kHashMessage);
+    }
+    return;
+  }
+  if (!StartsName(tokens, i)) return;
+  const auto name = ReadName(tokens, i);
+  if (!name || name->member || !IsAt(tokens, name->end, "(")) return;
+  for (const std::string& full : Resolve(*name, file.scope)) {
+    const bool iterates = full == "std::begin" || full == "std::cbegin" ||
+                          full.substr(0, 13) == "std::ranges::" || full.substr(0, 8) == "absl::c_";
+    const size_t argument = name->end + 1;
+    if (iterates && argument < tokens.size() && IsWholeHashContainer(file, argument)) {
+      file.Report(tokens[i].line, "hash-iteration", kHashMessage);
+      return;
+    }
+  }
+}
+
+// `std::set<T*>`, `std::map<std::shared_ptr<T>, V>`, ...
+void CheckPointerKey(const FileContext& file, size_t i) {
+  static constexpr std::string_view kOrdered[] = {
+      "std::set", "std::map", "std::multiset", "std::multimap", "std::priority_queue",
+      "absl::btree_set", "absl::btree_map", "absl::btree_multiset", "absl::btree_multimap"};
+  const std::vector<Token>& tokens = file.tokens;
+  if (!StartsName(tokens, i)) return;
+  const auto name = ReadName(tokens, i);
+  if (!name || name->member || !IsAt(tokens, name->end, "<")) return;
+  const size_t close = SkipTemplateArguments(tokens, name->end);
+  if (close == name->end) return;
+  size_t key_end = name->end + 1;
+  for (int depth = 0; key_end + 1 < close; ++key_end) {
+    const Token& t = tokens[key_end];
+    if (Is(t, "<") || Is(t, "(")) ++depth;
+    if (Is(t, ">") || Is(t, ")")) --depth;
+    if (depth == 0 && Is(t, ",")) break;
+  }
+  if (!IsPointerType(tokens, name->end + 1, key_end, file.scope)) return;
+  for (const std::string& full : Resolve(*name, file.scope)) {
+    for (std::string_view ordered : kOrdered) {
+      if (full == ordered) {
+        file.Report(tokens[i].line, "pointer-order", kPointerMessage);
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void CheckContainers(const FileContext& file) {
+  for (size_t i = 0; i < file.tokens.size(); ++i) {
+    if (Is(file.tokens[i], "for")) CheckRangeFor(file, i);
+    CheckIteratorCall(file, i);
+    CheckPointerKey(file, i);
+  }
+}
+
+}  // namespace faultline::lint

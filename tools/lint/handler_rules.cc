@@ -1,0 +1,148 @@
+// tools/lint/handler_rules.cc — handlers must let FiberKilled through (see
+// rules.h).
+//
+// A crash kills a node's fibers by throwing runtime::FiberKilled into them;
+// a handler that swallows it keeps a dead node's fiber running. So:
+//   * `catch (...)` must rethrow, unless an earlier handler of the same try
+//     catches FiberKilled (which then must rethrow itself);
+//   * a handler of FiberKilled must rethrow, except in the executor's fiber
+//     entry, the one place that ends a killed fiber.
+// "Rethrow" means a `throw;` statement that is always reached: at the top
+// level of the handler's block (not under an if, a loop or a nested block),
+// with no return, break, continue or goto in the handler and no
+// preprocessor line inside it (that could compile the rethrow out).
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tools/lint/rules.h"
+
+namespace faultline::lint {
+namespace {
+
+constexpr std::string_view kFiberEntry = "core/runtime/internal/fiber_core.cc";
+
+size_t Matching(const std::vector<Token>& tokens, size_t open, std::string_view open_text,
+                std::string_view close_text) {
+  int depth = 0;
+  for (size_t i = open; i < tokens.size(); ++i) {
+    if (Is(tokens[i], open_text)) ++depth;
+    if (Is(tokens[i], close_text) && --depth == 0) return i;
+  }
+  return tokens.size();
+}
+
+size_t MatchingBackward(const std::vector<Token>& tokens, size_t close, std::string_view open_text,
+                        std::string_view close_text) {
+  int depth = 0;
+  for (size_t i = close + 1; i-- > 0;) {
+    if (Is(tokens[i], close_text)) ++depth;
+    if (Is(tokens[i], open_text) && --depth == 0) return i;
+  }
+  return tokens.size();
+}
+
+struct Handler {
+  size_t catch_token = 0;
+  size_t params_open = 0, params_close = 0;  // '(' and ')'
+  size_t body_open = 0, body_close = 0;      // '{' and '}'
+};
+
+std::optional<Handler> ReadHandler(const std::vector<Token>& tokens, size_t catch_token) {
+  Handler h;
+  h.catch_token = catch_token;
+  h.params_open = catch_token + 1;
+  if (h.params_open >= tokens.size() || !Is(tokens[h.params_open], "(")) return std::nullopt;
+  h.params_close = Matching(tokens, h.params_open, "(", ")");
+  h.body_open = h.params_close + 1;
+  if (h.body_open >= tokens.size() || !Is(tokens[h.body_open], "{")) return std::nullopt;
+  h.body_close = Matching(tokens, h.body_open, "{", "}");
+  if (h.body_close >= tokens.size()) return std::nullopt;
+  return h;
+}
+
+// The handlers of the same try that come before `handler`, nearest first:
+// each ends with the '}' just before the next one's `catch`.
+std::vector<Handler> EarlierHandlers(const std::vector<Token>& tokens, const Handler& handler) {
+  std::vector<Handler> earlier;
+  size_t at = handler.catch_token;
+  while (at > 0 && Is(tokens[at - 1], "}")) {
+    const size_t open = MatchingBackward(tokens, at - 1, "{", "}");
+    if (open == 0 || open >= tokens.size() || !Is(tokens[open - 1], ")")) break;
+    const size_t paren = MatchingBackward(tokens, open - 1, "(", ")");
+    if (paren == 0 || paren >= tokens.size() || !Is(tokens[paren - 1], "catch")) break;
+    const auto previous = ReadHandler(tokens, paren - 1);
+    if (!previous) break;
+    earlier.push_back(*previous);
+    at = paren - 1;
+  }
+  return earlier;
+}
+
+bool CatchesAll(const std::vector<Token>& tokens, const Handler& h) {
+  return h.params_close == h.params_open + 2 && Is(tokens[h.params_open + 1], "...");
+}
+
+bool CatchesFiberKilled(const FileContext& file, const Handler& h) {
+  for (size_t i = h.params_open + 1; i < h.params_close; ++i) {
+    if (!StartsName(file.tokens, i)) continue;
+    const auto name = ReadName(file.tokens, i);
+    if (!name) continue;
+    for (const std::string& full : Resolve(*name, file.scope)) {
+      if (full == "FiberKilled" || (full.size() > 13 && full.substr(full.size() - 13) == "::FiberKilled")) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool AlwaysRethrows(const std::vector<Token>& tokens, const Handler& h) {
+  bool rethrows = false;
+  int depth = 0;
+  for (size_t i = h.body_open + 1; i < h.body_close; ++i) {
+    const Token& t = tokens[i];
+    if (t.directive) return false;
+    for (std::string_view exit : {"return", "co_return", "break", "continue", "goto"}) {
+      if (Is(t, exit)) return false;
+    }
+    if (Is(t, "{")) ++depth;
+    if (Is(t, "}")) --depth;
+    const Token& before = tokens[i - 1];
+    const bool statement_start = i == h.body_open + 1 || Is(before, ";") || Is(before, "}");
+    if (depth == 0 && statement_start && Is(t, "throw") && i + 1 < h.body_close &&
+        Is(tokens[i + 1], ";")) {
+      rethrows = true;
+    }
+  }
+  return rethrows;
+}
+
+}  // namespace
+
+void CheckHandlers(const FileContext& file) {
+  const std::vector<Token>& tokens = file.tokens;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (!Is(tokens[i], "catch")) continue;
+    const auto handler = ReadHandler(tokens, i);
+    if (!handler) continue;
+    if (CatchesAll(tokens, *handler)) {
+      bool killed_handled_before = false;
+      for (const Handler& earlier : EarlierHandlers(tokens, *handler)) {
+        killed_handled_before = killed_handled_before || CatchesFiberKilled(file, earlier);
+      }
+      if (!killed_handled_before && !AlwaysRethrows(tokens, *handler)) {
+        file.Report(tokens[i].line, "catch-all",
+                    "catch (...) must always rethrow (throw;): it would swallow "
+                    "runtime::FiberKilled and break crash unwinding");
+      }
+    } else if (CatchesFiberKilled(file, *handler) && file.path != kFiberEntry &&
+               !AlwaysRethrows(tokens, *handler)) {
+      file.Report(tokens[i].line, "fiber-killed",
+                  "a FiberKilled handler must always rethrow (throw;): only the executor's fiber "
+                  "entry may end a killed fiber");
+    }
+  }
+}
+
+}  // namespace faultline::lint

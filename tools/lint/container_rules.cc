@@ -9,9 +9,12 @@
 // to std::begin, a std::ranges algorithm or an absl::c_ algorithm.
 //
 // An ordered container keyed by pointers (or smart pointers) iterates in
-// address order, which changes between runs too: reported where declared.
+// address order, which changes between runs too: reported where declared,
+// unless it is given a comparator other than std::less and its kin.
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tools/lint/rules.h"
 
@@ -103,31 +106,66 @@ void CheckIteratorCall(const FileContext& file, size_t i) {
   }
 }
 
-// `std::set<T*>`, `std::map<std::shared_ptr<T>, V>`, ...
+// The top-level template arguments of the list that opens at tokens[open]
+// and closes just before `close`, as [begin, end) token ranges.
+std::vector<std::pair<size_t, size_t>> TemplateArguments(const std::vector<Token>& tokens,
+                                                         size_t open, size_t close) {
+  std::vector<std::pair<size_t, size_t>> arguments;
+  size_t begin = open + 1;
+  int depth = 0;
+  for (size_t i = open + 1; i + 1 < close; ++i) {
+    if (Is(tokens[i], "<") || Is(tokens[i], "(")) ++depth;
+    if (Is(tokens[i], ">") || Is(tokens[i], ")")) --depth;
+    if (depth == 0 && Is(tokens[i], ",")) {
+      arguments.emplace_back(begin, i);
+      begin = i + 1;
+    }
+  }
+  arguments.emplace_back(begin, close - 1);
+  return arguments;
+}
+
+// Whether the comparator written as tokens[begin, end) compares addresses.
+bool ComparesAddresses(const FileContext& file, size_t begin, size_t end) {
+  const auto name = ReadName(file.tokens, begin);
+  if (!name || name->end > end) return false;
+  for (const std::string& full : Resolve(*name, file.scope)) {
+    for (std::string_view standard : {"std::less", "std::greater", "std::less_equal",
+                                      "std::greater_equal", "std::owner_less"}) {
+      if (full == standard) return true;
+    }
+  }
+  return false;
+}
+
+// `std::set<T*>`, `std::map<std::shared_ptr<T>, V>`, ... unless given a
+// comparator of its own (which may order by id).
 void CheckPointerKey(const FileContext& file, size_t i) {
-  static constexpr std::string_view kOrdered[] = {
-      "std::set", "std::map", "std::multiset", "std::multimap", "std::priority_queue",
-      "absl::btree_set", "absl::btree_map", "absl::btree_multiset", "absl::btree_multimap"};
+  struct Ordered {
+    std::string_view name;
+    size_t comparator;  // index of the comparator among the template arguments
+  };
+  static constexpr Ordered kOrdered[] = {
+      {"std::set", 1}, {"std::multiset", 1}, {"std::map", 2}, {"std::multimap", 2},
+      {"std::priority_queue", 2}, {"absl::btree_set", 1}, {"absl::btree_multiset", 1},
+      {"absl::btree_map", 2}, {"absl::btree_multimap", 2}};
   const std::vector<Token>& tokens = file.tokens;
   if (!StartsName(tokens, i)) return;
   const auto name = ReadName(tokens, i);
   if (!name || name->member || !IsAt(tokens, name->end, "<")) return;
   const size_t close = SkipTemplateArguments(tokens, name->end);
   if (close == name->end) return;
-  size_t key_end = name->end + 1;
-  for (int depth = 0; key_end + 1 < close; ++key_end) {
-    const Token& t = tokens[key_end];
-    if (Is(t, "<") || Is(t, "(")) ++depth;
-    if (Is(t, ">") || Is(t, ")")) --depth;
-    if (depth == 0 && Is(t, ",")) break;
-  }
-  if (!IsPointerType(tokens, name->end + 1, key_end, file.scope)) return;
+  const auto arguments = TemplateArguments(tokens, name->end, close);
+  if (!IsPointerType(tokens, arguments[0].first, arguments[0].second, file.scope)) return;
   for (const std::string& full : Resolve(*name, file.scope)) {
-    for (std::string_view ordered : kOrdered) {
-      if (full == ordered) {
-        file.Report(tokens[i].line, "pointer-order", kPointerMessage);
-        return;
-      }
+    for (const Ordered& ordered : kOrdered) {
+      if (full != ordered.name) continue;
+      const bool own_comparator =
+          arguments.size() > ordered.comparator &&
+          !ComparesAddresses(file, arguments[ordered.comparator].first,
+                             arguments[ordered.comparator].second);
+      if (!own_comparator) file.Report(tokens[i].line, "pointer-order", kPointerMessage);
+      return;
     }
   }
 }

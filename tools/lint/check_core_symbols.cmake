@@ -34,7 +34,7 @@ set(denylist
   "process=^(system|popen|pclose|fork|vfork|execl|execlp|execle|execv|execvp|execvpe|execve|posix_spawn|posix_spawnp|daemon)$"
   "syscalls=^(open|open64|openat|openat64|creat|creat64|read|write|pread|pread64|pwrite|pwrite64|readv|writev|preadv|preadv2|pwritev|pwritev2|close|lseek|lseek64|fsync|fdatasync|sync|syncfs|sync_file_range|ftruncate|ftruncate64|truncate|fallocate|fallocate64|posix_fallocate|unlink|unlinkat|mkdir|mkdirat|rmdir|stat|stat64|fstat|fstat64|lstat|fstatat|statx|access)$"
   "syscalls=^(socket|socketpair|connect|accept|accept4|bind|listen|send|sendto|sendmsg|recv|recvfrom|recvmsg|setsockopt|getsockopt|shutdown|getaddrinfo|poll|ppoll|select|pselect|epoll_create|epoll_create1|epoll_ctl|epoll_wait|epoll_pwait|eventfd|timerfd_create|timerfd_settime|signalfd|pipe|pipe2|dup|dup2|dup3)$"
-  "syscalls=^(mmap|mmap64|munmap|mprotect|madvise|ioctl|fcntl|fcntl64|syscall|getpid|getppid|gettid|kill|raise|signal|sigaction|sigprocmask|alarm|setitimer)$"
+  "syscalls=^(mmap|mmap64|munmap|mprotect|madvise|ioctl|fcntl|fcntl64|syscall|getpid|getppid|gettid|kill|raise|signal|sigaction|sigprocmask|alarm|setitimer|dlopen|dlsym|dlvsym)$"
   "syscalls=^__(read|pread|pread64|open|open64|openat|openat64|recv|recvfrom)_(chk|2)$|^__(f|l)?xstat(64)?$"
 )
 

@@ -4,9 +4,10 @@
 // the outside only through the core/io and core/runtime seams; otherwise a
 // simulated run could not be replayed bit for bit. This lint rejects, with
 // file and line: threads, OS locks and blocking futures, sleeping, real
-// clocks, C/OS randomness and std engines, distributions and shuffles, the
-// environment, files and processes outside the io seam, Abseil's clock,
-// locks and bit generators, OS headers (syscalls), headers included through
+// clocks (the CPU's cycle counter too), C/OS/CPU randomness and std engines,
+// distributions and shuffles, the environment, files and processes outside
+// the io seam, Abseil's clock, locks and bit generators, OS calls and
+// headers, inline assembly, headers included through
 // a macro, includes of sim/, scenarios/, harness/, reports/ (or core/posix),
 // iteration over hash containers, ordered containers keyed by pointers, a
 // `catch (...)` that does not always rethrow, and a handler of FiberKilled

@@ -34,6 +34,8 @@ const Rule kAbslRandom{"absl-random", "absl random generators are salted per pro
 const Rule kFileIo{"file-io", "no files outside the io seam in core/: use io::FileSystem"};
 const Rule kProcess{"process", "no processes or shell commands in core/"};
 const Rule kSyscall{"syscalls", "no OS calls in core/ outside core/posix: use the io seam"};
+const Rule kAsm{"inline-asm",
+                "no inline assembly in core/: neither this lint nor the symbol check sees what it does"};
 
 struct Qualified {
   std::string_view name;
@@ -131,12 +133,20 @@ const CName kCNames[] = {
     {"munmap", &kSyscall, false}, {"mprotect", &kSyscall, false}, {"ioctl", &kSyscall, false},
     {"fcntl", &kSyscall, false}, {"syscall", &kSyscall, false}, {"getpid", &kSyscall, false},
     {"gettid", &kSyscall, false}, {"kill", &kSyscall, true}, {"raise", &kSyscall, true},
-    {"signal", &kSyscall, true}, {"sigaction", &kSyscall, false},
+    {"signal", &kSyscall, true}, {"sigaction", &kSyscall, false}, {"dlopen", &kSyscall, false},
+    {"dlsym", &kSyscall, false}, {"dlvsym", &kSyscall, false},
+    {"asm", &kAsm, false}, {"__asm", &kAsm, false}, {"__asm__", &kAsm, false},
+    // The CPU's own clock and random numbers, which leave no symbol behind.
+    {"__rdtsc", &kClock, false}, {"__rdtscp", &kClock, false}, {"_rdtsc", &kClock, false},
+    {"__builtin_ia32_rdtsc", &kClock, false}, {"__builtin_ia32_rdtscp", &kClock, false},
+    {"__builtin_readcyclecounter", &kClock, false},
 };
 
 // C names that are families: pthread_create, thrd_sleep, mtx_lock, ...
 const Qualified kCPrefixes[] = {
-    {"pthread_", &kThread}, {"thrd_", &kThread}, {"mtx_", &kOsSync}, {"cnd_", &kOsSync}};
+    {"pthread_", &kThread}, {"thrd_", &kThread}, {"mtx_", &kOsSync}, {"cnd_", &kOsSync},
+    {"_rdrand", &kRandom}, {"_rdseed", &kRandom}, {"__builtin_ia32_rdrand", &kRandom},
+    {"__builtin_ia32_rdseed", &kRandom}};
 
 bool HasPrefix(std::string_view full, std::string_view prefix) {
   return full == prefix ||

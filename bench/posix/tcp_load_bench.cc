@@ -156,6 +156,19 @@ uint16_t PortOf(const io::Address& address) {
   return static_cast<uint16_t>(port);
 }
 
+// The receiver's defensive counters that changed from `before` to `after`.
+posix::TcpStats DefenceDelta(const posix::TcpStats& before, const posix::TcpStats& after) {
+  posix::TcpStats delta;
+  delta.connections_evicted = after.connections_evicted - before.connections_evicted;
+  delta.connections_refused = after.connections_refused - before.connections_refused;
+  delta.connections_timed_out = after.connections_timed_out - before.connections_timed_out;
+  delta.connections_over_memory = after.connections_over_memory - before.connections_over_memory;
+  delta.frames_forged = after.frames_forged - before.frames_forged;
+  delta.frames_rejected = after.frames_rejected - before.frames_rejected;
+  delta.accept_failures = after.accept_failures - before.accept_failures;
+  return delta;
+}
+
 // Runs one phase in a fiber of `loop`; `attacker` null for the baseline.
 PhaseResult RunPhase(posix::EventLoop& loop, posix::TcpNetwork& network, const Config& config,
                      const Attacker* attacker) {
@@ -215,15 +228,7 @@ PhaseResult RunPhase(posix::EventLoop& loop, posix::TcpNetwork& network, const C
   if (attacker != nullptr) {
     (void)!read(attacker->reports, &result.attack, sizeof(result.attack));
   }
-  const posix::TcpStats& after = network.stats();
-  posix::TcpStats& delta = result.stats_delta;
-  delta.connections_evicted = after.connections_evicted - before.connections_evicted;
-  delta.connections_refused = after.connections_refused - before.connections_refused;
-  delta.connections_timed_out = after.connections_timed_out - before.connections_timed_out;
-  delta.connections_over_memory = after.connections_over_memory - before.connections_over_memory;
-  delta.frames_forged = after.frames_forged - before.frames_forged;
-  delta.frames_rejected = after.frames_rejected - before.frames_rejected;
-  delta.accept_failures = after.accept_failures - before.accept_failures;
+  result.stats_delta = DefenceDelta(before, network.stats());
   return result;
 }
 

@@ -120,6 +120,11 @@ TEST(TcpFdLimitTest, AConnectionFloodLeavesDescriptorsForFiles) {
     EventLoop loop;
     TcpNetworkOptions options = testing::TestOptions();
     options.reserved_fds = 48;
+    // Only the descriptor budget may bound the flood here, not the other
+    // caps: as many inbound connections as the old default, and no per-host
+    // limit below the flood.
+    options.max_inbound_connections = 1024;
+    options.max_unauthenticated_per_host = 1024;
     TcpNetwork network(loop, options);
     return ListenThen(loop, network, to_parent, from_parent, [&] {
       const TcpStats& stats = network.stats();

@@ -9,7 +9,6 @@
 namespace faultline::posix::internal {
 namespace {
 
-
 void PutU32(char* out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xFFu);
 }
@@ -35,12 +34,11 @@ uint32_t FrameCrc(const char* body_bytes_field, const char* body, size_t body_by
 
 }  // namespace
 
-
-std::string EncodeFrame(std::string_view from, std::string_view payload) {
+std::string EncodeFrame(const FrameMac& mac, std::string_view from, std::string_view payload) {
   FAULTLINE_CHECK(!from.empty() && from.size() <= kMaxAddressBytes);
   FAULTLINE_CHECK(payload.size() <= kMaxPayloadBytesLimit);
   const size_t body_bytes = 2 + from.size() + payload.size();
-  std::string frame(kFrameHeaderBytes + body_bytes, '\0');
+  std::string frame(FrameBytes(from.size(), payload.size()), '\0');
   char* out = frame.data();
   PutU32(out, kFrameMagic);
   PutU32(out + 4, static_cast<uint32_t>(body_bytes));
@@ -48,10 +46,12 @@ std::string EncodeFrame(std::string_view from, std::string_view payload) {
   std::memcpy(out + 14, from.data(), from.size());
   if (!payload.empty()) std::memcpy(out + 14 + from.size(), payload.data(), payload.size());
   PutU32(out + 8, FrameCrc(out + 4, out + kFrameHeaderBytes, body_bytes));
+  const size_t tagged_bytes = kFrameHeaderBytes + body_bytes;
+  mac.Sign(std::string_view(out, tagged_bytes), out + tagged_bytes);
   return frame;
 }
 
-char* FrameDecoder::PrepareAppend(size_t size_bytes) {
+void FrameDecoder::Append(const char* data, size_t size_bytes) {
   // Move the unconsumed tail to the front before growing, so the buffer
   // stays about one frame plus one chunk long.
   if (start_ > 0) {
@@ -59,15 +59,9 @@ char* FrameDecoder::PrepareAppend(size_t size_bytes) {
     end_ -= start_;
     start_ = 0;
   }
-  if (buffer_.size() < end_ + size_bytes) buffer_.resize(end_ + size_bytes);
-  reserved_ = size_bytes;
-  return buffer_.data() + end_;
-}
-
-void FrameDecoder::CommitAppend(size_t size_bytes) {
-  FAULTLINE_CHECK(size_bytes <= reserved_);
+  buffer_.resize(end_);
+  buffer_.append(data, size_bytes);
   end_ += size_bytes;
-  reserved_ = 0;
 }
 
 FrameDecoder::Result FrameDecoder::Next() {
@@ -75,32 +69,40 @@ FrameDecoder::Result FrameDecoder::Next() {
   const size_t available = end_ - start_;
   if (available < kFrameHeaderBytes) return result;
   const char* header = buffer_.data() + start_;
-  auto corrupt = [&](std::string_view why) {
-    result.kind = Kind::kCorrupt;
+  auto broken = [&](Kind kind, std::string_view why) {
+    result.kind = kind;
     result.why = why;
     return result;
   };
-  if (GetU32(header) != kFrameMagic) return corrupt("bad magic");
+  if (GetU32(header) != kFrameMagic) return broken(Kind::kCorrupt, "bad magic");
   const uint32_t body_bytes = GetU32(header + 4);
   if (body_bytes < 3 || body_bytes > 2 + kMaxAddressBytes + max_message_bytes_) {
-    return corrupt("body length out of bounds");
+    return broken(Kind::kCorrupt, "body length out of bounds");
   }
-  if (available < kFrameHeaderBytes + body_bytes) return result;  // need more
+  const size_t tagged_bytes = kFrameHeaderBytes + body_bytes;
+  if (available < tagged_bytes + kFrameTagBytes) return result;  // need more
   const char* body = header + kFrameHeaderBytes;
   if (GetU32(header + 8) != FrameCrc(header + 4, body, body_bytes)) {
-    return corrupt("checksum mismatch");
+    return broken(Kind::kCorrupt, "checksum mismatch");
+  }
+  if (!mac_.Verify(std::string_view(header, tagged_bytes), header + tagged_bytes)) {
+    return broken(Kind::kForged, "authentication tag mismatch");
   }
   const uint16_t from_bytes = GetU16(body);
   if (from_bytes < 1 || from_bytes > kMaxAddressBytes || size_t{2} + from_bytes > body_bytes) {
-    return corrupt("bad sender address length");
+    return broken(Kind::kCorrupt, "bad sender address length");
   }
   const size_t payload_bytes = body_bytes - 2 - from_bytes;
-  if (payload_bytes > max_message_bytes_) return corrupt("payload too large");
+  if (payload_bytes > max_message_bytes_) return broken(Kind::kCorrupt, "payload too large");
   result.kind = Kind::kFrame;
   result.from.assign(body + 2, from_bytes);
   result.payload.assign(body + 2 + from_bytes, payload_bytes);
-  start_ += kFrameHeaderBytes + body_bytes;
-  if (start_ == end_) start_ = end_ = 0;
+  start_ += tagged_bytes + kFrameTagBytes;
+  if (start_ == end_) {
+    start_ = end_ = 0;
+    // An idle connection should not keep a large frame's buffer.
+    if (buffer_.capacity() > kIdleDecoderCapacityBytes) std::string().swap(buffer_);
+  }
   return result;
 }
 

@@ -23,6 +23,7 @@
 #include "core/posix/internal/tcp_frame.h"
 #include "tests/core/io/network_contract.h"
 #include "tests/core/posix/posix_test_util.h"
+#include "tests/core/posix/tcp_test_util.h"
 
 namespace faultline::posix {
 namespace {
@@ -33,7 +34,7 @@ using ::faultline::posix::testing::RunInFiber;
 // are loopback with port 0 (the kernel picks a free port, no races).
 class TcpFactory {
  public:
-  TcpFactory() : network_(loop_) {}
+  TcpFactory() : network_(loop_, testing::TestOptions()) {}
   io::Network& network() { return network_; }
   runtime::Executor& executor() { return loop_; }
   io::Address NewAddress() { return "127.0.0.1:0"; }
@@ -55,88 +56,14 @@ INSTANTIATE_TYPED_TEST_SUITE_P(PosixTcp, NetworkContractTest,
 namespace faultline::posix {
 namespace {
 
-constexpr int64_t kWaitNs = 10 * io::kNanosPerSecond;
-
-uint16_t PortOf(const io::Address& address) {
-  const size_t colon = address.rfind(':');
-  unsigned port = 0;
-  std::from_chars(address.data() + colon + 1, address.data() + address.size(), port);
-  return static_cast<uint16_t>(port);
-}
-
-// A raw, hostile client: a non-blocking loopback socket driven from a fiber.
-class RawClient {
- public:
-  RawClient(EventLoop& loop, uint16_t port) : loop_(loop) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    EXPECT_GE(fd_, 0);
-    watcher_ = std::make_unique<FdWatcher>(loop, fd_);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-      EXPECT_EQ(errno, EINPROGRESS);
-      EXPECT_TRUE(watcher_->WaitWritable(loop.NowNs() + kWaitNs).ok());
-    }
-  }
-  ~RawClient() {
-    watcher_.reset();
-    close(fd_);
-  }
-
-  void SendAll(std::string_view bytes) {
-    size_t sent = 0;
-    for (int attempt = 0; attempt < 10000 && sent < bytes.size(); ++attempt) {
-      const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<size_t>(n);
-      } else if (n < 0 && errno == EAGAIN) {
-        ASSERT_TRUE(watcher_->WaitWritable(loop_.NowNs() + kWaitNs).ok());
-      } else {
-        return;  // the server closed on us: expected by some tests
-      }
-    }
-  }
-
-  // Whether the server closed the connection (EOF or reset) within kWaitNs.
-  bool WaitClosed() {
-    const int64_t deadline_ns = loop_.NowNs() + kWaitNs;
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-      char buffer[256];
-      const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN)) return true;
-      if (!watcher_->WaitReadable(deadline_ns).ok()) return false;
-    }
-    return false;
-  }
-
- private:
-  EventLoop& loop_;
-  int fd_ = -1;
-  std::unique_ptr<FdWatcher> watcher_;
-};
-
-struct TcpWorld {
-  explicit TcpWorld(const TcpNetworkOptions& options = {}) : network(loop, options) {}
-  EventLoop loop;
-  TcpNetwork network;
-};
-
-std::unique_ptr<io::Endpoint> MustListen(TcpNetwork& network) {
-  auto endpoint = network.Listen("127.0.0.1:0");
-  EXPECT_TRUE(endpoint.ok()) << endpoint.status();
-  return endpoint.ok() ? std::move(*endpoint) : nullptr;
-}
-
-// Checks that a → b still delivers.
-void ExpectDelivery(io::Endpoint& a, io::Endpoint& b, const std::string& payload) {
-  ASSERT_TRUE(a.Send(b.address(), payload).ok());
-  auto message = b.Receive(kWaitNs);
-  ASSERT_TRUE(message.ok()) << message.status();
-  EXPECT_EQ(message->payload, payload);
-  EXPECT_EQ(message->from, a.address());
-}
+using testing::ExpectDelivery;
+using testing::Frame;
+using testing::kWaitNs;
+using testing::MustListen;
+using testing::PortOf;
+using testing::RawClient;
+using testing::TcpWorld;
+using testing::TestOptions;
 
 TEST(TcpNetworkTest, GarbagePeerIsDisconnectedWhileOthersKeepWorking) {
   TcpWorld world;
@@ -156,7 +83,7 @@ TEST(TcpNetworkTest, GarbagePeerIsDisconnectedWhileOthersKeepWorking) {
 }
 
 TEST(TcpNetworkTest, OversizeIncomingFrameClosesConnection) {
-  TcpNetworkOptions options;
+  TcpNetworkOptions options = TestOptions();
   options.max_message_bytes = 1024;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
@@ -166,7 +93,7 @@ TEST(TcpNetworkTest, OversizeIncomingFrameClosesConnection) {
     // A well-formed frame whose payload exceeds the receiver's limit: the
     // header alone condemns it, before any body is buffered.
     RawClient attacker(world.loop, PortOf(b->address()));
-    attacker.SendAll(internal::EncodeFrame("10.0.0.1:1", std::string(4096, 'x')));
+    attacker.SendAll(Frame("127.0.0.1:1", std::string(4096, 'x')));
     EXPECT_TRUE(attacker.WaitClosed());
     ExpectDelivery(*a, *b, "still fine");
   });
@@ -179,8 +106,8 @@ TEST(TcpNetworkTest, CorruptFrameIsRejected) {
     auto a = MustListen(world.network);
     auto b = MustListen(world.network);
     ASSERT_TRUE(a && b);
-    std::string frame = internal::EncodeFrame("10.0.0.1:1", "payload");
-    frame.back() ^= 0x01;  // one flipped bit in the payload
+    std::string frame = Frame("127.0.0.1:1", "payload");
+    frame[frame.size() - internal::kFrameTagBytes - 1] ^= 0x01;  // one bit of the payload
     RawClient attacker(world.loop, PortOf(b->address()));
     attacker.SendAll(frame);
     EXPECT_TRUE(attacker.WaitClosed());
@@ -197,9 +124,9 @@ TEST(TcpNetworkTest, HandWrittenFrameIsDeliveredWithItsFrom) {
     ASSERT_TRUE(b);
     RawClient client(world.loop, PortOf(b->address()));
     // Two frames in one write, then one split across writes.
-    client.SendAll(internal::EncodeFrame("10.1.2.3:4", "one") +
-                   internal::EncodeFrame("10.1.2.3:4", "two"));
-    const std::string third = internal::EncodeFrame("[::1]:5", "three");
+    // Any loopback host may be claimed over loopback, of either family.
+    client.SendAll(Frame("127.0.0.1:4", "one") + Frame("localhost:4", "two"));
+    const std::string third = Frame("[::1]:5", "three");
     client.SendAll(third.substr(0, 5));
     world.loop.SleepFor(io::kNanosPerMilli);
     client.SendAll(third.substr(5));
@@ -209,13 +136,13 @@ TEST(TcpNetworkTest, HandWrittenFrameIsDeliveredWithItsFrom) {
       ASSERT_TRUE(message.ok()) << message.status();
       got.push_back(message->from + "/" + message->payload);
     }
-    EXPECT_EQ(got, (std::vector<std::string>{"10.1.2.3:4/one", "10.1.2.3:4/two", "[::1]:5/three"}));
+    EXPECT_EQ(got, (std::vector<std::string>{"127.0.0.1:4/one", "localhost:4/two", "[::1]:5/three"}));
   });
   EXPECT_EQ(world.network.stats().frames_rejected, 0u);
 }
 
 TEST(TcpNetworkTest, SendQueueIsBounded) {
-  TcpNetworkOptions options;
+  TcpNetworkOptions options = TestOptions();
   options.max_queued_bytes_per_peer = 5000;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
@@ -245,7 +172,7 @@ TEST(TcpNetworkTest, SendQueueIsBounded) {
 }
 
 TEST(TcpNetworkTest, FullInboxDropsAndCounts) {
-  TcpNetworkOptions options;
+  TcpNetworkOptions options = TestOptions();
   options.max_inbox_messages = 2;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
@@ -267,19 +194,19 @@ TEST(TcpNetworkTest, FullInboxDropsAndCounts) {
 }
 
 TEST(TcpNetworkTest, InboundConnectionsAreBounded) {
-  TcpNetworkOptions options;
+  TcpNetworkOptions options = TestOptions();
   options.max_inbound_connections = 1;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
     auto b = MustListen(world.network);
     ASSERT_TRUE(b);
     RawClient first(world.loop, PortOf(b->address()));
-    first.SendAll(internal::EncodeFrame("10.0.0.1:1", "first"));
+    first.SendAll(Frame("127.0.0.1:1", "first"));
     auto message = b->Receive(kWaitNs);
     ASSERT_TRUE(message.ok()) << message.status();
     RawClient second(world.loop, PortOf(b->address()));
     EXPECT_TRUE(second.WaitClosed());  // refused: accepted, then closed at once
-    first.SendAll(internal::EncodeFrame("10.0.0.1:1", "still here"));
+    first.SendAll(Frame("127.0.0.1:1", "still here"));
     message = b->Receive(kWaitNs);
     ASSERT_TRUE(message.ok()) << message.status();
     EXPECT_EQ(message->payload, "still here");
@@ -288,7 +215,7 @@ TEST(TcpNetworkTest, InboundConnectionsAreBounded) {
 }
 
 TEST(TcpNetworkTest, ReconnectsAfterThePeerComesBack) {
-  TcpNetworkOptions options;
+  TcpNetworkOptions options = TestOptions();
   options.reconnect_backoff_min_ns = io::kNanosPerMilli;
   options.reconnect_backoff_max_ns = 20 * io::kNanosPerMilli;
   TcpWorld world(options);
@@ -354,15 +281,15 @@ RC_GTEST_PROP(TcpFrameCodecTest, RoundTripsInAnyChunking,
               (const std::vector<std::string>& payloads)) {
   const std::string from = "127.0.0.1:7000";
   std::string stream;
-  for (const std::string& payload : payloads) stream += internal::EncodeFrame(from, payload);
-  internal::FrameDecoder decoder(1 << 16);
+  const internal::FrameMac mac(testing::kTestKey);
+  for (const std::string& payload : payloads) stream += internal::EncodeFrame(mac, from, payload);
+  internal::FrameDecoder decoder(1 << 16, mac);
   std::vector<std::string> decoded;
   size_t offset = 0;
   while (offset < stream.size()) {  // each round consumes >= 1 byte
     const size_t chunk =
         std::min<size_t>(stream.size() - offset, static_cast<size_t>(*rc::gen::inRange(1, 100)));
-    std::memcpy(decoder.PrepareAppend(chunk), stream.data() + offset, chunk);
-    decoder.CommitAppend(chunk);
+    decoder.Append(stream.data() + offset, chunk);
     offset += chunk;
     while (true) {
       auto result = decoder.Next();
@@ -377,12 +304,12 @@ RC_GTEST_PROP(TcpFrameCodecTest, RoundTripsInAnyChunking,
 }
 
 RC_GTEST_PROP(TcpFrameCodecTest, AnySingleBitFlipIsDetected, (const std::string& payload)) {
-  std::string frame = internal::EncodeFrame("10.0.0.1:1", payload);
+  const internal::FrameMac mac(testing::kTestKey);
+  std::string frame = internal::EncodeFrame(mac, "10.0.0.1:1", payload);
   const size_t bit = static_cast<size_t>(*rc::gen::inRange<size_t>(0, frame.size() * 8));
   frame[bit / 8] = static_cast<char>(frame[bit / 8] ^ (1 << (bit % 8)));
-  internal::FrameDecoder decoder(1 << 16);
-  std::memcpy(decoder.PrepareAppend(frame.size()), frame.data(), frame.size());
-  decoder.CommitAppend(frame.size());
+  internal::FrameDecoder decoder(1 << 16, mac);
+  decoder.Append(frame.data(), frame.size());
   const auto result = decoder.Next();
   // A flipped length bit may make the decoder wait for more bytes; it must
   // never hand out the frame.
@@ -391,13 +318,40 @@ RC_GTEST_PROP(TcpFrameCodecTest, AnySingleBitFlipIsDetected, (const std::string&
 
 RC_GTEST_PROP(TcpFrameCodecTest, GarbageNeverYieldsAFrameOrOverflows,
               (const std::string& garbage)) {
-  internal::FrameDecoder decoder(1024);
-  std::memcpy(decoder.PrepareAppend(garbage.size()), garbage.data(), garbage.size());
-  decoder.CommitAppend(garbage.size());
+  const internal::FrameMac mac(testing::kTestKey);
+  internal::FrameDecoder decoder(1024, mac);
+  decoder.Append(garbage.data(), garbage.size());
   const auto result = decoder.Next();
-  // Random bytes essentially never carry the magic and a valid CRC.
+  // Random bytes essentially never carry the magic, a valid CRC and tag.
   RC_ASSERT(result.kind != internal::FrameDecoder::Kind::kFrame);
   RC_ASSERT(decoder.buffered_bytes() <= garbage.size());
+}
+
+}  // namespace
+}  // namespace faultline::posix
+
+namespace faultline::posix {
+namespace {
+
+TEST(TcpFrameCodecTest, DecoderReleasesALargeFrameBuffer) {
+  const internal::FrameMac mac(testing::kTestKey);
+  const std::string frame = internal::EncodeFrame(mac, "127.0.0.1:1", std::string(1 << 20, 'b'));
+  internal::FrameDecoder decoder(1 << 20, mac);
+  for (size_t offset = 0; offset < frame.size(); offset += 65536) {
+    decoder.Append(frame.data() + offset, std::min<size_t>(65536, frame.size() - offset));
+  }
+  EXPECT_GE(decoder.capacity_bytes(), frame.size());
+  EXPECT_EQ(decoder.Next().kind, internal::FrameDecoder::Kind::kFrame);
+  EXPECT_LE(decoder.capacity_bytes(), internal::kIdleDecoderCapacityBytes);
+}
+
+TEST(TcpFrameCodecTest, FrameUnderAnotherKeyIsForged) {
+  const internal::FrameMac mine(testing::kTestKey);
+  const internal::FrameMac theirs("some-other-cluster-key-0123");
+  const std::string frame = internal::EncodeFrame(theirs, "127.0.0.1:1", "hello");
+  internal::FrameDecoder decoder(1024, mine);
+  decoder.Append(frame.data(), frame.size());
+  EXPECT_EQ(decoder.Next().kind, internal::FrameDecoder::Kind::kForged);
 }
 
 }  // namespace

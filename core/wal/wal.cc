@@ -20,11 +20,6 @@
 namespace faultline::wal {
 namespace {
 
-// A segment file larger than this is refused rather than read into memory by
-// recovery (FailedPrecondition): no configuration writes one.
-constexpr uint64_t kMaxSegmentFileBytes = 1ull << 30;
-// The most segments one directory may hold; bounds recovery's loop.
-constexpr size_t kMaxSegments = 1u << 20;
 // Recovery reads a segment in chunks of this size.
 constexpr size_t kReadChunkBytes = 1u << 20;
 
@@ -83,7 +78,12 @@ namespace internal {
 struct Segment {
   uint64_t first_sequence = 0;
   std::string path;
+  uint32_t salt = 0;  // from its header (format::SegmentHeader::salt)
 };
+
+absl::Status CancelledByAbandonment() {
+  return absl::CancelledError("the wal was destroyed without Close");
+}
 
 // One queued or in-flight record. Append copies and checksums its payload
 // into WalCore::queued_frames_ behind room for the frame header, which the
@@ -123,6 +123,10 @@ class WalCore {
   absl::Status Close();
   void Abandon();
   absl::Status Release(uint64_t below_sequence);
+
+  uint32_t SegmentSalt(uint64_t first_sequence) const {
+    return format::SegmentSalt(options_.salt_seed, first_sequence);
+  }
 
   absl::Status UsableStatus() const {
     if (!failure_.ok()) {
@@ -165,7 +169,12 @@ class WalCore {
   bool closed_ = false;
   bool abandoned_ = false;
   absl::Status failure_;
+  // Cancelled once abandonment cancelled a record (Close reports it).
+  absl::Status cancelled_;
   absl::Status release_failure_;
+  // The directory's lock: taken by Recover, held until the flusher has
+  // exited and no Release is in flight (one Wal per directory; see wal.h).
+  std::shared_ptr<io::FileLock> lock_;
   runtime::Mutex release_mutex_;
 
   // The batch being written: its records (kept across batches for their
@@ -178,6 +187,11 @@ class WalCore {
  private:
   // --- recovery ---
   absl::Status InitializeSegment(uint64_t first_sequence, std::unique_ptr<io::File>* file);
+  // Cancelled once the Wal was abandoned: the flusher checks it after every
+  // I/O call, so that it stops before writing anything more.
+  absl::Status CheckAbandoned() const {
+    return abandoned_ ? CancelledByAbandonment() : absl::OkStatus();
+  }
   // Writes and syncs a new segment's header and syncs the directory; on
   // failure removes the file (best effort).
   absl::Status WriteSegmentHeader(io::File& file, const std::string& path,
@@ -187,7 +201,8 @@ class WalCore {
   absl::StatusOr<bool> LaterSegmentHoldsRecords(const std::vector<uint64_t>& firsts,
                                                 size_t from_index);
   bool LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset, uint64_t expected,
-                            uint64_t* found_offset, format::FrameHeader* found) const;
+                            uint32_t salt, uint64_t* found_offset,
+                            format::FrameHeader* found) const;
 
   // --- flusher ---
   void FlusherMain();
@@ -214,24 +229,28 @@ absl::Status WalCore::InitializeSegment(uint64_t first_sequence,
 
 absl::Status WalCore::WriteSegmentHeader(io::File& file, const std::string& path,
                                          uint64_t first_sequence) {
-  const std::string header = format::EncodeSegmentHeader(first_sequence);
+  const std::string header =
+      format::EncodeSegmentHeader(first_sequence, SegmentSalt(first_sequence));
   absl::Status status = file.WriteAt(0, header);
+  if (status.ok()) status = CheckAbandoned();
   if (status.ok()) {
     // The header is durable before any record goes in, so that a segment
     // with a bad header and nothing after it can only be an interrupted
     // creation (see FORMAT.md, recovery).
     status = file.Sync();
     ++stats_.file_syncs;
+    if (status.ok()) status = CheckAbandoned();
     if (status.ok()) {
       // The new entry must be durable before any record in the segment is
       // acknowledged, or a crash could drop the whole file.
       status = fs_.SyncDir(dir_);
       ++stats_.dir_syncs;
       if (!status.ok()) status = Annotate(status, absl::StrCat("sync dir ", dir_));
-    } else {
+      if (status.ok()) status = CheckAbandoned();
+    } else if (!absl::IsCancelled(status)) {
       status = Annotate(status, absl::StrCat("fdatasync header of ", path));
     }
-  } else {
+  } else if (!absl::IsCancelled(status)) {
     status = Annotate(status, absl::StrCat("write header of ", path));
   }
   if (!status.ok() && !io::IsNodeDead(status)) {
@@ -263,7 +282,7 @@ absl::StatusOr<bool> WalCore::LaterSegmentHoldsRecords(const std::vector<uint64_
 }
 
 bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
-                                   uint64_t expected, uint64_t* found_offset,
+                                   uint64_t expected, uint32_t salt, uint64_t* found_offset,
                                    format::FrameHeader* found) const {
   // A valid frame after the bad one whose watermark says record `expected`
   // was already durable when it was written: the bad record had been
@@ -277,7 +296,9 @@ bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
         format::DecodeFrameHeader(bytes.substr(offset, format::kFrameHeaderBytes));
     if (header.durable_watermark < expected || header.sequence < expected) continue;
     if (header.sequence - expected > bytes.size()) continue;  // cannot be this log's
-    const format::DecodedFrame frame = format::DecodeFrame(bytes.substr(offset));
+    // The segment's salt: frames of another log or segment, embedded in a
+    // payload, do not verify here (FORMAT.md).
+    const format::DecodedFrame frame = format::DecodeFrame(bytes.substr(offset), salt);
     if (frame.problem != format::FrameProblem::kNone) continue;
     *found_offset = offset;
     *found = frame.header;
@@ -289,6 +310,12 @@ bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
 absl::Status WalCore::Recover() {
   absl::Status status = fs_.CreateDir(dir_);
   if (!status.ok()) return Annotate(status, absl::StrCat("create dir ", dir_));
+  // One Wal per directory (wal.h): refused while another holds the lock.
+  absl::StatusOr<std::unique_ptr<io::FileLock>> lock = fs_.LockFile(dir_);
+  if (!lock.ok()) {
+    return Annotate(lock.status(), absl::StrCat("wal ", dir_, " is in use by another Wal"));
+  }
+  lock_ = *std::move(lock);
   // The directory's own creation must be durable before anything in it is.
   status = fs_.SyncDir(io::ParentDir(dir_));
   ++stats_.dir_syncs;
@@ -296,9 +323,12 @@ absl::Status WalCore::Recover() {
 
   absl::StatusOr<std::vector<std::string>> names = fs_.List(dir_);
   if (!names.ok()) return Annotate(names.status(), absl::StrCat("list ", dir_));
-  if (names->size() > kMaxSegments) {
+  // The writer keeps at most kMaxSegments; one more may be a leftover of an
+  // interrupted creation (format.h).
+  if (names->size() > format::kMaxSegments + 1) {
     return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " holds ", names->size(),
-                                                      " files, more than ", kMaxSegments));
+                                                      " files, more than ",
+                                                      format::kMaxSegments + 1));
   }
   std::vector<uint64_t> firsts;
   for (const std::string& name : *names) {
@@ -324,7 +354,7 @@ absl::Status WalCore::Recover() {
     if (!file.ok()) return Annotate(file.status(), absl::StrCat("open ", path));
     absl::StatusOr<uint64_t> size = (*file)->Size();
     if (!size.ok()) return Annotate(size.status(), absl::StrCat("size of ", path));
-    if (*size > kMaxSegmentFileBytes) {
+    if (*size > format::kMaxSegmentFileBytes) {
       return absl::FailedPreconditionError(
           absl::StrCat("wal segment ", path, " is ", *size, " bytes, above the limit"));
     }
@@ -332,10 +362,11 @@ absl::Status WalCore::Recover() {
     if (!status.ok()) return Annotate(status, absl::StrCat("read ", path));
 
     const format::DecodedHeader header = format::DecodeSegmentHeader(bytes);
-    if (header.problem == format::HeaderProblem::kFutureVersion) {
+    if (header.problem == format::HeaderProblem::kFutureVersion ||
+        header.problem == format::HeaderProblem::kOldVersion) {
       return absl::FailedPreconditionError(
           absl::StrCat("wal segment ", path, " has format version ", header.header.version,
-                       "; this build reads versions up to ", format::kFormatVersion));
+                       "; this build reads version ", format::kFormatVersion, " only"));
     }
     // A file with nothing past the header holds no record, so dropping it
     // loses nothing. Headers are synced before any record is written, so a
@@ -379,7 +410,8 @@ absl::Status WalCore::Recover() {
     // Bounded: each iteration consumes a whole frame (>= kFrameHeaderBytes
     // + 1 bytes) or leaves the loop.
     while (offset < bytes.size()) {
-      const format::DecodedFrame frame = format::DecodeFrame(std::string_view(bytes).substr(offset));
+      const format::DecodedFrame frame =
+          format::DecodeFrame(std::string_view(bytes).substr(offset), header.header.salt);
       if (frame.problem == format::FrameProblem::kNone) {
         if (frame.header.sequence != expected) {
           return DataLossAt(path, offset,
@@ -398,7 +430,8 @@ absl::Status WalCore::Recover() {
       if (*later_records) return DataLossAt(path, offset, format::FrameProblemName(frame.problem));
       uint64_t later_offset = 0;
       format::FrameHeader later;
-      if (LaterFrameProvesLoss(bytes, offset + 1, expected, &later_offset, &later)) {
+      if (LaterFrameProvesLoss(bytes, offset + 1, expected, header.header.salt, &later_offset,
+                               &later)) {
         return DataLossAt(path, offset,
                           absl::StrCat(Abs(format::FrameProblemName(frame.problem)),
                                        " (record ", expected, "), yet the valid record ",
@@ -422,7 +455,7 @@ absl::Status WalCore::Recover() {
     }
     last_file = *std::move(file);
     last_bytes = bytes.size();
-    segments_.push_back(Segment{firsts[i], path});
+    segments_.push_back(Segment{firsts[i], path, header.header.salt});
   }
   bytes.clear();
   bytes.shrink_to_fit();
@@ -431,7 +464,8 @@ absl::Status WalCore::Recover() {
     const uint64_t first = removed_first.value_or(options_.initial_sequence);
     status = InitializeSegment(first, &last_file);
     if (!status.ok()) return status;
-    segments_.push_back(Segment{first, io::JoinPath(dir_, format::SegmentName(first))});
+    segments_.push_back(
+        Segment{first, io::JoinPath(dir_, format::SegmentName(first)), SegmentSalt(first)});
     last_bytes = format::kSegmentHeaderBytes;
     expected = first;
     recovery_.created_segment = true;
@@ -448,6 +482,13 @@ absl::Status WalCore::Recover() {
     status = last_file->Sync();
     ++stats_.file_syncs;
     if (!status.ok()) return Annotate(status, absl::StrCat("sync ", segments_.back().path));
+    // The same reasoning holds for the directory: a segment whose header
+    // sync completed but whose creation's SyncDir never did (the process
+    // died in between) reads back fine from the cache, yet a power loss
+    // would drop its name and every record acknowledged in it from now on.
+    status = fs_.SyncDir(dir_);
+    ++stats_.dir_syncs;
+    if (!status.ok()) return Annotate(status, absl::StrCat("sync dir ", dir_));
   }
   recovery_.segments = static_cast<uint32_t>(segments_.size());
   active_file_ = std::move(last_file);
@@ -545,7 +586,7 @@ absl::Status WalCore::Flush() {
   // stops; bounded by the records queued before this call.
   while (durable_sequence_ < target) {
     if (!failure_.ok()) return failure_;
-    if (abandoned_) return absl::CancelledError("the wal was destroyed without Close");
+    if (abandoned_) return CancelledByAbandonment();
     durable_advanced_.Reset();
     durable_advanced_.Wait();
   }
@@ -553,7 +594,7 @@ absl::Status WalCore::Flush() {
 }
 
 absl::Status WalCore::Close() {
-  if (closed_) return failure_;
+  if (closed_) return failure_.ok() ? cancelled_ : failure_;
   closing_ = true;
   work_.Set();
   space_.Set();
@@ -567,7 +608,7 @@ absl::Status WalCore::Close() {
       spdlog::warn("wal {}: closing the active segment: {}", dir_, status.ToString());
     }
   }
-  return failure_;
+  return failure_.ok() ? cancelled_ : failure_;
 }
 
 void WalCore::Abandon() {
@@ -607,8 +648,13 @@ void WalCore::FlusherMain() {
     batch_.clear();
     durable_advanced_.Set();
   }
-  if (abandoned_) FailQueued(absl::CancelledError("the wal was destroyed without Close"));
+  if (abandoned_ && !queue_.empty()) {
+    cancelled_ = CancelledByAbandonment();
+    FailQueued(cancelled_);
+  }
   FAULTLINE_CHECK(queue_.empty() || abandoned_);
+  FAULTLINE_CHECK(batch_.empty());
+  lock_.reset();  // from now on the directory may be opened again
   durable_advanced_.Set();  // Flush() callers see the failure or the end
 }
 
@@ -662,31 +708,45 @@ void WalCore::TakeBatch(bool* rotate_first) {
     batch_buffer_.assign(queued_frames_, 0, batch_bytes);
     queued_frames_.erase(0, batch_bytes);
   }
-  // The headers, with the watermark as of this write (FORMAT.md).
+  // The headers, with the watermark as of this write and the salt of the
+  // segment the batch goes into (FORMAT.md).
+  const uint32_t salt =
+      *rotate_first ? SegmentSalt(batch_.front().sequence) : segments_.back().salt;
   size_t offset = 0;
   for (const Pending& pending : batch_) {
     format::FrameHeader header;
     header.payload_bytes = pending.payload_bytes;
     header.sequence = pending.sequence;
     header.durable_watermark = durable_sequence_;
-    format::EncodeFrameHeader(header, pending.payload_crc, &batch_buffer_[offset]);
+    format::EncodeFrameHeader(header, pending.payload_crc, salt, &batch_buffer_[offset]);
     offset += format::FrameBytes(pending.payload_bytes);
   }
   FAULTLINE_CHECK(offset == batch_buffer_.size());
 }
 
 absl::Status WalCore::Rotate(uint64_t first_sequence) {
+  if (segments_.size() >= options_.max_segments) {
+    // Recovery could not read a log with more (format::kMaxSegments).
+    return absl::ResourceExhaustedError(
+        absl::StrCat("wal ", dir_, " holds ", segments_.size(), " segments, max_segments; ",
+                     "reopen and Release some"));
+  }
   const std::string path = io::JoinPath(dir_, format::SegmentName(first_sequence));
   absl::StatusOr<std::unique_ptr<io::File>> opened =
       fs_.Open(path, io::OpenMode::kCreateExclusive);
   if (!opened.ok()) return Annotate(opened.status(), absl::StrCat("create ", path));
-  absl::Status status = WriteSegmentHeader(**opened, path, first_sequence);
+  absl::Status status = CheckAbandoned();
+  if (!status.ok()) {
+    (void)fs_.Remove(path);  // best effort: it holds nothing, recovery removes it too
+    return status;
+  }
+  status = WriteSegmentHeader(**opened, path, first_sequence);
   if (!status.ok()) return status;
   // The old segment was synced by its last batch; a close error loses nothing.
   status = active_file_->Close();
   if (!status.ok()) spdlog::warn("wal {}: closing a full segment: {}", dir_, status.ToString());
   active_file_ = *std::move(opened);
-  segments_.push_back(Segment{first_sequence, path});
+  segments_.push_back(Segment{first_sequence, path, SegmentSalt(first_sequence)});
   active_bytes_ = active_durable_bytes_ = format::kSegmentHeaderBytes;
   active_records_ = 0;
   ++stats_.rotations;
@@ -698,6 +758,10 @@ absl::Status WalCore::WriteBatch(bool rotate_first) {
     absl::Status status = Rotate(batch_.front().sequence);
     if (!status.ok()) return status;
   }
+  // Nothing is written for a Wal that was destroyed meanwhile: the owner may
+  // be about to reopen the directory.
+  absl::Status abandoned = CheckAbandoned();
+  if (!abandoned.ok()) return abandoned;
   FAULTLINE_CHECK(batch_.front().sequence == durable_sequence_ + 1);
   FAULTLINE_CHECK(batch_.front().sequence ==
                   segments_.back().first_sequence + active_records_);
@@ -738,6 +802,9 @@ void WalCore::FailStop(const absl::Status& status) {
   if (io::IsNodeDead(status)) {
     // The node crashed under us: expected in simulation, nothing to repair.
     spdlog::debug("wal {}: stopping, the node crashed: {}", dir_, status.ToString());
+  } else if (abandoned_ && absl::IsCancelled(status)) {
+    spdlog::debug("wal {}: stopping mid-batch, the wal was destroyed", dir_);
+    cancelled_ = status;
   } else {
     spdlog::error("wal {}: stopping after a failed write or sync: {}", dir_, status.ToString());
   }
@@ -766,9 +833,16 @@ absl::Status WalCore::Release(uint64_t below_sequence) {
   if (closed_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
   if (!failure_.ok()) return UsableStatus();
   if (!release_failure_.ok()) return release_failure_;
+  // The directory stays ours until the removals below are done, even if the
+  // Wal is destroyed and its flusher exits meanwhile.
+  const std::shared_ptr<io::FileLock> dir_lock = lock_;
+  if (dir_lock == nullptr || abandoned_) {  // the flusher has exited: closing or destroyed
+    return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  }
   // Bounded by the number of segments. segments_[1] is re-read after every
   // park: the flusher may append segments meanwhile (never remove).
-  while (segments_.size() >= 2 && segments_[1].first_sequence <= below_sequence) {
+  while (segments_.size() >= 2 && segments_[1].first_sequence <= below_sequence &&
+         !abandoned_) {
     const std::string path = segments_.front().path;
     absl::Status status = fs_.Remove(path);
     if (status.ok()) {
@@ -796,6 +870,15 @@ namespace {
 absl::Status ValidateOptions(const WalOptions& o) {
   if (o.segment_size_bytes < format::kSegmentHeaderBytes + format::kFrameHeaderBytes + 1) {
     return absl::InvalidArgumentError("segment_size_bytes too small to hold any record");
+  }
+  // A configuration the writer accepts must be one recovery reads back.
+  if (o.segment_size_bytes > format::kMaxSegmentFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "segment_size_bytes above ", format::kMaxSegmentFileBytes, ", which recovery reads"));
+  }
+  if (o.max_segments == 0 || o.max_segments > format::kMaxSegments) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_segments must be in [1, ", format::kMaxSegments, "]"));
   }
   if (o.max_record_bytes == 0 || o.max_record_bytes > format::kMaxPayloadBytes) {
     return absl::InvalidArgumentError(absl::StrCat("max_record_bytes must be in [1, ",
@@ -925,6 +1008,7 @@ absl::Status WalReader::OpenSegmentFor(uint64_t sequence) {
   }
   file_ = *std::move(file);
   path_ = path;
+  salt_ = header.header.salt;
   offset_bytes_ = format::kSegmentHeaderBytes;
   // Skip to `sequence` reading frame headers only (bounded by the records
   // in the segment before it).
@@ -935,7 +1019,7 @@ absl::Status WalReader::OpenSegmentFor(uint64_t sequence) {
     if (*got < sizeof(frame_header)) return DataLossAt(path_, offset_bytes_, "segment ends early");
     const format::FrameHeader h =
         format::DecodeFrameHeader(std::string_view(frame_header, sizeof(frame_header)));
-    if (h.sequence != seq || h.payload_bytes == 0 || h.payload_bytes > format::kMaxPayloadBytes) {
+    if (h.sequence != seq || !format::PlausibleLength(h.payload_bytes)) {
       return DataLossAt(path_, offset_bytes_, "bad frame while seeking");
     }
     offset_bytes_ += format::FrameBytes(h.payload_bytes);
@@ -966,7 +1050,7 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
     if (*got < sizeof(frame_header)) return DataLossAt(path_, offset_bytes_, "torn record");
     const format::FrameHeader h =
         format::DecodeFrameHeader(std::string_view(frame_header, sizeof(frame_header)));
-    if (h.payload_bytes == 0 || h.payload_bytes > format::kMaxPayloadBytes) {
+    if (!format::PlausibleLength(h.payload_bytes)) {
       return DataLossAt(path_, offset_bytes_, format::FrameProblemName(format::FrameProblem::kBadLength));
     }
     Record record;
@@ -974,9 +1058,10 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
     got = ReadFull(*file_, offset_bytes_ + format::kFrameHeaderBytes,
                    absl::Span<char>(record.payload.data(), record.payload.size()));
     if (!got.ok()) return Annotate(got.status(), absl::StrCat("read ", path_));
-    if (*got < record.payload.size()) return DataLossAt(path_, offset_bytes_, "torn record");
-    if (format::FrameChecksum(h, record.payload) != h.masked_crc) {
-      return DataLossAt(path_, offset_bytes_, format::FrameProblemName(format::FrameProblem::kBadChecksum));
+    record.payload.resize(*got);
+    const format::FrameProblem problem = format::CheckFrame(h, record.payload, salt_);
+    if (problem != format::FrameProblem::kNone) {
+      return DataLossAt(path_, offset_bytes_, format::FrameProblemName(problem));
     }
     if (h.sequence != next_sequence_) {
       return DataLossAt(path_, offset_bytes_, absl::StrCat("record carries sequence ", h.sequence,

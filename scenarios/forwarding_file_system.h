@@ -67,6 +67,9 @@ class ForwardingFileSystem : public io::FileSystem {
   }
   absl::Status SyncDir(std::string_view dir) override { return inner_.SyncDir(dir); }
   absl::StatusOr<bool> Exists(std::string_view path) override { return inner_.Exists(path); }
+  absl::StatusOr<std::unique_ptr<io::FileLock>> LockFile(std::string_view path) override {
+    return inner_.LockFile(path);
+  }
 
  protected:
   virtual std::unique_ptr<io::File> WrapFile(std::string_view /*path*/,

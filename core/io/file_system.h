@@ -91,6 +91,14 @@ class File {
   virtual absl::Status Close() = 0;
 };
 
+// An advisory, exclusive lock taken with FileSystem::LockFile. Destroying it
+// releases the lock. It guards nothing by itself: code that owns a path (a
+// WAL its directory) takes it so that a second owner is refused.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 enum class OpenMode {
   kReadWrite,          // the file must exist (NotFound otherwise)
   kCreate,             // create if missing; keep contents if present
@@ -129,6 +137,15 @@ class FileSystem {
   // Whether a file or directory exists at `path` (as currently visible, not
   // necessarily durable).
   virtual absl::StatusOr<bool> Exists(std::string_view path) = 0;
+
+  // Takes the advisory exclusive lock on `path`, an existing file or
+  // directory; never waits. While the returned FileLock lives, every other
+  // LockFile of `path` on this file system fails with FailedPrecondition
+  // (core/posix: in any process of the machine; sim/disk: on the node). The
+  // lock is released when the FileLock is destroyed or its holder dies (the
+  // process exits; the simulated node crashes). Locks are not durable and
+  // create nothing on disk. NotFound if `path` does not exist.
+  virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(std::string_view path) = 0;
 };
 
 // Checks the path rules above: relative, '/'-separated, no empty, "." or

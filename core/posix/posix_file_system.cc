@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -412,6 +413,48 @@ absl::StatusOr<bool> PosixFileSystem::Exists(std::string_view path) {
   if (error == 0) return true;
   if (error == ENOENT || error == ENOTDIR) return false;
   return io::ErrnoToStatus(error, Context("stat", path));
+}
+
+namespace {
+
+class PosixFileLock final : public io::FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { close(fd_); }  // closing the description drops the flock
+  PosixFileLock(const PosixFileLock&) = delete;
+  PosixFileLock& operator=(const PosixFileLock&) = delete;
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::string_view path) {
+  if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
+  const std::string at_path(path);
+  // Each call opens its own description, so two locks in one process
+  // exclude each other too. LOCK_NB: the flock itself never waits.
+  int fd = -1;
+  int error = 0;
+  loop_.RunBlocking([&] {
+    fd = openat(root_fd_, at_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = errno;
+      return;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      error = errno;
+      close(fd);
+      fd = -1;
+    }
+  });
+  if (error == EWOULDBLOCK) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lock ", AsAbsl(path), ": held by another owner"));
+  }
+  if (error != 0) return io::ErrnoToStatus(error, Context("lock", path));
+  return std::unique_ptr<io::FileLock>(new PosixFileLock(fd));
 }
 
 }  // namespace faultline::posix

@@ -55,6 +55,9 @@ class PosixFileSystem final : public io::FileSystem {
   absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override;
   absl::Status SyncDir(std::string_view dir) override;
   absl::StatusOr<bool> Exists(std::string_view path) override;
+  // flock(2) on the file or directory, so the lock also excludes other
+  // processes and dies with the process.
+  absl::StatusOr<std::unique_ptr<io::FileLock>> LockFile(std::string_view path) override;
 
   static constexpr size_t kMaxListEntries = 1 << 20;
 

@@ -1,6 +1,7 @@
 // core/wal/format.cc — encoding and decoding of segment headers and frames.
 #include "core/wal/format.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/base/check.h"
@@ -35,7 +36,7 @@ uint64_t GetLe64(const char* in) {
 constexpr size_t kVersionOffset = 8;
 constexpr size_t kHeaderBytesOffset = 12;
 constexpr size_t kFirstSequenceOffset = 16;
-constexpr size_t kReservedOffset = 24;
+constexpr size_t kSaltOffset = 24;
 constexpr size_t kHeaderCrcOffset = 28;
 static_assert(kHeaderCrcOffset + 4 == kSegmentHeaderBytes);
 
@@ -69,13 +70,23 @@ std::optional<uint64_t> ParseSegmentName(std::string_view name) {
   return static_cast<uint64_t>(value);
 }
 
-std::string EncodeSegmentHeader(uint64_t first_sequence) {
+uint32_t SegmentSalt(uint64_t salt_seed, uint64_t first_sequence) {
+  // SplitMix64's finalizer over the seed and the sequence: every bit of
+  // either changes about half the salt's bits.
+  uint64_t z = salt_seed + 0x9e3779b97f4a7c15ull * (first_sequence + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<uint32_t>(z ^ (z >> 32));
+}
+
+std::string EncodeSegmentHeader(uint64_t first_sequence, uint32_t salt) {
   std::string out(kSegmentHeaderBytes, '\0');
   std::memcpy(out.data(), kSegmentMagic, sizeof(kSegmentMagic));
   PutLe32(out.data() + kVersionOffset, kFormatVersion);
   PutLe32(out.data() + kHeaderBytesOffset, static_cast<uint32_t>(kSegmentHeaderBytes));
   PutLe64(out.data() + kFirstSequenceOffset, first_sequence);
-  PutLe32(out.data() + kReservedOffset, 0);
+  PutLe32(out.data() + kSaltOffset, salt);
   PutLe32(out.data() + kHeaderCrcOffset, MaskCrc(Crc32c(out.data(), kHeaderCrcOffset)));
   return out;
 }
@@ -86,6 +97,7 @@ std::string_view HeaderProblemName(HeaderProblem problem) {
     case HeaderProblem::kTooShort: return "segment header is truncated";
     case HeaderProblem::kBadMagic: return "bad segment magic";
     case HeaderProblem::kFutureVersion: return "segment written by a newer format version";
+    case HeaderProblem::kOldVersion: return "segment written by an older format version";
     case HeaderProblem::kBadChecksum: return "segment header checksum mismatch";
     case HeaderProblem::kBadLayout: return "segment header fields inconsistent with its version";
   }
@@ -111,50 +123,55 @@ DecodedHeader DecodeSegmentHeader(std::string_view bytes) {
     decoded.problem = HeaderProblem::kFutureVersion;
     return decoded;
   }
+  if (decoded.header.version >= 1 && decoded.header.version < kFormatVersion) {
+    decoded.problem = HeaderProblem::kOldVersion;
+    return decoded;
+  }
   if (UnmaskCrc(GetLe32(p + kHeaderCrcOffset)) != Crc32c(p, kHeaderCrcOffset)) {
     decoded.problem = HeaderProblem::kBadChecksum;
     return decoded;
   }
-  if (decoded.header.version == 0 || GetLe32(p + kHeaderBytesOffset) != kSegmentHeaderBytes ||
-      GetLe32(p + kReservedOffset) != 0) {
+  if (decoded.header.version == 0 || GetLe32(p + kHeaderBytesOffset) != kSegmentHeaderBytes) {
     decoded.problem = HeaderProblem::kBadLayout;
     return decoded;
   }
   decoded.header.first_sequence = GetLe64(p + kFirstSequenceOffset);
+  decoded.header.salt = GetLe32(p + kSaltOffset);
   return decoded;
 }
 
 uint32_t PayloadCrc(std::string_view payload) { return Crc32c(payload.data(), payload.size()); }
 
-uint32_t FrameChecksum(const FrameHeader& header, uint32_t payload_crc) {
-  char fields[kFrameHeaderBytes - kLengthOffset];
+uint32_t FrameChecksum(const FrameHeader& header, uint32_t payload_crc, uint32_t salt) {
+  char fields[kFrameHeaderBytes - kLengthOffset + 4];
   PutLe32(fields, header.payload_bytes);
   PutLe64(fields + (kSequenceOffset - kLengthOffset), header.sequence);
   PutLe64(fields + (kWatermarkOffset - kLengthOffset), header.durable_watermark);
+  PutLe32(fields + (kFrameHeaderBytes - kLengthOffset), salt);
   return MaskCrc(Crc32cExtend(payload_crc, fields, sizeof(fields)));
 }
 
-uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload) {
-  return FrameChecksum(header, PayloadCrc(payload));
+uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload, uint32_t salt) {
+  return FrameChecksum(header, PayloadCrc(payload), salt);
 }
 
-void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc,
+void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc, uint32_t salt,
                        char out[kFrameHeaderBytes]) {
-  PutLe32(out, FrameChecksum(header, payload_crc));
+  PutLe32(out, FrameChecksum(header, payload_crc, salt));
   PutLe32(out + kLengthOffset, header.payload_bytes);
   PutLe64(out + kSequenceOffset, header.sequence);
   PutLe64(out + kWatermarkOffset, header.durable_watermark);
 }
 
 void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark,
-                 std::string_view payload) {
+                 std::string_view payload, uint32_t salt) {
   FAULTLINE_CHECK(!payload.empty() && payload.size() <= kMaxPayloadBytes);
   FrameHeader header;
   header.payload_bytes = static_cast<uint32_t>(payload.size());
   header.sequence = sequence;
   header.durable_watermark = durable_watermark;
   char encoded[kFrameHeaderBytes];
-  EncodeFrameHeader(header, PayloadCrc(payload), encoded);
+  EncodeFrameHeader(header, PayloadCrc(payload), salt, encoded);
   out->append(encoded, sizeof(encoded));
   out->append(payload.data(), payload.size());
 }
@@ -179,27 +196,31 @@ std::string_view FrameProblemName(FrameProblem problem) {
   return "unknown frame problem";
 }
 
-DecodedFrame DecodeFrame(std::string_view bytes) {
+bool PlausibleLength(uint32_t payload_bytes) {
+  // Empty payloads are not allowed, so an all-zero header never passes.
+  return payload_bytes != 0 && payload_bytes <= kMaxPayloadBytes;
+}
+
+FrameProblem CheckFrame(const FrameHeader& header, std::string_view payload, uint32_t salt) {
+  if (!PlausibleLength(header.payload_bytes)) return FrameProblem::kBadLength;
+  if (payload.size() < header.payload_bytes) return FrameProblem::kTruncated;
+  FAULTLINE_CHECK(payload.size() == header.payload_bytes);
+  if (FrameChecksum(header, payload, salt) != header.masked_crc) return FrameProblem::kBadChecksum;
+  return FrameProblem::kNone;
+}
+
+DecodedFrame DecodeFrame(std::string_view bytes, uint32_t salt) {
   DecodedFrame decoded;
   if (bytes.size() < kFrameHeaderBytes) {
     decoded.problem = FrameProblem::kTruncated;
     return decoded;
   }
   decoded.header = DecodeFrameHeader(bytes);
-  if (decoded.header.payload_bytes == 0 || decoded.header.payload_bytes > kMaxPayloadBytes) {
-    decoded.problem = FrameProblem::kBadLength;
-    return decoded;
-  }
-  if (bytes.size() - kFrameHeaderBytes < decoded.header.payload_bytes) {
-    decoded.problem = FrameProblem::kTruncated;
-    return decoded;
-  }
-  const std::string_view payload = bytes.substr(kFrameHeaderBytes, decoded.header.payload_bytes);
-  if (FrameChecksum(decoded.header, payload) != decoded.header.masked_crc) {
-    decoded.problem = FrameProblem::kBadChecksum;
-    return decoded;
-  }
-  decoded.payload = payload;
+  const std::string_view rest = bytes.substr(kFrameHeaderBytes);
+  decoded.problem = CheckFrame(
+      decoded.header, rest.substr(0, std::min<size_t>(rest.size(), decoded.header.payload_bytes)),
+      salt);
+  if (decoded.problem == FrameProblem::kNone) decoded.payload = rest.substr(0, decoded.header.payload_bytes);
   return decoded;
 }
 

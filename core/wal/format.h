@@ -21,10 +21,24 @@ namespace faultline::wal::format {
 
 // "FLTWALSG": identifies a WAL segment file.
 inline constexpr char kSegmentMagic[8] = {'F', 'L', 'T', 'W', 'A', 'L', 'S', 'G'};
-// The newest format version this build writes and reads.
-inline constexpr uint32_t kFormatVersion = 1;
-// magic(8) version(4) header_bytes(4) first_sequence(8) reserved(4) crc(4).
+// The format version this build writes and reads. Version 1 (no salt) is
+// refused: its frames can be forged by payloads (FORMAT.md, salt).
+inline constexpr uint32_t kFormatVersion = 2;
+// magic(8) version(4) header_bytes(4) first_sequence(8) salt(4) crc(4).
 inline constexpr size_t kSegmentHeaderBytes = 32;
+
+// --- limits shared by the writer and the reader -----------------------------
+// A configuration the writer accepts must always be recoverable, so both
+// sides take their limits from here.
+
+// The largest segment file recovery reads (it reads a segment whole). The
+// writer's segment_size_bytes is bounded by it, and a record alone in its
+// segment (kSegmentHeaderBytes + FrameBytes(kMaxPayloadBytes)) fits in it.
+inline constexpr uint64_t kMaxSegmentFileBytes = 1ull << 30;
+// The most segments a log holds. The writer never creates more; recovery
+// accepts one file more (a leftover of a creation that a crash interrupted,
+// which it removes).
+inline constexpr size_t kMaxSegments = 1u << 20;
 
 // Segment file names: 20 decimal digits of the first sequence, then ".wal",
 // so that bytewise name order is sequence order.
@@ -39,16 +53,26 @@ std::optional<uint64_t> ParseSegmentName(std::string_view name);
 struct SegmentHeader {
   uint32_t version = kFormatVersion;
   uint64_t first_sequence = 0;
+  // Mixed into the checksum of every frame of the segment, so that a frame
+  // copied from elsewhere (another log, another segment, a payload) does not
+  // verify here. See FORMAT.md.
+  uint32_t salt = 0;
 };
 
+// The salt of the segment starting at `first_sequence` of a log whose writer
+// was given `salt_seed` (unpredictable in production; a PRNG draw in
+// simulation): a mix of the two, different for every segment.
+uint32_t SegmentSalt(uint64_t salt_seed, uint64_t first_sequence);
+
 // Exactly kSegmentHeaderBytes bytes.
-std::string EncodeSegmentHeader(uint64_t first_sequence);
+std::string EncodeSegmentHeader(uint64_t first_sequence, uint32_t salt);
 
 enum class HeaderProblem : uint8_t {
   kNone,
   kTooShort,       // fewer than kSegmentHeaderBytes bytes
   kBadMagic,       // not a segment of this format (or torn/garbage)
   kFutureVersion,  // a version newer than kFormatVersion
+  kOldVersion,     // a version older than kFormatVersion (not read any more)
   kBadChecksum,    // checksum mismatch (torn or corrupt)
   kBadLayout,      // header_bytes / reserved fields do not match the version
 };
@@ -56,14 +80,17 @@ std::string_view HeaderProblemName(HeaderProblem problem);
 
 struct DecodedHeader {
   HeaderProblem problem = HeaderProblem::kNone;
-  SegmentHeader header;  // valid only when problem == kNone (version also for kFutureVersion)
+  // Valid only when problem == kNone (version also for kFutureVersion and
+  // kOldVersion).
+  SegmentHeader header;
 };
 DecodedHeader DecodeSegmentHeader(std::string_view bytes);
 
 // --- record frames ----------------------------------------------------------
 
 // masked_crc(4) payload_bytes(4) sequence(8) durable_watermark(8), then the
-// payload. The CRC covers the payload, then bytes [4, 24) of the frame header.
+// payload. The CRC covers the payload, then bytes [4, 24) of the frame
+// header, then the segment's salt.
 inline constexpr size_t kFrameHeaderBytes = 24;
 // The largest payload the format admits (a writer may be configured lower).
 // Bounds every allocation a reader makes for one record.
@@ -81,9 +108,9 @@ struct FrameHeader {
   uint64_t durable_watermark = 0;
 };
 
-// Appends one frame for `payload` to `out`.
+// Appends one frame for `payload`, in a segment salted with `salt`, to `out`.
 void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark,
-                 std::string_view payload);
+                 std::string_view payload, uint32_t salt);
 
 // A frame in two steps, for a writer that copies the payload into place when
 // a record is queued but knows the watermark only when its batch is written:
@@ -92,8 +119,8 @@ void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark
 // the header fields (FORMAT.md) so that the first step does the bulk of it.
 uint32_t PayloadCrc(std::string_view payload);  // unmasked CRC-32C
 // Writes the header's payload_bytes, sequence and durable_watermark, and the
-// checksum they and the payload give (header.masked_crc is ignored).
-void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc,
+// checksum they, the payload and the salt give (header.masked_crc is ignored).
+void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc, uint32_t salt,
                        char out[kFrameHeaderBytes]);
 
 // Decodes a frame header from the first kFrameHeaderBytes of `bytes` (which
@@ -113,11 +140,19 @@ struct DecodedFrame {
   FrameHeader header;
   std::string_view payload;  // points into the input; valid when problem == kNone
 };
-// Decodes and verifies the frame that starts at the beginning of `bytes`.
-DecodedFrame DecodeFrame(std::string_view bytes);
+// Decodes and verifies the frame that starts at the beginning of `bytes`, in
+// a segment salted with `salt`. This is the frame validity rule: recovery,
+// the reader and tests all judge frames with it (CheckFrame for a reader
+// that holds the header and the payload apart).
+DecodedFrame DecodeFrame(std::string_view bytes, uint32_t salt);
+// The same rule for a header already decoded and its payload read
+// separately (payload.size() bytes were available after the header).
+FrameProblem CheckFrame(const FrameHeader& header, std::string_view payload, uint32_t salt);
+// The length check alone, for a reader deciding how much to read.
+bool PlausibleLength(uint32_t payload_bytes);
 
 // The checksum a frame with this header and payload must carry (masked).
-uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload);
-uint32_t FrameChecksum(const FrameHeader& header, uint32_t payload_crc);
+uint32_t FrameChecksum(const FrameHeader& header, std::string_view payload, uint32_t salt);
+uint32_t FrameChecksum(const FrameHeader& header, uint32_t payload_crc, uint32_t salt);
 
 }  // namespace faultline::wal::format

@@ -24,6 +24,10 @@
 // may have lost data that a later Sync would not bring back. The owner
 // reopens the Wal, which recovers from what is on disk.
 //
+// ONE OWNER. A directory has at most one open Wal: Open takes the file
+// system's lock on it (FileSystem::LockFile) and the flusher holds it until
+// it exits, so a reopen cannot write beside a flusher still in flight.
+//
 // RECOVERY (Open). The tail of the newest segment may hold a torn write from
 // a crash; it is truncated, and the truncation is made durable before Open
 // returns. Segment files that hold no record, left by a segment creation
@@ -50,6 +54,7 @@
 #include "core/io/file_system.h"
 #include "core/runtime/executor.h"
 #include "core/runtime/future.h"
+#include "core/wal/format.h"
 
 namespace faultline::wal {
 
@@ -75,6 +80,16 @@ struct WalOptions {
   int64_t flush_interval_ns = 0;
   // The sequence number of the first record of a brand-new log (>= 1).
   uint64_t initial_sequence = 1;
+  // The most segments the log may hold (<= format::kMaxSegments). A batch
+  // that needs one more fails with ResourceExhausted and stops the Wal;
+  // reopen, Release, then append again.
+  uint32_t max_segments = format::kMaxSegments;
+  // Seeds the per-segment salt mixed into every frame's checksum, so that
+  // frames inside payloads (a replica storing its leader's frames, hostile
+  // user bytes) never pass for this log's own in recovery (FORMAT.md). Pass
+  // bytes a payload author cannot predict: random bytes in production, a
+  // PRNG draw in simulation. A recovered segment keeps the salt in its header.
+  uint64_t salt_seed = 0;
 };
 
 // What Open found and repaired.
@@ -122,9 +137,12 @@ class Wal {
   // Recovers (or creates) the log in directory `dir` of `fs` and starts the
   // flusher on `executor`. Both must outlive the Wal and its readers.
   // Errors:
-  //  InvalidArgument     bad options or path
+  //  InvalidArgument     bad options (including a segment size or count
+  //                      recovery could not read back) or path
   //  FailedPrecondition  a file that is not a segment in `dir`; a segment of
-  //                      a newer format version
+  //                      another format version; `dir` is in use by another
+  //                      Wal (open, or destroyed while its flusher is still
+  //                      inside an I/O call; retry once it has returned)
   //  DataLoss            corruption that is not a torn tail (see above);
   //                      the message names the segment and offset
   //  I/O errors of fs    as returned (the directory is left as found or
@@ -135,7 +153,10 @@ class Wal {
                                                    const WalOptions& options);
 
   // Without Close(), pending records fail with Cancelled and the flusher
-  // exits on its own; never parks.
+  // exits on its own; never parks. A batch whose write the flusher has not
+  // finished yet is cancelled after the I/O call it is parked in returns
+  // (a batch already written and synced is acknowledged). The directory
+  // stays locked against another Open until the flusher has exited.
   ~Wal();
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
@@ -158,7 +179,8 @@ class Wal {
 
   // Stops accepting appends, flushes what is queued, stops the flusher and
   // closes the active segment. Returns the Wal's failure if it stopped after
-  // one, else OK. Idempotent. Other calls afterwards fail (readers too).
+  // one, Cancelled if the Wal was destroyed meanwhile and records were
+  // cancelled, else OK. Idempotent. Other calls afterwards fail (readers too).
   absl::Status Close();
 
   // Every record with sequence <= durable_sequence() is durable. Starts at
@@ -223,6 +245,7 @@ class WalReader {
   std::unique_ptr<io::File> file_;
   std::string path_;
   uint64_t offset_bytes_ = 0;
+  uint32_t salt_ = 0;  // of the open segment
 };
 
 }  // namespace faultline::wal

@@ -545,6 +545,7 @@ void SimFileSystem::ResetCacheFromDurable() {
     used_bytes_ += inode.data.size();
   }
   ++generation_;  // every handle of the old cache is dead
+  locks_.ReleaseAll();  // their holders died with the old incarnation
 }
 
 absl::Status SimFileSystem::ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes,
@@ -816,6 +817,15 @@ absl::StatusOr<bool> SimFileSystem::Exists(std::string_view path) {
   FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(path));
   const std::string key(path);
   return files_.count(key) > 0 || dirs_.count(key) > 0;
+}
+
+absl::StatusOr<std::unique_ptr<io::FileLock>> SimFileSystem::LockFile(std::string_view path) {
+  const std::string what = absl::StrCat("lock ", AsAbsl(path));
+  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(path));
+  const std::string key(path);
+  if (files_.count(key) == 0 && dirs_.count(key) == 0) return absl::NotFoundError(what);
+  return locks_.Lock(path);
 }
 
 // ---------------------------------------------------------------------------

@@ -62,6 +62,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/io/file_system.h"
+#include "core/io/lock_table.h"
 #include "sim/disk/crash_model.h"
 #include "sim/disk/fault_plan.h"
 #include "sim/scheduler/scheduler.h"
@@ -106,6 +107,8 @@ class SimFileSystem final : public io::FileSystem {
   absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override;
   absl::Status SyncDir(std::string_view dir) override;
   absl::StatusOr<bool> Exists(std::string_view path) override;
+  // In memory, per node; a crash of the node releases every lock.
+  absl::StatusOr<std::unique_ptr<io::FileLock>> LockFile(std::string_view path) override;
 
   NodeId node() const { return node_; }
   // Pending (not durable) ops: namespace ops plus data ops of every file.
@@ -174,7 +177,8 @@ class SimFileSystem final : public io::FileSystem {
   std::set<std::string> dirs_;
   std::map<uint64_t, CacheInode> inodes_;  // std::map: handles keep pointers (node-stable)
   std::vector<NamespaceOp> namespace_ops_;
-  std::set<uint64_t> unreachable_candidates_;  // removed + closed, still named somewhere
+  std::set<uint64_t> unreachable_candidates_;
+  io::LockTable locks_;  // LockFile; released by ResetCacheFromDurable  // removed + closed, still named somewhere
   size_t pending_data_ops_ = 0;
 
   // Shared with every handle; false once this file system is destroyed, so a

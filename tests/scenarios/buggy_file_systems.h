@@ -212,13 +212,12 @@ class CorruptionAsCleanEndFileSystem final : public ForwardingFileSystem {
     absl::StatusOr<size_t> got = (*file)->ReadAt(0, absl::Span<char>(bytes.data(), bytes.size()));
     if (!got.ok()) return std::nullopt;
     bytes.resize(*got);
-    if (wal::format::DecodeSegmentHeader(bytes).problem != wal::format::HeaderProblem::kNone) {
-      return 0;
-    }
+    const wal::format::DecodedHeader header = wal::format::DecodeSegmentHeader(bytes);
+    if (header.problem != wal::format::HeaderProblem::kNone) return 0;
     uint64_t offset = wal::format::kSegmentHeaderBytes;
     while (offset < bytes.size()) {  // bounded: each frame consumes >= 1 byte
       const wal::format::DecodedFrame frame =
-          wal::format::DecodeFrame(std::string_view(bytes).substr(offset));
+          wal::format::DecodeFrame(std::string_view(bytes).substr(offset), header.header.salt);
       if (frame.problem != wal::format::FrameProblem::kNone) return offset;
       offset += wal::format::FrameBytes(frame.payload.size());
     }

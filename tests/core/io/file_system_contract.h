@@ -402,6 +402,29 @@ TYPED_TEST_P(FileSystemContractTest, ExistsReflectsCurrentState) {
   });
 }
 
+// --- locks -------------------------------------------------------------------
+
+TYPED_TEST_P(FileSystemContractTest, LockFileIsExclusiveUntilReleased) {
+  using namespace faultline::io;
+  this->Run([&](FileSystem& fs) {
+    EXPECT_TRUE(absl::IsNotFound(fs.LockFile("missing").status()));
+    ASSERT_TRUE(fs.CreateDir("d").ok());
+    ASSERT_TRUE(fs.Open("f", OpenMode::kCreateExclusive).ok());
+    auto dir_lock = fs.LockFile("d");  // a directory can be locked
+    ASSERT_TRUE(dir_lock.ok()) << dir_lock.status();
+    auto file_lock = fs.LockFile("f");
+    ASSERT_TRUE(file_lock.ok()) << file_lock.status();
+    EXPECT_TRUE(absl::IsFailedPrecondition(fs.LockFile("d").status()));
+    EXPECT_TRUE(absl::IsFailedPrecondition(fs.LockFile("f").status()));
+    dir_lock->reset();
+    auto again = fs.LockFile("d");
+    EXPECT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(absl::IsFailedPrecondition(fs.LockFile("f").status()));
+    EXPECT_EQ(fs.List("d").value_or(std::vector<std::string>{"?"}).size(), 0u)
+        << "a lock creates nothing";
+  });
+}
+
 TYPED_TEST_P(FileSystemContractTest, InvalidPathsAreInvalidArgument) {
   using namespace faultline::io;
   this->Run([&](FileSystem& fs) {
@@ -540,5 +563,6 @@ REGISTER_TYPED_TEST_SUITE_P(FileSystemContractTest, OpenReadWriteOfMissingFileIs
                             OpenHandleSurvivesRename, RenameOfMissingFileIsNotFound,
                             RemoveDeletesFile, CreateDirIsIdempotentAndHoldsFiles,
                             ListIsSortedBytewise, ExistsReflectsCurrentState,
+                            LockFileIsExclusiveUntilReleased,
                             InvalidPathsAreInvalidArgument, OperationsAfterCloseFail,
                             ConcurrentFibersUseSeparateFiles, RandomOperationsMatchModel);

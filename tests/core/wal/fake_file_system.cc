@@ -151,8 +151,15 @@ absl::StatusOr<bool> FakeFileSystem::Exists(std::string_view path) {
   return files_.count(key) > 0 || dirs_.count(key) > 0;
 }
 
+absl::StatusOr<std::unique_ptr<io::FileLock>> FakeFileSystem::LockFile(std::string_view path) {
+  const std::string key(path);
+  if (files_.count(key) == 0 && dirs_.count(key) == 0) return absl::NotFoundError(key);
+  return locks_.Lock(path);
+}
+
 void FakeFileSystem::Crash(uint64_t keep_unsynced_bytes) {
   ++generation_;
+  locks_.ReleaseAll();
   for (auto& [path, data] : files_) {
     std::string survived = data->durable;
     const std::string& current = data->bytes;

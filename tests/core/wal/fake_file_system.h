@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/io/file_system.h"
+#include "core/io/lock_table.h"
 #include "core/runtime/executor.h"
 
 namespace faultline::wal::testing {
@@ -38,6 +39,8 @@ class FakeFileSystem final : public io::FileSystem {
   absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override;
   absl::Status SyncDir(std::string_view dir) override;
   absl::StatusOr<bool> Exists(std::string_view path) override;
+  // In memory; Crash() releases every lock.
+  absl::StatusOr<std::unique_ptr<io::FileLock>> LockFile(std::string_view path) override;
 
   // --- hooks ---------------------------------------------------------------
   // The n-th File::Sync from now on (1 = the next one) fails with EIO.
@@ -70,6 +73,7 @@ class FakeFileSystem final : public io::FileSystem {
   runtime::Executor* executor_ = nullptr;
   std::map<std::string, std::shared_ptr<FileData>> files_;
   std::set<std::string> dirs_{""};
+  io::LockTable locks_;
   uint64_t generation_ = 0;  // bumped by Crash; older handles are dead
   uint64_t sync_calls_ = 0;
   uint64_t dir_sync_calls_ = 0;

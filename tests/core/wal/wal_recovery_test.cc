@@ -240,7 +240,7 @@ TEST(WalRecovery, HeaderThatDisagreesWithTheFileNameIsDataLoss) {
   FakeFileSystem fs;
   RunInSim([&](sim::Scheduler& s) {
     ASSERT_TRUE(fs.CreateDir(kDir).ok());
-    fs.SetBytes(SegmentPath(1), format::EncodeSegmentHeader(2));
+    fs.SetBytes(SegmentPath(1), format::EncodeSegmentHeader(2, 0));
     std::vector<Record> records;
     EXPECT_TRUE(absl::IsDataLoss(RecoverAll(fs, s, SmallOptions(), &records)));
   });
@@ -253,7 +253,7 @@ TEST(WalRecovery, TornNewSegmentIsRemovedAndTheLogContinues) {
   RunInSim([&](sim::Scheduler& s) {
     WriteLog(fs, s, options, {PayloadFor(1, 24), PayloadFor(2, 24)});
     // A crash during the creation of the next segment left half a header.
-    fs.SetBytes(SegmentPath(3), format::EncodeSegmentHeader(3).substr(0, 11));
+    fs.SetBytes(SegmentPath(3), format::EncodeSegmentHeader(3, 0).substr(0, 11));
     auto wal = Wal::Open(fs, s, kDir, options);
     ASSERT_TRUE(wal.ok()) << wal.status();
     EXPECT_TRUE((*wal)->recovery().removed_empty_segments != 0);
@@ -283,8 +283,8 @@ TEST(WalRecovery, LeftoversOfFailedRotationsAreRemoved) {
     std::vector<std::string> payloads;
     for (int i = 1; i <= 4; ++i) payloads.push_back(PayloadFor(static_cast<uint64_t>(i), 24));
     WriteLog(fs, s, options, payloads);  // segments 1 (records 1-2) and 3 (records 3-4)
-    fs.SetBytes(SegmentPath(2), format::EncodeSegmentHeader(2));               // stale, valid
-    fs.SetBytes(SegmentPath(5), format::EncodeSegmentHeader(5).substr(0, 9));  // torn
+    fs.SetBytes(SegmentPath(2), format::EncodeSegmentHeader(2, 0));               // stale, valid
+    fs.SetBytes(SegmentPath(5), format::EncodeSegmentHeader(5, 0).substr(0, 9));  // torn
     fs.SetBytes(SegmentPath(3), fs.Bytes(SegmentPath(3)) + std::string(40, '\x07'));
     std::vector<Record> records;
     RecoveryInfo info;

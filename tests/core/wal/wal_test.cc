@@ -502,7 +502,7 @@ TEST(Wal, SegmentFromAFutureVersionIsRefused) {
   FakeFileSystem fs;
   RunInSim([&](sim::Scheduler& s) {
     ASSERT_TRUE(fs.CreateDir(kDir).ok());
-    std::string header = format::EncodeSegmentHeader(1);
+    std::string header = format::EncodeSegmentHeader(1, 0);
     header[8] = 9;  // version 9
     fs.SetBytes(SegmentPath(1), header);
     auto wal = Wal::Open(fs, s, kDir, SmallOptions());

@@ -491,5 +491,21 @@ TEST(SimDiskTest, SameSeedSameCrashState) {
   EXPECT_TRUE(some_seed_differs);
 }
 
+// A lock dies with its holder: a crash of the node releases it, and the dead
+// holder's FileLock, destroyed later, does not free the new holder's lock.
+TEST(SimDiskTest, CrashReleasesLocks) {
+  World world;
+  ASSERT_TRUE(world.fs().CreateDir("d").ok());
+  ASSERT_TRUE(world.fs().SyncDir("").ok());
+  auto before = world.fs().LockFile("d");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(world.fs().LockFile("d").status()));
+  world.CrashAndRestart();
+  auto after = world.fs().LockFile("d");
+  ASSERT_TRUE(after.ok()) << after.status();
+  before->reset();
+  EXPECT_TRUE(absl::IsFailedPrecondition(world.fs().LockFile("d").status()));
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

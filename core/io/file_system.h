@@ -49,7 +49,9 @@
 namespace faultline::io {
 
 // A handle to one open file. Not shareable between nodes. Destroying a File
-// closes it (without syncing).
+// closes it (without syncing). Closing or destroying it while another
+// fiber's call on it is in flight is allowed: that call completes on this
+// file or fails with FailedPrecondition, and never reaches another file.
 class File {
  public:
   virtual ~File() = default;

@@ -9,6 +9,12 @@
 //
 // Durability is exactly the OS's: File::Sync is fdatasync(2), SyncDir is
 // fsync(2) of the directory, and both report EIO as io::IsIoError.
+//
+// Lifetime: the EventLoop must outlive the file system and every File. The
+// file system itself may be destroyed at any time, even while calls are in
+// flight on the I/O pool (e.g. after Run() returned kStopped, before the
+// loop is destroyed): the root fd is shared with those calls and closed when
+// the last one finished. Files opened from it stay usable after it is gone.
 #pragma once
 
 #include <memory>
@@ -22,6 +28,10 @@
 #include "core/posix/event_loop.h"
 
 namespace faultline::posix {
+
+namespace internal {
+struct FsRoot;  // the root fd and what every call needs (posix_file_system.cc)
+}  // namespace internal
 
 struct PosixFileSystemOptions {
   // ReadAt first tries preadv2(RWF_NOWAIT) on the loop thread: the kernel
@@ -41,7 +51,7 @@ class PosixFileSystem final : public io::FileSystem {
   // server.
   static absl::StatusOr<std::unique_ptr<PosixFileSystem>> Open(
       EventLoop& loop, std::string root_dir, const PosixFileSystemOptions& options = {});
-  ~PosixFileSystem() override;
+  ~PosixFileSystem() override = default;
   PosixFileSystem(const PosixFileSystem&) = delete;
   PosixFileSystem& operator=(const PosixFileSystem&) = delete;
 
@@ -59,14 +69,14 @@ class PosixFileSystem final : public io::FileSystem {
   static constexpr size_t kMaxListEntries = 1 << 20;
 
  private:
-  PosixFileSystem(EventLoop& loop, std::string root_dir, int root_fd,
-                  const PosixFileSystemOptions& options)
-      : loop_(loop), root_dir_(std::move(root_dir)), root_fd_(root_fd), options_(options) {}
+  PosixFileSystem(std::string root_dir, std::shared_ptr<const internal::FsRoot> root)
+      : root_dir_(std::move(root_dir)), root_(std::move(root)) {}
 
-  EventLoop& loop_;
   const std::string root_dir_;
-  const int root_fd_;  // O_DIRECTORY, owned
-  const PosixFileSystemOptions options_;
+  // Shared with every call in flight, so that destroying *this while a call
+  // waits for the I/O pool neither frees what the pool job reads nor closes
+  // the fd it uses. Each method copies it first and uses only the copy.
+  const std::shared_ptr<const internal::FsRoot> root_;
 };
 
 }  // namespace faultline::posix

@@ -16,6 +16,8 @@
 // Errors (see core/io/errors.h for the codes): EIO → IsIoError, ENOSPC →
 // IsNoSpace, missing file → NotFound, exclusive create of an existing file →
 // AlreadyExists, any call on a handle of a crashed node → IsNodeDead.
+// IsNoSpace means "refused, nothing written before was lost": it comes from
+// WriteAt, Append, Truncate, Open and CreateDir, never from a sync (below).
 //
 // DURABILITY CONTRACT — what survives a crash (power loss, kernel panic):
 //  * Nothing written by WriteAt/Append/Truncate is durable until File::Sync()
@@ -30,10 +32,16 @@
 //    SyncDir() of its parent directory returns OK (of both parents for a
 //    rename across directories). Until then the operation may be undone by a
 //    crash: a new file may vanish, a removed file may reappear.
-//  * A Sync() that fails (EIO) may have lost the dirty data it covered: the
-//    kernel may have marked those pages clean. A later Sync() that succeeds
-//    says nothing about the data the failed one covered. The only safe
-//    reaction is to stop, and recover from what is durable on disk.
+//  * A Sync() that fails may have lost the dirty data it covered: the kernel
+//    may have marked those pages clean. That holds whatever the cause — EIO,
+//    or ENOSPC / EDQUOT that a thin-provisioned, loop or network device
+//    reports only at writeback — so every failed Sync(), WriteAtAndSync()
+//    sync stage and SyncDir() is reported as IsIoError (the original errno
+//    in the message), never as IsNoSpace. A later Sync() that succeeds says
+//    nothing about the data the failed one covered (the kernel reports a
+//    writeback error once); an implementation may keep failing later syncs
+//    of the same handle instead (core/posix does). The only safe reaction is
+//    to stop, and recover from what is durable on disk.
 #pragma once
 
 #include <cstdint>
@@ -71,7 +79,8 @@ class File {
   virtual absl::Status Append(absl::Span<const char> data) = 0;
 
   // Makes this file's data and size durable (fdatasync). See the durability
-  // contract above: a failed Sync is not retryable.
+  // contract above: a failed Sync is not retryable, and is IsIoError
+  // whatever the device said.
   virtual absl::Status Sync() = 0;
 
   // WriteAt(offset, data), then — if the write succeeded — Sync(): the same

@@ -187,18 +187,27 @@ absl::StatusOr<std::vector<std::string>> ListDir(RootRef root, std::string_view 
 absl::Status SyncDirectory(RootRef root, std::string_view dir) {
   if (absl::Status valid = io::ValidatePath(dir, /*allow_root=*/true); !valid.ok()) return valid;
   const std::string at_path = AtPath(dir);
-  int error = 0;
+  int open_error = 0;
+  int sync_error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
     const int fd = openat(r.fd, at_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-      error = errno;
+      open_error = errno;
       return;
     }
-    if (fsync(fd) != 0) error = errno;
+    if (fsync(fd) != 0) sync_error = errno;
     close(fd);
   });
-  if (error != 0) return PathError(error, "fsync dir", dir);
+  if (open_error != 0) return PathError(open_error, "fsync dir", dir);
+  // Like a failed File::Sync: whatever errno said, the entries it covered
+  // may be lost.
+  if (sync_error != 0) {
+    return io::IoError(
+        absl::StrCat(io::ErrnoToStatus(sync_error, absl::StrCat("fsync dir ", AsAbsl(dir)))
+                         .message(),
+                     "; what it covered may be lost, so reported as"));
+  }
   return absl::OkStatus();
 }
 

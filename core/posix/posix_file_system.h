@@ -8,7 +8,8 @@
 // EventLoop::RunBlocking: the calling fiber parks, the loop keeps running.
 //
 // Durability is exactly the OS's: File::Sync is fdatasync(2), SyncDir is
-// fsync(2) of the directory, and both report EIO as io::IsIoError.
+// fsync(2) of the directory. Any failed sync is reported as io::IsIoError,
+// whatever its errno (see File::Sync); the errno is in the message.
 //
 // Lifetime: the EventLoop must outlive the file system and every File. The
 // file system itself may be destroyed at any time, even while calls are in

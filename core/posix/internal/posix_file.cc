@@ -61,6 +61,7 @@ struct FileState {
   const size_t inline_read_max_bytes;
   bool inline_reads_supported = true;  // until the kernel says otherwise
   bool closed = false;                 // Close() was called: new operations fail
+  bool sync_failed = false;            // an fdatasync failed: later syncs fail too
   size_t ops_in_flight = 0;            // Operations alive; the fd stays open while > 0
   runtime::Mutex append_mutex;         // serializes Append and Truncate
 };
@@ -93,6 +94,24 @@ class Operation {
 absl::Status Closed(const FileState& file, std::string_view operation) {
   return absl::FailedPreconditionError(
       absl::StrCat(AsAbsl(operation), " on closed file ", file.path));
+}
+
+// Any failed fdatasync is reported as EIO, whatever errno said (ENOSPC from
+// a thin-provisioned or loop device, EDQUOT, ...): the kernel may have
+// dropped the dirty pages it covered, and IsNoSpace would read as "nothing
+// happened, try later". The handle remembers, so that a later sync — which
+// the kernel may let pass — cannot report the lost data as durable.
+absl::Status SyncFailed(FileState& file, int error) {
+  file.sync_failed = true;
+  const std::string context = Context("fdatasync", file.path);
+  if (error == EIO) return io::IoError(context);
+  return io::IoError(absl::StrCat(io::ErrnoToStatus(error, context).message(),
+                                  "; the data it covered may be lost, so reported as"));
+}
+
+absl::Status EarlierSyncFailed(const FileState& file) {
+  return io::IoError(absl::StrCat(
+      "fdatasync ", file.path, ": an earlier sync of this handle failed, its data may be lost"));
 }
 
 enum class InlineRead { kDone, kNotCached };
@@ -200,7 +219,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
   });
   if (too_far) return absl::InvalidArgumentError(Context("append past the largest offset", file.path));
   if (error != 0) return io::ErrnoToStatus(error, Context("pwrite", file.path));
-  if (sync_error != 0) return io::ErrnoToStatus(sync_error, Context("fdatasync", file.path));
+  if (sync_error != 0) return SyncFailed(file, sync_error);
   return absl::OkStatus();
 }
 
@@ -237,18 +256,20 @@ class PosixFile final : public io::File {
   absl::Status WriteAtAndSync(uint64_t offset, absl::Span<const char> data) override {
     Operation op(state_);
     if (op->closed) return Closed(*op, "write");
+    if (op->sync_failed) return EarlierSyncFailed(*op);
     return WriteAll(*op, offset, /*at_end=*/false, data, /*then_sync=*/true);
   }
 
   absl::Status Sync() override {
     Operation op(state_);
     if (op->closed) return Closed(*op, "sync");
+    if (op->sync_failed) return EarlierSyncFailed(*op);
     int error = 0;
     const int fd = op->fd;
     op->loop.RunBlocking([&] {
       if (fdatasync(fd) != 0) error = errno;  // not retried on EINTR: see File::Sync
     });
-    if (error != 0) return io::ErrnoToStatus(error, Context("fdatasync", op->path));
+    if (error != 0) return SyncFailed(*op, error);
     return absl::OkStatus();
   }
 

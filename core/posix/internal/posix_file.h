@@ -10,6 +10,9 @@
 // on a descriptor number that close(2) gave back and open(2) handed to
 // another file — which would read, write or fdatasync that other file.
 //
+// Sync failures are sticky: once an fdatasync of this handle failed, every
+// later Sync and WriteAtAndSync fails with io::IsIoError too (see File::Sync).
+//
 // Not API: made by PosixFileSystem::Open.
 #pragma once
 

@@ -7,8 +7,11 @@
 // allows — so code that is correct against the contract survives both.
 //
 // Paths are relative, '/'-separated, and never contain "." or ".." components
-// or a leading '/': a FileSystem is rooted, and a path cannot escape the root.
-// A malformed path is InvalidArgument.
+// or a leading '/': a FileSystem is rooted, and a path cannot escape the root
+// — not even through a symbolic link inside the tree: an implementation
+// resolves links beneath the root or refuses them, and a call on a path that
+// would lead outside fails without touching anything there. A malformed path
+// is InvalidArgument.
 //
 // Blocking: every call may suspend the calling fiber (never the thread) until
 // the operation completes. Calls are made from fibers of one executor.

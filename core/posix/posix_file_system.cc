@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/io/errors.h"
+#include "core/posix/internal/beneath.h"
 #include "core/posix/internal/posix_file.h"
 
 namespace faultline::posix {
@@ -19,14 +20,16 @@ namespace internal {
 
 // Closed when the file system and every call in flight are done with it.
 struct FsRoot {
-  FsRoot(EventLoop& loop_in, int fd_in, const PosixFileSystemOptions& options_in)
-      : loop(loop_in), fd(fd_in), options(options_in) {}
+  FsRoot(EventLoop& loop_in, int fd_in, Resolution resolution_in,
+         const PosixFileSystemOptions& options_in)
+      : loop(loop_in), fd(fd_in), resolution(resolution_in), options(options_in) {}
   ~FsRoot() { close(fd); }
   FsRoot(const FsRoot&) = delete;
   FsRoot& operator=(const FsRoot&) = delete;
 
   EventLoop& loop;
   const int fd;  // O_DIRECTORY, owned
+  const Resolution resolution;
   const PosixFileSystemOptions options;
 };
 
@@ -35,6 +38,8 @@ struct FsRoot {
 namespace {
 
 using internal::FsRoot;
+using internal::OpenBeneath;
+using internal::ParentDir;
 // Each call below takes the root by value: the copy keeps the fd open (and
 // FsRoot alive) until the call returns, however long the I/O pool takes and
 // whatever happens to the PosixFileSystem meanwhile.
@@ -42,14 +47,14 @@ using RootRef = std::shared_ptr<const FsRoot>;
 
 absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
-// A path for the *at() calls: the root itself is ".".
-std::string AtPath(std::string_view path) {
-  return path.empty() ? std::string(".") : std::string(path);
-}
-
-// The status for a failed call on `path`.
+// The status for a failed call on `path`; says why when the path was
+// refused for leaving the root.
 absl::Status PathError(int error, std::string_view operation, std::string_view path) {
-  return io::ErrnoToStatus(error, absl::StrCat(AsAbsl(operation), " ", AsAbsl(path)));
+  std::string context = absl::StrCat(AsAbsl(operation), " ", AsAbsl(path));
+  if (error == EXDEV || error == ELOOP) {
+    absl::StrAppend(&context, " (would leave the root, or crosses a symbolic link)");
+  }
+  return io::ErrnoToStatus(error, context);
 }
 
 absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_view path,
@@ -69,12 +74,11 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
       flags |= O_CREAT | O_TRUNC;
       break;
   }
-  const std::string at_path(path);
   int fd = -1;
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    fd = openat(r.fd, at_path.c_str(), flags | O_CLOEXEC, 0644);
+    fd = OpenBeneath(r.fd, path, flags, 0644, r.resolution);
     if (fd < 0) error = errno;
   });
   if (fd < 0) return PathError(error, "open", path);
@@ -85,12 +89,18 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
 absl::Status RenameFile(RootRef root, std::string_view from, std::string_view to) {
   if (absl::Status valid = io::ValidatePath(from); !valid.ok()) return valid;
   if (absl::Status valid = io::ValidatePath(to); !valid.ok()) return valid;
-  const std::string from_path(from);
-  const std::string to_path(to);
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    if (renameat(r.fd, from_path.c_str(), r.fd, to_path.c_str()) != 0) error = errno;
+    // renameat never follows the last components: only the parents need
+    // resolving beneath the root.
+    const ParentDir from_dir(r.fd, from, r.resolution);
+    const ParentDir to_dir(r.fd, to, r.resolution);
+    if (from_dir.fd() < 0 || to_dir.fd() < 0) {
+      error = from_dir.fd() < 0 ? from_dir.error() : to_dir.error();
+    } else if (renameat(from_dir.fd(), from_dir.leaf(), to_dir.fd(), to_dir.leaf()) != 0) {
+      error = errno;
+    }
   });
   if (error != 0) {
     return PathError(error, "rename", absl::StrCat(AsAbsl(from), " -> ", AsAbsl(to)));
@@ -100,11 +110,15 @@ absl::Status RenameFile(RootRef root, std::string_view from, std::string_view to
 
 absl::Status RemoveFile(RootRef root, std::string_view path) {
   if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
-  const std::string at_path(path);
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    if (unlinkat(r.fd, at_path.c_str(), 0) != 0) error = errno;
+    const ParentDir dir(r.fd, path, r.resolution);
+    if (dir.fd() < 0) {
+      error = dir.error();
+    } else if (unlinkat(dir.fd(), dir.leaf(), 0) != 0) {
+      error = errno;
+    }
   });
   if (error != 0) return PathError(error, "unlink", path);
   return absl::OkStatus();
@@ -112,16 +126,20 @@ absl::Status RemoveFile(RootRef root, std::string_view path) {
 
 absl::Status MakeDir(RootRef root, std::string_view path) {
   if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
-  const std::string at_path(path);
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    if (mkdirat(r.fd, at_path.c_str(), 0755) == 0) return;
+    const ParentDir dir(r.fd, path, r.resolution);
+    if (dir.fd() < 0) {
+      error = dir.error();
+      return;
+    }
+    if (mkdirat(dir.fd(), dir.leaf(), 0755) == 0) return;
     error = errno;
     if (error == EEXIST) {
-      // OK only if what exists is a directory.
+      // OK only if what exists is a directory (not a symlink to one).
       struct stat info {};
-      if (fstatat(r.fd, at_path.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+      if (fstatat(dir.fd(), dir.leaf(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
           S_ISDIR(info.st_mode)) {
         error = 0;
       }
@@ -156,12 +174,11 @@ int ReadNames(DIR* stream, std::vector<std::string>& names) {
 
 absl::StatusOr<std::vector<std::string>> ListDir(RootRef root, std::string_view dir) {
   if (absl::Status valid = io::ValidatePath(dir, /*allow_root=*/true); !valid.ok()) return valid;
-  const std::string at_path = AtPath(dir);
   std::vector<std::string> names;
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    const int fd = openat(r.fd, at_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int fd = OpenBeneath(r.fd, dir, O_RDONLY | O_DIRECTORY, 0, r.resolution);
     if (fd < 0) {
       error = errno;
       return;
@@ -186,12 +203,11 @@ absl::StatusOr<std::vector<std::string>> ListDir(RootRef root, std::string_view 
 
 absl::Status SyncDirectory(RootRef root, std::string_view dir) {
   if (absl::Status valid = io::ValidatePath(dir, /*allow_root=*/true); !valid.ok()) return valid;
-  const std::string at_path = AtPath(dir);
   int open_error = 0;
   int sync_error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    const int fd = openat(r.fd, at_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int fd = OpenBeneath(r.fd, dir, O_RDONLY | O_DIRECTORY, 0, r.resolution);
     if (fd < 0) {
       open_error = errno;
       return;
@@ -213,12 +229,16 @@ absl::Status SyncDirectory(RootRef root, std::string_view dir) {
 
 absl::StatusOr<bool> PathExists(RootRef root, std::string_view path) {
   if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
-  const std::string at_path(path);
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
+    const ParentDir dir(r.fd, path, r.resolution);
     struct stat info {};
-    if (fstatat(r.fd, at_path.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) error = errno;
+    if (dir.fd() < 0) {
+      error = dir.error();
+    } else if (fstatat(dir.fd(), dir.leaf(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+      error = errno;
+    }
   });
   if (error == 0) return true;
   if (error == ENOENT || error == ENOTDIR) return false;
@@ -233,7 +253,10 @@ absl::StatusOr<std::unique_ptr<PosixFileSystem>> PosixFileSystem::Open(
   if (fd < 0) {
     return io::ErrnoToStatus(errno, absl::StrCat("open root ", root_dir));
   }
-  auto root = std::make_shared<const FsRoot>(loop, fd, options);
+  const internal::Resolution resolution = options.use_openat2
+                                              ? internal::ProbeResolution(fd)
+                                              : internal::Resolution::kNoSymlinks;
+  auto root = std::make_shared<const FsRoot>(loop, fd, resolution, options);
   return std::unique_ptr<PosixFileSystem>(new PosixFileSystem(std::move(root_dir), std::move(root)));
 }
 

@@ -1,11 +1,13 @@
 // core/posix/posix_file_system.h — io::FileSystem on a real directory tree.
 //
-// Every path is validated with io::ValidatePath and resolved relative to a
-// directory fd opened once (openat, renameat, unlinkat, mkdirat, fstatat), so
-// a path cannot name anything outside the root ("..", absolute paths and
-// empty components are refused; symlinks inside the root are the operator's
-// business). Every syscall that can touch the disk runs through
-// EventLoop::RunBlocking: the calling fiber parks, the loop keeps running.
+// Every path is validated with io::ValidatePath and resolved beneath a
+// directory fd opened once, so that no path reaches outside the root: "..",
+// absolute paths and empty components are refused, and symlinks are resolved
+// by the kernel under RESOLVE_BENEATH (openat2), or — where openat2 is
+// missing — not followed at all (core/posix/internal/beneath.h). A path that
+// would leave the root fails with EXDEV or ELOOP in its errno. Every syscall
+// that can touch the disk runs through EventLoop::RunBlocking: the calling
+// fiber parks, the loop keeps running.
 //
 // Durability is exactly the OS's: File::Sync is fdatasync(2), SyncDir is
 // fsync(2) of the directory. Any failed sync is reported as io::IsIoError,
@@ -41,6 +43,11 @@ struct PosixFileSystemOptions {
   // still never blocks on I/O. Reads larger than this go to the pool anyway
   // (the copy itself would hold up the loop). 0 disables the fast path.
   size_t inline_cached_read_max_bytes = 64 * 1024;
+  // Resolve paths with openat2(RESOLVE_BENEATH) when the kernel has it (5.6+;
+  // symlinks that stay inside the root are followed). false: always the
+  // portable walk that refuses every symlink — for sandboxes whose seccomp
+  // filter kills, rather than refuses, unknown syscalls.
+  bool use_openat2 = true;
 };
 
 class PosixFileSystem final : public io::FileSystem {

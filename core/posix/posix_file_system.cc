@@ -78,7 +78,7 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    fd = OpenBeneath(r.fd, path, flags, 0644, r.resolution);
+    fd = OpenBeneath(r.fd, path, flags, r.options.file_mode, r.resolution);
     if (fd < 0) error = errno;
   });
   if (fd < 0) return PathError(error, "open", path);
@@ -134,7 +134,7 @@ absl::Status MakeDir(RootRef root, std::string_view path) {
       error = dir.error();
       return;
     }
-    if (mkdirat(dir.fd(), dir.leaf(), 0755) == 0) return;
+    if (mkdirat(dir.fd(), dir.leaf(), r.options.dir_mode) == 0) return;
     error = errno;
     if (error == EEXIST) {
       // OK only if what exists is a directory (not a symlink to one).

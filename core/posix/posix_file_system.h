@@ -20,6 +20,8 @@
 // the last one finished. Files opened from it stay usable after it is gone.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +45,10 @@ struct PosixFileSystemOptions {
   // still never blocks on I/O. Reads larger than this go to the pool anyway
   // (the copy itself would hold up the loop). 0 disables the fast path.
   size_t inline_cached_read_max_bytes = 64 * 1024;
+  // Permissions of created files and directories (before the umask). Private
+  // by default: a WAL's records are nobody else's business.
+  mode_t file_mode = 0600;
+  mode_t dir_mode = 0700;
   // Resolve paths with openat2(RESOLVE_BENEATH) when the kernel has it (5.6+;
   // symlinks that stay inside the root are followed). false: always the
   // portable walk that refuses every symlink — for sandboxes whose seccomp

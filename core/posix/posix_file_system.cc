@@ -257,7 +257,8 @@ absl::StatusOr<std::unique_ptr<PosixFileSystem>> PosixFileSystem::Open(
                                               ? internal::ProbeResolution(fd)
                                               : internal::Resolution::kNoSymlinks;
   auto root = std::make_shared<const FsRoot>(loop, fd, resolution, options);
-  return std::unique_ptr<PosixFileSystem>(new PosixFileSystem(std::move(root_dir), std::move(root)));
+  return std::unique_ptr<PosixFileSystem>(
+      new PosixFileSystem(std::move(root_dir), std::move(root)));
 }
 
 absl::StatusOr<std::unique_ptr<io::File>> PosixFileSystem::Open(std::string_view path,

@@ -217,7 +217,9 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
     // Not retried on EINTR: see File::Sync.
     if (then_sync && fdatasync(fd) != 0) sync_error = errno;
   });
-  if (too_far) return absl::InvalidArgumentError(Context("append past the largest offset", file.path));
+  if (too_far) {
+    return absl::InvalidArgumentError(Context("append past the largest offset", file.path));
+  }
   if (error != 0) return io::ErrnoToStatus(error, Context("pwrite", file.path));
   if (sync_error != 0) return SyncFailed(file, sync_error);
   return absl::OkStatus();

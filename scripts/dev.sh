@@ -17,6 +17,7 @@ PACKAGES=(
   libboost-context-dev libboost-fiber-dev libabsl-dev librapidcheck-dev
   libgtest-dev libgmock-dev libspdlog-dev libfmt-dev libbenchmark-dev
   liburing-dev libsqlite3-dev libleveldb-dev librocksdb-dev libssl-dev
+  e2fsprogs
 )
 
 install_missing() {

@@ -7,8 +7,11 @@
 // allows — so code that is correct against the contract survives both.
 //
 // Paths are relative, '/'-separated, and never contain "." or ".." components
-// or a leading '/': a FileSystem is rooted, and a path cannot escape the root.
-// A malformed path is InvalidArgument.
+// or a leading '/': a FileSystem is rooted, and a path cannot escape the root
+// — not even through a symbolic link inside the tree: an implementation
+// resolves links beneath the root or refuses them, and a call on a path that
+// would lead outside fails without touching anything there. A malformed path
+// is InvalidArgument.
 //
 // Blocking: every call may suspend the calling fiber (never the thread) until
 // the operation completes. Calls are made from fibers of one executor.
@@ -16,6 +19,8 @@
 // Errors (see core/io/errors.h for the codes): EIO → IsIoError, ENOSPC →
 // IsNoSpace, missing file → NotFound, exclusive create of an existing file →
 // AlreadyExists, any call on a handle of a crashed node → IsNodeDead.
+// IsNoSpace means "refused, nothing written before was lost": it comes from
+// WriteAt, Append, Truncate, Open and CreateDir, never from a sync (below).
 //
 // DURABILITY CONTRACT — what survives a crash (power loss, kernel panic):
 //  * Nothing written by WriteAt/Append/Truncate is durable until File::Sync()
@@ -30,10 +35,16 @@
 //    SyncDir() of its parent directory returns OK (of both parents for a
 //    rename across directories). Until then the operation may be undone by a
 //    crash: a new file may vanish, a removed file may reappear.
-//  * A Sync() that fails (EIO) may have lost the dirty data it covered: the
-//    kernel may have marked those pages clean. A later Sync() that succeeds
-//    says nothing about the data the failed one covered. The only safe
-//    reaction is to stop, and recover from what is durable on disk.
+//  * A Sync() that fails may have lost the dirty data it covered: the kernel
+//    may have marked those pages clean. That holds whatever the cause — EIO,
+//    or ENOSPC / EDQUOT that a thin-provisioned, loop or network device
+//    reports only at writeback — so every failed Sync(), WriteAtAndSync()
+//    sync stage and SyncDir() is reported as IsIoError (the original errno
+//    in the message), never as IsNoSpace. A later Sync() that succeeds says
+//    nothing about the data the failed one covered (the kernel reports a
+//    writeback error once); an implementation may keep failing later syncs
+//    of the same handle instead (core/posix does). The only safe reaction is
+//    to stop, and recover from what is durable on disk.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +60,9 @@
 namespace faultline::io {
 
 // A handle to one open file. Not shareable between nodes. Destroying a File
-// closes it (without syncing).
+// closes it (without syncing). Closing or destroying it while another
+// fiber's call on it is in flight is allowed: that call completes on this
+// file or fails with FailedPrecondition, and never reaches another file.
 class File {
  public:
   virtual ~File() = default;
@@ -69,7 +82,8 @@ class File {
   virtual absl::Status Append(absl::Span<const char> data) = 0;
 
   // Makes this file's data and size durable (fdatasync). See the durability
-  // contract above: a failed Sync is not retryable.
+  // contract above: a failed Sync is not retryable, and is IsIoError
+  // whatever the device said.
   virtual absl::Status Sync() = 0;
 
   // WriteAt(offset, data), then — if the write succeeded — Sync(): the same

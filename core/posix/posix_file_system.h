@@ -1,15 +1,26 @@
 // core/posix/posix_file_system.h — io::FileSystem on a real directory tree.
 //
-// Every path is validated with io::ValidatePath and resolved relative to a
-// directory fd opened once (openat, renameat, unlinkat, mkdirat, fstatat), so
-// a path cannot name anything outside the root ("..", absolute paths and
-// empty components are refused; symlinks inside the root are the operator's
-// business). Every syscall that can touch the disk runs through
-// EventLoop::RunBlocking: the calling fiber parks, the loop keeps running.
+// Every path is validated with io::ValidatePath and resolved beneath a
+// directory fd opened once, so that no path reaches outside the root: "..",
+// absolute paths and empty components are refused, and symlinks are resolved
+// by the kernel under RESOLVE_BENEATH (openat2), or — where openat2 is
+// missing — not followed at all (core/posix/internal/beneath.h). A path that
+// would leave the root fails with EXDEV or ELOOP in its errno. Every syscall
+// that can touch the disk runs through EventLoop::RunBlocking: the calling
+// fiber parks, the loop keeps running.
 //
 // Durability is exactly the OS's: File::Sync is fdatasync(2), SyncDir is
-// fsync(2) of the directory, and both report EIO as io::IsIoError.
+// fsync(2) of the directory. Any failed sync is reported as io::IsIoError,
+// whatever its errno (see File::Sync); the errno is in the message.
+//
+// Lifetime: the EventLoop must outlive the file system and every File. The
+// file system itself may be destroyed at any time, even while calls are in
+// flight on the I/O pool (e.g. after Run() returned kStopped, before the
+// loop is destroyed): the root fd is shared with those calls and closed when
+// the last one finished. Files opened from it stay usable after it is gone.
 #pragma once
+
+#include <sys/types.h>
 
 #include <memory>
 #include <string>
@@ -23,6 +34,10 @@
 
 namespace faultline::posix {
 
+namespace internal {
+struct FsRoot;  // the root fd and what every call needs (posix_file_system.cc)
+}  // namespace internal
+
 struct PosixFileSystemOptions {
   // ReadAt first tries preadv2(RWF_NOWAIT) on the loop thread: the kernel
   // serves it only from the page cache and returns EAGAIN instead of waiting
@@ -30,6 +45,15 @@ struct PosixFileSystemOptions {
   // still never blocks on I/O. Reads larger than this go to the pool anyway
   // (the copy itself would hold up the loop). 0 disables the fast path.
   size_t inline_cached_read_max_bytes = 64 * 1024;
+  // Permissions of created files and directories (before the umask). Private
+  // by default: a WAL's records are nobody else's business.
+  mode_t file_mode = 0600;
+  mode_t dir_mode = 0700;
+  // Resolve paths with openat2(RESOLVE_BENEATH) when the kernel has it (5.6+;
+  // symlinks that stay inside the root are followed). false: always the
+  // portable walk that refuses every symlink — for sandboxes whose seccomp
+  // filter kills, rather than refuses, unknown syscalls.
+  bool use_openat2 = true;
 };
 
 class PosixFileSystem final : public io::FileSystem {
@@ -41,7 +65,7 @@ class PosixFileSystem final : public io::FileSystem {
   // server.
   static absl::StatusOr<std::unique_ptr<PosixFileSystem>> Open(
       EventLoop& loop, std::string root_dir, const PosixFileSystemOptions& options = {});
-  ~PosixFileSystem() override;
+  ~PosixFileSystem() override = default;
   PosixFileSystem(const PosixFileSystem&) = delete;
   PosixFileSystem& operator=(const PosixFileSystem&) = delete;
 
@@ -62,14 +86,14 @@ class PosixFileSystem final : public io::FileSystem {
   static constexpr size_t kMaxListEntries = 1 << 20;
 
  private:
-  PosixFileSystem(EventLoop& loop, std::string root_dir, int root_fd,
-                  const PosixFileSystemOptions& options)
-      : loop_(loop), root_dir_(std::move(root_dir)), root_fd_(root_fd), options_(options) {}
+  PosixFileSystem(std::string root_dir, std::shared_ptr<const internal::FsRoot> root)
+      : root_dir_(std::move(root_dir)), root_(std::move(root)) {}
 
-  EventLoop& loop_;
   const std::string root_dir_;
-  const int root_fd_;  // O_DIRECTORY, owned
-  const PosixFileSystemOptions options_;
+  // Shared with every call in flight, so that destroying *this while a call
+  // waits for the I/O pool neither frees what the pool job reads nor closes
+  // the fd it uses. Each method copies it first and uses only the copy.
+  const std::shared_ptr<const internal::FsRoot> root_;
 };
 
 }  // namespace faultline::posix

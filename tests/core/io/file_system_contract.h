@@ -37,6 +37,8 @@
 //    the root;
 //  * an open File keeps working after its path is renamed;
 //  * Close does not lose data: a fresh handle reads what was written;
+//  * a call in flight when another fiber closes the handle completes on
+//    that file or fails with FailedPrecondition;
 //  * Sync/SyncDir with nothing dirty succeed;
 //  * a zero-length WriteAt/Append changes nothing, even past the end.
 //
@@ -469,6 +471,33 @@ TYPED_TEST_P(FileSystemContractTest, OperationsAfterCloseFail) {
   });
 }
 
+// Closing a handle while another fiber's call on it is in flight: the call
+// completes on this file or fails with FailedPrecondition, and never reaches
+// another file — not even one opened meanwhile, which may get the number the
+// handle's descriptor had (core/posix keeps it open until the call is done).
+TYPED_TEST_P(FileSystemContractTest, CloseDuringAnotherFibersCallTouchesNoOtherFile) {
+  using namespace faultline::io;
+  this->Run([&](FileSystem& fs) {
+    ASSERT_TRUE(contract::WriteFile(fs, "other", "other bytes").ok());
+    auto opened = fs.Open("f", OpenMode::kCreateExclusive);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    File* file = opened->get();
+    absl::Status written = absl::UnknownError("not run");
+    auto writer = faultline::runtime::Spawn(this->factory_.executor(), "writer", [&] {
+      written = file->WriteAtAndSync(0, contract::Bytes("abc"));
+    });
+    this->factory_.executor().Yield();  // the writer starts its call (and parks, if it does)
+    ASSERT_TRUE(file->Close().ok());
+    auto reopened = fs.Open("other", OpenMode::kReadWrite);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    writer.Join();
+    EXPECT_TRUE(written.ok() || absl::IsFailedPrecondition(written)) << written;
+    EXPECT_EQ(contract::ReadFile(fs, "other").value_or("<error>"), "other bytes");
+    const std::string content = contract::ReadFile(fs, "f").value_or("<error>");
+    EXPECT_TRUE(content == "abc" || (content.empty() && !written.ok())) << content;
+  });
+}
+
 TYPED_TEST_P(FileSystemContractTest, ConcurrentFibersUseSeparateFiles) {
   using namespace faultline::io;
   constexpr int kFibers = 4;
@@ -565,4 +594,5 @@ REGISTER_TYPED_TEST_SUITE_P(FileSystemContractTest, OpenReadWriteOfMissingFileIs
                             ListIsSortedBytewise, ExistsReflectsCurrentState,
                             LockFileIsExclusiveUntilReleased,
                             InvalidPathsAreInvalidArgument, OperationsAfterCloseFail,
+                            CloseDuringAnotherFibersCallTouchesNoOtherFile,
                             ConcurrentFibersUseSeparateFiles, RandomOperationsMatchModel);

@@ -1,11 +1,12 @@
 // tests/core/posix/posix_file_system_test.cc — the FileSystem contract
 // (tests/core/io/file_system_contract.h) on real temp directories, plus what
 // only the real world has: files visible outside, the root that cannot be
-// escaped, and an fsync that does not stall the event loop.
+// escaped, an fsync that does not stall the event loop, and private modes.
 #include "core/posix/posix_file_system.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -180,6 +181,35 @@ TEST(PosixFileSystemTest, GroupCommitFillsNextBatchDuringSync) {
   EXPECT_EQ(records_added_during_sync, kRounds);
   // Every batch after the first holds the record added during the previous sync.
   EXPECT_EQ(batch_sizes, std::vector<int>(kRounds, 1));
+}
+
+// Files and directories are created private unless the options say
+// otherwise (the umask can only take bits away, so it is set permissive).
+TEST(PosixFileModesTest, CreatedPrivateByDefaultAndAsConfigured) {
+  const mode_t saved_umask = umask(022);
+  for (const bool custom : {false, true}) {
+    SCOPED_TRACE(custom ? "custom modes" : "default modes");
+    TempDir root;
+    EventLoop loop;
+    PosixFileSystemOptions options;
+    if (custom) {
+      options.file_mode = 0640;
+      options.dir_mode = 0750;
+    }
+    auto fs = PosixFileSystem::Open(loop, root.path(), options);
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    RunInFiber(loop, [&] {
+      ASSERT_TRUE((*fs)->CreateDir("d").ok());
+      ASSERT_TRUE((*fs)->Open("d/f", io::OpenMode::kCreateExclusive).ok());
+    });
+    struct stat dir_info {};
+    struct stat file_info {};
+    ASSERT_EQ(stat((root.path() + "/d").c_str(), &dir_info), 0);
+    ASSERT_EQ(stat((root.path() + "/d/f").c_str(), &file_info), 0);
+    EXPECT_EQ(dir_info.st_mode & 0777, custom ? 0750u : 0700u);
+    EXPECT_EQ(file_info.st_mode & 0777, custom ? 0640u : 0600u);
+  }
+  umask(saved_umask);
 }
 
 // The loop can be destroyed while a fiber still waits for the disk: the

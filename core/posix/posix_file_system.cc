@@ -302,13 +302,14 @@ class PosixFileLock final : public io::FileLock {
 
 absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::string_view path) {
   if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
-  const std::string at_path(path);
   // Each call opens its own description, so two locks in one process
-  // exclude each other too. LOCK_NB: the flock itself never waits.
+  // exclude each other too. LOCK_NB: the flock itself never waits. The path
+  // resolves beneath the root like every other call.
   int fd = -1;
   int error = 0;
-  loop_.RunBlocking([&] {
-    fd = openat(root_fd_, at_path.c_str(), O_RDONLY | O_CLOEXEC);
+  const RootRef root = root_;
+  root->loop.RunBlocking([&] {
+    fd = OpenBeneath(root->fd, path, O_RDONLY, 0, root->resolution);
     if (fd < 0) {
       error = errno;
       return;
@@ -323,7 +324,7 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::str
     return absl::FailedPreconditionError(
         absl::StrCat("lock ", AsAbsl(path), ": held by another owner"));
   }
-  if (error != 0) return io::ErrnoToStatus(error, Context("lock", path));
+  if (error != 0) return PathError(error, "lock", path);
   return std::unique_ptr<io::FileLock>(new PosixFileLock(fd));
 }
 

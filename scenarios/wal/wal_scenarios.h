@@ -1,4 +1,4 @@
-// scenarios/wal_scenarios.h — the WAL under crashes and storage faults:
+// scenarios/wal/wal_scenarios.h — the WAL under crashes and storage faults:
 // "wal_crash", "wal_fsync_failure" and "wal_rotation_retention".
 //
 // One node runs the production WAL (core/wal) on the simulated disk

@@ -1,4 +1,4 @@
-// scenarios/crash_points.h — crash a node at a chosen I/O operation.
+// scenarios/io/crash_points.h — crash a node at a chosen I/O operation.
 //
 // A crash at a random virtual time mostly lands while the node idles. To
 // crash it in the middle of a group commit (batch written, sync not yet
@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "core/base/check.h"
-#include "scenarios/forwarding_file_system.h"
+#include "scenarios/io/forwarding_file_system.h"
 
 namespace faultline::scenarios {
 

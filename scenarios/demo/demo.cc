@@ -1,7 +1,7 @@
 // scenarios/demo/demo.cc — see demo.h. Written on the scenario kit: the
 // world, the nodes and the coverage come from scenarios/kit; this file is
-// the workload (a pipeline per node), its checker and a nemesis of random
-// crashes.
+// the workload (a pipeline per node) and its checker; the nemesis is the
+// kit's random crashes.
 #include "scenarios/demo/demo.h"
 
 #include <memory>
@@ -17,6 +17,7 @@
 #include "core/runtime/mutex.h"
 #include "core/runtime/spawn.h"
 #include "scenarios/kit/node.h"
+#include "scenarios/kit/random_crashes.h"
 #include "scenarios/kit/world.h"
 
 namespace faultline::scenarios {
@@ -74,25 +75,6 @@ void RunPipeline(kit::World& world, int node_index) {
   spdlog::debug("pipeline complete: {} items consumed", consumed.size());
 }
 
-// Crashes random unfinished nodes at random times and restarts them; then
-// waits for every node to complete its pipeline.
-void Nemesis(kit::World& world, std::vector<std::unique_ptr<kit::Node>>& nodes) {
-  sim::Prng& crash = world.prng(sim::Stream::kCrash);
-  const int rounds = static_cast<int>(crash.Below(kMaxCrashes + 1));
-  for (int round = 0; round < rounds; ++round) {
-    world.scheduler().SleepFor(crash.Between(1, 2 * kItemsPerProducer * kMaxThinkNs / 4));
-    kit::Node& victim = *nodes[crash.Below(kNodeCount)];
-    if (victim.finished() || !victim.alive()) continue;
-    spdlog::debug("nemesis: crashing {}", world.scheduler().NodeName(victim.id()));
-    victim.CrashNow("nemesis", /*coverage_kind=*/"");
-    world.scheduler().SleepFor(crash.Between(1, kMaxThinkNs));
-    spdlog::debug("nemesis: restarting {}", world.scheduler().NodeName(victim.id()));
-    victim.Restart(kit::Life::kWork);
-  }
-  for (auto& node : nodes) node->WaitForCrashOrFinish();
-  world.scheduler().Stop("every node completed its pipeline");
-}
-
 }  // namespace
 
 ScenarioResult RunDemo(const ScenarioOptions& options) {
@@ -108,7 +90,14 @@ ScenarioResult RunDemo(const ScenarioOptions& options) {
     });
   }
   for (auto& node : nodes) node->Start();
-  world->StartNemesis([&] { Nemesis(*world, nodes); });
+  world->StartNemesis([&] {
+    kit::RunRandomCrashes(*world, nodes,
+                          {.max_rounds = kMaxCrashes,
+                           .max_gap_ns = 2 * kItemsPerProducer * kMaxThinkNs / 4,
+                           .max_down_ns = kMaxThinkNs,
+                           .label = "nemesis",
+                           .done_reason = "every node completed its pipeline"});
+  });
   return world->Run();
 }
 

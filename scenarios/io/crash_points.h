@@ -10,6 +10,9 @@
 // calling fiber, which belongs to the node), so the operation never returns
 // to the code under test.
 //
+// Scenarios do not use this file directly: kit/crash_at_op.h is the one
+// place that arms it, so that the mechanism can change behind that seam.
+//
 // Contract: the CrashArm outlives every CrashPointFileSystem and file that
 // refers to it; `fire` must not return normally when it crashes the calling
 // fiber's node (it throws FiberKilled out of the operation).

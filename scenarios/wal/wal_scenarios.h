@@ -28,6 +28,9 @@
 // Crash timing comes from Stream::kCrash, the workload from kWorkload, the
 // disk's decisions from kDisk.
 //
+// Written on the scenario kit (scenarios/kit): kit::World, kit::Node and the
+// crash-round nemesis kit::RunCrashRounds; wal_swarm.h draws the swarm.
+//
 // COVERAGE. ScenarioResult::faults_injected counts every fault kind the disk
 // injected (FaultStats) plus crashes by moment ("crash_mid_commit", ...).
 #pragma once

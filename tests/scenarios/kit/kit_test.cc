@@ -2,6 +2,8 @@
 // crashes now and at an I/O operation, recovery scopes, and the example
 // scenario (counter_scenario.h) under the crash-round nemesis.
 #include <map>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include "core/runtime/event.h"
 #include "scenarios/kit/coverage.h"
 #include "scenarios/kit/node.h"
+#include "scenarios/kit/random_crashes.h"
 #include "scenarios/kit/world.h"
 #include "tests/scenarios/kit/counter_scenario.h"
 
@@ -138,6 +141,38 @@ TEST(KitNode, CrashNowCountsItsKindAndRestartBeginsANewIncarnation) {
   EXPECT_EQ(incarnations, 2);
   EXPECT_EQ(result.faults_injected,
             (std::map<std::string, uint64_t>{{"crash", 1}, {"crash_at_time", 1}}));
+}
+
+TEST(KitRandomCrashes, CrashesUnfinishedNodesAndStopsWhenAllFinished) {
+  uint64_t total_crashes = 0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    World world(ScenarioOptions{.seed = seed});
+    std::vector<std::unique_ptr<Node>> nodes;
+    std::vector<int> incarnations(3, 0);
+    for (int n = 0; n < 3; ++n) {
+      nodes.push_back(std::make_unique<Node>(world, absl::StrCat("n", n + 1)));
+      Node& node = *nodes.back();
+      node.SetMain([&world, &node, &incarnations, n](Life) {
+        ++incarnations[static_cast<size_t>(n)];
+        world.scheduler().SleepFor(50'000);
+        node.Finish();
+      });
+    }
+    for (auto& node : nodes) node->Start();
+    world.StartNemesis([&] {
+      RunRandomCrashes(world, nodes,
+                       {.max_rounds = 4, .max_gap_ns = 20'000, .max_down_ns = 5'000,
+                        .label = "nemesis", .done_reason = "all finished"});
+    });
+    const ScenarioResult result = world.Run();
+    ASSERT_TRUE(result.passed()) << result.run.detail;
+    EXPECT_EQ(result.run.detail, "all finished");
+    const uint64_t crashes = result.faults_injected.count("crash") ? result.faults_injected.at("crash") : 0;
+    EXPECT_EQ(static_cast<uint64_t>(incarnations[0] + incarnations[1] + incarnations[2] - 3), crashes);
+    for (auto& node : nodes) EXPECT_TRUE(node->finished());
+    total_crashes += crashes;
+  }
+  EXPECT_GT(total_crashes, 0u);
 }
 
 TEST(KitExample, CounterScenarioPassesSeedsAndReplays) {

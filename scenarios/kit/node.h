@@ -79,7 +79,6 @@ class Node {
   bool CrashNow(std::string_view label, std::string_view coverage_kind);
   // Crashes the node at an I/O operation to come (crash_at_op.h).
   void ArmCrashAtOp(const OpCrash& crash) { crash_at_op_.Arm(crash); }
-  void DisarmCrash() { crash_at_op_.Disarm(); }
   bool armed_for_recovery() const { return crash_at_op_.armed_for_recovery(); }
 
   // While a RecoveryScope lives, the node is recovering: only crashes armed

@@ -40,7 +40,6 @@ class World {
   sim::Scheduler& scheduler() { return scheduler_; }
   sim::Prng& prng(sim::Stream stream) { return scheduler_.prng(stream); }
   FaultCoverage& coverage() { return coverage_; }
-  const FaultCoverage& coverage() const { return coverage_; }
 
   // --- verdicts ------------------------------------------------------------
   // Records a checker's verdict. ok: a kCheck event (a, b, what) — callers

@@ -4,7 +4,6 @@
 // checkpointer), the recovery checks and the scenario's own faults.
 #include "scenarios/wal/wal_scenarios.h"
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,8 +1,8 @@
 // scenarios/registry.cc — the scenario list (see registry.h).
 #include "scenarios/registry.h"
 
-#include "scenarios/demo.h"
-#include "scenarios/wal_scenarios.h"
+#include "scenarios/demo/demo.h"
+#include "scenarios/wal/wal_scenarios.h"
 
 namespace faultline::scenarios {
 

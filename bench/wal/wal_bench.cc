@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -38,6 +37,8 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/common/scratch_dir.h"
+#include "bench/common/steady_clock.h"
+#include "bench/wal/peers.h"
 #include "bench/wal/wal_on_loop.h"
 #include "core/base/check.h"
 #include "core/posix/event_loop.h"
@@ -46,14 +47,6 @@
 #include "core/base/crc32c.h"
 #include "core/wal/wal.h"
 
-#if defined(FAULTLINE_BENCH_SQLITE)
-#include <sqlite3.h>
-#endif
-#if defined(FAULTLINE_BENCH_LEVELDB)
-#include <leveldb/db.h>
-#include <leveldb/options.h>
-#include <leveldb/write_batch.h>
-#endif
 
 namespace faultline::wal {
 namespace {
@@ -142,23 +135,10 @@ BENCHMARK(BM_FaultlineWal)
 #if defined(FAULTLINE_BENCH_SQLITE)
 void BM_SqliteWalMode(benchmark::State& state) {
   ScratchDir dir("wal-bench");
-  sqlite3* db = nullptr;
-  FAULTLINE_CHECK(sqlite3_open((dir.path() + "/bench.db").c_str(), &db) == SQLITE_OK);
-  FAULTLINE_CHECK(sqlite3_exec(db,
-                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                               "CREATE TABLE log(seq INTEGER PRIMARY KEY, payload BLOB);",
-                               nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_stmt* insert = nullptr;
-  FAULTLINE_CHECK(sqlite3_prepare_v2(db, "INSERT INTO log(payload) VALUES (?)", -1, &insert,
-                                     nullptr) == SQLITE_OK);
-  for (auto _ : state) {
-    sqlite3_bind_blob(insert, 1, Record().data(), static_cast<int>(Record().size()),
-                      SQLITE_STATIC);
-    FAULTLINE_CHECK(sqlite3_step(insert) == SQLITE_DONE);  // autocommit: one durable commit
-    sqlite3_reset(insert);
-  }
-  sqlite3_finalize(insert);
-  sqlite3_close(db);
+  std::unique_ptr<bench::PeerStore> sqlite = bench::OpenSqlite(dir.path() + "/bench.db");
+  std::unique_ptr<bench::DurableWriter> writer = sqlite->NewWriter(Record());
+  uint64_t n = 0;
+  for (auto _ : state) writer->Write(n++);  // autocommit: one durable commit
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 BENCHMARK(BM_SqliteWalMode)->UseRealTime();
@@ -167,27 +147,26 @@ BENCHMARK(BM_SqliteWalMode)->UseRealTime();
 #if defined(FAULTLINE_BENCH_LEVELDB)
 // Shared by the threads of one run; thread 0 opens and closes it (the
 // framework starts and ends the timed loops of all threads together).
-leveldb::DB* g_leveldb = nullptr;
+std::unique_ptr<bench::PeerStore> g_leveldb;
 std::unique_ptr<ScratchDir> g_leveldb_dir;
 
 void BM_LevelDbSync(benchmark::State& state) {
   if (state.thread_index() == 0) {
     g_leveldb_dir = std::make_unique<ScratchDir>("wal-bench-leveldb");
-    leveldb::Options options;
-    options.create_if_missing = true;
-    FAULTLINE_CHECK(leveldb::DB::Open(options, g_leveldb_dir->path() + "/db", &g_leveldb).ok());
+    g_leveldb = bench::OpenLevelDb(g_leveldb_dir->path() + "/db");
   }
-  leveldb::WriteOptions write_options;
-  write_options.sync = true;
+  // Each thread keys its records apart: tickets thread * 10^12 + n.
+  const uint64_t first_ticket = static_cast<uint64_t>(state.thread_index()) * 1'000'000'000'000;
   uint64_t n = 0;
+  std::unique_ptr<bench::DurableWriter> writer;
   for (auto _ : state) {
-    const std::string key = std::to_string(state.thread_index()) + ":" + std::to_string(n++);
-    FAULTLINE_CHECK(g_leveldb->Put(write_options, key, Record()).ok());
+    if (writer == nullptr) writer = g_leveldb->NewWriter(Record());  // the DB is open by now
+    writer->Write(first_ticket + n++);
   }
+  writer.reset();
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   if (state.thread_index() == 0) {
-    delete g_leveldb;
-    g_leveldb = nullptr;
+    g_leveldb.reset();
     g_leveldb_dir.reset();
   }
 }
@@ -203,12 +182,6 @@ BENCHMARK(BM_LevelDbSync)->Threads(1)->Threads(8)->UseRealTime();
 // records per second over the same stretch of time (counters *_per_s).
 
 constexpr int kSideBySideRecords = 64;
-
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 class RawContender {
  public:
@@ -250,75 +223,36 @@ class WalContender {
   std::unique_ptr<Wal> wal_;
 };
 
-#if defined(FAULTLINE_BENCH_SQLITE)
-class SqliteContender {
+// SQLite or LevelDB (peers.h), one writer, records keyed by a counter.
+class PeerContender {
  public:
-  explicit SqliteContender(const std::string& dir) {
-    FAULTLINE_CHECK(sqlite3_open((dir + "/side.db").c_str(), &db_) == SQLITE_OK);
-    FAULTLINE_CHECK(sqlite3_exec(db_,
-                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                 "CREATE TABLE log(seq INTEGER PRIMARY KEY, payload BLOB);",
-                                 nullptr, nullptr, nullptr) == SQLITE_OK);
-    FAULTLINE_CHECK(sqlite3_prepare_v2(db_, "INSERT INTO log(payload) VALUES (?)", -1, &insert_,
-                                       nullptr) == SQLITE_OK);
-  }
-  ~SqliteContender() {
-    sqlite3_finalize(insert_);
-    sqlite3_close(db_);
-  }
+  explicit PeerContender(std::unique_ptr<bench::PeerStore> store)
+      : store_(std::move(store)), writer_(store_->NewWriter(Record())) {}
   void Round() {
-    for (int i = 0; i < kSideBySideRecords; ++i) {
-      sqlite3_bind_blob(insert_, 1, Record().data(), static_cast<int>(Record().size()),
-                        SQLITE_STATIC);
-      FAULTLINE_CHECK(sqlite3_step(insert_) == SQLITE_DONE);
-      sqlite3_reset(insert_);
-    }
+    for (int i = 0; i < kSideBySideRecords; ++i) writer_->Write(n_++);
   }
 
  private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_ = nullptr;
-};
-#endif
-
-#if defined(FAULTLINE_BENCH_LEVELDB)
-class LevelDbContender {
- public:
-  explicit LevelDbContender(const std::string& dir) {
-    leveldb::Options options;
-    options.create_if_missing = true;
-    FAULTLINE_CHECK(leveldb::DB::Open(options, dir + "/side-leveldb", &db_).ok());
-  }
-  ~LevelDbContender() { delete db_; }
-  void Round() {
-    leveldb::WriteOptions write_options;
-    write_options.sync = true;
-    for (int i = 0; i < kSideBySideRecords; ++i) {
-      FAULTLINE_CHECK(db_->Put(write_options, std::to_string(n_++), Record()).ok());
-    }
-  }
-
- private:
-  leveldb::DB* db_ = nullptr;
+  std::unique_ptr<bench::PeerStore> store_;
+  std::unique_ptr<bench::DurableWriter> writer_;
   uint64_t n_ = 0;
 };
-#endif
 
 void BM_SideBySide(benchmark::State& state) {
   ScratchDir dir("wal-bench");
   RawContender raw(dir.path());
   WalContender wal(dir.path());
 #if defined(FAULTLINE_BENCH_SQLITE)
-  SqliteContender sqlite(dir.path());
+  PeerContender sqlite(bench::OpenSqlite(dir.path() + "/side.db"));
 #endif
 #if defined(FAULTLINE_BENCH_LEVELDB)
-  LevelDbContender leveldb(dir.path());
+  PeerContender leveldb(bench::OpenLevelDb(dir.path() + "/side-leveldb"));
 #endif
   std::map<std::string, int64_t> elapsed_ns;
   auto timed = [&elapsed_ns](const char* name, auto&& round) {
-    const int64_t start_ns = SteadyNowNs();
+    const int64_t start_ns = bench::SteadyNowNs();
     round();
-    elapsed_ns[name] += SteadyNowNs() - start_ns;
+    elapsed_ns[name] += bench::SteadyNowNs() - start_ns;
   };
   for (auto _ : state) {
     timed("raw_pwrite_fdatasync", [&] { raw.Round(); });

@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_format.h"
-#include "scenarios/demo.h"
+#include "scenarios/demo/demo.h"
 #include "scenarios/registry.h"
 
 namespace {

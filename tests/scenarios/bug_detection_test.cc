@@ -22,7 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "scenarios/wal_scenarios.h"
+#include "scenarios/wal/wal_scenarios.h"
 #include "spdlog/spdlog.h"
 #include "tests/scenarios/buggy_file_systems.h"
 

@@ -37,7 +37,7 @@
 #include "core/io/errors.h"
 #include "core/runtime/spawn.h"
 #include "core/wal/format.h"
-#include "scenarios/forwarding_file_system.h"
+#include "scenarios/io/forwarding_file_system.h"
 #include "sim/scheduler/scheduler.h"
 
 namespace faultline::scenarios::testing {

@@ -1,4 +1,4 @@
-// scenarios/durability_checker.h — the durability checker for a log that
+// scenarios/checkers/durability_checker.h — the durability checker for a log that
 // survives crashes (the WAL today, the journal's log later).
 //
 // The checker is a model of what the log promised. The workload tells it

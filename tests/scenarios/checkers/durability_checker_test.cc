@@ -1,9 +1,9 @@
-// tests/scenarios/durability_checker_test.cc — the durability checker on
+// tests/scenarios/checkers/durability_checker_test.cc — the durability checker on
 // hand-built histories: ones every correct log may produce (must pass), and
 // one per invariant that a broken log produces (must fail, naming the
 // invariant, the sequence and the faults so far). Plus a RapidCheck property
 // over random histories.
-#include "scenarios/durability_checker.h"
+#include "scenarios/checkers/durability_checker.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// scenarios/demo.h — "demo": the runtime under crashes, with a checker.
+// scenarios/demo/demo.h — "demo": the runtime under crashes, with a checker.
 //
 // Three nodes each run a pipeline: producers send numbered items through a
 // bounded Channel to consumers, which tally them under a Mutex, with seeded

@@ -1,5 +1,5 @@
-// scenarios/durability_checker.cc — see durability_checker.h.
-#include "scenarios/durability_checker.h"
+// scenarios/checkers/durability_checker.cc — see durability_checker.h.
+#include "scenarios/checkers/durability_checker.h"
 
 #include <algorithm>
 #include <utility>

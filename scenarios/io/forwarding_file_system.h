@@ -1,4 +1,4 @@
-// scenarios/forwarding_file_system.h — io::FileSystem / io::File decorators
+// scenarios/io/forwarding_file_system.h — io::FileSystem / io::File decorators
 // that forward every call to an inner implementation.
 //
 // Scenarios subclass them to watch or steer the I/O of the code under test

@@ -1,4 +1,4 @@
-// scenarios/crash_points.h — crash a node at a chosen I/O operation.
+// scenarios/io/crash_points.h — crash a node at a chosen I/O operation.
 //
 // A crash at a random virtual time mostly lands while the node idles. To
 // crash it in the middle of a group commit (batch written, sync not yet
@@ -9,6 +9,9 @@
 // crashes the node (Scheduler::Crash throws runtime::FiberKilled in the
 // calling fiber, which belongs to the node), so the operation never returns
 // to the code under test.
+//
+// Scenarios do not use this file directly: kit/crash_at_op.h is the one
+// place that arms it, so that the mechanism can change behind that seam.
 //
 // Contract: the CrashArm outlives every CrashPointFileSystem and file that
 // refers to it; `fire` must not return normally when it crashes the calling
@@ -22,7 +25,7 @@
 #include <utility>
 
 #include "core/base/check.h"
-#include "scenarios/forwarding_file_system.h"
+#include "scenarios/io/forwarding_file_system.h"
 
 namespace faultline::scenarios {
 

@@ -1,7 +1,7 @@
-// tests/scenarios/wal_scenarios_test.cc — the WAL scenarios pass a fixed
+// tests/scenarios/wal/wal_scenarios_test.cc — the WAL scenarios pass a fixed
 // sweep of seeds with the production WAL, replay bit for bit, and report
 // fault coverage.
-#include "scenarios/wal_scenarios.h"
+#include "scenarios/wal/wal_scenarios.h"
 
 #include <gtest/gtest.h>
 

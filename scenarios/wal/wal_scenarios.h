@@ -1,4 +1,4 @@
-// scenarios/wal_scenarios.h — the WAL under crashes and storage faults:
+// scenarios/wal/wal_scenarios.h — the WAL under crashes and storage faults:
 // "wal_crash", "wal_fsync_failure" and "wal_rotation_retention".
 //
 // One node runs the production WAL (core/wal) on the simulated disk
@@ -27,6 +27,9 @@
 // and the WAL's segment and batch sizes, so rare combinations get explored.
 // Crash timing comes from Stream::kCrash, the workload from kWorkload, the
 // disk's decisions from kDisk.
+//
+// Written on the scenario kit (scenarios/kit): kit::World, kit::Node and the
+// crash-round nemesis kit::RunCrashRounds; wal_swarm.h draws the swarm.
 //
 // COVERAGE. ScenarioResult::faults_injected counts every fault kind the disk
 // injected (FaultStats) plus crashes by moment ("crash_mid_commit", ...).

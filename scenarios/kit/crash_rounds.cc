@@ -1,0 +1,109 @@
+// scenarios/kit/crash_rounds.cc — see crash_rounds.h.
+//
+// The order of draws from Stream::kCrash is part of every trace hash: per
+// round the moment, then (timed) the delay or (at an operation) the
+// countdown and the before/after choice; per restart the pause, whether to
+// crash the recovery, and that crash's countdown and before/after; at the
+// end what Node::SettleDisk and the scenario's before_verify draw.
+#include "scenarios/kit/crash_rounds.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+
+namespace faultline::scenarios::kit {
+namespace {
+
+constexpr int64_t kMaxRestartPauseNs = 20'000;  // between a crash and the restart
+// Crashes armed in a recovery: any operation of it, one of the first 16.
+constexpr CrashMoment kRecoveryCrash{"crash_in_recovery", CrashPoint::kAnyOp, 16, 2};
+
+OpCrash DrawOpCrash(sim::Prng& crash, const CrashMoment& moment, bool during_recovery) {
+  FAULTLINE_CHECK(moment.point != CrashPoint::kNone && moment.max_countdown >= 1);
+  OpCrash op{.point = moment.point, .label = moment.label, .during_recovery = during_recovery};
+  op.countdown = static_cast<uint32_t>(crash.Between(1, moment.max_countdown));
+  op.after = moment.after_one_in == 1 ||
+             (moment.after_one_in > 1 && crash.Chance(1, moment.after_one_in));
+  return op;
+}
+
+// Restarts the crashed node; some restarts are crashed again in the middle
+// of their recovery, and restarted again.
+void RestartCrashingRecoveries(World& world, Node& node, const CrashRoundsPlan& plan) {
+  sim::Prng& crash = world.prng(sim::Stream::kCrash);
+  for (int again = 0; again <= kMaxRecoveryCrashes && !world.over(); ++again) {
+    world.scheduler().SleepFor(crash.Between(1, kMaxRestartPauseNs));
+    const bool crash_recovery =
+        plan.crash_in_recovery && again < kMaxRecoveryCrashes && crash.Chance(1, 2);
+    if (crash_recovery) node.ArmCrashAtOp(DrawOpCrash(crash, kRecoveryCrash, true));
+    node.Restart(Life::kWork);
+    if (!crash_recovery) return;
+    // Wait for the recovery to crash or to end (its RecoveryScope then
+    // disarms and wakes us). Each iteration parks once.
+    while (node.alive() && node.armed_for_recovery() && !world.over() && !node.finished()) {
+      node.wake().Reset();
+      node.wake().Wait();
+    }
+    if (node.alive()) return;
+    node.SettleDisk();
+  }
+}
+
+// One round: crash the node at a moment, settle, restart.
+void CrashRound(World& world, Node& node, const CrashRoundsPlan& plan) {
+  sim::Prng& crash = world.prng(sim::Stream::kCrash);
+  const CrashMoment& moment = plan.moments[crash.Below(plan.moments.size())];
+  const bool timed = moment.point == CrashPoint::kNone;
+  if (timed) {
+    node.wake().Reset();
+    if (!node.finished()) node.wake().WaitFor(crash.Between(1, plan.time_horizon_ns));
+  } else {
+    node.ArmCrashAtOp(DrawOpCrash(crash, moment, false));
+    node.WaitForCrashOrFinish();
+  }
+  if (world.over()) return;
+  // Armed but never reached (the workload finished first): crash now.
+  const std::string_view label = timed ? moment.label : std::string_view("crash_idle");
+  node.CrashNow(label, label);
+  node.SettleDisk();
+  RestartCrashingRecoveries(world, node, plan);
+}
+
+}  // namespace
+
+std::vector<CrashMoment> DrawMoments(sim::Prng& swarm, absl::Span<const CrashMoment> all) {
+  FAULTLINE_CHECK(!all.empty());
+  std::vector<CrashMoment> enabled;
+  for (const CrashMoment& moment : all) {
+    if (swarm.Chance(1, 2)) enabled.push_back(moment);
+  }
+  if (enabled.empty()) enabled.push_back(all[swarm.Below(all.size())]);
+  return enabled;
+}
+
+void RunCrashRounds(World& world, Node& node, const CrashRoundsPlan& plan,
+                    const std::function<void()>& before_verify) {
+  FAULTLINE_CHECK(!plan.moments.empty());
+  FAULTLINE_CHECK(plan.time_horizon_ns >= 1);
+  for (int round = 0; round < plan.rounds && !world.over(); ++round) {
+    CrashRound(world, node, plan);
+  }
+  if (world.over()) return;
+  // The final round: let the incarnation finish, crash it, and verify.
+  node.WaitForCrashOrFinish();
+  if (world.over()) return;
+  node.CrashNow("crash_final", "crash_final");
+  node.SettleDisk();
+  if (before_verify) before_verify();
+  node.Restart(Life::kVerify);
+  node.WaitForCrashOrFinish();
+  if (world.over()) return;
+  if (!node.verified()) {
+    world.Fail(absl::StrCat("durability violated: final recovery never completed; faults "
+                            "injected: ", world.coverage().Summary()));
+    return;
+  }
+  world.scheduler().Stop("every recovery checked");
+}
+
+}  // namespace faultline::scenarios::kit

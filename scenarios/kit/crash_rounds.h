@@ -1,0 +1,65 @@
+// scenarios/kit/crash_rounds.h — the crash-round nemesis: crash a node at
+// seeded moments, restart it (crashing some recoveries too), and end with a
+// crash and a verifying incarnation once faults stop.
+//
+// Each round the nemesis picks one of the enabled moments (Stream::kCrash):
+// a random virtual time within the horizon, or the Nth I/O operation of a
+// kind (a group commit's sync, a rotation's directory sync, a write...). It
+// waits until the node crashes there or finishes its work — an armed crash
+// the workload never reached becomes a crash now, "crash_idle" — lets the
+// disk settle, and restarts the node after a short pause. With
+// crash_in_recovery, a restart may arm a crash at one of the recovery's own
+// operations ("crash_in_recovery"), up to kMaxRecoveryCrashes times in a
+// row, so that a crash during recovery must converge too.
+//
+// After the rounds: wait for the node to finish, crash it ("crash_final"),
+// settle, call `before_verify` (the scenario stops faults there, and may
+// damage durable data on purpose), restart it with Life::kVerify, and wait.
+// The verifying incarnation must call Node::NoteVerified(); if it never
+// does, the run fails. Otherwise the run stops: "every recovery checked".
+//
+// Every draw comes from Stream::kCrash, in a fixed order (see the .cc); the
+// moments and rounds are decided by the scenario's swarm.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "scenarios/kit/node.h"
+#include "scenarios/kit/world.h"
+#include "sim/scheduler/prng.h"
+
+namespace faultline::scenarios::kit {
+
+// A moment a round may crash the node at.
+struct CrashMoment {
+  std::string_view label;                // trace and coverage name; static storage
+  CrashPoint point = CrashPoint::kNone;  // kNone: at a random time within the horizon
+  uint32_t max_countdown = 1;            // at the Between(1, max)-th operation from now
+  // 0: before the operation; 1: after it; n > 1: after it with probability
+  // 1/n (one draw).
+  uint32_t after_one_in = 0;
+};
+
+struct CrashRoundsPlan {
+  int rounds = 0;                     // crash rounds before the final one
+  std::vector<CrashMoment> moments;   // enabled moments, never empty
+  bool crash_in_recovery = false;     // arm crashes in some recoveries
+  int64_t time_horizon_ns = 1;        // a timed crash lands in [1, horizon] ns from the round's start
+};
+
+inline constexpr int kMaxRecoveryCrashes = 3;  // crashed recoveries in a row, per round
+
+// Each moment of `all` enabled with probability 1/2 (one draw each, in
+// order); if none is, one drawn at random. The swarm's usual choice of moments.
+std::vector<CrashMoment> DrawMoments(sim::Prng& swarm, absl::Span<const CrashMoment> all);
+
+// Runs the nemesis against `node` until the run ends. Call it from the
+// nemesis fiber (World::StartNemesis), after node.Start().
+void RunCrashRounds(World& world, Node& node, const CrashRoundsPlan& plan,
+                    const std::function<void()>& before_verify);
+
+}  // namespace faultline::scenarios::kit

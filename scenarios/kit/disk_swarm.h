@@ -1,0 +1,36 @@
+// scenarios/kit/disk_swarm.h — the swarm's storage choices for one seed.
+//
+// Swarm testing (Groce et al., ISSTA 2012): each seed enables a random
+// subset of fault kinds, at random rates, so that rare combinations get
+// explored instead of every run averaging over everything. For a simulated
+// disk that means: the sector size, the fsync-failure profile, which crash
+// outcomes (persisted, torn, garbage sectors, sizes without data, dropped
+// namespace operations) occur and how often, whether operations take time,
+// and whether the newest write is torn at a crash. The scenario adds its
+// own fault rules and rates to `plan` and passes `tear_last_write_ppm` to
+// Node::AttachDisk.
+//
+// Draws come from the swarm stream in a fixed order: disk options, crash
+// rates, latency, tear-last-write. Append new draws at the end.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/disk/sim_file_system.h"
+#include "sim/scheduler/prng.h"
+
+namespace faultline::scenarios::kit {
+
+struct DiskSwarm {
+  sim::disk::DiskOptions disk;
+  sim::disk::FaultPlan plan;  // crash model and latencies drawn; no rules, no rates
+  uint32_t tear_last_write_ppm = 0;
+};
+
+DiskSwarm DrawDiskSwarm(sim::Prng& swarm);
+
+// Faults stop (before a final, verifying recovery): no more rules or rates.
+// The crash model stays: it is how a crash treats unsynced data, not a fault.
+void StopInjectedFaults(sim::disk::SimDisk& disk);
+
+}  // namespace faultline::scenarios::kit

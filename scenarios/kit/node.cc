@@ -1,0 +1,106 @@
+// scenarios/kit/node.cc — see node.h.
+#include "scenarios/kit/node.h"
+
+#include <utility>
+
+#include "core/base/check.h"
+
+namespace faultline::scenarios::kit {
+namespace {
+
+// File systems (decorators) a node keeps alive until the run ends: one or
+// two per open of the code under test, bounded all the same.
+constexpr size_t kMaxFileSystemsPerNode = 4096;
+
+}  // namespace
+
+Node::Node(World& world, std::string name)
+    : world_(world),
+      id_(world.scheduler().AddNode(std::move(name))),
+      wake_(world.scheduler()),
+      crash_at_op_([this](std::string_view label) {
+        // On one of the node's fibers, inside the armed operation.
+        Crash(label, label);
+        FAULTLINE_CHECK_MSG(false, "a crash at an I/O operation returned to its caller");
+      }) {}
+
+void Node::Start() {
+  FAULTLINE_CHECK(main_ != nullptr);
+  world_.scheduler().StartFiberOn(id_, "main", [this] { main_(Life::kWork); });
+}
+
+void Node::Restart(Life life) {
+  FAULTLINE_CHECK(main_ != nullptr);
+  finished_ = false;
+  world_.scheduler().Restart(id_, life == Life::kVerify ? "verify" : "main",
+                             [this, life] { main_(life); });
+}
+
+void Node::Finish() {
+  finished_ = true;
+  wake_.Set();
+}
+
+void Node::WaitForCrashOrFinish() {
+  // Each iteration parks once; the node either crashes or finishes a
+  // bounded workload.
+  while (alive() && !finished_ && !world_.over()) {
+    wake_.Reset();
+    wake_.Wait();
+  }
+}
+
+bool Node::CrashNow(std::string_view label, std::string_view coverage_kind) {
+  crash_at_op_.Disarm();
+  if (!alive()) return false;
+  Crash(label, coverage_kind);
+  return true;
+}
+
+void Node::Crash(std::string_view label, std::string_view coverage_kind) {
+  if (before_crash_) before_crash_();
+  if (!coverage_kind.empty()) world_.coverage().Count(coverage_kind);
+  world_.coverage().Count("crash");
+  wake_.Set();
+  world_.scheduler().Crash(id_, label);  // throws FiberKilled when called on the node
+}
+
+Node::RecoveryScope::RecoveryScope(Node& node) : node_(node) {
+  node_.crash_at_op_.set_recovering(true);
+}
+
+Node::RecoveryScope::~RecoveryScope() {
+  node_.crash_at_op_.set_recovering(false);
+  if (node_.crash_at_op_.armed_for_recovery()) {
+    node_.crash_at_op_.Disarm();  // a crash meant for this recovery that did not fire
+    node_.wake_.Set();
+  }
+}
+
+void Node::AttachDisk(sim::disk::SimDisk& disk, uint32_t tear_last_write_ppm) {
+  disk_ = &disk;
+  tear_last_write_ppm_ = tear_last_write_ppm;
+}
+
+io::FileSystem& Node::FileSystem(
+    const std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)>& wrap) {
+  FAULTLINE_CHECK(disk_ != nullptr);
+  FAULTLINE_CHECK(file_systems_.size() + 2 <= kMaxFileSystemsPerNode);
+  io::FileSystem* fs = &disk_->ForNode(id_);
+  if (wrap) {
+    file_systems_.push_back(wrap(*fs));
+    fs = file_systems_.back().get();
+  }
+  file_systems_.push_back(crash_at_op_.Wrap(*fs));
+  return *file_systems_.back();
+}
+
+void Node::SettleDisk() {
+  if (disk_ == nullptr) return;
+  sim::Prng& crash = world_.prng(sim::Stream::kCrash);
+  sim::disk::CrashOptions options;
+  options.tear_last_write = crash.ChancePpm(tear_last_write_ppm_);
+  disk_->Crash(id_, options);  // idempotent per incarnation
+}
+
+}  // namespace faultline::scenarios::kit

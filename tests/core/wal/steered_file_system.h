@@ -15,7 +15,7 @@
 #include "core/io/errors.h"
 #include "core/runtime/event.h"
 #include "core/runtime/executor.h"
-#include "scenarios/forwarding_file_system.h"
+#include "scenarios/io/forwarding_file_system.h"
 
 namespace faultline::wal::testing {
 

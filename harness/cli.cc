@@ -1,0 +1,195 @@
+// harness/cli.cc — the `faultline` command (see cli.h): list, run, replay
+// and check-determinism.
+//
+// Every failing seed is printed with the one command that replays it. The
+// harness (unlike core/) may read the real clock: it reports seeds per
+// second of wall time.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_format.h"
+#include "harness/cli.h"
+#include "harness/cli_args.h"
+#include "harness/determinism_check.h"
+#include "harness/sweep.h"
+#include "reports/json_lines.h"
+#include "reports/junit_xml.h"
+#include "sim/scheduler/sim_log.h"
+
+namespace faultline::harness {
+namespace {
+
+using reports::Hex64;
+
+std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
+  if (faults.empty()) return "none";
+  std::string text;
+  for (const auto& [kind, count] : faults) {
+    absl::StrAppendFormat(&text, "%s%s=%d", text.empty() ? "" : " ", kind, count);
+  }
+  return text;
+}
+
+void PrintFailure(const reports::SeedResult& result) {
+  std::cout << absl::StrFormat(
+      "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
+      "  replay: %s\n",
+      result.scenario, Hex64(result.seed), result.outcome, result.detail,
+      FaultSummary(result.faults_injected), Hex64(result.trace_hash), result.ReplayCommand());
+  std::cout.flush();
+}
+
+// The scenarios `name` selects, or an empty list (after a message) if none.
+std::vector<const scenarios::Scenario*> SelectScenarios(
+    const std::string& name, const std::vector<scenarios::Scenario>& known) {
+  std::vector<const scenarios::Scenario*> selected;
+  for (const auto& scenario : known) {
+    if (name == "all" || scenario.name == name) selected.push_back(&scenario);
+  }
+  if (selected.empty()) {
+    std::cerr << "faultline: unknown scenario '" << name << "' (see 'faultline list')\n";
+  }
+  return selected;
+}
+
+// One seed in this process, with its trace and logs: `run --seed` and `replay`.
+int RunSingle(const scenarios::Scenario& scenario, const CliArgs& args) {
+  std::string trace;
+  reports::SeedResult result = RunOneSeed(scenario, args.first_seed, args.trace ? &trace : nullptr);
+  std::cout << trace;
+  if (!result.passed) {
+    PrintFailure(result);
+  } else {
+    std::cout << absl::StrFormat(
+        "%s seed=%s passed: trace hash %s, %d steps, %.6fs virtual, faults: %s\n", scenario.name,
+        Hex64(result.seed), Hex64(result.trace_hash), result.steps,
+        static_cast<double>(result.virtual_time_ns) / 1e9, FaultSummary(result.faults_injected));
+  }
+  return result.passed ? 0 : 1;
+}
+
+int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
+  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario, known);
+  if (selected.empty()) return 2;
+  // Refuse unwritable report paths before spending time on seeds.
+  std::ofstream json_file, junit_file;
+  for (auto [path, file] : {std::pair{&args.json_path, &json_file}, {&args.junit_path, &junit_file}}) {
+    if (path->empty()) continue;
+    file->open(*path, std::ios::out | std::ios::trunc);
+    if (!file->is_open()) {
+      std::cerr << "faultline: cannot write '" << *path << "'\n";
+      return 2;
+    }
+  }
+  const bool reports_wanted = json_file.is_open() || junit_file.is_open();
+  if (args.command == Command::kReplay ||
+      (selected.size() == 1 && args.seed_count == 1 && !reports_wanted && args.jobs == 1)) {
+    int exit_code = 0;
+    for (const auto* scenario : selected) exit_code = std::max(exit_code, RunSingle(*scenario, args));
+    std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", selected.size(),
+                                 exit_code == 0 ? 0 : 1);
+    return exit_code;
+  }
+
+  SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
+                       .seed_count = args.seed_count, .jobs = args.jobs,
+                       .time_budget_ns = args.time_budget_ns, .keep_passed = reports_wanted};
+  SweepOutcome outcome = RunSweep(options, PrintFailure);
+
+  // Rates are per core: seeds (and simulated seconds) per second of the time
+  // the seeds themselves took, whatever --jobs was.
+  std::cout << absl::StrFormat("%-24s %10s %9s %14s %16s  %s\n", "scenario", "seeds", "failures",
+                               "seeds/s/core", "virtual s/wall s", "faults injected");
+  for (const auto& tally : outcome.tallies) {
+    const double wall_s = static_cast<double>(tally.wall_time_ns) / 1e9;
+    const double rate = wall_s > 0 ? tally.seeds / wall_s : 0.0;
+    const double speedup = wall_s > 0 ? static_cast<double>(tally.virtual_time_ns) / 1e9 / wall_s : 0.0;
+    std::cout << absl::StrFormat("%-24s %10d %9d %14.0f %16.2f  %s\n", tally.scenario, tally.seeds,
+                                 tally.failures, rate, speedup, FaultSummary(tally.faults_injected));
+  }
+  if (outcome.time_budget_reached) {
+    std::cout << "faultline: time budget reached; the remaining seeds were not run\n";
+  }
+  if (json_file.is_open()) {
+    for (const auto& result : outcome.results) json_file << reports::ToJsonLine(result) << "\n";
+  }
+  if (junit_file.is_open()) junit_file << reports::ToJunitXml(outcome.results);
+  for (std::ofstream* file : {&json_file, &junit_file}) {
+    if (file->is_open() && !file->flush()) {
+      std::cerr << "faultline: writing a report failed\n";
+      return 2;
+    }
+  }
+  std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", outcome.seeds_run,
+                               outcome.seeds_failed);
+  return outcome.seeds_failed == 0 ? 0 : 1;
+}
+
+int CheckDeterminismCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
+  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario, known);
+  if (selected.empty()) return 2;
+  absl::StatusOr<std::string> self = SelfExecutable();
+  if (!self.ok()) {
+    std::cerr << "faultline: " << self.status().message() << "\n";
+    return 2;
+  }
+  uint64_t checked = 0, mismatches = 0;
+  for (const auto* scenario : selected) {
+    for (uint64_t i = 0; i < args.seed_count; ++i) {
+      const uint64_t seed = args.first_seed + i;
+      auto divergence = CheckSeedDeterminism(*self, scenario->name, seed);
+      if (!divergence.ok()) {
+        std::cerr << "faultline: " << divergence.status().message() << "\n";
+        return 2;
+      }
+      ++checked;
+      if (divergence->has_value()) {
+        ++mismatches;
+        const Divergence& d = **divergence;
+        std::cout << absl::StrFormat(
+            "NON-DETERMINISTIC %s seed=%s: the runs diverge at trace line %d\n"
+            "  first run:  %s\n  second run: %s\n  replay: faultline replay %s --seed %s --trace\n",
+            scenario->name, Hex64(seed), d.line_number, d.first_run, d.second_run, scenario->name,
+            Hex64(seed));
+      }
+    }
+  }
+  std::cout << absl::StrFormat("check-determinism: %d seeds run twice, %d mismatches\n", checked,
+                               mismatches);
+  return mismatches == 0 ? 0 : 3;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Scenario>& known) {
+  absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);
+  if (!parsed.ok()) {
+    std::cerr << "faultline: " << parsed.status().message() << "\n" << UsageText();
+    return 2;
+  }
+  sim::InstallSimLogger(spdlog::level::from_str(parsed->log_level));
+  switch (parsed->command) {
+    case Command::kHelp:
+      std::cout << UsageText();
+      return 0;
+    case Command::kList:
+      for (const auto& scenario : known) {
+        std::cout << absl::StrFormat("%-24s %s\n", scenario.name, scenario.description);
+      }
+      return 0;
+    case Command::kRun:
+    case Command::kReplay:
+      return RunCommand(*parsed, known);
+    case Command::kCheckDeterminism:
+      return CheckDeterminismCommand(*parsed, known);
+  }
+  return 2;
+}
+
+}  // namespace faultline::harness

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -115,9 +116,13 @@ SweepOutcome RunSweep(const SweepOptions& options,
       for (uint64_t unit = first_unit; unit < total_units; unit += stride) {
         WriteAll(fds[1], absl::StrCat("S ", unit, "\n"));
         reports::SeedResult result = RunOneSeed(*scenario_of(unit), seed_of(unit), nullptr);
+        // What the scenario printed goes out now: _exit does not flush
+        // stdio, and a later seed may kill the process.
+        std::fflush(nullptr);
         WriteAll(fds[1], absl::StrCat("R ", unit, " ", EncodeResult(result), "\n"));
       }
       close(fds[1]);
+      std::fflush(nullptr);
       _exit(0);
     }
     close(fds[1]);

@@ -30,8 +30,8 @@ struct ProcessResult {
   std::string output;  // stdout and stderr
 };
 
-ProcessResult RunFaultline(const std::string& arguments) {
-  const std::string command = std::string(FAULTLINE_BINARY) + " " + arguments + " 2>&1";
+ProcessResult RunBinary(const std::string& binary, const std::string& arguments) {
+  const std::string command = binary + " " + arguments + " 2>&1";
   ProcessResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -43,6 +43,15 @@ ProcessResult RunFaultline(const std::string& arguments) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+ProcessResult RunFaultline(const std::string& arguments) {
+  return RunBinary(FAULTLINE_BINARY, arguments);
+}
+
+// The same command line with the hostile selftest_* scenarios registered.
+ProcessResult RunSelftest(const std::string& arguments) {
+  return RunBinary(FAULTLINE_SELFTEST_BINARY, arguments);
 }
 
 std::string TraceHashIn(const std::string& output) {
@@ -129,6 +138,21 @@ TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
     ProcessResult result = RunFaultline(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments;
     EXPECT_THAT(result.output, HasSubstr(message)) << arguments;
+  }
+}
+
+TEST(FaultlineCli, TheShippedBinaryHasNoSelftestScenarios) {
+  EXPECT_THAT(RunFaultline("list").output, ::testing::Not(HasSubstr("selftest")));
+  EXPECT_THAT(RunSelftest("list").output, HasSubstr("selftest_hang"));
+}
+
+TEST(FaultlineCli, WorkersFlushWhatAScenarioPrints) {
+  // stdout is a pipe here, so stdio buffers it fully: a worker that ends
+  // without flushing loses it.
+  ProcessResult sweep = RunSelftest("run selftest_prints --seeds 4 --jobs 2");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  for (int seed = 0; seed < 4; ++seed) {
+    EXPECT_THAT(sweep.output, HasSubstr(absl::StrFormat("hello from seed %d\n", seed)));
   }
 }
 

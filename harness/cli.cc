@@ -17,6 +17,7 @@
 #include "harness/cli.h"
 #include "harness/cli_args.h"
 #include "harness/determinism_check.h"
+#include "harness/seed_watchdog.h"
 #include "harness/sweep.h"
 #include "reports/json_lines.h"
 #include "reports/junit_xml.h"
@@ -36,13 +37,32 @@ std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
   return text;
 }
 
-void PrintFailure(const reports::SeedResult& result) {
-  std::cout << absl::StrFormat(
+std::string FailureText(const reports::SeedResult& result) {
+  return absl::StrFormat(
       "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
       "  replay: %s\n",
       result.scenario, Hex64(result.seed), result.outcome, result.detail,
       FaultSummary(result.faults_injected), Hex64(result.trace_hash), result.ReplayCommand());
+}
+
+void PrintFailure(const reports::SeedResult& result) {
+  std::cout << FailureText(result);
   std::cout.flush();
+}
+
+std::string TimeoutDetail(int64_t timeout_ns) {
+  return absl::StrFormat("the seed ran past the %d s wall-clock limit (--seed-timeout-s)",
+                         timeout_ns / 1'000'000'000);
+}
+
+// What `run --seed S` prints if the seed never returns (see seed_watchdog.h).
+std::string SingleSeedTimeoutText(const scenarios::Scenario& scenario, const CliArgs& args) {
+  reports::SeedResult timeout;
+  timeout.scenario = scenario.name;
+  timeout.seed = args.first_seed;
+  timeout.outcome = "timeout";
+  timeout.detail = TimeoutDetail(args.seed_timeout_ns);
+  return FailureText(timeout) + "faultline: 1 seeds, 1 failed\n";
 }
 
 // The scenarios `name` selects, or an empty list (after a message) if none.
@@ -61,7 +81,13 @@ std::vector<const scenarios::Scenario*> SelectScenarios(
 // One seed in this process, with its trace and logs: `run --seed` and `replay`.
 int RunSingle(const scenarios::Scenario& scenario, const CliArgs& args) {
   std::string trace;
+  // replay has no limit: it is for debugging, perhaps under a debugger.
+  std::cout.flush();
+  if (args.command == Command::kRun) {
+    ArmSeedWatchdog(SingleSeedTimeoutText(scenario, args), args.seed_timeout_ns);
+  }
   reports::SeedResult result = RunOneSeed(scenario, args.first_seed, args.trace ? &trace : nullptr);
+  DisarmSeedWatchdog();
   std::cout << trace;
   if (!result.passed) {
     PrintFailure(result);
@@ -99,7 +125,8 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
 
   SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
                        .seed_count = args.seed_count, .jobs = args.jobs,
-                       .time_budget_ns = args.time_budget_ns, .keep_passed = reports_wanted};
+                       .time_budget_ns = args.time_budget_ns,
+                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
   SweepOutcome outcome = RunSweep(options, PrintFailure);
 
   // Rates are per core: seeds (and simulated seconds) per second of the time
@@ -113,8 +140,9 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
     std::cout << absl::StrFormat("%-24s %10d %9d %14.0f %16.2f  %s\n", tally.scenario, tally.seeds,
                                  tally.failures, rate, speedup, FaultSummary(tally.faults_injected));
   }
-  if (outcome.time_budget_reached) {
-    std::cout << "faultline: time budget reached; the remaining seeds were not run\n";
+  for (const reports::SeedResult& result : outcome.interrupted) {
+    std::cout << absl::StrFormat("NOT RUN %s seed=%s: %s\n", result.scenario, Hex64(result.seed),
+                                 result.detail);
   }
   if (json_file.is_open()) {
     for (const auto& result : outcome.results) json_file << reports::ToJsonLine(result) << "\n";
@@ -126,8 +154,14 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
       return 2;
     }
   }
-  std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", outcome.seeds_run,
+  // Seeds the time budget left are never counted as passed: the summary
+  // names how many did not run.
+  std::cout << absl::StrFormat("faultline: %d seeds, %d failed", outcome.seeds_run,
                                outcome.seeds_failed);
+  if (outcome.seeds_not_run > 0) {
+    std::cout << absl::StrFormat(", %d not run (time budget reached)", outcome.seeds_not_run);
+  }
+  std::cout << "\n";
   return outcome.seeds_failed == 0 ? 0 : 1;
 }
 
@@ -139,19 +173,26 @@ int CheckDeterminismCommand(const CliArgs& args, const std::vector<scenarios::Sc
     std::cerr << "faultline: " << self.status().message() << "\n";
     return 2;
   }
-  uint64_t checked = 0, mismatches = 0;
+  uint64_t checked = 0, mismatches = 0, timeouts = 0;
   for (const auto* scenario : selected) {
     for (uint64_t i = 0; i < args.seed_count; ++i) {
       const uint64_t seed = args.first_seed + i;
-      auto divergence = CheckSeedDeterminism(*self, scenario->name, seed);
-      if (!divergence.ok()) {
-        std::cerr << "faultline: " << divergence.status().message() << "\n";
+      auto check = CheckSeedDeterminism(*self, scenario->name, seed, args.seed_timeout_ns);
+      if (!check.ok()) {
+        std::cerr << "faultline: " << check.status().message() << "\n";
         return 2;
       }
       ++checked;
-      if (divergence->has_value()) {
+      if (check->timed_out) {
+        ++timeouts;
+        std::cout << absl::StrFormat("TIMEOUT %s seed=%s: %s; the replay was killed\n"
+                                     "  replay: faultline replay %s --seed %s --trace\n",
+                                     scenario->name, Hex64(seed),
+                                     TimeoutDetail(args.seed_timeout_ns), scenario->name,
+                                     Hex64(seed));
+      } else if (check->divergence.has_value()) {
         ++mismatches;
-        const Divergence& d = **divergence;
+        const Divergence& d = *check->divergence;
         std::cout << absl::StrFormat(
             "NON-DETERMINISTIC %s seed=%s: the runs diverge at trace line %d\n"
             "  first run:  %s\n  second run: %s\n  replay: faultline replay %s --seed %s --trace\n",
@@ -160,9 +201,9 @@ int CheckDeterminismCommand(const CliArgs& args, const std::vector<scenarios::Sc
       }
     }
   }
-  std::cout << absl::StrFormat("check-determinism: %d seeds run twice, %d mismatches\n", checked,
-                               mismatches);
-  return mismatches == 0 ? 0 : 3;
+  std::cout << absl::StrFormat("check-determinism: %d seeds run twice, %d mismatches, %d timeouts\n",
+                               checked, mismatches, timeouts);
+  return mismatches > 0 ? 3 : timeouts > 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -27,11 +27,15 @@ std::string UsageText() {
          "      the scenarios, one per line\n"
          "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
          "                [--trace] [--log-level L]\n"
-         "                [--jobs J] [--time-budget SECONDS] [--json FILE] [--junit FILE]\n"
-         "      run seeds; prints each failure with the command that replays it\n"
+         "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
+         "                [--json FILE] [--junit FILE]\n"
+         "      run seeds; prints each failure with the command that replays it; a seed\n"
+         "      running past --seed-timeout-s (default 60) is killed and fails as a timeout;\n"
+         "      with --time-budget, seeds not finished in time are counted as not run\n"
          "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
          "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"
          "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+         "                [--seed-timeout-s SECONDS]\n"
          "      run each seed twice in separate processes; on a mismatch, name the first\n"
          "      trace event that differs\n"
          "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
@@ -120,6 +124,15 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
                                   *text, "')"));
       }
       parsed.time_budget_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
+    } else if (option == "--seed-timeout-s" && parsed.command != Command::kReplay) {
+      absl::StatusOr<std::string> text = value();
+      if (!text.ok()) return text.status();
+      absl::StatusOr<uint64_t> seconds = ParseSeed(*text);
+      if (!seconds.ok() || *seconds == 0 || *seconds > 7 * 24 * 3600) {
+        return Usage(absl::StrCat("--seed-timeout-s takes whole seconds from 1 to 604800 (got '",
+                                  *text, "')"));
+      }
+      parsed.seed_timeout_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
     } else if ((option == "--json" || option == "--junit") && parsed.command == Command::kRun) {
       absl::StatusOr<std::string> path = value();
       if (!path.ok()) return path.status();

@@ -41,6 +41,10 @@ TEST(ParseCliArgs, ParsesRunAndReplay) {
   EXPECT_EQ(replay->first_seed, 7u);
   EXPECT_TRUE(replay->trace);
   EXPECT_EQ(replay->log_level, "debug");
+  EXPECT_EQ(run->seed_timeout_ns, 60'000'000'000);  // generous by default
+  auto limited = ParseCliArgs({"check-determinism", "all", "--seed-timeout-s", "5"});
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  EXPECT_EQ(limited->seed_timeout_ns, 5'000'000'000);
 }
 
 TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
@@ -59,6 +63,8 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"replay", "demo", "--seeds", "3", "--seed", "1"}, "unknown option '--seeds'"},
       {{"replay", "all", "--seed", "1"}, "not 'all'"},
       {{"list", "--seed", "1"}, "'list' takes no options"},
+      {{"run", "demo", "--seed-timeout-s", "0"}, "--seed-timeout-s takes whole seconds"},
+      {{"replay", "demo", "--seed", "1", "--seed-timeout-s", "5"}, "unknown option"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);

@@ -156,4 +156,36 @@ TEST(FaultlineCli, WorkersFlushWhatAScenarioPrints) {
   }
 }
 
+TEST(FaultlineCli, AHungSeedFailsAsATimeoutWithItsReplayCommand) {
+  // selftest_hang's seed 2 hangs far longer than the 1 s limit.
+  ProcessResult sweep = RunSelftest("run selftest_hang --seeds 4 --jobs 2 --seed-timeout-s 1");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output,
+              HasSubstr("FAIL selftest_hang seed=0x0000000000000002\n  violated: timeout: "));
+  EXPECT_THAT(sweep.output,
+              HasSubstr("replay: faultline replay selftest_hang --seed 0x0000000000000002"));
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 4 seeds, 1 failed\n"));
+  ProcessResult single = RunSelftest("run selftest_hang --seed 2 --seed-timeout-s 1");
+  EXPECT_EQ(single.exit_code, 1) << single.output;
+  EXPECT_THAT(single.output,
+              HasSubstr("FAIL selftest_hang seed=0x0000000000000002\n  violated: timeout: "));
+}
+
+TEST(FaultlineCli, ATimeBudgetNeverCountsAnUnfinishedSeedAsPassed) {
+  // One worker: seeds 0 and 1 pass, seed 2 is still running when the
+  // budget ends, seeds 3..7 never start.
+  ProcessResult sweep = RunSelftest("run selftest_hang --seeds 8 --time-budget 1");
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("NOT RUN selftest_hang seed=0x0000000000000002: in progress "
+                                      "when the time budget ran out"));
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 2 seeds, 0 failed, 6 not run (time budget reached)"));
+}
+
+TEST(FaultlineCli, CheckDeterminismKillsAHungReplay) {
+  ProcessResult check = RunSelftest("check-determinism selftest_hang --seeds 3 --seed-timeout-s 1");
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("TIMEOUT selftest_hang seed=0x0000000000000002: "));
+  EXPECT_THAT(check.output, HasSubstr("3 seeds run twice, 0 mismatches, 1 timeouts"));
+}
+
 }  // namespace

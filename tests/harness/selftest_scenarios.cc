@@ -106,6 +106,10 @@ ScenarioResult LeakyStatic(const ScenarioOptions& options) {
 
 }  // namespace
 
+void CloseInheritedDescriptors() {
+  for (int fd : OpenDescriptors()) close(fd);
+}
+
 const std::vector<Scenario>& SelftestScenarios() {
   static const std::vector<Scenario> list = {
       {"selftest_hang", "seeds 2 mod 4 hang (bounded) in wall-clock sleeps", Hang},

@@ -26,6 +26,11 @@ const std::vector<scenarios::Scenario>& SelftestScenarios();
 // The registered scenarios followed by SelftestScenarios().
 const std::vector<scenarios::Scenario>& AllScenariosWithSelftests();
 
+// Closes every descriptor >= 3 this process holds: a test calls it first,
+// so that descriptors its own runner leaked to it do not count against the
+// harness in selftest_fd_hygiene.
+void CloseInheritedDescriptors();
+
 // The one called `name` among AllScenariosWithSelftests() (FAULTLINE_CHECKed).
 const scenarios::Scenario& Selftest(const char* name);
 

@@ -5,20 +5,23 @@
 // harness (unlike core/) may read the real clock: it reports seeds per
 // second of wall time.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/cli.h"
 #include "harness/cli_args.h"
 #include "harness/determinism_check.h"
+#include "harness/report_file.h"
 #include "harness/seed_watchdog.h"
 #include "harness/sweep.h"
+#include "reports/console_text.h"
 #include "reports/json_lines.h"
 #include "reports/junit_xml.h"
 #include "sim/scheduler/sim_log.h"
@@ -32,27 +35,25 @@ std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
   if (faults.empty()) return "none";
   std::string text;
   for (const auto& [kind, count] : faults) {
-    absl::StrAppendFormat(&text, "%s%s=%d", text.empty() ? "" : " ", kind, count);
+    absl::StrAppendFormat(&text, "%s%s=%d", text.empty() ? "" : " ", reports::ConsoleText(kind),
+                          count);
   }
   return text;
 }
 
+// Free text from the code under test goes through ConsoleText: one line,
+// no control bytes.
 std::string FailureText(const reports::SeedResult& result) {
   return absl::StrFormat(
       "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
       "  replay: %s\n",
-      result.scenario, Hex64(result.seed), result.outcome, result.detail,
-      FaultSummary(result.faults_injected), Hex64(result.trace_hash), result.ReplayCommand());
+      result.scenario, Hex64(result.seed), reports::ConsoleText(result.outcome),
+      reports::ConsoleText(result.detail), FaultSummary(result.faults_injected), Hex64(result.trace_hash), result.ReplayCommand());
 }
 
 void PrintFailure(const reports::SeedResult& result) {
   std::cout << FailureText(result);
   std::cout.flush();
-}
-
-std::string TimeoutDetail(int64_t timeout_ns) {
-  return absl::StrFormat("the seed ran past the %d s wall-clock limit (--seed-timeout-s)",
-                         timeout_ns / 1'000'000'000);
 }
 
 // What `run --seed S` prints if the seed never returns (see seed_watchdog.h).
@@ -100,35 +101,58 @@ int RunSingle(const scenarios::Scenario& scenario, const CliArgs& args) {
   return result.passed ? 0 : 1;
 }
 
-int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
-  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario, known);
-  if (selected.empty()) return 2;
-  // Refuse unwritable report paths before spending time on seeds.
-  std::ofstream json_file, junit_file;
-  for (auto [path, file] : {std::pair{&args.json_path, &json_file}, {&args.junit_path, &junit_file}}) {
+struct ReportFiles {
+  std::optional<ReportFile> json;   // --json
+  std::optional<ReportFile> junit;  // --junit
+};
+
+// The report files asked for, opened; nullopt (after a one-line message)
+// if a path cannot be written or both name one file (exit 2).
+std::optional<ReportFiles> OpenReports(const CliArgs& args) {
+  if (!args.json_path.empty() && !args.junit_path.empty() &&
+      SameReportPath(args.json_path, args.junit_path)) {
+    std::cerr << "faultline: --json and --junit name the same file '" << args.json_path << "'\n";
+    return std::nullopt;
+  }
+  ReportFiles files;
+  for (auto [path, file] : {std::pair{&args.json_path, &files.json}, {&args.junit_path, &files.junit}}) {
     if (path->empty()) continue;
-    file->open(*path, std::ios::out | std::ios::trunc);
-    if (!file->is_open()) {
-      std::cerr << "faultline: cannot write '" << *path << "'\n";
-      return 2;
+    absl::StatusOr<ReportFile> opened = ReportFile::Open(*path);
+    if (!opened.ok()) {
+      std::cerr << "faultline: " << opened.status().message() << "\n";
+      return std::nullopt;
     }
+    file->emplace(std::move(*opened));
   }
-  const bool reports_wanted = json_file.is_open() || junit_file.is_open();
-  if (args.command == Command::kReplay ||
-      (selected.size() == 1 && args.seed_count == 1 && !reports_wanted && args.jobs == 1)) {
-    int exit_code = 0;
-    for (const auto* scenario : selected) exit_code = std::max(exit_code, RunSingle(*scenario, args));
-    std::cout << absl::StrFormat("faultline: %d seeds, %d failed\n", selected.size(),
-                                 exit_code == 0 ? 0 : 1);
-    return exit_code;
+  if (files.json && files.junit && files.json->SameFileAs(*files.junit)) {  // a link, say
+    std::cerr << "faultline: --json and --junit name the same file ('" << args.json_path
+              << "' and '" << args.junit_path << "')\n";
+    return std::nullopt;
   }
+  return files;
+}
 
-  SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
-                       .seed_count = args.seed_count, .jobs = args.jobs,
-                       .time_budget_ns = args.time_budget_ns,
-                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
-  SweepOutcome outcome = RunSweep(options, PrintFailure);
+// Writes each report; false (after a message per report) if any failed.
+bool WriteReports(ReportFiles& files, const SweepOutcome& outcome) {
+  bool all_written = true;
+  auto write = [&](ReportFile& file, const std::string& contents) {
+    if (absl::Status written = file.WriteAndClose(contents); !written.ok()) {
+      std::cerr << "faultline: " << written.message() << "\n";
+      all_written = false;
+    }
+  };
+  if (files.json) {
+    std::string lines;
+    for (const auto& result : outcome.results) {
+      absl::StrAppend(&lines, reports::ToJsonLine(result), "\n");
+    }
+    write(*files.json, lines);
+  }
+  if (files.junit) write(*files.junit, reports::ToJunitXml(outcome.results));
+  return all_written;
+}
 
+void PrintSweepSummary(const SweepOutcome& outcome) {
   // Rates are per core: seeds (and simulated seconds) per second of the time
   // the seeds themselves took, whatever --jobs was.
   std::cout << absl::StrFormat("%-24s %10s %9s %14s %16s  %s\n", "scenario", "seeds", "failures",
@@ -144,16 +168,36 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
     std::cout << absl::StrFormat("NOT RUN %s seed=%s: %s\n", result.scenario, Hex64(result.seed),
                                  result.detail);
   }
-  if (json_file.is_open()) {
-    for (const auto& result : outcome.results) json_file << reports::ToJsonLine(result) << "\n";
+}
+
+// The exit code of a run: a failed seed (1) outranks a report that could
+// not be written (4), whose message was printed either way.
+int RunExitCode(bool any_failed, bool reports_written) {
+  if (any_failed) return 1;
+  return reports_written ? 0 : kExitReportWriteFailed;
+}
+
+int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
+  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario, known);
+  if (selected.empty()) return 2;
+  // Refuse unwritable report paths before spending time on seeds.
+  std::optional<ReportFiles> report_files = OpenReports(args);
+  if (!report_files.has_value()) return 2;
+  const bool reports_wanted = report_files->json || report_files->junit;
+  if (args.command == Command::kReplay ||
+      (selected.size() == 1 && args.seed_count == 1 && !reports_wanted && args.jobs == 1)) {
+    const int exit_code = RunSingle(*selected[0], args);
+    std::cout << absl::StrFormat("faultline: 1 seeds, %d failed\n", exit_code == 0 ? 0 : 1);
+    return exit_code;
   }
-  if (junit_file.is_open()) junit_file << reports::ToJunitXml(outcome.results);
-  for (std::ofstream* file : {&json_file, &junit_file}) {
-    if (file->is_open() && !file->flush()) {
-      std::cerr << "faultline: writing a report failed\n";
-      return 2;
-    }
-  }
+
+  SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
+                       .seed_count = args.seed_count, .jobs = args.jobs,
+                       .time_budget_ns = args.time_budget_ns,
+                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
+  SweepOutcome outcome = RunSweep(options, PrintFailure);
+  PrintSweepSummary(outcome);
+  const bool reports_written = WriteReports(*report_files, outcome);
   // Seeds the time budget left are never counted as passed: the summary
   // names how many did not run.
   std::cout << absl::StrFormat("faultline: %d seeds, %d failed", outcome.seeds_run,
@@ -162,7 +206,7 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
     std::cout << absl::StrFormat(", %d not run (time budget reached)", outcome.seeds_not_run);
   }
   std::cout << "\n";
-  return outcome.seeds_failed == 0 ? 0 : 1;
+  return RunExitCode(outcome.seeds_failed > 0, reports_written);
 }
 
 int CheckDeterminismCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
@@ -196,8 +240,8 @@ int CheckDeterminismCommand(const CliArgs& args, const std::vector<scenarios::Sc
         std::cout << absl::StrFormat(
             "NON-DETERMINISTIC %s seed=%s: the runs diverge at trace line %d\n"
             "  first run:  %s\n  second run: %s\n  replay: faultline replay %s --seed %s --trace\n",
-            scenario->name, Hex64(seed), d.line_number, d.first_run, d.second_run, scenario->name,
-            Hex64(seed));
+            scenario->name, Hex64(seed), d.line_number, reports::ConsoleText(d.first_run),
+            reports::ConsoleText(d.second_run), scenario->name, Hex64(seed));
       }
     }
   }

@@ -41,8 +41,9 @@ std::string UsageText() {
          "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
          "log levels: trace debug info warn error off (default: warn for one seed,\n"
          "            off for sweeps)\n"
-         "exit codes: 0 all passed, 1 an invariant was violated, 2 bad usage,\n"
-         "            3 non-determinism detected\n";
+         "exit codes: 0 all passed, 1 a seed failed (an invariant, a crash, a timeout),\n"
+         "            2 bad usage, 3 non-determinism detected, 4 a report could not be\n"
+         "            written (when no seed failed)\n";
 }
 
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
@@ -102,8 +103,9 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
       absl::StatusOr<std::string> text = value();
       if (!text.ok()) return text.status();
       absl::StatusOr<uint64_t> count = ParseSeed(*text);
-      if (!count.ok() || *count == 0 || *count > 100'000'000) {
-        return Usage(absl::StrCat("--seeds takes a count from 1 to 100000000 (got '", *text, "')"));
+      if (!count.ok() || *count == 0 || *count > kMaxSeedCount) {
+        return Usage(absl::StrCat("--seeds takes a count from 1 to ", kMaxSeedCount, " (got '",
+                                  *text, "')"));
       }
       parsed.seed_count = *count;
       seeds_given = true;
@@ -151,6 +153,10 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   }
   if (seed_given && (seeds_given || first_seed_given)) {
     return Usage("--seed names one seed; use --seeds N with --first-seed S for a range");
+  }
+  if (parsed.seed_count - 1 > UINT64_MAX - parsed.first_seed) {
+    return Usage(absl::StrCat("the seed range from ", parsed.first_seed, " with ",
+                              parsed.seed_count, " seeds runs past 2^64-1"));
   }
   if (parsed.command == Command::kReplay && !seed_given) {
     return Usage("'replay' needs --seed S");

@@ -34,6 +34,9 @@ struct CliArgs {
   std::string junit_path;        // --junit FILE: JUnit XML
 };
 
+// The most seeds one --seeds (or FAULTLINE_SEEDS) may ask for.
+inline constexpr uint64_t kMaxSeedCount = 100'000'000;
+
 // Parses a seed: decimal, or hexadecimal with a 0x prefix, fitting 64 bits.
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text);
 

@@ -275,8 +275,7 @@ void Sweep::EnforceSeedTimeouts() {
       continue;
     }
     FailAndReplace(i, *worker.in_progress, "timeout",
-                   absl::StrCat("the seed ran past the ", options_.seed_timeout_ns / 1'000'000'000,
-                                " s wall-clock limit (--seed-timeout-s); its worker was killed"));
+                   absl::StrCat(TimeoutDetail(options_.seed_timeout_ns), "; its worker was killed"));
     return;  // indexes may have shifted; the next round checks the others
   }
 }
@@ -325,6 +324,11 @@ SweepOutcome Sweep::Run() {
 }
 
 }  // namespace
+
+std::string TimeoutDetail(int64_t seed_timeout_ns) {
+  return absl::StrCat("the seed ran past the ", seed_timeout_ns / 1'000'000'000,
+                      " s wall-clock limit (--seed-timeout-s)");
+}
 
 reports::SeedResult RunOneSeed(const scenarios::Scenario& scenario, uint64_t seed,
                                std::string* trace_dump) {

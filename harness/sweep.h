@@ -58,6 +58,9 @@ struct SweepOutcome {
   std::vector<Tally> tallies;
 };
 
+// The detail of a seed that ran past the wall-clock limit.
+std::string TimeoutDetail(int64_t seed_timeout_ns);
+
 // Runs one seed in this process. `trace_dump`, if non-null, receives the
 // trace (one line per event).
 reports::SeedResult RunOneSeed(const scenarios::Scenario& scenario, uint64_t seed,

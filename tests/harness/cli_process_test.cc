@@ -123,6 +123,64 @@ TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {
   EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s sim\] debug: nemesis)"));
 }
 
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(FaultlineCli, OnePathForBothReportsIsRefused) {
+  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  std::filesystem::create_symlink(dir + "/out", dir + "/alias");
+  for (const std::string& junit : {dir + "/out", dir + "/./out", dir + "/alias"}) {
+    ProcessResult sweep = RunFaultline(absl::StrFormat("run demo --seeds 3 --json %s/out --junit %s", dir, junit));
+    EXPECT_EQ(sweep.exit_code, 2) << junit << ": " << sweep.output;
+    EXPECT_THAT(sweep.output, HasSubstr("--json and --junit name the same file")) << junit;
+    EXPECT_EQ(std::count(sweep.output.begin(), sweep.output.end(), '\n'), 1) << sweep.output;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, AReportWriteFailureHasItsOwnExitCodeAndNeverHidesAFailure) {
+  // /dev/full takes the open and fails the writes (ENOSPC).
+  ProcessResult passing = RunFaultline("run demo --seeds 3 --json /dev/full");
+  EXPECT_EQ(passing.exit_code, 4) << passing.output;
+  EXPECT_THAT(passing.output, HasSubstr("faultline: writing the report '/dev/full' failed"));
+  ProcessResult failing = RunSelftest("run selftest_hostile_detail --seeds 2 --junit /dev/full");
+  EXPECT_EQ(failing.exit_code, 1) << failing.output;  // the failed seeds, not the report
+  EXPECT_THAT(failing.output, HasSubstr("faultline: writing the report '/dev/full' failed"));
+}
+
+TEST(FaultlineCli, ConsoleOutputEscapesControlBytesInFailureDetails) {
+  for (const char* arguments : {"run selftest_hostile_detail --seed 0",
+                                "run selftest_hostile_detail --seeds 2 --jobs 2"}) {
+    ProcessResult run = RunSelftest(arguments);
+    EXPECT_EQ(run.exit_code, 1) << run.output;
+    for (char raw : {'\x1b', '\r', '\x01', '\xff'}) {
+      EXPECT_EQ(run.output.find(raw), std::string::npos) << arguments << ": byte " << int(raw);
+    }
+    // No forged line: the detail's newline is escaped, its valid UTF-8 kept.
+    EXPECT_THAT(run.output, ::testing::Not(HasSubstr("\nFAIL forged")));
+    EXPECT_THAT(run.output, HasSubstr("d\xC3\xA9tail\\t\\x1b[31mred\\r\\nFAIL forged seed=0x0\\x01 bad\\xff byte"));
+  }
+}
+
+TEST(FaultlineCli, ReportsKeepValidUtf8FromFailureDetails) {
+  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ProcessResult sweep = RunSelftest(absl::StrFormat(
+      "run selftest_hostile_detail --seeds 2 --json %s/out.jsonl --junit %s/out.xml", dir, dir));
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(Slurp(dir + "/out.jsonl"),
+              HasSubstr("\"detail\":\"d\xC3\xA9tail\\t\\u001b[31mred\\r\\nFAIL"));
+  EXPECT_THAT(Slurp(dir + "/out.xml"), HasSubstr("message=\"d\xC3\xA9tail&#9;?[31mred&#13;&#10;FAIL"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
   const std::pair<std::string, std::string> cases[] = {
       {"run nosuch --seed 1", "unknown scenario 'nosuch'"},

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -149,6 +150,29 @@ TEST(Sweep, SeedsInProgressWhenTheBudgetRunsOutAreNotRunNeverPassed) {
   EXPECT_EQ(outcome.interrupted[0].outcome, "not run");
   EXPECT_FALSE(outcome.interrupted[0].passed);
   for (const reports::SeedResult& result : outcome.results) EXPECT_NE(result.seed, 2u);
+}
+
+// Sets an environment variable for the lifetime of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(GtestSeeds, ZeroSeedsOrARangePastTheLastSeedIsRefusedNotAVacuousPass) {
+  const scenarios::Scenario& scenario = selftest::Selftest("selftest_hostile_detail");
+  {
+    ScopedEnv seeds("FAULTLINE_SEEDS", "0");
+    EXPECT_NONFATAL_FAILURE(ExpectSeedsPass(scenario, 5), "FAULTLINE_SEEDS");
+  }
+  {
+    ScopedEnv seeds("FAULTLINE_SEEDS", "3");
+    ScopedEnv first("FAULTLINE_FIRST_SEED", "0xfffffffffffffffe");
+    EXPECT_NONFATAL_FAILURE(ExpectSeedsPass(scenario, 5), "past 2^64-1");
+  }
 }
 
 TEST(WorkerProtocol, RoundTripsAResult) {

@@ -5,6 +5,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "reports/console_text.h"
 #include "reports/json_lines.h"
 #include "reports/junit_xml.h"
 #include "reports/utf8.h"
@@ -66,6 +67,14 @@ RC_GTEST_PROP(JsonLines, AnyBytesGiveValidUtf8WithoutControlCharacters, (std::st
     for (unsigned char c : text) printable = printable && c >= 0x20 && c != 0x7F;
     if (printable) RC_ASSERT(json == "\"" + text + "\"");  // printable UTF-8 is kept as is
   }
+}
+
+TEST(ConsoleText, OneLineWithoutControlBytesAndValidUtf8Kept) {
+  EXPECT_EQ(ConsoleText("caf\xC3\xA9 ok"), "caf\xC3\xA9 ok");
+  EXPECT_EQ(ConsoleText("a\nb\r\tc"), "a\\nb\\r\\tc");
+  EXPECT_EQ(ConsoleText("\x1B[2J\x7F"), "\\x1b[2J\\x7f");
+  EXPECT_EQ(ConsoleText("\xC2\x9B" "1m"), "\\xc2\\x9b1m");  // C1 CSI, valid UTF-8 but a control
+  EXPECT_EQ(ConsoleText("bad\xFF"), "bad\\xff");
 }
 
 TEST(JunitXml, AttributesKeepNewlinesTabsAndCarriageReturns) {

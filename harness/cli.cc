@@ -17,7 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "harness/cli.h"
 #include "harness/cli_args.h"
-#include "harness/determinism_check.h"
+#include "harness/check_determinism_command.h"
 #include "harness/report_file.h"
 #include "harness/seed_watchdog.h"
 #include "harness/sweep.h"
@@ -209,47 +209,6 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   return RunExitCode(outcome.seeds_failed > 0, reports_written);
 }
 
-int CheckDeterminismCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
-  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario, known);
-  if (selected.empty()) return 2;
-  absl::StatusOr<std::string> self = SelfExecutable();
-  if (!self.ok()) {
-    std::cerr << "faultline: " << self.status().message() << "\n";
-    return 2;
-  }
-  uint64_t checked = 0, mismatches = 0, timeouts = 0;
-  for (const auto* scenario : selected) {
-    for (uint64_t i = 0; i < args.seed_count; ++i) {
-      const uint64_t seed = args.first_seed + i;
-      auto check = CheckSeedDeterminism(*self, scenario->name, seed, args.seed_timeout_ns);
-      if (!check.ok()) {
-        std::cerr << "faultline: " << check.status().message() << "\n";
-        return 2;
-      }
-      ++checked;
-      if (check->timed_out) {
-        ++timeouts;
-        std::cout << absl::StrFormat("TIMEOUT %s seed=%s: %s; the replay was killed\n"
-                                     "  replay: faultline replay %s --seed %s --trace\n",
-                                     scenario->name, Hex64(seed),
-                                     TimeoutDetail(args.seed_timeout_ns), scenario->name,
-                                     Hex64(seed));
-      } else if (check->divergence.has_value()) {
-        ++mismatches;
-        const Divergence& d = *check->divergence;
-        std::cout << absl::StrFormat(
-            "NON-DETERMINISTIC %s seed=%s: the runs diverge at trace line %d\n"
-            "  first run:  %s\n  second run: %s\n  replay: faultline replay %s --seed %s --trace\n",
-            scenario->name, Hex64(seed), d.line_number, reports::ConsoleText(d.first_run),
-            reports::ConsoleText(d.second_run), scenario->name, Hex64(seed));
-      }
-    }
-  }
-  std::cout << absl::StrFormat("check-determinism: %d seeds run twice, %d mismatches, %d timeouts\n",
-                               checked, mismatches, timeouts);
-  return mismatches > 0 ? 3 : timeouts > 0 ? 1 : 0;
-}
-
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Scenario>& known) {
@@ -271,8 +230,10 @@ int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Sc
     case Command::kRun:
     case Command::kReplay:
       return RunCommand(*parsed, known);
-    case Command::kCheckDeterminism:
-      return CheckDeterminismCommand(*parsed, known);
+    case Command::kCheckDeterminism: {
+      std::vector<const scenarios::Scenario*> selected = SelectScenarios(parsed->scenario, known);
+      return selected.empty() ? 2 : CheckDeterminismCommand(*parsed, selected);
+    }
   }
   return 2;
 }

@@ -78,8 +78,11 @@ class Sweep {
     return *options_.scenarios[unit / per_scenario_];
   }
   uint64_t SeedOf(uint64_t unit) const { return options_.first_seed + unit % per_scenario_; }
-  uint64_t UnitAt(uint64_t position) const { return position; }
-  uint64_t PositionOf(uint64_t unit) const { return unit; }
+  // Units in the order workers run them: ascending, or the mirror image.
+  uint64_t UnitAt(uint64_t position) const {
+    return options_.descending ? total_units_ - 1 - position : position;
+  }
+  uint64_t PositionOf(uint64_t unit) const { return UnitAt(unit); }  // its own inverse
 
   reports::SeedResult Unfinished(uint64_t unit, std::string outcome, std::string detail) const;
   void Record(uint64_t unit, reports::SeedResult result);

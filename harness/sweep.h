@@ -35,6 +35,9 @@ struct SweepOptions {
   // recorded as a "timeout" failure; > 0.
   int64_t seed_timeout_ns = 60'000'000'000;
   bool keep_passed = false;      // also return passing results (for reports)
+  // Each worker runs its seeds last first (with jobs 1: the whole range in
+  // descending order), for the in-process order check (order_check.h).
+  bool descending = false;
 };
 
 struct SweepOutcome {

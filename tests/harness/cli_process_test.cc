@@ -246,4 +246,16 @@ TEST(FaultlineCli, CheckDeterminismKillsAHungReplay) {
   EXPECT_THAT(check.output, HasSubstr("3 seeds run twice, 0 mismatches, 1 timeouts"));
 }
 
+TEST(FaultlineCli, CheckDeterminismCatchesStateLeakingFromSeedToSeed) {
+  // Each seed alone replays identically; run after another seed in one
+  // process (as in a sweep worker), a function-local static changes its hash.
+  ProcessResult check = RunSelftest("check-determinism selftest_leaky_static --seeds 6");
+  EXPECT_EQ(check.exit_code, 3) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("NON-DETERMINISTIC selftest_leaky_static seed="));
+  EXPECT_THAT(check.output, HasSubstr("depends on the seeds run before it in the same process"));
+  ProcessResult clean = RunFaultline("check-determinism demo --seeds 6");
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_THAT(clean.output, HasSubstr("6 seeds run in one process in two orders, 0 mismatches"));
+}
+
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "harness/determinism_check.h"
 #include "harness/gtest_seeds.h"
+#include "harness/order_check.h"
 #include "harness/worker_protocol.h"
 #include "scenarios/registry.h"
 #include "tests/harness/selftest_scenarios.h"
@@ -173,6 +174,25 @@ TEST(GtestSeeds, ZeroSeedsOrARangePastTheLastSeedIsRefusedNotAVacuousPass) {
     ScopedEnv first("FAULTLINE_FIRST_SEED", "0xfffffffffffffffe");
     EXPECT_NONFATAL_FAILURE(ExpectSeedsPass(scenario, 5), "past 2^64-1");
   }
+}
+
+TEST(Sweep, DescendingRunsTheSameSeedsLastFirst) {
+  // selftest_leaky_static's hash tells which seed ran just before.
+  const scenarios::Scenario& leaky = selftest::Selftest("selftest_leaky_static");
+  SweepOutcome down = RunSweep({.scenarios = {&leaky}, .first_seed = 10, .seed_count = 4,
+                                .jobs = 1, .keep_passed = true, .descending = true},
+                               [](const reports::SeedResult&) {});
+  ASSERT_EQ(down.results.size(), 4u);
+  const uint64_t base = 0x9E3779B97F4A7C15ull;
+  EXPECT_EQ(down.results[3].trace_hash, 13 * base + 1);         // ran first
+  EXPECT_EQ(down.results[0].trace_hash, (10 * base + 1) ^ 11);  // ran last, after 11
+}
+
+TEST(OrderCheck, CatchesStateLeakingFromSeedToSeed) {
+  const auto leaks = CheckInProcessOrders(selftest::Selftest("selftest_leaky_static"), 0, 5, 60e9);
+  EXPECT_EQ(leaks.size(), 5u);  // every seed has another predecessor in the other order
+  EXPECT_TRUE(CheckInProcessOrders(selftest::Selftest("selftest_hostile_detail"), 0, 5, 60e9).empty());
+  EXPECT_TRUE(CheckInProcessOrders(*scenarios::FindScenario("demo"), 0, 20, 60e9).empty());
 }
 
 TEST(WorkerProtocol, RoundTripsAResult) {

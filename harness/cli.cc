@@ -48,7 +48,8 @@ std::string FailureText(const reports::SeedResult& result) {
       "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
       "  replay: %s\n",
       result.scenario, Hex64(result.seed), reports::ConsoleText(result.outcome),
-      reports::ConsoleText(result.detail), FaultSummary(result.faults_injected), Hex64(result.trace_hash), result.ReplayCommand());
+      reports::ConsoleText(result.detail), FaultSummary(result.faults_injected),
+      Hex64(result.trace_hash), result.ReplayCommand());
 }
 
 void PrintFailure(const reports::SeedResult& result) {

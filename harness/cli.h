@@ -20,8 +20,8 @@ inline constexpr int kExitReportWriteFailed = 4;
 
 // Runs argv[1..] (`args`) over `scenarios` and returns the process exit code
 // (0 all passed, 1 a seed failed, 2 bad usage, 3 non-determinism, 4 a report
-// could not be written; see UsageText()). `scenarios` must outlive the call; its order is the order of
-// `list` and `run all`.
+// could not be written; see UsageText()). `scenarios` must outlive the call;
+// its order is the order of `list` and `run all`.
 int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Scenario>& scenarios);
 
 }  // namespace faultline::harness

@@ -52,6 +52,14 @@ void WriteAll(int fd, const std::string& text) {
   }
 }
 
+// In a fresh worker: closes every descriptor >= 3 but `keep`, so a seed
+// holds no other worker's pipe and no report file, whatever the parent had
+// open (a scenario that writes to a descriptor can only reach its own pipe).
+void CloseAllBut(int keep) {
+  if (keep > 3) close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+}
+
 struct Worker {
   pid_t pid = -1;
   int fd = -1;                           // -1 once stopped
@@ -140,10 +148,7 @@ Worker Sweep::StartWorker(uint64_t first_position) {
   const pid_t pid = fork();
   FAULTLINE_CHECK_MSG(pid >= 0, "fork() failed");
   if (pid == 0) {
-    close(fds[0]);
-    for (const Worker& other : workers_) {
-      if (other.fd >= 0) close(other.fd);  // other workers' pipes are none of its business
-    }
+    CloseAllBut(fds[1]);
     WorkerMain(fds[1], first_position);
   }
   close(fds[1]);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "scenarios/demo.h"
 #include "scenarios/registry.h"
+#include "tests/harness/selftest_scenarios.h"
 
 namespace {
 
@@ -141,6 +142,18 @@ TEST(FaultlineCli, OnePathForBothReportsIsRefused) {
     EXPECT_THAT(sweep.output, HasSubstr("--json and --junit name the same file")) << junit;
     EXPECT_EQ(std::count(sweep.output.begin(), sweep.output.end(), '\n'), 1) << sweep.output;
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, WorkersInheritNeitherReportFilesNorOtherWorkersPipes) {
+  faultline::harness::selftest::CloseInheritedDescriptors();  // what our runner leaked to us
+  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ProcessResult sweep = RunSelftest(absl::StrFormat(
+      "run selftest_fd_hygiene --seeds 6 --jobs 3 --json %s/out.jsonl --junit %s/out.xml", dir,
+      dir));
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
   std::filesystem::remove_all(dir);
 }
 

@@ -55,6 +55,12 @@ ProcessResult RunSelftest(const std::string& arguments) {
   return RunBinary(FAULTLINE_SELFTEST_BINARY, arguments);
 }
 
+// A fresh directory under the system's temporary directory.
+std::string MakeTempDir() {
+  std::string path = (std::filesystem::temp_directory_path() / "faultline-cli-XXXXXX").string();
+  return mkdtemp(path.data()) != nullptr ? path : "";
+}
+
 std::string TraceHashIn(const std::string& output) {
   std::smatch match;
   static const std::regex hash_pattern("trace hash (0x[0-9a-f]{16})");
@@ -98,9 +104,8 @@ TEST(FaultlineCli, ASweepPrintsASummaryTable) {
 }
 
 TEST(FaultlineCli, SweepReportsAreWritten) {
-  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
   ProcessResult sweep = RunFaultline(absl::StrFormat(
       "run demo --seeds 5 --jobs 2 --json %s/out.jsonl --junit %s/out.xml", dir, dir));
   ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
@@ -132,9 +137,8 @@ std::string Slurp(const std::string& path) {
 }
 
 TEST(FaultlineCli, OnePathForBothReportsIsRefused) {
-  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
   std::filesystem::create_symlink(dir + "/out", dir + "/alias");
   for (const std::string& junit : {dir + "/out", dir + "/./out", dir + "/alias"}) {
     ProcessResult sweep = RunFaultline(absl::StrFormat("run demo --seeds 3 --json %s/out --junit %s", dir, junit));
@@ -147,9 +151,8 @@ TEST(FaultlineCli, OnePathForBothReportsIsRefused) {
 
 TEST(FaultlineCli, WorkersInheritNeitherReportFilesNorOtherWorkersPipes) {
   faultline::harness::selftest::CloseInheritedDescriptors();  // what our runner leaked to us
-  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
   ProcessResult sweep = RunSelftest(absl::StrFormat(
       "run selftest_fd_hygiene --seeds 6 --jobs 3 --json %s/out.jsonl --junit %s/out.xml", dir,
       dir));
@@ -182,9 +185,8 @@ TEST(FaultlineCli, ConsoleOutputEscapesControlBytesInFailureDetails) {
 }
 
 TEST(FaultlineCli, ReportsKeepValidUtf8FromFailureDetails) {
-  char dir_template[] = "/tmp/faultline-cli-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
   ProcessResult sweep = RunSelftest(absl::StrFormat(
       "run selftest_hostile_detail --seeds 2 --json %s/out.jsonl --junit %s/out.xml", dir, dir));
   EXPECT_EQ(sweep.exit_code, 1) << sweep.output;

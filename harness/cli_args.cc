@@ -27,18 +27,24 @@ std::string UsageText() {
          "      the scenarios, one per line\n"
          "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
          "                [--trace] [--log-level L]\n"
-         "                [--jobs J] [--time-budget SECONDS] [--json FILE] [--junit FILE]\n"
-         "      run seeds; prints each failure with the command that replays it\n"
+         "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
+         "                [--json FILE] [--junit FILE]\n"
+         "      run seeds; prints each failure with the command that replays it; a seed\n"
+         "      running past --seed-timeout-s (default 60) is killed and fails as a timeout;\n"
+         "      with --time-budget, seeds not finished in time are counted as not run\n"
          "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
          "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"
          "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+         "                [--seed-timeout-s SECONDS]\n"
          "      run each seed twice in separate processes; on a mismatch, name the first\n"
-         "      trace event that differs\n"
+         "      trace event that differs; then run the seeds in one process in ascending\n"
+         "      and in descending order and compare each seed's trace hash\n"
          "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
          "log levels: trace debug info warn error off (default: warn for one seed,\n"
          "            off for sweeps)\n"
-         "exit codes: 0 all passed, 1 an invariant was violated, 2 bad usage,\n"
-         "            3 non-determinism detected\n";
+         "exit codes: 0 all passed, 1 a seed failed (an invariant, a crash, a timeout),\n"
+         "            2 bad usage, 3 non-determinism detected, 4 a report could not be\n"
+         "            written (when no seed failed)\n";
 }
 
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
@@ -98,8 +104,9 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
       absl::StatusOr<std::string> text = value();
       if (!text.ok()) return text.status();
       absl::StatusOr<uint64_t> count = ParseSeed(*text);
-      if (!count.ok() || *count == 0 || *count > 100'000'000) {
-        return Usage(absl::StrCat("--seeds takes a count from 1 to 100000000 (got '", *text, "')"));
+      if (!count.ok() || *count == 0 || *count > kMaxSeedCount) {
+        return Usage(absl::StrCat("--seeds takes a count from 1 to ", kMaxSeedCount, " (got '",
+                                  *text, "')"));
       }
       parsed.seed_count = *count;
       seeds_given = true;
@@ -120,6 +127,15 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
                                   *text, "')"));
       }
       parsed.time_budget_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
+    } else if (option == "--seed-timeout-s" && parsed.command != Command::kReplay) {
+      absl::StatusOr<std::string> text = value();
+      if (!text.ok()) return text.status();
+      absl::StatusOr<uint64_t> seconds = ParseSeed(*text);
+      if (!seconds.ok() || *seconds == 0 || *seconds > 7 * 24 * 3600) {
+        return Usage(absl::StrCat("--seed-timeout-s takes whole seconds from 1 to 604800 (got '",
+                                  *text, "')"));
+      }
+      parsed.seed_timeout_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
     } else if ((option == "--json" || option == "--junit") && parsed.command == Command::kRun) {
       absl::StatusOr<std::string> path = value();
       if (!path.ok()) return path.status();
@@ -138,6 +154,10 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   }
   if (seed_given && (seeds_given || first_seed_given)) {
     return Usage("--seed names one seed; use --seeds N with --first-seed S for a range");
+  }
+  if (parsed.seed_count - 1 > UINT64_MAX - parsed.first_seed) {
+    return Usage(absl::StrCat("the seed range from ", parsed.first_seed, " with ",
+                              parsed.seed_count, " seeds runs past 2^64-1"));
   }
   if (parsed.command == Command::kReplay && !seed_given) {
     return Usage("'replay' needs --seed S");

@@ -26,9 +26,16 @@ struct CliArgs {
   std::string log_level;
   int jobs = 1;                  // --jobs J: worker processes for sweeps
   int64_t time_budget_ns = 0;    // --time-budget SECONDS: wall time for a sweep; 0 = none
+  // --seed-timeout-s SECONDS (run, check-determinism): wall time one seed may
+  // take before it is killed and recorded as a "timeout" failure. replay has
+  // no limit: it is for debugging.
+  int64_t seed_timeout_ns = 60'000'000'000;
   std::string json_path;         // --json FILE: JSON lines, one per seed
   std::string junit_path;        // --junit FILE: JUnit XML
 };
+
+// The most seeds one --seeds (or FAULTLINE_SEEDS) may ask for.
+inline constexpr uint64_t kMaxSeedCount = 100'000'000;
 
 // Parses a seed: decimal, or hexadecimal with a 0x prefix, fitting 64 bits.
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text);

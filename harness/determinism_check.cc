@@ -1,11 +1,16 @@
 // harness/determinism_check.cc — see determinism_check.h.
 #include "harness/determinism_check.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <vector>
 
@@ -18,15 +23,46 @@ extern char** environ;
 namespace faultline::harness {
 namespace {
 
-// Runs `argv` and returns its standard output (standard error is discarded).
-absl::StatusOr<std::string> CaptureOutput(const std::vector<std::string>& argv) {
+int64_t WallNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Captured {
+  std::string output;
+  bool timed_out = false;
+};
+
+// Reads `fd` to its end, or until `deadline_ns` (then timed_out).
+Captured ReadUntil(int fd, int64_t deadline_ns) {
+  Captured captured;
+  char chunk[65536];
+  while (true) {
+    const int64_t left_ms = (deadline_ns - WallNowNs()) / 1'000'000;
+    if (left_ms <= 0) {
+      captured.timed_out = true;
+      return captured;
+    }
+    pollfd poll_fd{fd, POLLIN, 0};
+    const int ready = poll(&poll_fd, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    if (ready <= 0) continue;  // timeout slice or EINTR: check the deadline again
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return captured;
+    captured.output.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+// Runs `argv` and returns its standard output (standard error is
+// discarded); a run past `timeout_ns` is killed.
+absl::StatusOr<Captured> CaptureOutput(const std::vector<std::string>& argv, int64_t timeout_ns) {
   int fds[2];
-  if (pipe(fds) != 0) return absl::InternalError("pipe() failed");
+  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe2() failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", 1 /*O_WRONLY*/, 0);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   std::vector<char*> raw;
   for (const std::string& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));
   raw.push_back(nullptr);
@@ -38,21 +74,16 @@ absl::StatusOr<std::string> CaptureOutput(const std::vector<std::string>& argv) 
     close(fds[0]);
     return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": errno ", spawn_error));
   }
-  std::string output;
-  char chunk[65536];
-  while (true) {
-    const ssize_t n = read(fds[0], chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(chunk, static_cast<size_t>(n));
-  }
+  Captured captured = ReadUntil(fds[0], WallNowNs() + timeout_ns);
+  if (captured.timed_out) kill(pid, SIGKILL);
   close(fds[0]);
   int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) {
-    absl::StrAppend(&output, "<process died of signal ", WTERMSIG(status), ">\n");
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return output;
+  if (!captured.timed_out && WIFSIGNALED(status)) {
+    absl::StrAppend(&captured.output, "<process died of signal ", WTERMSIG(status), ">\n");
+  }
+  return captured;
 }
 
 }  // namespace
@@ -77,16 +108,18 @@ std::optional<Divergence> FirstDifferingLine(const std::string& a, const std::st
   return Divergence{count, "<same lines, different bytes>", ""};
 }
 
-absl::StatusOr<std::optional<Divergence>> CheckSeedDeterminism(const std::string& binary,
-                                                               const std::string& scenario,
-                                                               uint64_t seed) {
+absl::StatusOr<SeedCheck> CheckSeedDeterminism(const std::string& binary,
+                                               const std::string& scenario, uint64_t seed,
+                                               int64_t timeout_ns) {
   const std::vector<std::string> argv = {binary, "replay", scenario, "--seed",
                                          reports::Hex64(seed), "--trace", "--log-level", "off"};
-  absl::StatusOr<std::string> first = CaptureOutput(argv);
+  absl::StatusOr<Captured> first = CaptureOutput(argv, timeout_ns);
   if (!first.ok()) return first.status();
-  absl::StatusOr<std::string> second = CaptureOutput(argv);
+  if (first->timed_out) return SeedCheck{.timed_out = true};
+  absl::StatusOr<Captured> second = CaptureOutput(argv, timeout_ns);
   if (!second.ok()) return second.status();
-  return FirstDifferingLine(*first, *second);
+  if (second->timed_out) return SeedCheck{.timed_out = true};
+  return SeedCheck{.divergence = FirstDifferingLine(first->output, second->output)};
 }
 
 }  // namespace faultline::harness

@@ -34,6 +34,17 @@ void ExpectSeedsPass(const scenarios::Scenario& scenario, uint64_t default_seed_
   const uint64_t only_seed = SeedFromEnvironment("FAULTLINE_SEED", 0, &single);
   const uint64_t count = SeedFromEnvironment("FAULTLINE_SEEDS", default_seed_count, &counted);
   const uint64_t first = SeedFromEnvironment("FAULTLINE_FIRST_SEED", 0, &shifted);
+  // As the command line: no vacuous pass over zero seeds, no silent wrap.
+  if (!single && (count == 0 || count > kMaxSeedCount)) {
+    ADD_FAILURE() << "FAULTLINE_SEEDS (or the default) must be a count from 1 to " << kMaxSeedCount
+                  << ", got " << count;
+    return;
+  }
+  if (!single && count - 1 > UINT64_MAX - first) {
+    ADD_FAILURE() << "FAULTLINE_FIRST_SEED=" << reports::Hex64(first) << " with " << count
+                  << " seeds runs past 2^64-1";
+    return;
+  }
   const uint64_t begin = single ? only_seed : first;
   const uint64_t end_count = single ? 1 : count;
   for (uint64_t i = 0; i < end_count; ++i) {

@@ -1,6 +1,14 @@
 // harness/sweep.cc — see sweep.h.
+//
+// The parent polls one pipe per worker. A worker owes a stream of units
+// (positions p, p + jobs, p + 2 jobs, ...) and reports "S <unit>" before and
+// "R <unit> <result>" after each; the parent checks every line against the
+// unit it expects next, so a worker that dies, hangs, or writes anything else
+// costs exactly the seed it was running, and a fresh worker takes over the
+// rest of its stream.
 #include "harness/sweep.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,9 +17,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
@@ -20,6 +30,10 @@
 
 namespace faultline::harness {
 namespace {
+
+// A longer line without a newline is a protocol error, not a bigger buffer.
+constexpr size_t kMaxLineBytes = size_t{64} << 20;
+constexpr int kPollIntervalMs = 50;
 
 int64_t WallNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -38,15 +52,291 @@ void WriteAll(int fd, const std::string& text) {
   }
 }
 
+// In a fresh worker: closes every descriptor >= 3 but `keep`, so a seed
+// holds no other worker's pipe and no report file, whatever the parent had
+// open (a scenario that writes to a descriptor can only reach its own pipe).
+void CloseAllBut(int keep) {
+  if (keep > 3) close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+}
+
 struct Worker {
   pid_t pid = -1;
-  int fd = -1;
-  uint64_t next_unit = 0;                // the next unit this worker's stream owes
-  std::optional<uint64_t> in_progress;   // started, not finished
+  int fd = -1;                           // -1 once stopped
+  uint64_t next_position = 0;            // the next position of its stream it owes
+  std::optional<uint64_t> in_progress;   // unit started, not finished
+  int64_t started_ns = 0;                // when the parent learnt it started
   std::string buffer;                    // bytes read, not yet a full line
 };
 
+class Sweep {
+ public:
+  Sweep(const SweepOptions& options,
+        const std::function<void(const reports::SeedResult&)>& on_failure)
+      : options_(options),
+        on_failure_(on_failure),
+        per_scenario_(options.seed_count),
+        total_units_(options.seed_count * options.scenarios.size()),
+        stride_(static_cast<uint64_t>(options.jobs)) {}
+
+  SweepOutcome Run();
+
+ private:
+  const scenarios::Scenario& ScenarioOf(uint64_t unit) const {
+    return *options_.scenarios[unit / per_scenario_];
+  }
+  uint64_t SeedOf(uint64_t unit) const { return options_.first_seed + unit % per_scenario_; }
+  // Units in the order workers run them: ascending, or the mirror image.
+  uint64_t UnitAt(uint64_t position) const {
+    return options_.descending ? total_units_ - 1 - position : position;
+  }
+  uint64_t PositionOf(uint64_t unit) const { return UnitAt(unit); }  // its own inverse
+
+  reports::SeedResult Unfinished(uint64_t unit, std::string outcome, std::string detail) const;
+  void Record(uint64_t unit, reports::SeedResult result);
+  Worker StartWorker(uint64_t first_position);
+  [[noreturn]] void WorkerMain(int fd, uint64_t first_position);
+  static void Stop(Worker& worker);
+  void FailAndReplace(size_t index, uint64_t unit, std::string outcome, std::string detail);
+  std::optional<std::string> HandleLine(Worker& worker, const std::string& line);
+  void ReadFrom(size_t index);
+  void Reap(size_t index);
+  void EnforceSeedTimeouts();
+  void StopForTimeBudget();
+
+  const SweepOptions& options_;
+  const std::function<void(const reports::SeedResult&)>& on_failure_;
+  const uint64_t per_scenario_;
+  const uint64_t total_units_;
+  const uint64_t stride_;
+  SweepOutcome outcome_;
+  std::vector<std::pair<uint64_t, reports::SeedResult>> kept_;  // (unit, result)
+  std::vector<Worker> workers_;  // stopped ones are erased
+};
+
+reports::SeedResult Sweep::Unfinished(uint64_t unit, std::string outcome,
+                                      std::string detail) const {
+  reports::SeedResult result;
+  result.scenario = ScenarioOf(unit).name;
+  result.seed = SeedOf(unit);
+  result.outcome = std::move(outcome);
+  result.detail = std::move(detail);
+  return result;
+}
+
+void Sweep::Record(uint64_t unit, reports::SeedResult result) {
+  auto& tally = outcome_.tallies[unit / per_scenario_];
+  ++tally.seeds;
+  ++outcome_.seeds_run;
+  tally.wall_time_ns += result.wall_time_ns;
+  tally.virtual_time_ns += result.virtual_time_ns;
+  for (const auto& [kind, count] : result.faults_injected) tally.faults_injected[kind] += count;
+  if (!result.passed) {
+    ++tally.failures;
+    ++outcome_.seeds_failed;
+    on_failure_(result);
+  }
+  if (!result.passed || options_.keep_passed) kept_.emplace_back(unit, std::move(result));
+}
+
+Worker Sweep::StartWorker(uint64_t first_position) {
+  // Close-on-exec: nothing a scenario (or anything it starts) execs inherits
+  // the sweep's pipes.
+  int fds[2];
+  FAULTLINE_CHECK_MSG(pipe2(fds, O_CLOEXEC) == 0, "pipe2() failed");
+  std::fflush(nullptr);  // or the child would print the parent's buffered output again
+  const pid_t pid = fork();
+  FAULTLINE_CHECK_MSG(pid >= 0, "fork() failed");
+  if (pid == 0) {
+    CloseAllBut(fds[1]);
+    WorkerMain(fds[1], first_position);
+  }
+  close(fds[1]);
+  return Worker{.pid = pid, .fd = fds[0], .next_position = first_position};
+}
+
+void Sweep::WorkerMain(int fd, uint64_t first_position) {
+  for (uint64_t position = first_position; position < total_units_; position += stride_) {
+    const uint64_t unit = UnitAt(position);
+    WriteAll(fd, absl::StrCat("S ", unit, "\n"));
+    reports::SeedResult result = RunOneSeed(ScenarioOf(unit), SeedOf(unit), nullptr);
+    // What the scenario printed goes out now: _exit does not flush stdio,
+    // and a later seed may kill the process.
+    std::fflush(nullptr);
+    WriteAll(fd, absl::StrCat("R ", unit, " ", EncodeResult(result), "\n"));
+  }
+  close(fd);
+  std::fflush(nullptr);
+  _exit(0);
+}
+
+void Sweep::Stop(Worker& worker) {
+  kill(worker.pid, SIGKILL);
+  while (waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  close(worker.fd);
+  worker.fd = -1;
+}
+
+// Records `unit` as failed, stops the worker, and starts a fresh one on the
+// rest of its stream (or drops it if the stream is done).
+void Sweep::FailAndReplace(size_t index, uint64_t unit, std::string outcome, std::string detail) {
+  Worker& worker = workers_[index];
+  if (worker.fd >= 0) Stop(worker);
+  Record(unit, Unfinished(unit, std::move(outcome), std::move(detail)));
+  const uint64_t resume = PositionOf(unit) + stride_;
+  if (resume < total_units_) {
+    workers_[index] = StartWorker(resume);
+  } else {
+    workers_.erase(workers_.begin() + static_cast<long>(index));
+  }
+}
+
+// Applies one protocol line; an error message if it is not the line the
+// worker owes next.
+std::optional<std::string> Sweep::HandleLine(Worker& worker, const std::string& line) {
+  const size_t space = line.find(' ', 2);
+  uint64_t unit = 0;
+  if (line.size() < 3 || line[1] != ' ' ||
+      !absl::SimpleAtoi(line.substr(2, space == std::string::npos ? space : space - 2), &unit)) {
+    return "not a protocol line";
+  }
+  if (line[0] == 'S' && space == std::string::npos && !worker.in_progress.has_value() &&
+      worker.next_position < total_units_ && unit == UnitAt(worker.next_position)) {
+    worker.in_progress = unit;
+    worker.started_ns = WallNowNs();
+    return std::nullopt;
+  }
+  if (line[0] != 'R' || space == std::string::npos || worker.in_progress != unit) {
+    return "not the line the worker owed";
+  }
+  std::optional<reports::SeedResult> result = DecodeResult(std::string_view(line).substr(space + 1));
+  if (!result.has_value() || result->seed != SeedOf(unit) ||
+      result->scenario != ScenarioOf(unit).name) {
+    return "a malformed result";
+  }
+  worker.in_progress.reset();
+  worker.next_position = PositionOf(unit) + stride_;
+  Record(unit, std::move(*result));
+  return std::nullopt;
+}
+
+void Sweep::ReadFrom(size_t index) {
+  Worker& worker = workers_[index];
+  char chunk[65536];
+  const ssize_t n = read(worker.fd, chunk, sizeof chunk);
+  if (n < 0 && errno == EINTR) return;
+  if (n <= 0) return Reap(index);
+  worker.buffer.append(chunk, static_cast<size_t>(n));
+  size_t newline;
+  while ((newline = worker.buffer.find('\n')) != std::string::npos ||
+         worker.buffer.size() > kMaxLineBytes) {
+    const size_t length = std::min(newline, kMaxLineBytes);
+    const std::string line = worker.buffer.substr(0, length);
+    worker.buffer.erase(0, std::min(length + 1, worker.buffer.size()));
+    if (std::optional<std::string> error = HandleLine(worker, line)) {
+      // Blame the seed it was running (or owed next): its code wrote there.
+      const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
+      if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
+        Stop(worker);
+        workers_.erase(workers_.begin() + static_cast<long>(index));
+        return;
+      }
+      FailAndReplace(index, unit, "worker protocol error",
+                     absl::StrCat("the worker wrote ", *error,
+                                  " to the sweep's pipe (did the scenario write to it?): \"",
+                                  absl::CHexEscape(line.substr(0, 160)), "\""));
+      return;
+    }
+  }
+}
+
+// End of a worker's stream: it finished, or died.
+void Sweep::Reap(size_t index) {
+  Worker& worker = workers_[index];
+  int status = 0;
+  while (waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  close(worker.fd);
+  worker.fd = -1;
+  const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if ((clean_exit && !worker.in_progress.has_value()) ||
+      (!worker.in_progress.has_value() && worker.next_position >= total_units_)) {
+    workers_.erase(workers_.begin() + static_cast<long>(index));
+    return;
+  }
+  const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
+  FailAndReplace(index, unit, "worker crashed",
+                 WIFSIGNALED(status)
+                     ? absl::StrCat("the worker process died of signal ", WTERMSIG(status), " (",
+                                    strsignal(WTERMSIG(status)), ")")
+                     : absl::StrCat("the worker process exited with status ",
+                                    WEXITSTATUS(status)));
+}
+
+void Sweep::EnforceSeedTimeouts() {
+  const int64_t now_ns = WallNowNs();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& worker = workers_[i];
+    if (!worker.in_progress.has_value() ||
+        now_ns - worker.started_ns <= options_.seed_timeout_ns) {
+      continue;
+    }
+    FailAndReplace(i, *worker.in_progress, "timeout",
+                   absl::StrCat(TimeoutDetail(options_.seed_timeout_ns), "; its worker was killed"));
+    return;  // indexes may have shifted; the next round checks the others
+  }
+}
+
+void Sweep::StopForTimeBudget() {
+  outcome_.time_budget_reached = true;
+  for (Worker& worker : workers_) {
+    if (worker.in_progress.has_value()) {
+      outcome_.interrupted.push_back(
+          Unfinished(*worker.in_progress, "not run", "in progress when the time budget ran out"));
+    }
+    Stop(worker);
+  }
+  workers_.clear();
+}
+
+SweepOutcome Sweep::Run() {
+  for (const auto* scenario : options_.scenarios) outcome_.tallies.push_back({scenario->name});
+  for (uint64_t w = 0; w < stride_ && w < total_units_; ++w) workers_.push_back(StartWorker(w));
+  const int64_t start_ns = WallNowNs();
+  while (!workers_.empty()) {
+    if (options_.time_budget_ns > 0 && WallNowNs() - start_ns > options_.time_budget_ns) {
+      StopForTimeBudget();
+      break;
+    }
+    EnforceSeedTimeouts();
+    std::vector<pollfd> polls;
+    for (const Worker& worker : workers_) polls.push_back(pollfd{worker.fd, POLLIN, 0});
+    const int ready = poll(polls.data(), polls.size(), kPollIntervalMs);
+    if (ready < 0 && errno != EINTR) FAULTLINE_CHECK_MSG(false, "poll() failed");
+    if (ready <= 0) continue;
+    // One worker per round: reading may replace or erase workers, shifting
+    // indexes; the others are still ready at the next poll.
+    for (size_t i = 0; i < polls.size(); ++i) {
+      if (polls[i].revents != 0) {
+        ReadFrom(i);
+        break;
+      }
+    }
+  }
+  outcome_.seeds_not_run = total_units_ - outcome_.seeds_run;
+  std::sort(kept_.begin(), kept_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [unit, result] : kept_) outcome_.results.push_back(std::move(result));
+  return std::move(outcome_);
+}
+
 }  // namespace
+
+std::string TimeoutDetail(int64_t seed_timeout_ns) {
+  return absl::StrCat("the seed ran past the ", seed_timeout_ns / 1'000'000'000,
+                      " s wall-clock limit (--seed-timeout-s)");
+}
 
 reports::SeedResult RunOneSeed(const scenarios::Scenario& scenario, uint64_t seed,
                                std::string* trace_dump) {
@@ -77,135 +367,8 @@ SweepOutcome RunSweep(const SweepOptions& options,
                       const std::function<void(const reports::SeedResult&)>& on_failure) {
   FAULTLINE_CHECK(options.jobs >= 1 && options.jobs <= 256);
   FAULTLINE_CHECK(options.seed_count >= 1);
-  const uint64_t per_scenario = options.seed_count;
-  const uint64_t total_units = per_scenario * options.scenarios.size();
-  const uint64_t stride = static_cast<uint64_t>(options.jobs);
-  auto scenario_of = [&](uint64_t unit) { return options.scenarios[unit / per_scenario]; };
-  auto seed_of = [&](uint64_t unit) { return options.first_seed + unit % per_scenario; };
-
-  SweepOutcome outcome;
-  for (const auto* scenario : options.scenarios) outcome.tallies.push_back({scenario->name});
-  std::vector<std::pair<uint64_t, reports::SeedResult>> kept;  // (unit, result)
-
-  auto record = [&](uint64_t unit, reports::SeedResult result) {
-    auto& tally = outcome.tallies[unit / per_scenario];
-    ++tally.seeds;
-    ++outcome.seeds_run;
-    tally.wall_time_ns += result.wall_time_ns;
-    tally.virtual_time_ns += result.virtual_time_ns;
-    for (const auto& [kind, count] : result.faults_injected) tally.faults_injected[kind] += count;
-    if (!result.passed) {
-      ++tally.failures;
-      ++outcome.seeds_failed;
-      on_failure(result);
-    }
-    if (!result.passed || options.keep_passed) kept.emplace_back(unit, std::move(result));
-  };
-
-  // Starts a worker for the stream of units first_unit, first_unit + stride, ...
-  auto start_worker = [&](uint64_t first_unit) -> Worker {
-    int fds[2];
-    FAULTLINE_CHECK_MSG(pipe(fds) == 0, "pipe() failed");
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = fork();
-    FAULTLINE_CHECK_MSG(pid >= 0, "fork() failed");
-    if (pid == 0) {
-      close(fds[0]);
-      for (uint64_t unit = first_unit; unit < total_units; unit += stride) {
-        WriteAll(fds[1], absl::StrCat("S ", unit, "\n"));
-        reports::SeedResult result = RunOneSeed(*scenario_of(unit), seed_of(unit), nullptr);
-        WriteAll(fds[1], absl::StrCat("R ", unit, " ", EncodeResult(result), "\n"));
-      }
-      close(fds[1]);
-      _exit(0);
-    }
-    close(fds[1]);
-    return Worker{.pid = pid, .fd = fds[0], .next_unit = first_unit};
-  };
-
-  std::vector<Worker> workers;
-  for (uint64_t w = 0; w < stride && w < total_units; ++w) workers.push_back(start_worker(w));
-
-  const int64_t start_ns = WallNowNs();
-  while (!workers.empty()) {
-    if (options.time_budget_ns > 0 && WallNowNs() - start_ns > options.time_budget_ns) {
-      outcome.time_budget_reached = true;
-      for (Worker& worker : workers) {
-        kill(worker.pid, SIGKILL);
-        waitpid(worker.pid, nullptr, 0);
-        close(worker.fd);
-      }
-      workers.clear();
-      break;
-    }
-    std::vector<pollfd> polls;
-    for (const Worker& worker : workers) polls.push_back(pollfd{worker.fd, POLLIN, 0});
-    const int ready = poll(polls.data(), polls.size(), 100);
-    if (ready < 0 && errno != EINTR) FAULTLINE_CHECK_MSG(false, "poll() failed");
-    for (size_t i = 0; i < workers.size(); ++i) {
-      if (polls[i].revents == 0) continue;
-      Worker& worker = workers[i];
-      char chunk[65536];
-      const ssize_t n = read(worker.fd, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR) continue;
-      if (n > 0) {
-        worker.buffer.append(chunk, static_cast<size_t>(n));
-        size_t newline;
-        while ((newline = worker.buffer.find('\n')) != std::string::npos) {
-          const std::string line = worker.buffer.substr(0, newline);
-          worker.buffer.erase(0, newline + 1);
-          const size_t space = line.find(' ', 2);
-          uint64_t unit = 0;
-          const bool unit_ok = line.size() > 2 &&
-              absl::SimpleAtoi(line.substr(2, space == std::string::npos ? std::string::npos : space - 2), &unit);
-          FAULTLINE_CHECK_MSG(unit_ok && unit < total_units, "garbled worker line");
-          if (line[0] == 'S') {
-            worker.in_progress = unit;
-          } else {
-            std::optional<reports::SeedResult> result = DecodeResult(line.substr(space + 1));
-            FAULTLINE_CHECK_MSG(result.has_value(), "garbled worker result");
-            worker.in_progress.reset();
-            worker.next_unit = unit + stride;
-            record(unit, std::move(*result));
-          }
-        }
-        continue;
-      }
-      // End of stream: the worker finished or died.
-      int status = 0;
-      waitpid(worker.pid, &status, 0);
-      close(worker.fd);
-      const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      if (!clean_exit || worker.in_progress.has_value()) {
-        const uint64_t unit = worker.in_progress.value_or(worker.next_unit);
-        if (unit < total_units) {
-          reports::SeedResult crashed;
-          crashed.scenario = scenario_of(unit)->name;
-          crashed.seed = seed_of(unit);
-          crashed.outcome = "worker crashed";
-          crashed.detail = WIFSIGNALED(status)
-                               ? absl::StrCat("the worker process died of signal ", WTERMSIG(status),
-                                              " (", strsignal(WTERMSIG(status)), ")")
-                               : absl::StrCat("the worker process exited with status ",
-                                              WEXITSTATUS(status));
-          record(unit, std::move(crashed));
-          const uint64_t resume = unit + stride;
-          if (resume < total_units) {
-            workers[i] = start_worker(resume);
-            continue;
-          }
-        }
-      }
-      workers.erase(workers.begin() + static_cast<long>(i));
-      break;  // indexes shifted; poll again
-    }
-  }
-
-  std::sort(kept.begin(), kept.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [unit, result] : kept) outcome.results.push_back(std::move(result));
-  return outcome;
+  FAULTLINE_CHECK(options.seed_timeout_ns > 0);
+  return Sweep(options, on_failure).Run();
 }
 
 }  // namespace faultline::harness

@@ -6,6 +6,12 @@
 // as "worker crashed", starts a fresh worker, and goes on with the next
 // seeds. Results are returned in a fixed order (scenario, then seed) whatever
 // order the workers finish in.
+//
+// No seed is ever dropped: each ends as a result (passed, failed, "worker
+// crashed", "timeout" when it ran past the per-seed wall-clock limit and its
+// worker was killed, "worker protocol error" when its worker wrote a line the
+// parent cannot read), or is counted as not run when the time budget ran out
+// first — never as passed.
 #pragma once
 
 #include <cstdint>
@@ -25,14 +31,24 @@ struct SweepOptions {
   uint64_t seed_count = 1;       // per scenario
   int jobs = 1;                  // worker processes, >= 1
   int64_t time_budget_ns = 0;    // wall-time budget for the whole sweep; 0 = none
+  // Wall time one seed may take before its worker is killed and the seed
+  // recorded as a "timeout" failure; > 0.
+  int64_t seed_timeout_ns = 60'000'000'000;
   bool keep_passed = false;      // also return passing results (for reports)
+  // Each worker runs its seeds last first (with jobs 1: the whole range in
+  // descending order), for the in-process order check (order_check.h).
+  bool descending = false;
 };
 
 struct SweepOutcome {
   std::vector<reports::SeedResult> results;  // failures, plus passes if keep_passed
   uint64_t seeds_run = 0;
   uint64_t seeds_failed = 0;
+  uint64_t seeds_not_run = 0;    // left when the time budget ran out
   bool time_budget_reached = false;
+  // The seeds in progress when the time budget ran out (outcome "not run");
+  // they are counted in seeds_not_run.
+  std::vector<reports::SeedResult> interrupted;
   // Per scenario, in sweep order: seeds run, failures, faults, wall time.
   struct Tally {
     std::string scenario;
@@ -44,6 +60,9 @@ struct SweepOutcome {
   };
   std::vector<Tally> tallies;
 };
+
+// The detail of a seed that ran past the wall-clock limit.
+std::string TimeoutDetail(int64_t seed_timeout_ns);
 
 // Runs one seed in this process. `trace_dump`, if non-null, receives the
 // trace (one line per event).

@@ -6,7 +6,8 @@
 // so that if the worker dies (an abort on a failed FAULTLINE_CHECK, a
 // segfault), the parent knows which seed killed it. The result is encoded as
 // tab-separated fields with '%', tab and newline percent-escaped, so any
-// detail text survives the trip.
+// detail text survives the trip. The parent accepts only the line a worker
+// owes next (harness/sweep.cc); anything else costs the seed it was running.
 #pragma once
 
 #include <cstdint>

@@ -3,27 +3,38 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "reports/utf8.h"
 
 namespace faultline::reports {
 
 std::string JsonString(std::string_view text) {
   std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        // Bytes >= 0x80 are escaped one by one: the text may not be UTF-8
-        // (a corrupt payload in a detail), and the output must stay valid.
-        if (c < 0x20 || c >= 0x7F) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+  for (size_t pos = 0; pos < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[pos]);
+    const size_t length = Utf8SequenceLength(text, pos);
+    if (length == 0) {
+      out += "\\ufffd";  // not UTF-8 (a corrupt payload in a detail): one per byte
+      ++pos;
+      continue;
     }
+    if (length > 1) {
+      out.append(text.substr(pos, length));
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+    pos += length;
   }
   out += "\"";
   return out;

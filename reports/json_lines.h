@@ -14,8 +14,10 @@
 
 namespace faultline::reports {
 
-// `text` as a JSON string literal, quotes included; control characters and
-// invalid UTF-8 bytes are escaped (\u00XX), so any detail text is safe.
+// `text` as a JSON string literal, quotes included. Valid UTF-8 passes
+// through; control characters and DEL are escaped (\n, \t, \u001b, ...);
+// each byte that is not part of valid UTF-8 becomes \ufffd (U+FFFD, the
+// replacement character), so the line is valid JSON whatever the detail.
 std::string JsonString(std::string_view text);
 
 // One line, without the trailing newline.

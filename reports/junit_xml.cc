@@ -5,30 +5,60 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "reports/utf8.h"
 
 namespace faultline::reports {
 
-std::string XmlEscape(std::string_view text) {
+namespace {
+
+std::string Escape(std::string_view text, bool attribute) {
   std::string out;
-  for (unsigned char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-          out.push_back('?');
-        } else if (c >= 0x80) {
-          out.push_back('?');  // may not be valid UTF-8
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+  for (size_t pos = 0; pos < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[pos]);
+    const size_t length = Utf8SequenceLength(text, pos);
+    if (length == 0) {
+      out += kUtf8Replacement;
+      ++pos;
+      continue;
     }
+    if (length > 1) {
+      const char32_t code = Utf8CodePoint(text, pos, length);
+      if (code == 0xFFFE || code == 0xFFFF) {
+        out.push_back('?');
+      } else {
+        out.append(text.substr(pos, length));
+      }
+    } else if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '"') {
+      out += "&quot;";
+    } else if (c == '\'') {
+      out += "&apos;";
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      if (attribute) {
+        absl::StrAppend(&out, "&#", static_cast<int>(c), ";");
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    } else if (c < 0x20) {
+      out.push_back('?');
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+    pos += length;
   }
   return out;
 }
+
+}  // namespace
+
+std::string XmlEscape(std::string_view text) { return Escape(text, /*attribute=*/false); }
+
+std::string XmlAttribute(std::string_view text) { return Escape(text, /*attribute=*/true); }
 
 std::string ToJunitXml(const std::vector<SeedResult>& results) {
   std::vector<std::string> order;
@@ -48,10 +78,10 @@ std::string ToJunitXml(const std::vector<SeedResult>& results) {
       wall_ns += result->wall_time_ns;
     }
     absl::StrAppendFormat(&xml, "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" time=\"%.6f\">\n",
-                          XmlEscape(scenario), cases.size(), failures, wall_ns / 1e9);
+                          XmlAttribute(scenario), cases.size(), failures, wall_ns / 1e9);
     for (const SeedResult* result : cases) {
       absl::StrAppendFormat(&xml, "    <testcase classname=\"faultline.%s\" name=\"seed %s\" time=\"%.6f\"",
-                            XmlEscape(scenario), Hex64(result->seed), result->wall_time_ns / 1e9);
+                            XmlAttribute(scenario), Hex64(result->seed), result->wall_time_ns / 1e9);
       if (result->passed) {
         xml += "/>\n";
         continue;
@@ -64,7 +94,7 @@ std::string ToJunitXml(const std::vector<SeedResult>& results) {
           &xml,
           ">\n      <failure message=\"%s\" type=\"%s\">faults injected: %s\ntrace hash: %s\n"
           "replay: %s</failure>\n    </testcase>\n",
-          XmlEscape(result->detail), XmlEscape(result->outcome),
+          XmlAttribute(result->detail), XmlAttribute(result->outcome),
           XmlEscape(faults.empty() ? "none" : faults), Hex64(result->trace_hash),
           XmlEscape(result->ReplayCommand()));
     }

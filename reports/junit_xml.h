@@ -13,9 +13,14 @@
 
 namespace faultline::reports {
 
-// `text` escaped for XML character data and attribute values. Characters
-// XML 1.0 cannot represent at all (most control characters) become '?'.
+// `text` escaped for XML character data. Valid UTF-8 passes through; a
+// character XML 1.0 cannot represent (most control characters, U+FFFE,
+// U+FFFF) becomes '?'; a byte that is not part of valid UTF-8 becomes U+FFFD.
 std::string XmlEscape(std::string_view text);
+
+// The same for an attribute value, where a parser would turn a raw newline,
+// tab or carriage return into a space: they are written &#10; &#9; &#13;.
+std::string XmlAttribute(std::string_view text);
 
 // The whole document. `results` may mix scenarios; suites appear in order of
 // first appearance, cases in the order given.

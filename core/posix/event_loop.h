@@ -76,7 +76,7 @@ struct EventLoopOptions {
   // waits behind it) and no timer due within this many nanoseconds. It then
   // behaves like a dedicated flush thread — the syscall starts at once and
   // its caller resumes at once, without the two cross-thread wake-ups of the
-  // I/O pool (20-50 us per call on a small VM; reports/wal_benchmark.md).
+  // I/O pool (20-50 us per call on a small VM; docs/results/wal_benchmark.md).
   // The price: a call that takes longer than the horizon (a slow or stuck
   // disk) delays the timers behind it, and Stop() from another thread waits
   // for it. 0 (the default): every blocking call goes to the I/O pool.

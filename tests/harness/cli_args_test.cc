@@ -41,6 +41,13 @@ TEST(ParseCliArgs, ParsesRunAndReplay) {
   EXPECT_EQ(replay->first_seed, 7u);
   EXPECT_TRUE(replay->trace);
   EXPECT_EQ(replay->log_level, "debug");
+  EXPECT_EQ(run->seed_timeout_ns, 60'000'000'000);  // generous by default
+  // The last seeds there are, up to and including 2^64-1.
+  auto last = ParseCliArgs({"run", "all", "--first-seed", "18446744073709551606", "--seeds", "10"});
+  ASSERT_TRUE(last.ok()) << last.status();
+  auto limited = ParseCliArgs({"check-determinism", "all", "--seed-timeout-s", "5"});
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  EXPECT_EQ(limited->seed_timeout_ns, 5'000'000'000);
 }
 
 TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
@@ -59,6 +66,11 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"replay", "demo", "--seeds", "3", "--seed", "1"}, "unknown option '--seeds'"},
       {{"replay", "all", "--seed", "1"}, "not 'all'"},
       {{"list", "--seed", "1"}, "'list' takes no options"},
+      {{"run", "demo", "--seed-timeout-s", "0"}, "--seed-timeout-s takes whole seconds"},
+      {{"run", "all", "--first-seed", "0xffffffffffffffff", "--seeds", "2"}, "past 2^64-1"},
+      {{"check-determinism", "all", "--seeds", "10", "--first-seed", "18446744073709551607"},
+       "past 2^64-1"},
+      {{"replay", "demo", "--seed", "1", "--seed-timeout-s", "5"}, "unknown option"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);

@@ -6,14 +6,17 @@
 #include <cstdlib>
 
 #include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include "harness/determinism_check.h"
 #include "harness/gtest_seeds.h"
+#include "harness/order_check.h"
 #include "harness/worker_protocol.h"
 #include "scenarios/registry.h"
+#include "tests/harness/selftest_scenarios.h"
 
 namespace faultline::harness {
 namespace {
@@ -81,6 +84,115 @@ TEST(Sweep, TheRealScenariosPassAFixedSeedSweep) {
   for (const scenarios::Scenario& scenario : scenarios::AllScenarios()) {
     ExpectSeedsPass(scenario, 100);
   }
+}
+
+// All results of a sweep over `name`, passes included.
+SweepOutcome SweepSelftest(const char* name, uint64_t seeds, int jobs, int64_t seed_timeout_ns = 60e9,
+                           int64_t time_budget_ns = 0) {
+  return RunSweep({.scenarios = {&selftest::Selftest(name)}, .first_seed = 0, .seed_count = seeds,
+                   .jobs = jobs, .time_budget_ns = time_budget_ns,
+                   .seed_timeout_ns = seed_timeout_ns, .keep_passed = true},
+                  [](const reports::SeedResult&) {});
+}
+
+TEST(Sweep, AGarbledProtocolLineFailsThatSeedNotTheSweep) {
+  // Seeds 1 and 4 write garbage into their worker's pipe to the parent.
+  SweepOutcome outcome = SweepSelftest("selftest_garbles_protocol", 6, 2);
+  EXPECT_EQ(outcome.seeds_run, 6u);
+  EXPECT_EQ(outcome.seeds_failed, 2u);
+  ASSERT_EQ(outcome.results.size(), 6u);
+  for (const reports::SeedResult& result : outcome.results) {
+    if (result.seed % 3 == 1) {
+      EXPECT_EQ(result.outcome, "worker protocol error") << result.seed;
+      EXPECT_THAT(result.detail, HasSubstr("this is not a protocol line"));
+    } else {
+      EXPECT_TRUE(result.passed) << result.seed << ": " << result.detail;
+    }
+  }
+}
+
+TEST(Sweep, WorkersHoldOnlyTheirOwnPipeAndNothingSurvivesAnExec) {
+  selftest::CloseInheritedDescriptors();  // what the test runner leaked to us
+  SweepOutcome outcome = SweepSelftest("selftest_fd_hygiene", 6, 3);
+  EXPECT_EQ(outcome.seeds_run, 6u);
+  for (const reports::SeedResult& result : outcome.results) {
+    EXPECT_TRUE(result.passed) << result.seed << ": " << result.detail;
+  }
+}
+
+TEST(Sweep, AHungSeedTimesOutAndTheSweepGoesOn) {
+  // Seeds 2 and 6 hang; the limit is far below the hang and far above a seed.
+  SweepOutcome outcome = SweepSelftest("selftest_hang", 8, 2, /*seed_timeout_ns=*/1e9);
+  EXPECT_EQ(outcome.seeds_run, 8u);
+  EXPECT_EQ(outcome.seeds_failed, 2u);
+  EXPECT_EQ(outcome.seeds_not_run, 0u);
+  ASSERT_EQ(outcome.results.size(), 8u);
+  for (const reports::SeedResult& result : outcome.results) {
+    if (result.seed % 4 == 2) {
+      EXPECT_EQ(result.outcome, "timeout");
+      EXPECT_THAT(result.detail, HasSubstr("1 s wall-clock limit"));
+      EXPECT_THAT(result.ReplayCommand(), HasSubstr("replay selftest_hang --seed 0x000000000000000"));
+    } else {
+      EXPECT_TRUE(result.passed) << result.seed;
+    }
+  }
+}
+
+TEST(Sweep, SeedsInProgressWhenTheBudgetRunsOutAreNotRunNeverPassed) {
+  // One worker: seeds 0 and 1 pass at once, seed 2 hangs past the budget.
+  SweepOutcome outcome = SweepSelftest("selftest_hang", 8, 1, /*seed_timeout_ns=*/60e9,
+                                       /*time_budget_ns=*/1e9);
+  EXPECT_TRUE(outcome.time_budget_reached);
+  EXPECT_EQ(outcome.seeds_run, 2u);
+  EXPECT_EQ(outcome.seeds_failed, 0u);
+  EXPECT_EQ(outcome.seeds_not_run, 6u);
+  ASSERT_EQ(outcome.interrupted.size(), 1u);
+  EXPECT_EQ(outcome.interrupted[0].seed, 2u);
+  EXPECT_EQ(outcome.interrupted[0].outcome, "not run");
+  EXPECT_FALSE(outcome.interrupted[0].passed);
+  for (const reports::SeedResult& result : outcome.results) EXPECT_NE(result.seed, 2u);
+}
+
+// Sets an environment variable for the lifetime of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(GtestSeeds, ZeroSeedsOrARangePastTheLastSeedIsRefusedNotAVacuousPass) {
+  const scenarios::Scenario& scenario = selftest::Selftest("selftest_hostile_detail");
+  {
+    ScopedEnv seeds("FAULTLINE_SEEDS", "0");
+    EXPECT_NONFATAL_FAILURE(ExpectSeedsPass(scenario, 5), "FAULTLINE_SEEDS");
+  }
+  {
+    ScopedEnv seeds("FAULTLINE_SEEDS", "3");
+    ScopedEnv first("FAULTLINE_FIRST_SEED", "0xfffffffffffffffe");
+    EXPECT_NONFATAL_FAILURE(ExpectSeedsPass(scenario, 5), "past 2^64-1");
+  }
+}
+
+TEST(Sweep, DescendingRunsTheSameSeedsLastFirst) {
+  // selftest_leaky_static's hash tells which seed ran just before.
+  const scenarios::Scenario& leaky = selftest::Selftest("selftest_leaky_static");
+  SweepOutcome down = RunSweep({.scenarios = {&leaky}, .first_seed = 10, .seed_count = 4,
+                                .jobs = 1, .keep_passed = true, .descending = true},
+                               [](const reports::SeedResult&) {});
+  ASSERT_EQ(down.results.size(), 4u);
+  const uint64_t base = 0x9E3779B97F4A7C15ull;
+  EXPECT_EQ(down.results[3].trace_hash, 13 * base + 1);         // ran first
+  EXPECT_EQ(down.results[0].trace_hash, (10 * base + 1) ^ 11);  // ran last, after 11
+}
+
+TEST(OrderCheck, CatchesStateLeakingFromSeedToSeed) {
+  const auto leaks = CheckInProcessOrders(selftest::Selftest("selftest_leaky_static"), 0, 5, 60e9);
+  EXPECT_EQ(leaks.size(), 5u);  // every seed has another predecessor in the other order
+  EXPECT_TRUE(CheckInProcessOrders(selftest::Selftest("selftest_hostile_detail"), 0, 5, 60e9).empty());
+  EXPECT_TRUE(CheckInProcessOrders(*scenarios::FindScenario("demo"), 0, 20, 60e9).empty());
 }
 
 TEST(WorkerProtocol, RoundTripsAResult) {

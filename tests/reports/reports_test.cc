@@ -2,9 +2,13 @@
 // detail text holds.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
+#include "reports/console_text.h"
 #include "reports/json_lines.h"
 #include "reports/junit_xml.h"
+#include "reports/utf8.h"
 
 namespace faultline::reports {
 namespace {
@@ -25,11 +29,61 @@ SeedResult Failing() {
 TEST(JsonLines, EscapesEverythingThatWouldBreakALine) {
   const std::string line = ToJsonLine(Failing());
   EXPECT_EQ(line.find('\n'), std::string::npos);
-  EXPECT_THAT(line, HasSubstr(R"("detail":"record \"7\" <lost> & gone\n\u0001\u00ff")"));
+  EXPECT_THAT(line, HasSubstr(R"("detail":"record \"7\" <lost> & gone\n\u0001\ufffd")"));
   EXPECT_THAT(line, HasSubstr(R"("seed":"0x000000000000002a")"));
   EXPECT_THAT(line, HasSubstr(R"("faults_injected":{"crash":2,"torn-write":1})"));
   EXPECT_THAT(line, HasSubstr(R"("replay":"faultline replay wal_crash --seed 0x000000000000002a)"));
   EXPECT_EQ(JsonString("a\\b\t"), R"("a\\b\t")");
+}
+
+TEST(JsonLines, ValidUtf8PassesThroughAndOnlyInvalidBytesAreReplaced) {
+  EXPECT_EQ(JsonString("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x92\xBE"),
+            "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x92\xBE\"");  // é, €, 💾 unchanged
+  // A lone continuation byte, a truncated sequence, an overlong '/', a UTF-16
+  // surrogate and a code point past U+10FFFF: each bad byte is \ufffd.
+  EXPECT_EQ(JsonString("a\x80" "b"), R"("a\ufffdb")");
+  EXPECT_EQ(JsonString("\xC3"), R"("\ufffd")");
+  EXPECT_EQ(JsonString("\xC0\xAF"), R"("\ufffd\ufffd")");
+  EXPECT_EQ(JsonString("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");
+  EXPECT_EQ(JsonString("\xF4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")");
+  EXPECT_EQ(JsonString("\x7F\x1B"), R"("\u007f\u001b")");
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t length = Utf8SequenceLength(text, pos);
+    if (length == 0) return false;
+    pos += length;
+  }
+  return true;
+}
+
+RC_GTEST_PROP(JsonLines, AnyBytesGiveValidUtf8WithoutControlCharacters, (std::string text)) {
+  const std::string json = JsonString(text);
+  RC_ASSERT(IsValidUtf8(json));
+  for (unsigned char c : json) RC_ASSERT(c >= 0x20 && c != 0x7F);
+  if (IsValidUtf8(text) && text.find_first_of("\"\\") == std::string::npos) {
+    bool printable = true;
+    for (unsigned char c : text) printable = printable && c >= 0x20 && c != 0x7F;
+    if (printable) RC_ASSERT(json == "\"" + text + "\"");  // printable UTF-8 is kept as is
+  }
+}
+
+TEST(ConsoleText, OneLineWithoutControlBytesAndValidUtf8Kept) {
+  EXPECT_EQ(ConsoleText("caf\xC3\xA9 ok"), "caf\xC3\xA9 ok");
+  EXPECT_EQ(ConsoleText("a\nb\r\tc"), "a\\nb\\r\\tc");
+  EXPECT_EQ(ConsoleText("\x1B[2J\x7F"), "\\x1b[2J\\x7f");
+  EXPECT_EQ(ConsoleText("\xC2\x9B" "1m"), "\\xc2\\x9b1m");  // C1 CSI, valid UTF-8 but a control
+  EXPECT_EQ(ConsoleText("bad\xFF"), "bad\\xff");
+}
+
+TEST(JunitXml, AttributesKeepNewlinesTabsAndCarriageReturns) {
+  EXPECT_EQ(XmlAttribute("a\nb\tc\rd"), "a&#10;b&#9;c&#13;d");
+  EXPECT_EQ(XmlEscape("caf\xC3\xA9"), "caf\xC3\xA9");  // valid UTF-8 kept
+  EXPECT_EQ(XmlEscape("x\xFFy"), "x\xEF\xBF\xBDy");    // an invalid byte becomes U+FFFD
+  SeedResult failing = Failing();
+  failing.detail = "line one\n\tline two\r";
+  EXPECT_THAT(ToJunitXml({failing}), HasSubstr("message=\"line one&#10;&#9;line two&#13;\""));
 }
 
 TEST(JunitXml, OneSuitePerScenarioAndEscapedFailures) {
@@ -40,7 +94,7 @@ TEST(JunitXml, OneSuitePerScenarioAndEscapedFailures) {
   const std::string xml = ToJunitXml({Failing(), passing});
   EXPECT_THAT(xml, HasSubstr(R"(<testsuite name="wal_crash" tests="1" failures="1")"));
   EXPECT_THAT(xml, HasSubstr(R"(<testsuite name="demo" tests="1" failures="0")"));
-  EXPECT_THAT(xml, HasSubstr("message=\"record &quot;7&quot; &lt;lost&gt; &amp; gone\n??\""));
+  EXPECT_THAT(xml, HasSubstr("message=\"record &quot;7&quot; &lt;lost&gt; &amp; gone&#10;?\xEF\xBF\xBD\""));
   EXPECT_THAT(xml, HasSubstr("replay: faultline replay wal_crash --seed 0x000000000000002a"));
   EXPECT_THAT(xml, HasSubstr(R"(<testcase classname="faultline.demo" name="seed 0x0000000000000001")"));
   EXPECT_EQ(xml.find('\x01'), std::string::npos);

@@ -1,0 +1,242 @@
+// harness/cli.cc — the `faultline` command (see cli.h): list, run, replay
+// and check-determinism.
+//
+// Every failing seed is printed with the one command that replays it. The
+// harness (unlike core/) may read the real clock: it reports seeds per
+// second of wall time.
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "harness/cli.h"
+#include "harness/cli_args.h"
+#include "harness/check_determinism_command.h"
+#include "harness/report_file.h"
+#include "harness/seed_watchdog.h"
+#include "harness/sweep.h"
+#include "reports/console_text.h"
+#include "reports/json_lines.h"
+#include "reports/junit_xml.h"
+#include "sim/scheduler/sim_log.h"
+
+namespace faultline::harness {
+namespace {
+
+using reports::Hex64;
+
+std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
+  if (faults.empty()) return "none";
+  std::string text;
+  for (const auto& [kind, count] : faults) {
+    absl::StrAppendFormat(&text, "%s%s=%d", text.empty() ? "" : " ", reports::ConsoleText(kind),
+                          count);
+  }
+  return text;
+}
+
+// Free text from the code under test goes through ConsoleText: one line,
+// no control bytes.
+std::string FailureText(const reports::SeedResult& result) {
+  return absl::StrFormat(
+      "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
+      "  replay: %s\n",
+      result.scenario, Hex64(result.seed), reports::ConsoleText(result.outcome),
+      reports::ConsoleText(result.detail), FaultSummary(result.faults_injected),
+      Hex64(result.trace_hash), result.ReplayCommand());
+}
+
+void PrintFailure(const reports::SeedResult& result) {
+  std::cout << FailureText(result);
+  std::cout.flush();
+}
+
+// What `run --seed S` prints if the seed never returns (see seed_watchdog.h).
+std::string SingleSeedTimeoutText(const scenarios::Scenario& scenario, const CliArgs& args) {
+  reports::SeedResult timeout;
+  timeout.scenario = scenario.name;
+  timeout.seed = args.first_seed;
+  timeout.outcome = "timeout";
+  timeout.detail = TimeoutDetail(args.seed_timeout_ns);
+  return FailureText(timeout) + "faultline: 1 seeds, 1 failed\n";
+}
+
+// The scenarios `name` selects, or an empty list (after a message) if none.
+std::vector<const scenarios::Scenario*> SelectScenarios(
+    const std::string& name, const std::vector<scenarios::Scenario>& known) {
+  std::vector<const scenarios::Scenario*> selected;
+  for (const auto& scenario : known) {
+    if (name == "all" || scenario.name == name) selected.push_back(&scenario);
+  }
+  if (selected.empty()) {
+    std::cerr << "faultline: unknown scenario '" << name << "' (see 'faultline list')\n";
+  }
+  return selected;
+}
+
+// One seed in this process, with its trace and logs: `run --seed` and `replay`.
+int RunSingle(const scenarios::Scenario& scenario, const CliArgs& args) {
+  std::string trace;
+  // replay has no limit: it is for debugging, perhaps under a debugger.
+  std::cout.flush();
+  if (args.command == Command::kRun) {
+    ArmSeedWatchdog(SingleSeedTimeoutText(scenario, args), args.seed_timeout_ns);
+  }
+  reports::SeedResult result = RunOneSeed(scenario, args.first_seed, args.trace ? &trace : nullptr);
+  DisarmSeedWatchdog();
+  std::cout << trace;
+  if (!result.passed) {
+    PrintFailure(result);
+  } else {
+    std::cout << absl::StrFormat(
+        "%s seed=%s passed: trace hash %s, %d steps, %.6fs virtual, faults: %s\n", scenario.name,
+        Hex64(result.seed), Hex64(result.trace_hash), result.steps,
+        static_cast<double>(result.virtual_time_ns) / 1e9, FaultSummary(result.faults_injected));
+  }
+  return result.passed ? 0 : 1;
+}
+
+struct ReportFiles {
+  std::optional<ReportFile> json;   // --json
+  std::optional<ReportFile> junit;  // --junit
+};
+
+// The report files asked for, opened; nullopt (after a one-line message)
+// if a path cannot be written or both name one file (exit 2).
+std::optional<ReportFiles> OpenReports(const CliArgs& args) {
+  if (!args.json_path.empty() && !args.junit_path.empty() &&
+      SameReportPath(args.json_path, args.junit_path)) {
+    std::cerr << "faultline: --json and --junit name the same file '" << args.json_path << "'\n";
+    return std::nullopt;
+  }
+  ReportFiles files;
+  for (auto [path, file] : {std::pair{&args.json_path, &files.json}, {&args.junit_path, &files.junit}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<ReportFile> opened = ReportFile::Open(*path);
+    if (!opened.ok()) {
+      std::cerr << "faultline: " << opened.status().message() << "\n";
+      return std::nullopt;
+    }
+    file->emplace(std::move(*opened));
+  }
+  if (files.json && files.junit && files.json->SameFileAs(*files.junit)) {  // a link, say
+    std::cerr << "faultline: --json and --junit name the same file ('" << args.json_path
+              << "' and '" << args.junit_path << "')\n";
+    return std::nullopt;
+  }
+  return files;
+}
+
+// Writes each report; false (after a message per report) if any failed.
+bool WriteReports(ReportFiles& files, const SweepOutcome& outcome) {
+  bool all_written = true;
+  auto write = [&](ReportFile& file, const std::string& contents) {
+    if (absl::Status written = file.WriteAndClose(contents); !written.ok()) {
+      std::cerr << "faultline: " << written.message() << "\n";
+      all_written = false;
+    }
+  };
+  if (files.json) {
+    std::string lines;
+    for (const auto& result : outcome.results) {
+      absl::StrAppend(&lines, reports::ToJsonLine(result), "\n");
+    }
+    write(*files.json, lines);
+  }
+  if (files.junit) write(*files.junit, reports::ToJunitXml(outcome.results));
+  return all_written;
+}
+
+void PrintSweepSummary(const SweepOutcome& outcome) {
+  // Rates are per core: seeds (and simulated seconds) per second of the time
+  // the seeds themselves took, whatever --jobs was.
+  std::cout << absl::StrFormat("%-24s %10s %9s %14s %16s  %s\n", "scenario", "seeds", "failures",
+                               "seeds/s/core", "virtual s/wall s", "faults injected");
+  for (const auto& tally : outcome.tallies) {
+    const double wall_s = static_cast<double>(tally.wall_time_ns) / 1e9;
+    const double rate = wall_s > 0 ? tally.seeds / wall_s : 0.0;
+    const double speedup = wall_s > 0 ? static_cast<double>(tally.virtual_time_ns) / 1e9 / wall_s : 0.0;
+    std::cout << absl::StrFormat("%-24s %10d %9d %14.0f %16.2f  %s\n", tally.scenario, tally.seeds,
+                                 tally.failures, rate, speedup, FaultSummary(tally.faults_injected));
+  }
+  for (const reports::SeedResult& result : outcome.interrupted) {
+    std::cout << absl::StrFormat("NOT RUN %s seed=%s: %s\n", result.scenario, Hex64(result.seed),
+                                 result.detail);
+  }
+}
+
+// The exit code of a run: a failed seed (1) outranks a report that could
+// not be written (4), whose message was printed either way.
+int RunExitCode(bool any_failed, bool reports_written) {
+  if (any_failed) return 1;
+  return reports_written ? 0 : kExitReportWriteFailed;
+}
+
+int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& known) {
+  std::vector<const scenarios::Scenario*> selected = SelectScenarios(args.scenario, known);
+  if (selected.empty()) return 2;
+  // Refuse unwritable report paths before spending time on seeds.
+  std::optional<ReportFiles> report_files = OpenReports(args);
+  if (!report_files.has_value()) return 2;
+  const bool reports_wanted = report_files->json || report_files->junit;
+  if (args.command == Command::kReplay ||
+      (selected.size() == 1 && args.seed_count == 1 && !reports_wanted && args.jobs == 1)) {
+    const int exit_code = RunSingle(*selected[0], args);
+    std::cout << absl::StrFormat("faultline: 1 seeds, %d failed\n", exit_code == 0 ? 0 : 1);
+    return exit_code;
+  }
+
+  SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
+                       .seed_count = args.seed_count, .jobs = args.jobs,
+                       .time_budget_ns = args.time_budget_ns,
+                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
+  SweepOutcome outcome = RunSweep(options, PrintFailure);
+  PrintSweepSummary(outcome);
+  const bool reports_written = WriteReports(*report_files, outcome);
+  // Seeds the time budget left are never counted as passed: the summary
+  // names how many did not run.
+  std::cout << absl::StrFormat("faultline: %d seeds, %d failed", outcome.seeds_run,
+                               outcome.seeds_failed);
+  if (outcome.seeds_not_run > 0) {
+    std::cout << absl::StrFormat(", %d not run (time budget reached)", outcome.seeds_not_run);
+  }
+  std::cout << "\n";
+  return RunExitCode(outcome.seeds_failed > 0, reports_written);
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Scenario>& known) {
+  absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);
+  if (!parsed.ok()) {
+    std::cerr << "faultline: " << parsed.status().message() << "\n" << UsageText();
+    return 2;
+  }
+  sim::InstallSimLogger(spdlog::level::from_str(parsed->log_level));
+  switch (parsed->command) {
+    case Command::kHelp:
+      std::cout << UsageText();
+      return 0;
+    case Command::kList:
+      for (const auto& scenario : known) {
+        std::cout << absl::StrFormat("%-24s %s\n", scenario.name, scenario.description);
+      }
+      return 0;
+    case Command::kRun:
+    case Command::kReplay:
+      return RunCommand(*parsed, known);
+    case Command::kCheckDeterminism: {
+      std::vector<const scenarios::Scenario*> selected = SelectScenarios(parsed->scenario, known);
+      return selected.empty() ? 2 : CheckDeterminismCommand(*parsed, selected);
+    }
+  }
+  return 2;
+}
+
+}  // namespace faultline::harness

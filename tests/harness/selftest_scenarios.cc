@@ -1,0 +1,151 @@
+// tests/harness/selftest_scenarios.cc — see selftest_scenarios.h.
+#include "tests/harness/selftest_scenarios.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+#include "scenarios/registry.h"
+
+namespace faultline::harness::selftest {
+namespace {
+
+using scenarios::Scenario;
+using scenarios::ScenarioOptions;
+using scenarios::ScenarioResult;
+
+ScenarioResult Passed(uint64_t seed) {
+  ScenarioResult result;
+  result.run.trace_hash = seed * 0x9E3779B97F4A7C15ull + 1;
+  result.run.steps = 1;
+  return result;
+}
+
+ScenarioResult Hang(const ScenarioOptions& options) {
+  if (options.seed % 4 == 2) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(kHangSeconds);
+    while (std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return Passed(options.seed);
+}
+
+ScenarioResult Prints(const ScenarioOptions& options) {
+  std::printf("selftest_prints says hello from seed %llu\n",
+              static_cast<unsigned long long>(options.seed));
+  return Passed(options.seed);
+}
+
+// The open descriptors >= 3 of this process, except the one reading the list.
+std::vector<int> OpenDescriptors() {
+  std::vector<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  FAULTLINE_CHECK(dir != nullptr);
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd >= 3 && fd != dirfd(dir)) fds.push_back(fd);
+  }
+  closedir(dir);
+  return fds;
+}
+
+bool IsPipe(int fd) {
+  struct stat info;
+  return fstat(fd, &info) == 0 && S_ISFIFO(info.st_mode);
+}
+
+ScenarioResult GarblesProtocol(const ScenarioOptions& options) {
+  if (options.seed % 3 == 1) {
+    for (int fd : OpenDescriptors()) {
+      if (IsPipe(fd) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+        (void)!write(fd, "this is not a protocol line\n", 28);
+      }
+    }
+  }
+  return Passed(options.seed);
+}
+
+// A sweep worker should hold nothing but the write end of its own pipe to
+// the parent (close-on-exec): no report file, no other worker's pipe.
+ScenarioResult FdHygiene(const ScenarioOptions& options) {
+  ScenarioResult result = Passed(options.seed);
+  bool own_pipe_seen = false;
+  for (int fd : OpenDescriptors()) {
+    char target[256] = {};
+    (void)!readlink(absl::StrCat("/proc/self/fd/", fd).c_str(), target, sizeof target - 1);
+    const bool own_pipe =
+        !own_pipe_seen && IsPipe(fd) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY;
+    if (!own_pipe) {
+      absl::StrAppend(&result.violation, "holds fd ", fd, " (", target, "); ");
+    } else if ((fcntl(fd, F_GETFD) & FD_CLOEXEC) == 0) {
+      absl::StrAppend(&result.violation, "its pipe, fd ", fd, ", lacks close-on-exec; ");
+    }
+    own_pipe_seen = own_pipe_seen || own_pipe;
+  }
+  return result;
+}
+
+ScenarioResult HostileDetail(const ScenarioOptions& options) {
+  ScenarioResult result = Passed(options.seed);
+  result.violation = "d\xC3\xA9tail\t\x1B[31mred\r\nFAIL forged seed=0x0\x01 bad\xFF byte";
+  return result;
+}
+
+ScenarioResult LeakyStatic(const ScenarioOptions& options) {
+  static uint64_t previous_seed = 0;  // the leak: survives from one seed to the next
+  ScenarioResult result = Passed(options.seed);
+  result.run.trace_hash ^= previous_seed;
+  previous_seed = options.seed;
+  return result;
+}
+
+}  // namespace
+
+void CloseInheritedDescriptors() {
+  for (int fd : OpenDescriptors()) close(fd);
+}
+
+const std::vector<Scenario>& SelftestScenarios() {
+  static const std::vector<Scenario> list = {
+      {"selftest_hang", "seeds 2 mod 4 hang (bounded) in wall-clock sleeps", Hang},
+      {"selftest_prints", "prints a line on stdout per seed", Prints},
+      {"selftest_garbles_protocol", "seeds 1 mod 3 write garbage to every writable pipe",
+       GarblesProtocol},
+      {"selftest_fd_hygiene", "fails if its worker holds any descriptor but its own pipe",
+       FdHygiene},
+      {"selftest_hostile_detail", "fails every seed with control bytes and UTF-8 in the detail",
+       HostileDetail},
+      {"selftest_leaky_static", "its hash depends on the previous seed run in the process",
+       LeakyStatic},
+  };
+  return list;
+}
+
+const std::vector<Scenario>& AllScenariosWithSelftests() {
+  static const std::vector<Scenario> list = [] {
+    std::vector<Scenario> all = scenarios::AllScenarios();
+    for (const Scenario& scenario : SelftestScenarios()) all.push_back(scenario);
+    return all;
+  }();
+  return list;
+}
+
+const Scenario& Selftest(const char* name) {
+  for (const Scenario& scenario : AllScenariosWithSelftests()) {
+    if (scenario.name == name) return scenario;
+  }
+  FAULTLINE_CHECK_MSG(false, "no such selftest scenario");
+  std::abort();
+}
+
+}  // namespace faultline::harness::selftest

@@ -15,7 +15,8 @@
 //
 // Errors (see core/io/errors.h for the codes): EIO → IsIoError, ENOSPC →
 // IsNoSpace, missing file → NotFound, exclusive create of an existing file →
-// AlreadyExists, any call on a handle of a crashed node → IsNodeDead.
+// AlreadyExists, any call on a handle of a crashed node → IsNodeDead (but
+// Close, which returns OK: see File::Close).
 //
 // DURABILITY CONTRACT — what survives a crash (power loss, kernel panic):
 //  * Nothing written by WriteAt/Append/Truncate is durable until File::Sync()
@@ -34,6 +35,10 @@
 //    kernel may have marked those pages clean. A later Sync() that succeeds
 //    says nothing about the data the failed one covered. The only safe
 //    reaction is to stop, and recover from what is durable on disk.
+//  * A process crash (the process dies, the machine does not) loses nothing
+//    the kernel accepted: after a restart, un-synced data and names are
+//    still readable — and still not durable: a later power loss may lose
+//    them as above. Readable after a restart does not mean durable.
 #pragma once
 
 #include <cstdint>
@@ -87,7 +92,9 @@ class File {
   virtual absl::StatusOr<uint64_t> Size() = 0;
 
   // Releases the handle. Further calls fail with FailedPrecondition. Close
-  // does not sync. Idempotent.
+  // does not sync. Idempotent. On a handle of a crashed node it returns OK
+  // (the crash released everything already), so code unwinding after a
+  // crash need not tell the two cases apart.
   virtual absl::Status Close() = 0;
 };
 

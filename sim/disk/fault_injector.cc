@@ -7,11 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
+#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
 namespace {
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 constexpr uint64_t kMaxStuckWakeups = 1'000'000;  // spurious wake-ups are re-checked; bounded
 

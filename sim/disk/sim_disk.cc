@@ -6,13 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "sim/disk/sim_file_system.h"
+#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
-namespace {
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
-
-}  // namespace
 
 SimDisk::SimDisk(Scheduler& scheduler, DiskOptions options, FaultPlan plan)
     : scheduler_(scheduler), options_(options), plan_(std::move(plan)), recorder_(scheduler) {

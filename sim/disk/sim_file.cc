@@ -11,17 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "core/io/errors.h"
+#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
 namespace {
-
-#define FAULTLINE_DISK_RETURN_IF_ERROR(expr)               \
-  do {                                                     \
-    absl::Status status_internal_ = (expr);                \
-    if (!status_internal_.ok()) return status_internal_;   \
-  } while (false)
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 constexpr uint64_t kMaxOffset = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 

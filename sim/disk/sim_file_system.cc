@@ -12,19 +12,9 @@
 #include "core/io/errors.h"
 #include "sim/disk/crash_choices.h"
 #include "sim/disk/sim_file.h"
+#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
-namespace {
-
-#define FAULTLINE_DISK_RETURN_IF_ERROR(expr)               \
-  do {                                                     \
-    absl::Status status_internal_ = (expr);                \
-    if (!status_internal_.ok()) return status_internal_;   \
-  } while (false)
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
-
-}  // namespace
 
 SimFileSystem::SimFileSystem(SimDisk* disk, NodeId node)
     : disk_(disk),

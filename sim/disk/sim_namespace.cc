@@ -12,17 +12,9 @@
 #include "core/io/errors.h"
 #include "sim/disk/sim_file.h"
 #include "sim/disk/sim_file_system.h"
+#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
-namespace {
-
-#define FAULTLINE_DISK_RETURN_IF_ERROR(expr)               \
-  do {                                                     \
-    absl::Status status_internal_ = (expr);                \
-    if (!status_internal_.ok()) return status_internal_;   \
-  } while (false)
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::string& key,
                                                                 io::OpenMode mode,

@@ -63,6 +63,9 @@ std::string_view ArmedOpsName(ArmedOps ops);
 
 // A relative crash point. Set with SimFileSystem::ArmCrash; one per node; it
 // disarms itself when it fires (before on_fire runs), so on_fire may re-arm.
+// It keeps counting across crashes and restarts until it fires or is
+// disarmed. An arm that fires after an op during which the node died
+// anyway (a rule crashed it) is spent without effect: on_fire is not run.
 struct CrashArm {
   ArmedOps ops = ArmedOps::kAnyOp;
   uint32_t countdown = 1;  // fires at the countdown-th counted op from now (>= 1)

@@ -13,6 +13,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <cerrno>
 #include <map>
 #include <ostream>
 #include <memory>
@@ -29,7 +30,8 @@ namespace {
 using testing::Bytes;
 using testing::World;
 
-const char* const kDirs[] = {"", "d1", "d2"};
+const char* const kDirs[] = {"", "d1", "d2", "d3"};  // d3 comes and goes
+constexpr int kDirCount = 4;
 constexpr int kNames = 3;        // names per directory
 constexpr size_t kMaxHandles = 6;
 
@@ -40,7 +42,7 @@ std::string PathOf(int dir, int name) {
 struct Op {
   enum Kind {
     kOpen, kWrite, kAppend, kTruncate, kSync, kClose, kSyncDir, kRename, kRemove,
-    kSyncAll, kPowerLoss, kProcessCrash, kKindCount
+    kSyncAll, kPowerLoss, kProcessCrash, kMkdir, kRmdir, kKindCount
   };
   int kind = kOpen;
   int a = 0;  // handle index, or source dir
@@ -52,7 +54,8 @@ struct Op {
 void showValue(const Op& op, std::ostream& os) {
   static const char* const kNamesOfKinds[] = {"open", "write", "append", "truncate", "sync",
                                               "close", "sync_dir", "rename", "remove",
-                                              "sync_all", "power_loss", "process_crash"};
+                                              "sync_all", "power_loss", "process_crash",
+                                              "mkdir", "rmdir"};
   os << kNamesOfKinds[op.kind] << "(" << op.a << "," << op.b << "," << op.c << "," << op.d << ")";
 }
 
@@ -63,7 +66,8 @@ rc::Gen<Op> GenOp() {
                                      {1, Op::kTruncate}, {3, Op::kSync}, {2, Op::kClose},
                                      {3, Op::kSyncDir}, {4, Op::kRename}, {2, Op::kRemove},
                                      {1, Op::kSyncAll}, {1, Op::kPowerLoss},
-                                     {1, Op::kProcessCrash}}),
+                                     {1, Op::kProcessCrash}, {1, Op::kMkdir},
+                                     {1, Op::kRmdir}}),
       rc::gen::inRange(0, 8), rc::gen::inRange(0, 1200), rc::gen::inRange(0, 700),
       rc::gen::inRange(0, kNames));
 }
@@ -72,11 +76,15 @@ struct Model {
   std::map<std::string, int> names;        // path → model file
   std::map<int, std::string> bytes;        // model file → content
   std::map<int, bool> stable;              // durable and untouched since the last sync-all
+  bool d3 = false;                         // whether directory d3 exists
   int next_file = 0;
+
+  bool DirExists(int dir) const { return dir != 3 || d3; }
 
   DiskImage Image() const {
     DiskImage image;
     image.dirs = {"d1", "d2"};
+    if (d3) image.dirs.insert("d3");
     for (const auto& [path, file] : names) image.files[path] = bytes.at(file);
     return image;
   }
@@ -84,6 +92,7 @@ struct Model {
     names.clear();
     bytes.clear();
     stable.clear();
+    d3 = image.dirs.count("d3") > 0;
     for (const auto& [path, content] : image.files) {
       names[path] = next_file;
       bytes[next_file] = content;
@@ -118,7 +127,18 @@ class ModelRun {
       case Op::kClose:
         if (!handles_.empty()) handles_.erase(handles_.begin() + op.a % handles_.size());
         return;
-      case Op::kSyncDir: RC_ASSERT(world_.fs().SyncDir(kDirs[op.a % 3]).ok()); return;
+      case Op::kSyncDir: {
+        const int dir = op.a % kDirCount;
+        const absl::Status status = world_.fs().SyncDir(kDirs[dir]);
+        const bool expected = model_.DirExists(dir) ? status.ok() : absl::IsNotFound(status);
+        RC_ASSERT(expected);
+        return;
+      }
+      case Op::kMkdir:
+        RC_ASSERT(world_.fs().CreateDir("d3").ok());
+        model_.d3 = true;
+        return;
+      case Op::kRmdir: return Rmdir();
       case Op::kRename: return Rename(op);
       case Op::kRemove: return Remove(op);
       case Op::kSyncAll: return SyncAll(op.a % 2 == 0);
@@ -137,8 +157,11 @@ class ModelRun {
       RC_ASSERT(handle.ok());
       RC_ASSERT((*handle)->Sync().ok());
     }
-    const char* const order[] = {dirs_first ? "d2" : "", "d1", dirs_first ? "" : "d2"};
-    for (const char* dir : order) RC_ASSERT(world_.fs().SyncDir(dir).ok());
+    const char* const order[] = {dirs_first ? "d2" : "", "d1", "d3", dirs_first ? "" : "d2"};
+    for (const char* dir : order) {
+      if (std::string(dir) == "d3" && !model_.d3) continue;
+      RC_ASSERT(world_.fs().SyncDir(dir).ok());
+    }
     RC_ASSERT(world_.fs().pending_op_count() == 0u);
     const DiskImage expected = model_.Image();
     RC_ASSERT(world_.disk.DurableImage(world_.node) == expected);
@@ -154,8 +177,13 @@ class ModelRun {
 
   void Open(const Op& op) {
     if (handles_.size() >= kMaxHandles) return;
-    const std::string path = PathOf(op.a % 3, op.d);
+    const int dir = op.a % kDirCount;
+    const std::string path = PathOf(dir, op.d);
     auto file = world_.fs().Open(path, io::OpenMode::kCreate);
+    if (!model_.DirExists(dir)) {
+      RC_ASSERT(absl::IsNotFound(file.status()));
+      return;
+    }
     RC_ASSERT(file.ok());
     if (model_.names.count(path) == 0) {
       model_.names[path] = model_.next_file;
@@ -188,11 +216,11 @@ class ModelRun {
   }
 
   void Rename(const Op& op) {
-    const std::string from = PathOf(op.a % 3, op.b % kNames);
-    const std::string to = PathOf(op.c % 3, op.d);
+    const std::string from = PathOf(op.a % kDirCount, op.b % kNames);
+    const std::string to = PathOf(op.c % kDirCount, op.d);
     const absl::Status status = world_.fs().Rename(from, to);
     auto source = model_.names.find(from);
-    if (source == model_.names.end()) {
+    if (source == model_.names.end() || !model_.DirExists(op.c % kDirCount)) {
       RC_ASSERT(absl::IsNotFound(status));
       return;
     }
@@ -207,7 +235,7 @@ class ModelRun {
   }
 
   void Remove(const Op& op) {
-    const std::string path = PathOf(op.a % 3, op.b % kNames);
+    const std::string path = PathOf(op.a % kDirCount, op.b % kNames);
     const absl::Status status = world_.fs().Remove(path);
     auto found = model_.names.find(path);
     if (found == model_.names.end()) {
@@ -217,6 +245,21 @@ class ModelRun {
     RC_ASSERT(status.ok());
     Touch(found->second);
     model_.names.erase(found);
+  }
+
+  void Rmdir() {
+    const absl::Status status = world_.fs().Remove("d3");
+    if (!model_.d3) {
+      RC_ASSERT(absl::IsNotFound(status));
+      return;
+    }
+    auto child = model_.names.lower_bound("d3/");
+    if (child != model_.names.end() && child->first.starts_with("d3/")) {
+      RC_ASSERT(io::ErrnoOf(status) == ENOTEMPTY);
+      return;
+    }
+    RC_ASSERT(status.ok());
+    model_.d3 = false;
   }
 
   void PowerLoss() {

@@ -1,4 +1,4 @@
-// sim/disk/status_util.h — helpers the sim/disk sources share (internal):
+// sim/disk/status_util.h — small utilities the sim/disk sources share (internal):
 // an early return on a non-OK status, and std::string_view to
 // absl::string_view for absl::StrCat (Abseil 20220623 keeps them apart).
 #pragma once

@@ -1,5 +1,5 @@
 // tests/sim/disk/sim_disk_world.h — one scheduler, one node and one SimDisk
-// for the disk's unit tests, plus the helpers they share (byte spans, whole
+// for the disk's unit tests, plus the utilities they share (byte spans, whole
 // file reads, crash rates that pin every outcome).
 #pragma once
 

@@ -9,6 +9,9 @@
 //  * CrashResolve1000: resolving a crash with 1,000 pending 512-byte writes
 //    (a random persisted/torn/dropped outcome for each) vs.
 //    BaselineCopy1000: copying the same 1,000 writes into a buffer once.
+//  * CrashWithPendingRenames: a crash with 8,192 durable files each renamed
+//    (pending) vs. BaselineRenameMap: the same renames applied once to a
+//    std::map of names. Guards against costs quadratic in pending renames.
 //
 // Counters: ops_per_s (write+sync pairs, or crash resolutions, per second)
 // and bytes_per_s. Compare the pairs side by side in one run:
@@ -16,6 +19,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -144,6 +148,49 @@ void BaselineCopy1000(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 BENCHMARK(BaselineCopy1000)->Unit(benchmark::kMicrosecond);
+
+constexpr int kRenamedFiles = 8192;
+
+std::string RenameName(const char* prefix, int i) { return prefix + std::to_string(i); }
+
+void CrashWithPendingRenames(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    Scheduler scheduler(SchedulerOptions{.seed = 1});
+    const NodeId node = scheduler.AddNode("n1");
+    SimDisk disk(scheduler);
+    SimFileSystem& fs = disk.ForNode(node);
+    for (int i = 0; i < kRenamedFiles; ++i) {
+      (void)fs.Open(RenameName("a", i), io::OpenMode::kCreate).value();
+    }
+    (void)fs.SyncDir("");
+    for (int i = 0; i < kRenamedFiles; ++i) (void)fs.Rename(RenameName("a", i), RenameName("b", i));
+    scheduler.Crash(node, "bench");
+    state.ResumeTiming();
+    disk.Crash(node);
+  }
+  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+BENCHMARK(CrashWithPendingRenames)->Unit(benchmark::kMillisecond);
+
+void BaselineRenameMap(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::map<std::string, int> names;
+    for (int i = 0; i < kRenamedFiles; ++i) names.emplace(RenameName("a", i), i);
+    state.ResumeTiming();
+    for (int i = 0; i < kRenamedFiles; ++i) {
+      auto node = names.extract(RenameName("a", i));
+      node.key() = RenameName("b", i);
+      names.insert(std::move(node));
+    }
+    benchmark::DoNotOptimize(names);
+  }
+  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+BENCHMARK(BaselineRenameMap)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace faultline::sim::disk

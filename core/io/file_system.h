@@ -18,7 +18,8 @@
 //
 // Errors (see core/io/errors.h for the codes): EIO → IsIoError, ENOSPC →
 // IsNoSpace, missing file → NotFound, exclusive create of an existing file →
-// AlreadyExists, any call on a handle of a crashed node → IsNodeDead.
+// AlreadyExists, any call on a handle of a crashed node → IsNodeDead (but
+// Close, which returns OK: see File::Close).
 // IsNoSpace means "refused, nothing written before was lost": it comes from
 // WriteAt, Append, Truncate, Open and CreateDir, never from a sync (below).
 //
@@ -45,6 +46,10 @@
 //    writeback error once); an implementation may keep failing later syncs
 //    of the same handle instead (core/posix does). The only safe reaction is
 //    to stop, and recover from what is durable on disk.
+//  * A process crash (the process dies, the machine does not) loses nothing
+//    the kernel accepted: after a restart, un-synced data and names are
+//    still readable — and still not durable: a later power loss may lose
+//    them as above. Readable after a restart does not mean durable.
 #pragma once
 
 #include <cstdint>
@@ -101,7 +106,9 @@ class File {
   virtual absl::StatusOr<uint64_t> Size() = 0;
 
   // Releases the handle. Further calls fail with FailedPrecondition. Close
-  // does not sync. Idempotent.
+  // does not sync. Idempotent. On a handle of a crashed node it returns OK
+  // (the crash released everything already), so code unwinding after a
+  // crash need not tell the two cases apart.
   virtual absl::Status Close() = 0;
 };
 

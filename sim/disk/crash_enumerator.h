@@ -14,7 +14,8 @@
 // first, with option 0 first at every decision, and keeps each resulting
 // image the first time it appears. So the order is deterministic and
 // depends only on the pending ops. Explored outcomes: each namespace op and
-// truncate kept or dropped; each write dropped, persisted, or torn into any
+// truncate kept or dropped (a namespace op ordered after a dropped one is
+// dropped with it, namespace_ops.h); each write dropped, persisted, or torn into any
 // subset of its sectors; an extending write's size persisted without its
 // data (zeros). Garbage is not enumerated (it has no finite set of values),
 // except that a write forced to tear (FaultAction::kTearOnCrash) inside one

@@ -87,62 +87,6 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
 
 }  // namespace
 
-DiskImage DurableState::ToImage() const {
-  DiskImage image;
-  image.dirs = dirs;
-  for (const auto& [path, inode] : files) {
-    auto it = inodes.find(inode);
-    image.files.emplace(path, it == inodes.end() ? std::string() : it->second);
-  }
-  return image;
-}
-
-DurableState DurableState::FromImage(const DiskImage& image, uint64_t first_inode) {
-  DurableState state;
-  state.dirs = image.dirs;
-  uint64_t next_inode = first_inode;
-  for (const auto& [path, bytes] : image.files) {
-    state.files.emplace(path, next_inode);
-    state.inodes.emplace(next_inode, bytes);
-    ++next_inode;
-  }
-  return state;
-}
-
-bool NamespaceOpInDir(const NamespaceOp& op, std::string_view dir) {
-  if (io::ParentDir(op.path) == dir) return true;
-  return op.kind == NamespaceOp::Kind::kRename && io::ParentDir(op.to_path) == dir;
-}
-
-void ApplyNamespaceOp(DurableState& state, const NamespaceOp& op) {
-  switch (op.kind) {
-    case NamespaceOp::Kind::kCreate:
-      state.files[op.path] = op.inode;
-      return;
-    case NamespaceOp::Kind::kRename: {
-      // A file has at most one name (there are no hard links): whatever name
-      // the inode durably has goes away with the rename.
-      for (auto it = state.files.begin(); it != state.files.end();) {
-        it = it->second == op.inode ? state.files.erase(it) : std::next(it);
-      }
-      state.files[op.to_path] = op.inode;
-      return;
-    }
-    case NamespaceOp::Kind::kRemove: {
-      if (op.inode == 0) {  // a directory
-        state.dirs.erase(op.path);
-        return;
-      }
-      auto it = state.files.find(op.path);
-      if (it != state.files.end() && it->second == op.inode) state.files.erase(it);
-      return;
-    }
-    case NamespaceOp::Kind::kMkdir:
-      state.dirs.insert(op.path);
-      return;
-  }
-}
-
 void ApplyAllDataOps(std::string& bytes, const PendingData& pending) {
   Replay file{.phys = std::move(bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
@@ -173,6 +117,7 @@ void CollectOrphans(DurableState& state) {
       named.insert(it->second);
       ++it;
     } else {
+      state.names.erase(it->second);
       it = state.files.erase(it);
     }
   }
@@ -188,8 +133,11 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
   CrashSummary& sum = summary != nullptr ? *summary : local_summary;
   DurableState state = *input.durable;
 
+  NamespaceCrashOrder order;
   for (const NamespaceOp& op : *input.namespace_ops) {
-    if (choices.Choose(ChoicePoint::kNamespaceOp, 2) == 1) {
+    const bool persisted = !order.Forced(op) && choices.Choose(ChoicePoint::kNamespaceOp, 2) == 1;
+    order.Decided(op, persisted);
+    if (persisted) {
       ApplyNamespaceOp(state, op);
       ++sum.namespace_persisted;
     } else {

@@ -4,18 +4,19 @@
 // operations a crash has not yet decided about:
 //
 //  * namespace ops (create, rename, remove, mkdir) in issue order; SyncDir(d)
-//    applies, in order, every pending op whose path or target lies directly
-//    in `d` to the durable image;
+//    applies the ones it makes durable, in order (namespace_ops.h);
 //  * per file (inode), data ops (writes and truncates) in issue order; a
 //    successful File::Sync applies all of them to the durable bytes.
 //
 // A crash decides every pending op INDEPENDENTLY — there is no ordering
 // between ops except the one a completed sync imposed (it applied them
-// before the crash). Decisions come from a ChoiceSource, so the same code
+// before the crash), and the one between namespace ops on the same inode or
+// name (a rename is dropped when the create before it was; namespace_ops.h). Decisions come from a ChoiceSource, so the same code
 // draws a random crash state (sim_file_system.cc, from Stream::kDisk) and
 // enumerates all of them (crash_enumerator.h):
 //
-//  * a namespace op persists or is dropped, atomically (a rename is one op);
+//  * a namespace op persists or is dropped, atomically (a rename is one op),
+//    and is dropped without a decision when an op it is ordered after was;
 //  * a truncate persists or is dropped;
 //  * a write persists whole, is dropped, or is torn: each sector (the atomic
 //    unit, 512 or 4096 bytes, counted from offset 0 of the file) that it
@@ -46,19 +47,9 @@
 
 #include "absl/types/span.h"
 #include "sim/disk/fault_plan.h"
+#include "sim/disk/namespace_ops.h"
 
 namespace faultline::sim::disk {
-
-// The visible content of a node's storage: regular files by path, and
-// directories (the root "" is implied and never listed). Value type,
-// ordered, comparable: crash states are deduplicated as DiskImages.
-struct DiskImage {
-  std::map<std::string, std::string> files;
-  std::set<std::string> dirs;
-
-  auto operator<=>(const DiskImage&) const = default;
-  bool operator==(const DiskImage&) const = default;
-};
 
 // One pending data operation on one file.
 struct DataOp {
@@ -70,6 +61,7 @@ struct DataOp {
                                   // (!= offset for a misdirected write)
   uint64_t length_bytes = 0;      // write: length
   uint64_t arena_offset = 0;      // write: where its bytes start in the arena
+  uint64_t seq = 0;               // write: issue order among the node's writes
 };
 
 // A file's pending data ops and the bytes of its writes, back to back (one
@@ -86,25 +78,6 @@ struct PendingData {
   std::string_view BytesOf(const DataOp& op) const {
     return std::string_view(arena).substr(op.arena_offset, op.length_bytes);
   }
-};
-
-struct NamespaceOp {
-  enum class Kind : uint8_t { kCreate, kRename, kRemove, kMkdir };
-  Kind kind = Kind::kCreate;
-  std::string path;     // created/removed path, or rename source
-  std::string to_path;  // rename target
-  uint64_t inode = 0;   // the file's inode (0 for kMkdir)
-};
-
-// The durable image with inode identity: a file's name and its bytes become
-// durable separately (SyncDir vs File::Sync).
-struct DurableState {
-  std::map<std::string, uint64_t> files;    // path → inode
-  std::set<std::string> dirs;               // never contains ""
-  std::map<uint64_t, std::string> inodes;   // inode → bytes (size = length)
-
-  DiskImage ToImage() const;
-  static DurableState FromImage(const DiskImage& image, uint64_t first_inode);
 };
 
 // The kinds of decision a crash makes; see the file comment for options.
@@ -139,13 +112,6 @@ struct CrashSummary {
   uint64_t namespace_persisted = 0;
   uint64_t namespace_dropped = 0;
 };
-
-// Applies one namespace op to a durable image (SyncDir and crash). A file
-// has at most one name: a rename first erases every name of its inode.
-void ApplyNamespaceOp(DurableState& state, const NamespaceOp& op);
-
-// Whether `op` is made durable by SyncDir(`dir`).
-bool NamespaceOpInDir(const NamespaceOp& op, std::string_view dir);
 
 // Applies every op of `pending` to `bytes` as persisted whole (a successful
 // File::Sync).

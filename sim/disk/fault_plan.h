@@ -11,6 +11,11 @@
 //    calls Scheduler::Crash(1), which throws runtime::FiberKilled in the
 //    caller when the caller is one of node 1's fibers. Ops are counted per
 //    node and per DiskOp from 1; WriteAt and Append both count as kWrite.
+//    An op is counted once its arguments and preconditions hold (valid
+//    path, existing file or directory, offset in range) — the ops that
+//    would reach the device — and every counted op can fault. A crash
+//    relative to now ("the 2nd file sync from now") is a CrashArm
+//    (fault_injector.h), counted by the same injector.
 //  * rates: probabilistic faults, each an integer in parts per million per
 //    operation (no floating point decides anything). Zero draws nothing from
 //    the PRNG, so a plan with every rate at zero leaves the disk stream for
@@ -64,6 +69,14 @@ enum class FaultAction : uint8_t {
   kStick = 6,         // the disk sticks at this op for `stuck_for_ns`
 };
 
+// What a crash does to the node's storage (SimDisk::Crash, CrashProcess).
+enum class CrashKind : uint8_t {
+  kPowerLoss = 0,  // power loss / kernel panic: every pending op is resolved
+                   // (persisted, dropped or torn); the page cache is gone
+  kProcess = 1,    // the process dies (kill -9, OOM): the page cache stays,
+                   // pending ops stay pending until a later sync or power loss
+};
+
 struct FaultRule {
   NodeId node = 0;
   DiskOp op = DiskOp::kWrite;
@@ -71,6 +84,8 @@ struct FaultRule {
   FaultAction action = FaultAction::kEio;
   // For kStick: how long; runtime::kNoDeadline sticks until SimDisk::Unstick.
   int64_t stuck_for_ns = 0;
+  // For kCrashBefore/kCrashAfter: a power loss or a process crash.
+  CrashKind crash_kind = CrashKind::kPowerLoss;
 };
 
 // Probabilistic faults, in parts per million per operation of the class.

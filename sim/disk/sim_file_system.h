@@ -8,22 +8,36 @@
 //  * WriteAt/Append/Truncate are logged as pending data ops of the file;
 //    File::Sync applies them to the durable bytes (data and size);
 //  * Open-create, Rename, Remove and CreateDir are logged as pending
-//    namespace ops; SyncDir(d) makes durable those whose (source or target)
-//    parent is `d`;
-//  * SimDisk::Crash(node) resolves every pending op independently — persisted,
+//    namespace ops; SyncDir(d) makes durable the ones it covers, in issue
+//    order with the earlier ops on the same file or name (a rename across
+//    directories once both parents are synced; namespace_ops.h);
+//  * a power loss resolves every pending op independently — persisted,
 //    dropped or torn at sector granularity (crash_model.h) — from
 //    Stream::kDisk, so one seed gives one crash state. The cache becomes a
 //    copy of the new durable image.
 //
-// INCARNATIONS. Every handle (and the file system itself) checks that its node
-// is alive and in the incarnation the handle was opened in; otherwise the
-// call fails with io::NodeDeadError. The harness calls Scheduler::Crash(node)
-// and then SimDisk::Crash(node). If it forgets, the first call of a later
-// incarnation resolves the crash (recorded in the trace) before serving.
-// When a FaultPlan rule crashes a node, the disk resolves the crash state
-// itself, then calls Scheduler::Crash, which throws runtime::FiberKilled in
-// the caller if the caller runs on that node; a later SimDisk::Crash(node)
-// for the same incarnation is then a no-op.
+// CRASHES. The harness kills the node (Scheduler::Crash) and then settles
+// what the crash did to its storage, with one of:
+//  * SimDisk::Crash(node) — a power loss (or kernel panic) of the
+//    incarnation that died: pending ops are resolved, the cache is lost.
+//  * SimDisk::CrashProcess(node) — only the process died (kill -9, OOM):
+//    the page cache stays. After the restart, reads see every un-synced
+//    byte and name as before; nothing pending is dropped or torn, and it
+//    stays pending: a later Sync/SyncDir makes it durable, a later power
+//    loss resolves it under the crash model as usual.
+//  * SimDisk::PowerLoss(node) — the machine loses power while the node is
+//    down (after a process crash, before or without a restart): resolves
+//    what is pending now. Crash() after CrashProcess() for the same
+//    incarnation is a no-op (the crash is settled); PowerLoss() is not.
+// Either way every handle of the dead incarnation becomes inert: each call
+// but Close fails with io::NodeDeadError, Close returns OK. If the harness
+// settles nothing, the first call of a later incarnation settles a power
+// loss (recorded in the trace) before serving.
+// A rule or a crash arm (fault_injector.h) that crashes a node settles the
+// crash itself (power loss or process crash, as it says), then calls
+// Scheduler::Crash, which throws runtime::FiberKilled in the caller if the
+// caller runs on that node; a later SimDisk::Crash(node) for the same
+// incarnation is then a no-op.
 //
 // FSYNC FAILURE (EIO). The file's pending data ops are discarded: marked
 // clean without becoming durable, so no later sync saves them. Profile
@@ -33,15 +47,20 @@
 // failure gets EIO from its next Sync; a handle opened later does not.
 // A failed SyncDir leaves its namespace ops pending (a crash decides them).
 //
-// OTHER FAULTS (FaultPlan, fault_plan.h): write/read/truncate EIO (nothing is
-// changed), ENOSPC against DiskOptions::capacity_bytes (the sum of the
-// current sizes of live files) or by rule, latent sector errors
-// (AddLatentSectorError: reads touching the sector fail until a write covers
-// the whole sector), silent bit flips of durable bytes (FlipDurableBit, or a
-// per-crash rate), misdirected writes (the cache is right, the device puts
-// the bytes at another sector of the same file: visible after a sync and a
-// crash), per-op latency (the calling fiber sleeps in virtual time first),
-// and a stuck disk (ops wait until SimDisk::Unstick or the stuck deadline).
+// OTHER FAULTS (FaultPlan, fault_plan.h; decided by fault_injector.h):
+// write/read/truncate EIO (nothing is changed), ENOSPC against
+// DiskOptions::capacity_bytes (the sum of the current sizes of live files)
+// or by rule, latent sector errors (AddLatentSectorError: reads touching the
+// sector fail until a write covers the whole sector), silent bit flips of
+// durable bytes (FlipDurableBit, or a per-crash rate), misdirected writes
+// (the cache is right, the device puts the bytes at another sector of the
+// same file: visible after a sync and a crash), per-op latency (the calling
+// fiber sleeps in virtual time first), and a stuck disk (ops wait until
+// SimDisk::Unstick or the stuck deadline).
+//
+// ARGUMENTS. Offsets past INT64_MAX (or offset + size past it) are
+// InvalidArgument, as on POSIX; a file may not grow past
+// DiskOptions::max_file_bytes (EFBIG). Neither is counted or faulted.
 //
 // FIBERS. Ops may be called outside fibers (tests, benchmarks) as long as
 // nothing needs to park: latency and a stuck disk require a fiber.
@@ -50,10 +69,10 @@
 // Not thread-safe (nothing in the simulation is).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -64,6 +83,7 @@
 #include "core/io/file_system.h"
 #include "core/io/lock_table.h"
 #include "sim/disk/crash_model.h"
+#include "sim/disk/fault_injector.h"
 #include "sim/disk/fault_plan.h"
 #include "sim/scheduler/scheduler.h"
 
@@ -81,6 +101,8 @@ struct DiskOptions {
   // Bounds (TigerBeetle style): a node holding more pending ops than this is
   // a bug in the workload (it never syncs); checked.
   size_t max_pending_ops_per_node = 1'000'000;
+  // The largest file (the disk lives in memory): growing past it is EFBIG.
+  uint64_t max_file_bytes = uint64_t{1} << 30;
 };
 
 // Extra instructions for one crash resolution.
@@ -114,6 +136,15 @@ class SimFileSystem final : public io::FileSystem {
   // Pending (not durable) ops: namespace ops plus data ops of every file.
   size_t pending_op_count() const;
 
+  // --- crash at an I/O operation, relative to now (fault_injector.h) -----
+  // Replaces any arm. The arm counts this node's calls from now on, in
+  // every incarnation, until it fires or is disarmed; when it fires it
+  // disarms, calls on_fire, settles the crash (arm.kind), and kills the
+  // node with arm.label as the reason.
+  void ArmCrash(CrashArm arm) { injector_.Arm(std::move(arm)); }
+  void DisarmCrash() { injector_.Disarm(); }
+  bool crash_armed() const { return injector_.armed(); }
+
  private:
   friend class SimDisk;
   friend class SimFile;
@@ -127,33 +158,52 @@ class SimFileSystem final : public io::FileSystem {
     uint64_t error_seq = 0;     // bumped by each failed sync (errseq)
     std::set<uint64_t> bad_sectors;  // latent sector errors, by sector index
   };
+  using Decision = FaultInjector::Decision;
 
-  // Result of the fault decision for one op.
-  struct Decision {
-    bool eio = false;
-    bool no_space = false;
-    bool crash_after = false;
-    bool tear_on_crash = false;
-    bool misdirect = false;
+  // The node's incarnation and the cache generation an op started under: a
+  // parked op whose node crashed since must not act (nor fire a rule).
+  struct OpTicket {
+    uint64_t incarnation = 0;
+    uint64_t generation = 0;
   };
 
-  // Node liveness for fs-level calls; resolves a forgotten crash when a new
+  // Node liveness for fs-level calls; settles a forgotten crash when a new
   // incarnation shows up.
   absl::Status CheckNode(std::string_view what);
-  // Counts the op, applies stuck/latency waits, decides faults, and crashes
-  // the node for kCrashBefore (throws FiberKilled or returns NodeDead).
-  absl::StatusOr<Decision> BeginOp(DiskOp op, std::string_view what);
-  // Crashes the node from inside an op (rule kCrashBefore/kCrashAfter).
-  absl::Status CrashFromOp(std::string_view what);
-  void WaitWhileStuck();
-  void Sleep(int64_t latency_ns);
+  OpTicket CurrentTicket() const;
+  bool TicketLive(const OpTicket& ticket) const;
+  // Counts the op, applies stuck/latency waits, checks that `ticket` is
+  // still live, settles a kCrashBefore, and draws the op's faults.
+  absl::StatusOr<Decision> BeginOp(DiskOp op, std::string_view what, const OpTicket& ticket);
+  // Crashes the node from inside an op (a rule or the arm).
+  absl::Status CrashFromOp(CrashKind kind, std::string_view reason, std::string_view what);
+  // Runs `body` as one call of class `ops` for the crash arm.
+  template <typename Body>
+  auto Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body());
+  absl::Status FireArm(const CrashArm& arm, std::string_view what);
 
-  // Resolves the crash of the current cache state into the durable image and
-  // resets the cache to it.
-  void ResolveCrash(const CrashOptions& options, const DiskImage* chosen);
+  // --- the bodies of the io::FileSystem calls -------------------------------
+  absl::StatusOr<std::unique_ptr<io::File>> DoOpen(const std::string& key, io::OpenMode mode,
+                                                   const std::string& what);
+  absl::Status DoRename(const std::string& from, const std::string& to, const std::string& what);
+  absl::Status DoRemove(const std::string& key, const std::string& what);
+  absl::Status DoCreateDir(const std::string& key, const std::string& what);
+  absl::Status DoSyncDir(const std::string& key, const std::string& what);
+  absl::StatusOr<std::vector<std::string>> DoList(const std::string& key, const std::string& what);
+
+  // --- crashes ---------------------------------------------------------------
+  // Brings incarnation_ up to the scheduler's, settling a forgotten crash.
+  void CatchUpIncarnation();
+  // Power loss: resolves the pending ops into the durable image (or installs
+  // `chosen`) and resets the cache to it.
+  void SettlePowerLoss(const CrashOptions& options, const DiskImage* chosen);
+  // Process crash: handles die, the cache and its pending ops stay.
+  void SettleProcessCrash();
   void ResetCacheFromDurable();
   CrashInput MakeCrashInput() const;
+  void MarkNewestWriteTorn();
 
+  // --- space and inode lifetime --------------------------------------------
   bool Counted(const CacheInode& inode) const { return inode.linked || inode.open_handles > 0; }
   absl::Status ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes, std::string_view what);
   void ReleaseBytes(uint64_t size_bytes);
@@ -161,34 +211,34 @@ class SimFileSystem final : public io::FileSystem {
   void CloseHandle(uint64_t inode_id);
   // Frees a removed, closed inode once no crash can bring its name back.
   void MaybeFreeInode(uint64_t inode_id);
+  void LogNamespaceOp(NamespaceOp op);
+  void RecountNamespaceRefs();
   void CheckPendingBound() const;
 
   SimDisk* const disk_;
   const NodeId node_;
-  uint64_t incarnation_ = 0;           // the incarnation the cache belongs to
-  uint64_t resolved_incarnation_ = 0;  // last incarnation whose crash is resolved
-  uint64_t generation_ = 1;            // bumped at each crash: handles of older ones are dead
+  FaultInjector injector_;
+  uint64_t incarnation_ = 0;            // the incarnation the cache belongs to
+  uint64_t settled_incarnation_ = 0;    // last incarnation whose crash is settled
+  uint64_t generation_ = 1;             // bumped at each crash: handles of older ones are dead
   uint64_t next_inode_ = 1;
-  uint64_t used_bytes_ = 0;            // sum of sizes of counted inodes
-  uint64_t last_write_inode_ = 0;      // for CrashOptions::tear_last_write
+  uint64_t next_write_seq_ = 1;
+  uint64_t used_bytes_ = 0;             // sum of sizes of counted inodes
 
   DurableState durable_;
   std::map<std::string, uint64_t> files_;  // cache namespace: path → inode
   std::set<std::string> dirs_;
   std::map<uint64_t, CacheInode> inodes_;  // std::map: handles keep pointers (node-stable)
   std::vector<NamespaceOp> namespace_ops_;
-  std::set<uint64_t> unreachable_candidates_;
-  io::LockTable locks_;  // LockFile; released by ResetCacheFromDurable  // removed + closed, still named somewhere
+  std::map<uint64_t, uint32_t> namespace_refs_;  // inode → pending namespace ops naming it
+  std::set<uint64_t> unreachable_candidates_;    // removed + closed, still named somewhere
+  io::LockTable locks_;  // LockFile; every crash of the node releases them all
   size_t pending_data_ops_ = 0;
 
   // Shared with every handle; false once this file system is destroyed, so a
   // handle that outlives its SimDisk (a fiber unwound by ~Scheduler after
   // the disk is gone) fails cleanly instead of touching freed memory.
   std::shared_ptr<bool> exists_ = std::make_shared<bool>(true);
-
-  std::array<uint64_t, kDiskOpCount> op_counts_{};
-  int64_t stuck_until_ns_ = 0;
-  std::vector<runtime::Fiber*> stuck_waiters_;
 };
 
 // The simulated disks of every node, their fault plan and their stats.
@@ -202,9 +252,16 @@ class SimDisk {
   // The file system of `node` (created empty on first use).
   SimFileSystem& ForNode(NodeId node);
 
-  // Resolves `node`'s crash: call after Scheduler::Crash(node). The node must
-  // be dead. Idempotent per incarnation (a rule-driven crash already did it).
+  // --- settling a crash (see CRASHES above); the node must be dead --------
+  // A power loss of the incarnation that died. Idempotent per incarnation
+  // (a no-op when a rule, an arm or CrashProcess settled it already).
   void Crash(NodeId node, const CrashOptions& options = {});
+  // A process crash of the incarnation that died: the page cache survives.
+  // A no-op when the incarnation's crash is already settled.
+  void CrashProcess(NodeId node);
+  // The machine loses power now, with the node down: resolves every pending
+  // op (and settles the incarnation's crash if nothing did).
+  void PowerLoss(NodeId node, const CrashOptions& options = {});
   // Like Crash, but installs `state` (e.g. one from EnumerateCrashStates) as
   // the post-crash durable image instead of drawing one.
   void CrashInto(NodeId node, const DiskImage& state);
@@ -213,7 +270,8 @@ class SimDisk {
   void LoadImage(NodeId node, const DiskImage& image);
 
   // The durable image (what a crash that persisted nothing pending would
-  // leave) and the cache view (what reads see now).
+  // leave: without files and directories whose parent is not durable) and
+  // the cache view (what reads see now).
   DiskImage DurableImage(NodeId node);
   DiskImage CacheImage(NodeId node);
 
@@ -224,27 +282,38 @@ class SimDisk {
   void Unstick(NodeId node);
   // Reads of `path` that touch sector `sector_index` fail with EIO.
   absl::Status AddLatentSectorError(NodeId node, std::string_view path, uint64_t sector_index);
-  // Flips one bit of `path`'s durable bytes (and of the cache when the file
-  // has no pending data, i.e. the page is clean).
+  // Flips one bit of `path`'s durable bytes, and of the cache where the
+  // cache shows the durable byte (a clean page is re-read sooner or later).
   absl::Status FlipDurableBit(NodeId node, std::string_view path, uint64_t bit_offset);
 
   // The plan can be changed between (not during) operations.
   FaultPlan& plan() { return plan_; }
   const DiskOptions& options() const { return options_; }
-  const FaultStats& stats() const { return stats_; }
+  const FaultStats& stats() const { return recorder_.stats(); }
   Scheduler& scheduler() { return scheduler_; }
 
  private:
   friend class SimFileSystem;
   friend class SimFile;
-  // Counts and traces an injected fault.
-  void NoteFault(FaultKind kind, NodeId node, uint64_t detail, std::string_view text);
+  // The node's file system, with its incarnation caught up; checks it is dead.
+  SimFileSystem& DeadNode(NodeId node);
 
   Scheduler& scheduler_;
   const DiskOptions options_;
   FaultPlan plan_;
-  FaultStats stats_;
+  FaultRecorder recorder_;
   std::map<NodeId, std::unique_ptr<SimFileSystem>> nodes_;
 };
+
+template <typename Body>
+auto SimFileSystem::Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body()) {
+  std::optional<CrashArm> fired = injector_.CountForArm(ops);
+  if (!fired.has_value()) return body();
+  const OpTicket ticket = CurrentTicket();
+  if (!fired->after) return FireArm(*fired, what);
+  auto result = body();
+  if (!TicketLive(ticket)) return result;  // the node died meanwhile: nothing left to crash
+  return FireArm(*fired, what);
+}
 
 }  // namespace faultline::sim::disk

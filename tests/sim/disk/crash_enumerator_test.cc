@@ -89,6 +89,28 @@ TEST(CrashEnumeratorTest, CreatesWithoutDirSyncMultiply) {
   EXPECT_EQ(states.states.size(), 8u);  // each create kept or dropped
 }
 
+// A rename is ordered after the create that reuses its old name: no state
+// loses the renamed file.
+TEST(CrashEnumeratorTest, NamespaceOpsKeepTheirOrderOnOneName) {
+  World world;
+  {
+    auto file = world.fs().Open("a", io::OpenMode::kCreate).value();
+    EXPECT_TRUE(file->Append(Bytes("one")).ok());
+    EXPECT_TRUE(file->Sync().ok());
+  }
+  EXPECT_TRUE(world.fs().SyncDir("").ok());
+  EXPECT_TRUE(world.fs().Rename("a", "b").ok());
+  auto reused = world.fs().Open("a", io::OpenMode::kCreate).value();
+  const CrashStates states = EnumerateCrashStates(world.disk, world.node, {});
+  EXPECT_TRUE(states.complete);
+  EXPECT_EQ(states.states.size(), 3u);  // {a}, {b}, {b, new a}
+  for (const DiskImage& state : states.states) {
+    const bool at_a = state.files.count("a") > 0 && state.files.at("a") == "one";
+    const bool at_b = state.files.count("b") > 0 && state.files.at("b") == "one";
+    EXPECT_TRUE(at_a || at_b);
+  }
+}
+
 TEST(CrashEnumeratorTest, BoundedAndDeterministic) {
   World world;
   auto file = world.Durable("f", std::string(2048, 'A'));

@@ -1,0 +1,21 @@
+// sim/disk/crash_choices.h — one random crash state: the crash model's
+// decisions (crash_model.h) drawn from Stream::kDisk with the plan's
+// CrashRates, each folded into the trace; the outcomes counted as faults;
+// and the per-crash silent bit flips. The crash enumerator is the other
+// ChoiceSource (crash_enumerator.h).
+#pragma once
+
+#include "sim/disk/crash_model.h"
+#include "sim/disk/fault_injector.h"
+#include "sim/disk/fault_plan.h"
+#include "sim/scheduler/scheduler.h"
+
+namespace faultline::sim::disk {
+
+// Resolves `input` into a new durable state for `node`: draws every
+// decision, notes each outcome kind (one kFault event per kind, b = count)
+// and flips bits at rates.bit_flip_per_file_ppm.
+DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
+                            NodeId node, const CrashInput& input);
+
+}  // namespace faultline::sim::disk

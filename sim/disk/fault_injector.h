@@ -1,0 +1,141 @@
+// sim/disk/fault_injector.h — the per-operation fault decision of one node's
+// simulated disk: op counting, FaultPlan rules and rates, the stuck disk,
+// latency, EIO/ENOSPC kinds, misdirected writes, and the crash arm ("crash
+// at the Nth operation of a class from now").
+//
+// SimFileSystem asks Decide() once per counted device operation and acts on
+// the Decision; it never reads the plan itself. Crash outcomes (what a crash
+// does to pending data) are not decided here but by the crash model
+// (crash_model.h, crash_choices.h).
+//
+// CRASH AT AN I/O OPERATION — two ways to name the operation, one mechanism:
+//  * absolute: a FaultRule {node, op, nth, kCrashBefore|kCrashAfter}, where
+//    nth counts the node's device ops of one DiskOp over the SimDisk's life;
+//  * relative: a CrashArm set on a node's file system (SimFileSystem::ArmCrash):
+//    "the countdown-th op of class `ops` from now, before or after it takes
+//    effect", optionally counting only while a predicate holds (e.g. only
+//    during recovery), with a label recorded in the trace.
+// Both crash the node from inside the operation: the disk settles the crash
+// (a power loss resolves pending ops; a process crash keeps the page cache),
+// then calls Scheduler::Crash, which throws runtime::FiberKilled into the
+// caller when it is one of the node's fibers; the op never returns to it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/disk/fault_plan.h"
+#include "sim/scheduler/scheduler.h"
+
+namespace faultline::sim::disk {
+
+// Counts and traces injected faults (all nodes of one SimDisk).
+class FaultRecorder {
+ public:
+  explicit FaultRecorder(Scheduler& scheduler) : scheduler_(scheduler) {}
+  // TraceKind::kFault with a = kind | (node << 32), b = detail, and `text`.
+  void Note(FaultKind kind, NodeId node, uint64_t detail, std::string_view text);
+  // Counts without tracing (per-op latency).
+  void Count(FaultKind kind, uint64_t n = 1) { stats_.Add(kind, n); }
+  const FaultStats& stats() const { return stats_; }
+
+ private:
+  Scheduler& scheduler_;
+  FaultStats stats_;
+};
+
+// The operation classes a CrashArm counts. Every call on a live node's file
+// system or on a live handle counts, whatever it returns (validation errors
+// and missing paths included), except File::Close:
+enum class ArmedOps : uint8_t {
+  kFileSync = 0,  // File::Sync (and the sync stage of WriteAtAndSync)
+  kDirSync = 1,   // FileSystem::SyncDir
+  kWrite = 2,     // File::WriteAt and File::Append (zero-byte writes too)
+  kAnyOp = 3,     // all of the above, and Open, Rename, Remove, CreateDir,
+                  // List, Exists, ReadAt, Truncate, Size
+};
+std::string_view ArmedOpsName(ArmedOps ops);
+
+// A relative crash point. Set with SimFileSystem::ArmCrash; one per node; it
+// disarms itself when it fires (before on_fire runs), so on_fire may re-arm.
+// It keeps counting across crashes and restarts until it fires or is
+// disarmed. An arm that fires after an op during which the node died
+// anyway (a rule crashed it) is spent without effect: on_fire is not run.
+struct CrashArm {
+  ArmedOps ops = ArmedOps::kAnyOp;
+  uint32_t countdown = 1;  // fires at the countdown-th counted op from now (>= 1)
+  bool after = false;      // crash after the op took effect (else before it does)
+  CrashKind kind = CrashKind::kPowerLoss;
+  std::string label;       // in the trace (kInjectedCrash's text) and the crash reason
+  // Counts an op only while this returns true (for instance "the node is
+  // recovering", or "it is not"); empty: every op of the class counts.
+  std::function<bool()> counts_when;
+  // Called when the arm fires, before the crash is settled and the node
+  // killed: coverage, waking a nemesis. Must not crash the node itself.
+  std::function<void(const CrashArm&)> on_fire;
+};
+
+class FaultInjector {
+ public:
+  struct Decision {
+    bool eio = false;
+    bool no_space = false;
+    bool crash_before = false;
+    bool crash_after = false;
+    CrashKind crash_kind = CrashKind::kPowerLoss;
+    bool tear_on_crash = false;
+    bool misdirect = false;
+    uint64_t nth = 0;  // the op's count in its DiskOp class, from 1
+  };
+
+  FaultInjector(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder, NodeId node)
+      : scheduler_(scheduler), plan_(plan), recorder_(recorder), node_(node) {}
+
+  // Phase 1: counts one device op of class `op`, applies its rules, waits
+  // while the disk is stuck (a rule or rate may stick it first) and sleeps
+  // the op's latency. May park the calling fiber: the caller then checks
+  // that its node survived the wait, and settles a crash_before.
+  Decision Begin(DiskOp op, std::string_view what);
+  // Phase 2: draws the op's probabilistic faults (EIO, misdirection) and
+  // traces its EIO/ENOSPC.
+  void DrawFaults(DiskOp op, Decision& decision, std::string_view what);
+
+  // Where a misdirected write of `offset` lands in a file of `size_bytes`
+  // (another sector, same offset within it). Traced.
+  uint64_t MisdirectedOffset(uint64_t offset, uint64_t size_bytes, uint32_t unit_bytes,
+                             std::string_view what);
+
+  // The stuck disk (SimDisk::Stick/Unstick): waiters re-check the deadline.
+  void Stick(int64_t until_ns);
+  void Unstick();
+
+  // The crash arm (see CrashArm).
+  void Arm(CrashArm arm);
+  void Disarm() { arm_.reset(); }
+  bool armed() const { return arm_.has_value(); }
+  // Counts one call of class `ops`; returns the arm (now disarmed) when this
+  // call is the one it counts down to.
+  std::optional<CrashArm> CountForArm(ArmedOps ops);
+
+ private:
+  void WaitWhileStuck();
+  void Sleep(int64_t latency_ns);
+  const LatencyModel& LatencyOf(DiskOp op) const;
+  uint32_t EioPpmOf(DiskOp op) const;
+
+  Scheduler& scheduler_;
+  const FaultPlan& plan_;
+  FaultRecorder& recorder_;
+  const NodeId node_;
+  std::array<uint64_t, kDiskOpCount> op_counts_{};
+  int64_t stuck_until_ns_ = 0;
+  std::vector<runtime::Fiber*> stuck_waiters_;
+  std::optional<CrashArm> arm_;
+};
+
+}  // namespace faultline::sim::disk

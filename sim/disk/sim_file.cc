@@ -1,0 +1,252 @@
+// sim/disk/sim_file.cc — one open handle of a simulated file (see
+// sim_file.h and sim_file_system.h).
+#include "sim/disk/sim_file.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+#include "core/io/errors.h"
+#include "sim/disk/status_util.h"
+
+namespace faultline::sim::disk {
+namespace {
+
+constexpr uint64_t kMaxOffset = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+}  // namespace
+
+SimFile::SimFile(SimFileSystem* fs, uint64_t inode_id, SimFileSystem::CacheInode* inode,
+                 std::string path)
+    : fs_(fs),
+      inode_id_(inode_id),
+      inode_(inode),
+      path_(std::move(path)),
+      fs_exists_(fs->exists_),
+      incarnation_(fs->incarnation_),
+      generation_(fs->generation_),
+      seen_error_seq_(inode->error_seq) {}
+
+bool SimFile::Live() const {
+  return *fs_exists_ && fs_->TicketLive(Ticket());
+}
+
+absl::Status SimFile::Check(std::string_view what) const {
+  if (closed_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(AsAbsl(what), " ", path_, ": the file is closed"));
+  }
+  if (!*fs_exists_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(AsAbsl(what), " ", path_, ": the SimDisk was destroyed"));
+  }
+  if (!Live()) return io::NodeDeadError(absl::StrCat(AsAbsl(what), " ", path_));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> SimFile::ReadAt(uint64_t offset, absl::Span<char> out) {
+  FAULTLINE_DISK_RETURN_IF_ERROR(Check("read"));
+  return fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoRead(offset, out); });
+}
+
+absl::Status SimFile::WriteAt(uint64_t offset, absl::Span<const char> data) {
+  FAULTLINE_DISK_RETURN_IF_ERROR(Check("write"));
+  return fs_->Armed(ArmedOps::kWrite, path_,
+                    [&] { return DoWrite(offset, /*append=*/false, data); });
+}
+
+absl::Status SimFile::Append(absl::Span<const char> data) {
+  FAULTLINE_DISK_RETURN_IF_ERROR(Check("append"));
+  return fs_->Armed(ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); });
+}
+
+absl::Status SimFile::Sync() {
+  FAULTLINE_DISK_RETURN_IF_ERROR(Check("fdatasync"));
+  return fs_->Armed(ArmedOps::kFileSync, path_, [&] { return DoSync(); });
+}
+
+absl::Status SimFile::Truncate(uint64_t size_bytes) {
+  FAULTLINE_DISK_RETURN_IF_ERROR(Check("truncate"));
+  return fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoTruncate(size_bytes); });
+}
+
+absl::StatusOr<uint64_t> SimFile::Size() {
+  FAULTLINE_DISK_RETURN_IF_ERROR(Check("size"));
+  return fs_->Armed(ArmedOps::kAnyOp, path_,
+                    [&]() -> absl::StatusOr<uint64_t> { return uint64_t{inode_->data.size()}; });
+}
+
+absl::Status SimFile::Close() {
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  if (Live()) fs_->CloseHandle(inode_id_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
+  if (offset > kMaxOffset) {
+    return absl::InvalidArgumentError(absl::StrCat("read past the largest offset: ", path_));
+  }
+  auto decision = fs_->BeginOp(DiskOp::kRead, path_, Ticket());
+  if (!decision.ok()) return decision.status();
+  if (decision->eio) return io::IoError(absl::StrCat("read ", path_));
+  size_t read_bytes = 0;
+  const uint64_t size_bytes = inode_->data.size();
+  if (offset < size_bytes && !out.empty()) {
+    const uint64_t length_bytes = std::min<uint64_t>(out.size(), size_bytes - offset);
+    if (!inode_->bad_sectors.empty()) {
+      const uint64_t unit_bytes = fs_->disk_->options_.atomic_unit_bytes;
+      auto bad = inode_->bad_sectors.lower_bound(offset / unit_bytes);
+      if (bad != inode_->bad_sectors.end() && *bad <= (offset + length_bytes - 1) / unit_bytes) {
+        fs_->disk_->recorder_.Note(FaultKind::kLatentSectorRead, fs_->node_, *bad,
+                                   absl::StrCat("latent sector error reading ", path_));
+        return io::IoError(absl::StrCat("read ", path_));
+      }
+    }
+    std::memcpy(out.data(), inode_->data.data() + offset, length_bytes);
+    read_bytes = static_cast<size_t>(length_bytes);
+  }
+  if (decision->crash_after) {
+    return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("read ", path_));
+  }
+  return read_bytes;
+}
+
+absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const char> data) {
+  // Like pwrite(2) of zero bytes: nothing changes, not even the size, and
+  // no device operation happens (so none is counted or faulted).
+  if (data.empty()) return absl::OkStatus();
+  const uint64_t max_file_bytes = fs_->disk_->options_.max_file_bytes;
+  // Checked before and after the op's waits: an append's offset moves.
+  auto check_range = [&]() -> absl::Status {
+    const uint64_t start = append ? uint64_t{inode_->data.size()} : offset;
+    if (start > kMaxOffset || data.size() > kMaxOffset - start) {
+      return absl::InvalidArgumentError(absl::StrCat("write past the largest offset: ", path_));
+    }
+    if (start + data.size() > max_file_bytes) {
+      return io::ErrnoToStatus(EFBIG, absl::StrCat("write ", path_));
+    }
+    return absl::OkStatus();
+  };
+  FAULTLINE_DISK_RETURN_IF_ERROR(check_range());
+  auto decision = fs_->BeginOp(DiskOp::kWrite, path_, Ticket());
+  if (!decision.ok()) return decision.status();
+  FAULTLINE_DISK_RETURN_IF_ERROR(check_range());
+  if (decision->eio) return io::IoError(absl::StrCat("write ", path_));
+  if (decision->no_space) return io::NoSpaceError(absl::StrCat("write ", path_));
+  SimFileSystem::CacheInode& inode = *inode_;
+  if (append) offset = inode.data.size();
+  const uint64_t end_bytes = offset + data.size();
+  const uint64_t old_size_bytes = inode.data.size();
+  if (end_bytes > old_size_bytes) {
+    FAULTLINE_DISK_RETURN_IF_ERROR(
+        fs_->ReserveBytes(old_size_bytes, end_bytes, absl::StrCat("write ", path_)));
+    inode.data.resize(end_bytes, '\0');
+  }
+  std::memcpy(inode.data.data() + offset, data.data(), data.size());
+  DataOp op{.kind = DataOp::Kind::kWrite,
+            .tear_on_crash = decision->tear_on_crash,
+            .offset = offset,
+            .durable_offset = offset,
+            .length_bytes = data.size(),
+            .arena_offset = inode.pending.arena.size(),
+            .seq = fs_->next_write_seq_++};
+  if (decision->misdirect) Misdirect(op);
+  inode.pending.ops.push_back(op);
+  inode.pending.arena.append(data.data(), data.size());
+  ++fs_->pending_data_ops_;
+  fs_->CheckPendingBound();
+  if (!inode.bad_sectors.empty()) {
+    // Rewriting a whole sector remaps it: the latent error is gone.
+    const uint64_t unit_bytes = fs_->disk_->options_.atomic_unit_bytes;
+    const uint64_t first_full = (offset + unit_bytes - 1) / unit_bytes;
+    const uint64_t end_full = end_bytes / unit_bytes;
+    for (uint64_t sector = first_full; sector < end_full; ++sector) inode.bad_sectors.erase(sector);
+  }
+  if (decision->crash_after) {
+    return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("write ", path_));
+  }
+  return absl::OkStatus();
+}
+
+void SimFile::Misdirect(DataOp& op) {
+  // The cache is right; the device puts the bytes at another sector.
+  op.durable_offset = fs_->injector_.MisdirectedOffset(
+      op.offset, inode_->data.size(), fs_->disk_->options_.atomic_unit_bytes,
+      absl::StrCat("write ", path_));
+}
+
+void SimFile::FailSync() {
+  SimFileSystem::CacheInode& inode = *inode_;
+  // The dirty pages are marked clean without reaching the durable image;
+  // nothing will write them again.
+  fs_->pending_data_ops_ -= inode.pending.ops.size();
+  inode.pending.Clear();
+  ++inode.error_seq;
+  seen_error_seq_ = inode.error_seq;
+  if (fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs) {
+    auto durable = fs_->durable_.inodes.find(inode_id_);
+    std::string reverted = durable == fs_->durable_.inodes.end() ? std::string() : durable->second;
+    fs_->ReleaseBytes(inode.data.size());
+    fs_->used_bytes_ += reverted.size();  // a revert is never refused for space
+    inode.data = std::move(reverted);
+  }
+}
+
+absl::Status SimFile::DoSync() {
+  auto decision = fs_->BeginOp(DiskOp::kSync, path_, Ticket());
+  if (!decision.ok()) return decision.status();
+  SimFileSystem::CacheInode& inode = *inode_;
+  absl::Status status;
+  if (decision->eio) {
+    FailSync();
+    status = io::IoError(absl::StrCat("fdatasync ", path_));
+  } else {
+    if (!inode.pending.empty()) {
+      ApplyAllDataOps(fs_->durable_.inodes[inode_id_], inode.pending);
+      fs_->pending_data_ops_ -= inode.pending.ops.size();
+      inode.pending.Clear();
+    }
+    if (inode.error_seq != seen_error_seq_) {
+      // errseq: a failure this handle has not been told about yet.
+      seen_error_seq_ = inode.error_seq;
+      fs_->disk_->recorder_.Note(
+          FaultKind::kErrseqReport, fs_->node_, inode_id_,
+          absl::StrCat("fdatasync reports an earlier writeback error on ", path_));
+      status = io::IoError(absl::StrCat("fdatasync ", path_, " (earlier writeback error)"));
+    }
+  }
+  if (decision->crash_after) {
+    return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("fdatasync ", path_));
+  }
+  return status;
+}
+
+absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
+  if (size_bytes > kMaxOffset) {
+    return absl::InvalidArgumentError(absl::StrCat("truncate past the largest offset: ", path_));
+  }
+  if (size_bytes > fs_->disk_->options_.max_file_bytes) {
+    return io::ErrnoToStatus(EFBIG, absl::StrCat("truncate ", path_));
+  }
+  auto decision = fs_->BeginOp(DiskOp::kTruncate, path_, Ticket());
+  if (!decision.ok()) return decision.status();
+  if (decision->eio) return io::IoError(absl::StrCat("truncate ", path_));
+  if (decision->no_space) return io::NoSpaceError(absl::StrCat("truncate ", path_));
+  FAULTLINE_DISK_RETURN_IF_ERROR(
+      fs_->ReserveBytes(inode_->data.size(), size_bytes, absl::StrCat("truncate ", path_)));
+  inode_->data.resize(size_bytes, '\0');
+  inode_->pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = size_bytes});
+  ++fs_->pending_data_ops_;
+  fs_->CheckPendingBound();
+  if (decision->crash_after) {
+    return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("truncate ", path_));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace faultline::sim::disk

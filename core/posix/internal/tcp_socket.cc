@@ -39,6 +39,9 @@ absl::StatusOr<SocketAddress> ParseAddress(std::string_view address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string_view::npos) return invalid("expected host:port");
   std::string_view host = address.substr(0, colon);
+  // inet_pton stops at a NUL: "127.0.0.1\0junk" would parse as 127.0.0.1,
+  // giving one host endless names.
+  if (host.find('\0') != std::string_view::npos) return invalid("NUL in host");
   const std::string_view port_text = address.substr(colon + 1);
   unsigned port = 0;
   auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

@@ -1,0 +1,64 @@
+// tests/core/posix/tcp_attack_test.cc — TcpNetwork against attacks that
+// turn its own defences against members: memory or descriptor bounds filled
+// by peers without the key so that members' connections are the ones closed
+// or refused, and `from` strings that parse as one host while naming
+// another string. Each test bounds its loops in count and in (loop) time;
+// none asserts a speed.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/posix/internal/tcp_frame.h"
+#include "core/posix/internal/tcp_socket.h"
+#include "core/posix/tcp_network.h"
+#include "tests/core/posix/posix_test_util.h"
+#include "tests/core/posix/tcp_test_util.h"
+
+namespace faultline::posix {
+namespace {
+
+using testing::ExpectDelivery;
+using testing::Frame;
+using testing::kWaitNs;
+using testing::MustListen;
+using testing::PortOf;
+using testing::RawClient;
+using testing::RunInFiber;
+using testing::TcpWorld;
+using testing::TestOptions;
+
+constexpr int64_t kMs = io::kNanosPerMilli;
+constexpr std::string_view kWrongKey = "not-the-cluster-key-0123456789";
+
+// Runs the loop until `done()` or about `wait_ns` passed (1 ms steps).
+template <typename Done>
+bool WaitFor(EventLoop& loop, Done done, int64_t wait_ns = kWaitNs) {
+  for (int64_t i = 0; i < wait_ns / kMs && !done(); ++i) loop.SleepFor(kMs);
+  return done();
+}
+
+// A host with a NUL and junk after it parsed as the IP before the NUL, so a
+// member could give one host many `from` names (and inject NULs into them).
+TEST(TcpAttackTest, AddressWithEmbeddedNulIsRejected) {
+  const std::string with_nul("127.0.0.1\0junk:7000", 19);
+  EXPECT_TRUE(absl::IsInvalidArgument(internal::ParseAddress(with_nul).status()));
+  TcpWorld world;
+  RunInFiber(world.loop, [&] {
+    auto listened = world.network.Listen(std::string("127.0.0.1\0x:0", 13));
+    EXPECT_TRUE(absl::IsInvalidArgument(listened.status())) << listened.status();
+    auto b = MustListen(world.network);
+    ASSERT_TRUE(b);
+    RawClient member(world.loop, PortOf(b->address()));
+    member.SendAll(Frame(with_nul, "who am I"));
+    EXPECT_TRUE(member.WaitClosed());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(b->Receive(0).status()));
+  });
+  EXPECT_EQ(world.network.stats().frames_wrong_host, 1u);
+  EXPECT_EQ(world.network.stats().frames_received, 0u);
+}
+
+}  // namespace
+}  // namespace faultline::posix

@@ -70,7 +70,9 @@ struct TcpNetworkOptions {
   size_t max_inbox_messages = 4096;
   size_t max_inbox_bytes = 64 << 20;
   // Bytes of partly received frames buffered across one endpoint's inbound
-  // connections; the connection whose bytes would exceed it is closed.
+  // connections. Bytes that would exceed it close unauthenticated
+  // connections holding partial frames (oldest first) when they came on an
+  // authenticated connection, else the connection they came on.
   size_t max_inbound_buffered_bytes = 64 << 20;
   // Destinations one endpoint keeps connections (and queues) for. At the
   // bound, a new destination evicts the least recently used one that is not

@@ -203,12 +203,27 @@ bool TcpInbound::DecodeFrames(Iterator it, int64_t now_ns) {
   }
   buffered_bytes_ = buffered_bytes_ - connection.counted_bytes + buffered;
   connection.counted_bytes = buffered;
-  if (buffered_bytes_ > shared_.options.max_inbound_buffered_bytes) {
-    ++shared_.stats.connections_over_memory;
-    Drop(it);
-    return false;
+  return FitBuffered(it);
+}
+
+bool TcpInbound::FitBuffered(Iterator it) {
+  const size_t bound = shared_.options.max_inbound_buffered_bytes;
+  if (it->second->authenticated) {
+    // Bounded by the unauthenticated connections; erasing the current entry
+    // only (Drop unlists it), after stepping past it.
+    for (auto next = unauthenticated_.begin();
+         buffered_bytes_ > bound && next != unauthenticated_.end();) {
+      auto victim = connections_.find(*next++);
+      FAULTLINE_CHECK(victim != connections_.end() && victim != it);
+      if (victim->second->counted_bytes == 0) continue;
+      ++shared_.stats.connections_over_memory;
+      Drop(victim);
+    }
   }
-  return true;
+  if (buffered_bytes_ <= bound) return true;
+  ++shared_.stats.connections_over_memory;
+  Drop(it);
+  return false;
 }
 
 bool TcpInbound::FromMatchesSource(Connection& connection, const std::string& from) {

@@ -11,7 +11,8 @@
 //    started inbound_frame_timeout_ns ago and still incomplete, are closed
 //    by Sweep();
 //  * partial frames of all connections together stay within
-//    max_inbound_buffered_bytes;
+//    max_inbound_buffered_bytes; an authenticated connection that needs
+//    the room evicts unauthenticated ones holding bytes, oldest first;
 //  * when accept fails for want of descriptors or memory, the listen socket
 //    is not watched for accept_pause_ns (instead of spinning on it), and
 //    the network's descriptor budget is never exceeded.
@@ -65,6 +66,10 @@ class TcpInbound {
   bool ReadAvailable(Iterator it);
   // Decodes what `connection` buffered; false if it was dropped.
   bool DecodeFrames(Iterator it, int64_t now_ns);
+  // Brings the buffered bytes within max_inbound_buffered_bytes after `it`
+  // buffered more: evicts unauthenticated connections holding bytes when
+  // `it` is authenticated, then drops `it` if still over; false if dropped.
+  bool FitBuffered(Iterator it);
   bool FromMatchesSource(Connection& connection, const std::string& from);
   // Removes `connection` from the unauthenticated sets, if it is there.
   void Unlist(Connection& connection);

@@ -40,6 +40,38 @@ bool WaitFor(EventLoop& loop, Done done, int64_t wait_ns = kWaitNs) {
   return done();
 }
 
+// Peers without the key hold partial frames up to the endpoint's bound; a
+// member's large frame, which needs more than one read, must still get in:
+// the unauthenticated bytes make room, not the member's connection.
+TEST(TcpAttackTest, UnauthenticatedPartialFramesDoNotStarveAMember) {
+  constexpr size_t kBufferedBound = 256 * 1024;
+  TcpNetworkOptions options = TestOptions();
+  options.max_inbound_buffered_bytes = kBufferedBound;
+  TcpWorld world(options);
+  RunInFiber(world.loop, [&] {
+    auto a = MustListen(world.network);
+    auto b = MustListen(world.network);
+    ASSERT_TRUE(a && b);
+    ExpectDelivery(*a, *b, "authenticate a's connection");
+    // Exactly the bound, in a frame that claims to be much longer.
+    const std::string hold =
+        Frame("127.0.0.1:1", std::string(900'000, 'h'), kWrongKey).substr(0, kBufferedBound);
+    const uint64_t before = world.network.stats().bytes_received;
+    RawClient attacker(world.loop, PortOf(b->address()));
+    ASSERT_TRUE(attacker.SendAll(hold));
+    ASSERT_TRUE(WaitFor(world.loop, [&] {
+      return world.network.stats().bytes_received >= before + hold.size();
+    }));
+    const std::string large(200'000, 'L');
+    ASSERT_TRUE(a->Send(b->address(), large).ok());
+    auto message = b->Receive(kWaitNs);
+    ASSERT_TRUE(message.ok()) << message.status();
+    EXPECT_EQ(message->payload, large);
+    EXPECT_TRUE(attacker.WaitClosed());
+  });
+  EXPECT_EQ(world.network.stats().connections_over_memory, 1u);
+}
+
 // A host with a NUL and junk after it parsed as the IP before the NUL, so a
 // member could give one host many `from` names (and inject NULs into them).
 TEST(TcpAttackTest, AddressWithEmbeddedNulIsRejected) {

@@ -89,7 +89,9 @@ struct TcpNetworkOptions {
   // its sockets stay below getrlimit(RLIMIT_NOFILE) (soft, read when the
   // network is made) minus this, and inbound connections of all endpoints
   // together below half of that, so remote peers can neither starve the
-  // disk nor the outbound connections.
+  // disk nor the outbound connections. When that half is spent, a new
+  // connection evicts the oldest unauthenticated one of the endpoint that
+  // holds the most.
   size_t reserved_fds = 256;
   // An inbound connection with no byte for this long is closed; one whose
   // frame started this long ago and is still incomplete is closed.

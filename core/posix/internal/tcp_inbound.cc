@@ -49,9 +49,11 @@ TcpInbound::TcpInbound(TcpShared& shared, int listen_fd,
   listen_watcher_ = std::make_unique<FdWatcher>(shared_.loop, listen_fd_);
   listen_watcher_->SetCallback([this](uint32_t) { OnAcceptable(); });
   listen_watcher_->SetInterest(/*readable=*/true, /*writable=*/false);
+  shared_.inbounds.push_back(this);
 }
 
 TcpInbound::~TcpInbound() {
+  std::erase(shared_.inbounds, this);
   if (accept_pause_timer_.has_value()) shared_.loop.CancelTimer(*accept_pause_timer_);
   listen_watcher_.reset();
   close(listen_fd_);
@@ -103,13 +105,29 @@ bool TcpInbound::MakeRoom(const std::string& host_key) {
       from_host->second.size() >= shared_.options.max_unauthenticated_per_host) {
     EvictOldest(from_host->second);
   }
-  // Bounded: each round removes one connection from the unauthenticated.
+  // Bounded: each round removes one connection from some endpoint's
+  // unauthenticated ones.
   while (connections_.size() >= shared_.options.max_inbound_connections ||
          !shared_.MayAcceptInbound()) {
-    if (unauthenticated_.empty()) return false;
-    EvictOldest(unauthenticated_);
+    // A full table needs room here; a spent descriptor budget is shared, so
+    // it is taken from the endpoint with the most unauthenticated
+    // connections (this one on a tie): a flood on one endpoint must not
+    // lock members out of the others.
+    TcpInbound& holder = connections_.size() >= shared_.options.max_inbound_connections
+                             ? *this
+                             : MostUnauthenticated();
+    if (holder.unauthenticated_.empty()) return false;
+    holder.EvictOldest(holder.unauthenticated_);
   }
   return true;
+}
+
+TcpInbound& TcpInbound::MostUnauthenticated() {
+  TcpInbound* most = this;
+  for (TcpInbound* inbound : shared_.inbounds) {  // bounded by the endpoints
+    if (inbound->unauthenticated_.size() > most->unauthenticated_.size()) most = inbound;
+  }
+  return *most;
 }
 
 void TcpInbound::EvictOldest(const std::set<uint64_t>& ids) {

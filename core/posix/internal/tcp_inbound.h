@@ -15,7 +15,9 @@
 //    the room evicts unauthenticated ones holding bytes, oldest first;
 //  * when accept fails for want of descriptors or memory, the listen socket
 //    is not watched for accept_pause_ns (instead of spinning on it), and
-//    the network's descriptor budget is never exceeded.
+//    the network's descriptor budget is never exceeded. When its inbound
+//    half is spent, the endpoint holding the most unauthenticated
+//    connections gives one up, whichever endpoint the new connection is for.
 #pragma once
 
 #include <sys/socket.h>
@@ -57,6 +59,9 @@ class TcpInbound {
   // Evicts unauthenticated connections until one from `host_key` fits;
   // false when it cannot (the caller refuses it).
   bool MakeRoom(const std::string& host_key);
+  // The endpoint (of this network) holding the most unauthenticated
+  // connections; this one on a tie.
+  TcpInbound& MostUnauthenticated();
   void Adopt(int fd, const sockaddr_storage& source);
   // Evicts the oldest of `ids` (unauthenticated), unless reading what it
   // sent authenticates or closes it.

@@ -72,6 +72,44 @@ TEST(TcpAttackTest, UnauthenticatedPartialFramesDoNotStarveAMember) {
   EXPECT_EQ(world.network.stats().connections_over_memory, 1u);
 }
 
+// Descriptors for inbound connections are shared by all endpoints of a
+// network. Idle connections without the key, held on one endpoint, must not
+// leave another endpoint unable to accept a member.
+TEST(TcpAttackTest, AFloodOnOneEndpointDoesNotLockOutAnother) {
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur < 256) {
+    GTEST_SKIP() << "needs a finite RLIMIT_NOFILE of at least 256";
+  }
+  constexpr size_t kBudget = 20;  // sockets; inbound ones get half
+  TcpNetworkOptions options = TestOptions();
+  options.reserved_fds = static_cast<size_t>(limit.rlim_cur) - kBudget;
+  TcpWorld world(options);
+  RunInFiber(world.loop, [&] {
+    auto victim = MustListen(world.network);
+    auto target = MustListen(world.network);
+    auto member = MustListen(world.network);
+    ASSERT_TRUE(victim && target && member);
+    // Two source hosts, under the per-host cap, take the inbound half.
+    std::vector<std::unique_ptr<RawClient>> flood;
+    for (const char* host : {"127.0.0.2", "127.0.0.3"}) {
+      for (size_t i = 0; i < kBudget / 4; ++i) {
+        flood.push_back(std::make_unique<RawClient>(world.loop, PortOf(victim->address()), host));
+      }
+    }
+    ASSERT_TRUE(WaitFor(world.loop, [&] {
+      return world.network.stats().connections_accepted >= flood.size();
+    }));
+    bool delivered = false;
+    for (int attempt = 0; attempt < 100 && !delivered; ++attempt) {
+      ASSERT_TRUE(member->Send(target->address(), "let me in").ok());
+      delivered = target->Receive(20 * kMs).ok();
+    }
+    EXPECT_TRUE(delivered);
+  });
+  EXPECT_GE(world.network.stats().connections_evicted, 1u);
+}
+
 // A host with a NUL and junk after it parsed as the IP before the NUL, so a
 // member could give one host many `from` names (and inject NULs into them).
 TEST(TcpAttackTest, AddressWithEmbeddedNulIsRejected) {

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -283,7 +282,10 @@ void TcpOutbound::ScheduleReconnect(Peer& peer, bool grow_backoff) {
   peer.timer = shared_.loop.AddTimer(runtime::DeadlineAfter(shared_.loop.NowNs(), peer.backoff_ns),
                                      [this, target] { OnReconnectTimer(*target); });
   if (grow_backoff) {
-    peer.backoff_ns = std::min(peer.backoff_ns * 2, shared_.options.reconnect_backoff_max_ns);
+    // Compared before doubling: a maximum near the largest duration must
+    // not overflow it.
+    const int64_t max_ns = shared_.options.reconnect_backoff_max_ns;
+    peer.backoff_ns = peer.backoff_ns > max_ns / 2 ? max_ns : peer.backoff_ns * 2;
   }
 }
 

@@ -5,7 +5,13 @@
 // another string. Each test bounds its loops in count and in (loop) time;
 // none asserts a speed.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
 
 #include <memory>
 #include <string>
@@ -128,6 +134,27 @@ TEST(TcpAttackTest, AddressWithEmbeddedNulIsRejected) {
   });
   EXPECT_EQ(world.network.stats().frames_wrong_host, 1u);
   EXPECT_EQ(world.network.stats().frames_received, 0u);
+}
+
+// A reconnect backoff allowed to grow to the largest duration must stop
+// doubling there rather than overflow (UBSan in the asan preset aborts on
+// the signed overflow; a wrapped backoff would turn negative, then zero:
+// reconnects without any pause).
+TEST(TcpAttackTest, BackoffNearTheLargestDurationDoesNotOverflow) {
+  TcpNetworkOptions options = TestOptions();
+  options.reconnect_backoff_min_ns = (int64_t{1} << 62) + 1;
+  options.reconnect_backoff_max_ns = std::numeric_limits<int64_t>::max();
+  TcpWorld world(options);
+  RunInFiber(world.loop, [&] {
+    auto a = MustListen(world.network);
+    auto gone = MustListen(world.network);
+    ASSERT_TRUE(a && gone);
+    const io::Address target = gone->address();
+    gone.reset();
+    ASSERT_TRUE(a->Send(target, "into the void").ok());
+    EXPECT_TRUE(WaitFor(world.loop, [&] { return world.network.stats().connect_failures >= 1; }));
+  });
+  EXPECT_EQ(world.network.stats().connect_failures, 1u);
 }
 
 }  // namespace

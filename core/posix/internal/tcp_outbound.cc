@@ -198,10 +198,12 @@ void TcpOutbound::OnPeerEvent(Peer& peer, uint64_t generation, uint32_t events) 
   if (peer.state != Peer::State::kConnected) return;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
     // Receivers never write on this connection: readable means closed
-    // (EOF or error). Stray bytes are discarded, a bounded number.
-    char scratch[512];
+    // (EOF or error), or a destination that is no TcpNetwork receiver.
+    // Reading what it streams would keep the loop busy forever: a byte
+    // breaks the connection like an EOF.
+    char scratch[1];
     const ssize_t got = recv(peer.fd, scratch, sizeof(scratch), 0);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       ConnectionBroken(peer);
       return;
     }

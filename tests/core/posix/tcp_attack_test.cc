@@ -157,5 +157,34 @@ TEST(TcpAttackTest, BackoffNearTheLargestDurationDoesNotOverflow) {
   EXPECT_EQ(world.network.stats().connect_failures, 1u);
 }
 
+// A receiver never writes on a connection it accepted. One that does is not
+// a TcpNetwork receiver (or is hostile): streaming bytes at the sender would
+// keep its loop reading forever, so the first byte breaks the connection.
+TEST(TcpAttackTest, ADestinationThatWritesIsDisconnected) {
+  TcpWorld world;
+  RunInFiber(world.loop, [&] {
+    auto a = MustListen(world.network);
+    ASSERT_TRUE(a);
+    const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(listen(listener, 4), 0);
+    ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    const io::Address target = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    ASSERT_TRUE(a->Send(target, "hello").ok());
+    ASSERT_TRUE(WaitFor(world.loop, [&] { return world.network.stats().frames_sent >= 1; }));
+    const int accepted = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    ASSERT_GE(accepted, 0);
+    ASSERT_EQ(send(accepted, "?", 1, MSG_NOSIGNAL), 1);
+    EXPECT_TRUE(WaitFor(world.loop, [&] { return world.network.stats().connections_closed >= 1; }));
+    close(accepted);
+    close(listener);
+  });
+}
+
 }  // namespace
 }  // namespace faultline::posix

@@ -80,7 +80,8 @@ struct TcpNetworkOptions {
   size_t max_peers_per_endpoint = 1024;
   // Inbound connections one endpoint holds at once. At the bound, a new one
   // evicts the oldest connection that has not yet delivered an
-  // authenticated frame, or is refused if there is none.
+  // authenticated frame, else the oldest whose sender address a newer
+  // connection also claims, or is refused if there is none.
   size_t max_inbound_connections = 256;
   // Connections from one source host that have not yet delivered an
   // authenticated frame; a new one beyond evicts the oldest of them.

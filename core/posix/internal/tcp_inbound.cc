@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <utility>
 
 #include "core/base/check.h"
@@ -116,10 +117,29 @@ bool TcpInbound::MakeRoom(const std::string& host_key) {
     TcpInbound& holder = connections_.size() >= shared_.options.max_inbound_connections
                              ? *this
                              : MostUnauthenticated();
-    if (holder.unauthenticated_.empty()) return false;
-    holder.EvictOldest(holder.unauthenticated_);
+    if (!holder.unauthenticated_.empty()) {
+      holder.EvictOldest(holder.unauthenticated_);
+    } else if (!holder.EvictSupersededSender()) {
+      return false;
+    }
   }
   return true;
+}
+
+bool TcpInbound::EvictSupersededSender() {
+  // Bounded by the table (twice). Ids ascend, so the last one wins.
+  std::map<std::string_view, uint64_t> newest_by_from;
+  for (const auto& [id, connection] : connections_) {
+    if (!connection->checked_from.empty()) newest_by_from[connection->checked_from] = id;
+  }
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    const std::string& from = it->second->checked_from;
+    if (from.empty() || newest_by_from.find(from)->second == it->first) continue;
+    ++shared_.stats.connections_evicted;
+    Drop(it);
+    return true;
+  }
+  return false;
 }
 
 TcpInbound& TcpInbound::MostUnauthenticated() {

@@ -7,6 +7,8 @@
 //  * a connection counts as authenticated once it delivered a valid frame.
 //    Unauthenticated ones are capped per source host, and evicted (oldest
 //    first) when the table is full, so idle sockets cannot lock members out;
+//    with none, an authenticated one whose `from` a newer one also claims
+//    goes, so replaying a captured frame cannot hold every slot either;
 //  * connections with no byte for inbound_idle_timeout_ns, or with a frame
 //    started inbound_frame_timeout_ns ago and still incomplete, are closed
 //    by Sweep();
@@ -59,6 +61,10 @@ class TcpInbound {
   // Evicts unauthenticated connections until one from `host_key` fits;
   // false when it cannot (the caller refuses it).
   bool MakeRoom(const std::string& host_key);
+  // Evicts the oldest authenticated connection whose `from` a newer one
+  // also claims: a sender that reconnected, or a replayed frame holding a
+  // slot. False if there is none.
+  bool EvictSupersededSender();
   // The endpoint (of this network) holding the most unauthenticated
   // connections; this one on a tie.
   TcpInbound& MostUnauthenticated();

@@ -136,6 +136,39 @@ TEST(TcpAttackTest, AddressWithEmbeddedNulIsRejected) {
   EXPECT_EQ(world.network.stats().frames_received, 0u);
 }
 
+// Replay is not prevented (tcp_frame_format.md): a captured frame
+// authenticates any connection from its host, or any loopback one. Replaying
+// one frame on every slot, and again before the idle timeout, must not lock
+// members out: connections that claim the same `from` as a newer one give
+// way when the table is full.
+TEST(TcpAttackTest, AReplayedFrameCannotHoldEverySlot) {
+  TcpNetworkOptions options = TestOptions();
+  options.max_inbound_connections = 4;
+  TcpWorld world(options);
+  RunInFiber(world.loop, [&] {
+    auto member = MustListen(world.network);
+    auto target = MustListen(world.network);
+    ASSERT_TRUE(member && target);
+    const std::string captured = Frame("127.0.0.1:1", "captured once");
+    std::vector<std::unique_ptr<RawClient>> replayers;
+    for (int i = 0; i < 4; ++i) {
+      replayers.push_back(std::make_unique<RawClient>(world.loop, PortOf(target->address())));
+      ASSERT_TRUE(replayers.back()->SendAll(captured));
+      ASSERT_TRUE(target->Receive(kWaitNs).ok());
+    }
+    bool delivered = false;
+    for (int attempt = 0; attempt < 100 && !delivered; ++attempt) {
+      ASSERT_TRUE(member->Send(target->address(), "let me in").ok());
+      for (int i = 0; i < 2 && !delivered; ++i) {  // skip replays that raced in
+        auto message = target->Receive(20 * kMs);
+        delivered = message.ok() && message->payload == "let me in";
+      }
+    }
+    EXPECT_TRUE(delivered);
+  });
+  EXPECT_GE(world.network.stats().connections_evicted, 1u);
+}
+
 // A reconnect backoff allowed to grow to the largest duration must stop
 // doubling there rather than overflow (UBSan in the asan preset aborts on
 // the signed overflow; a wrapped backoff would turn negative, then zero:

@@ -169,6 +169,48 @@ TEST(TcpAttackTest, AReplayedFrameCannotHoldEverySlot) {
   EXPECT_GE(world.network.stats().connections_evicted, 1u);
 }
 
+// Endpoints destroyed with everything in flight: partial frames in and
+// out, connects pending, reconnect timers armed, peers evicted, connections
+// evicted across endpoints. The loop keeps running afterwards, so a stale
+// callback or timer would touch freed memory (caught by the asan preset).
+TEST(TcpAttackTest, TeardownWithConnectionsInFlightIsClean) {
+  TcpNetworkOptions options = TestOptions();
+  options.max_peers_per_endpoint = 2;
+  options.max_inbound_buffered_bytes = 100'000;
+  TcpWorld world(options);
+  RunInFiber(world.loop, [&] {
+    auto a = MustListen(world.network);
+    auto b = MustListen(world.network);
+    auto c = MustListen(world.network);
+    ASSERT_TRUE(a && b && c);
+    io::Address dead;
+    {
+      auto gone = MustListen(world.network);
+      ASSERT_TRUE(gone);
+      dead = gone->address();
+    }
+    ExpectDelivery(*a, *b, "connected");
+    RawClient partial(world.loop, PortOf(b->address()));
+    partial.SendAll(Frame("127.0.0.1:1", std::string(90'000, 'p'), kWrongKey).substr(0, 80'000));
+    RawClient idle(world.loop, PortOf(c->address()));
+    for (int i = 0; i < 20; ++i) (void)a->Send(b->address(), std::string(50'000, 'q'));
+    (void)a->Send(dead, "pending");  // evicts nothing yet: two peers
+    (void)c->Send(dead, "pending too");
+    (void)c->Send(b->address(), std::string(200'000, 'r'));
+    world.loop.SleepFor(kMs);
+    b.reset();  // a's and c's connections to b break mid-stream
+    world.loop.SleepFor(20 * kMs);
+    (void)a->Send(c->address(), "evicts a peer");
+    a.reset();
+    world.loop.SleepFor(20 * kMs);
+    c.reset();
+    world.loop.SleepFor(20 * kMs);
+    EXPECT_TRUE(partial.WaitClosed());
+    EXPECT_TRUE(idle.WaitClosed());
+  });
+  EXPECT_GE(world.network.stats().peers_evicted, 1u);
+}
+
 // A reconnect backoff allowed to grow to the largest duration must stop
 // doubling there rather than overflow (UBSan in the asan preset aborts on
 // the signed overflow; a wrapped backoff would turn negative, then zero:

@@ -83,8 +83,9 @@ struct TcpNetworkOptions {
   // authenticated frame, else the oldest whose sender address a newer
   // connection also claims, or is refused if there is none.
   size_t max_inbound_connections = 256;
-  // Connections from one source host that have not yet delivered an
-  // authenticated frame; a new one beyond evicts the oldest of them.
+  // Connections from one source host (an IPv4 address, or an IPv6 /64)
+  // that have not yet delivered an authenticated frame; a new one beyond
+  // evicts the oldest of them.
   size_t max_unauthenticated_per_host = 8;
   // File descriptors the network leaves to the rest of the process (files):
   // its sockets stay below getrlimit(RLIMIT_NOFILE) (soft, read when the

@@ -80,7 +80,7 @@ void TcpInbound::OnAcceptable() {
       if (OutOfResources(error)) PauseAccepting();
       return;
     }
-    if (!MakeRoom(HostKey(source))) {
+    if (!MakeRoom(CapKey(source))) {
       ++shared_.stats.connections_refused;
       close(fd);
       continue;
@@ -172,7 +172,7 @@ void TcpInbound::Adopt(int fd, const sockaddr_storage& source) {
       std::make_unique<Connection>(id, shared_.options.max_message_bytes, *shared_.mac);
   connection->fd = fd;
   connection->source = source;
-  connection->host_key = HostKey(source);
+  connection->host_key = CapKey(source);
   connection->last_byte_ns = shared_.loop.NowNs();
   connection->watcher = std::make_unique<FdWatcher>(shared_.loop, fd);
   connection->watcher->SetCallback([this, id](uint32_t) { OnReadable(id); });

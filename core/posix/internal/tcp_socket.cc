@@ -91,6 +91,14 @@ std::string HostKey(const sockaddr_storage& address) {
   return std::string(reinterpret_cast<const char*>(&ip), sizeof(ip));
 }
 
+std::string CapKey(const sockaddr_storage& address) {
+  if (address.ss_family != AF_INET6) return HostKey(address);
+  const in6_addr& ip = reinterpret_cast<const sockaddr_in6&>(address).sin6_addr;
+  const char* bytes = reinterpret_cast<const char*>(&ip);
+  if (IN6_IS_ADDR_V4MAPPED(&ip)) return std::string(bytes + 12, 4);
+  return std::string(bytes, 8);
+}
+
 bool SameHost(const sockaddr_storage& claimed, const sockaddr_storage& source) {
   if (IsLoopback(claimed) && IsLoopback(source)) return true;
   return claimed.ss_family == source.ss_family && HostKey(claimed) == HostKey(source);

@@ -4,6 +4,7 @@
 // or refused, and `from` strings that parse as one host while naming
 // another string. Each test bounds its loops in count and in (loop) time;
 // none asserts a speed.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -209,6 +210,30 @@ TEST(TcpAttackTest, TeardownWithConnectionsInFlightIsClean) {
     EXPECT_TRUE(idle.WaitClosed());
   });
   EXPECT_GE(world.network.stats().peers_evicted, 1u);
+}
+
+sockaddr_storage IpOf(const char* text) {
+  sockaddr_storage address{};
+  auto& v4 = reinterpret_cast<sockaddr_in&>(address);
+  auto& v6 = reinterpret_cast<sockaddr_in6&>(address);
+  if (inet_pton(AF_INET, text, &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+  } else {
+    EXPECT_EQ(inet_pton(AF_INET6, text, &v6.sin6_addr), 1) << text;
+    v6.sin6_family = AF_INET6;
+  }
+  return address;
+}
+
+// One IPv6 host commonly owns a whole /64: capping unauthenticated
+// connections per address would give it 2^64 caps. The cap is per /64 (and
+// an IPv4-mapped source counts as its IPv4 host).
+TEST(TcpAttackTest, PerHostCapCoversAnIpv6Slash64) {
+  auto key = [](const char* text) { return internal::CapKey(IpOf(text)); };
+  EXPECT_EQ(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:ffff:ffff:fffe"));
+  EXPECT_NE(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+  EXPECT_EQ(key("::ffff:10.0.0.1"), key("10.0.0.1"));
+  EXPECT_NE(key("10.0.0.1"), key("10.0.0.2"));
 }
 
 // A reconnect backoff allowed to grow to the largest duration must stop

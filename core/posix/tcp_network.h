@@ -70,7 +70,9 @@ struct TcpNetworkOptions {
   size_t max_inbox_messages = 4096;
   size_t max_inbox_bytes = 64 << 20;
   // Bytes of partly received frames buffered across one endpoint's inbound
-  // connections; the connection whose bytes would exceed it is closed.
+  // connections. Bytes that would exceed it close unauthenticated
+  // connections holding partial frames (oldest first) when they came on an
+  // authenticated connection, else the connection they came on.
   size_t max_inbound_buffered_bytes = 64 << 20;
   // Destinations one endpoint keeps connections (and queues) for. At the
   // bound, a new destination evicts the least recently used one that is not
@@ -78,16 +80,20 @@ struct TcpNetworkOptions {
   size_t max_peers_per_endpoint = 1024;
   // Inbound connections one endpoint holds at once. At the bound, a new one
   // evicts the oldest connection that has not yet delivered an
-  // authenticated frame, or is refused if there is none.
+  // authenticated frame, else the oldest whose sender address a newer
+  // connection also claims, or is refused if there is none.
   size_t max_inbound_connections = 256;
-  // Connections from one source host that have not yet delivered an
-  // authenticated frame; a new one beyond evicts the oldest of them.
+  // Connections from one source host (an IPv4 address, or an IPv6 /64)
+  // that have not yet delivered an authenticated frame; a new one beyond
+  // evicts the oldest of them.
   size_t max_unauthenticated_per_host = 8;
   // File descriptors the network leaves to the rest of the process (files):
   // its sockets stay below getrlimit(RLIMIT_NOFILE) (soft, read when the
   // network is made) minus this, and inbound connections of all endpoints
   // together below half of that, so remote peers can neither starve the
-  // disk nor the outbound connections.
+  // disk nor the outbound connections. When that half is spent, a new
+  // connection evicts the oldest unauthenticated one of the endpoint that
+  // holds the most.
   size_t reserved_fds = 256;
   // An inbound connection with no byte for this long is closed; one whose
   // frame started this long ago and is still incomplete is closed.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <utility>
 
 #include "core/base/check.h"
@@ -49,9 +50,11 @@ TcpInbound::TcpInbound(TcpShared& shared, int listen_fd,
   listen_watcher_ = std::make_unique<FdWatcher>(shared_.loop, listen_fd_);
   listen_watcher_->SetCallback([this](uint32_t) { OnAcceptable(); });
   listen_watcher_->SetInterest(/*readable=*/true, /*writable=*/false);
+  shared_.inbounds.push_back(this);
 }
 
 TcpInbound::~TcpInbound() {
+  std::erase(shared_.inbounds, this);
   if (accept_pause_timer_.has_value()) shared_.loop.CancelTimer(*accept_pause_timer_);
   listen_watcher_.reset();
   close(listen_fd_);
@@ -77,7 +80,7 @@ void TcpInbound::OnAcceptable() {
       if (OutOfResources(error)) PauseAccepting();
       return;
     }
-    if (!MakeRoom(HostKey(source))) {
+    if (!MakeRoom(CapKey(source))) {
       ++shared_.stats.connections_refused;
       close(fd);
       continue;
@@ -103,13 +106,48 @@ bool TcpInbound::MakeRoom(const std::string& host_key) {
       from_host->second.size() >= shared_.options.max_unauthenticated_per_host) {
     EvictOldest(from_host->second);
   }
-  // Bounded: each round removes one connection from the unauthenticated.
+  // Bounded: each round removes one connection from some endpoint's
+  // unauthenticated ones.
   while (connections_.size() >= shared_.options.max_inbound_connections ||
          !shared_.MayAcceptInbound()) {
-    if (unauthenticated_.empty()) return false;
-    EvictOldest(unauthenticated_);
+    // A full table needs room here; a spent descriptor budget is shared, so
+    // it is taken from the endpoint with the most unauthenticated
+    // connections (this one on a tie): a flood on one endpoint must not
+    // lock members out of the others.
+    TcpInbound& holder = connections_.size() >= shared_.options.max_inbound_connections
+                             ? *this
+                             : MostUnauthenticated();
+    if (!holder.unauthenticated_.empty()) {
+      holder.EvictOldest(holder.unauthenticated_);
+    } else if (!holder.EvictSupersededSender()) {
+      return false;
+    }
   }
   return true;
+}
+
+bool TcpInbound::EvictSupersededSender() {
+  // Bounded by the table (twice). Ids ascend, so the last one wins.
+  std::map<std::string_view, uint64_t> newest_by_from;
+  for (const auto& [id, connection] : connections_) {
+    if (!connection->checked_from.empty()) newest_by_from[connection->checked_from] = id;
+  }
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    const std::string& from = it->second->checked_from;
+    if (from.empty() || newest_by_from.find(from)->second == it->first) continue;
+    ++shared_.stats.connections_evicted;
+    Drop(it);
+    return true;
+  }
+  return false;
+}
+
+TcpInbound& TcpInbound::MostUnauthenticated() {
+  TcpInbound* most = this;
+  for (TcpInbound* inbound : shared_.inbounds) {  // bounded by the endpoints
+    if (inbound->unauthenticated_.size() > most->unauthenticated_.size()) most = inbound;
+  }
+  return *most;
 }
 
 void TcpInbound::EvictOldest(const std::set<uint64_t>& ids) {
@@ -134,7 +172,7 @@ void TcpInbound::Adopt(int fd, const sockaddr_storage& source) {
       std::make_unique<Connection>(id, shared_.options.max_message_bytes, *shared_.mac);
   connection->fd = fd;
   connection->source = source;
-  connection->host_key = HostKey(source);
+  connection->host_key = CapKey(source);
   connection->last_byte_ns = shared_.loop.NowNs();
   connection->watcher = std::make_unique<FdWatcher>(shared_.loop, fd);
   connection->watcher->SetCallback([this, id](uint32_t) { OnReadable(id); });
@@ -203,12 +241,27 @@ bool TcpInbound::DecodeFrames(Iterator it, int64_t now_ns) {
   }
   buffered_bytes_ = buffered_bytes_ - connection.counted_bytes + buffered;
   connection.counted_bytes = buffered;
-  if (buffered_bytes_ > shared_.options.max_inbound_buffered_bytes) {
-    ++shared_.stats.connections_over_memory;
-    Drop(it);
-    return false;
+  return FitBuffered(it);
+}
+
+bool TcpInbound::FitBuffered(Iterator it) {
+  const size_t bound = shared_.options.max_inbound_buffered_bytes;
+  if (it->second->authenticated) {
+    // Bounded by the unauthenticated connections; erasing the current entry
+    // only (Drop unlists it), after stepping past it.
+    for (auto next = unauthenticated_.begin();
+         buffered_bytes_ > bound && next != unauthenticated_.end();) {
+      auto victim = connections_.find(*next++);
+      FAULTLINE_CHECK(victim != connections_.end() && victim != it);
+      if (victim->second->counted_bytes == 0) continue;
+      ++shared_.stats.connections_over_memory;
+      Drop(victim);
+    }
   }
-  return true;
+  if (buffered_bytes_ <= bound) return true;
+  ++shared_.stats.connections_over_memory;
+  Drop(it);
+  return false;
 }
 
 bool TcpInbound::FromMatchesSource(Connection& connection, const std::string& from) {

@@ -7,14 +7,19 @@
 //  * a connection counts as authenticated once it delivered a valid frame.
 //    Unauthenticated ones are capped per source host, and evicted (oldest
 //    first) when the table is full, so idle sockets cannot lock members out;
+//    with none, an authenticated one whose `from` a newer one also claims
+//    goes, so replaying a captured frame cannot hold every slot either;
 //  * connections with no byte for inbound_idle_timeout_ns, or with a frame
 //    started inbound_frame_timeout_ns ago and still incomplete, are closed
 //    by Sweep();
 //  * partial frames of all connections together stay within
-//    max_inbound_buffered_bytes;
+//    max_inbound_buffered_bytes; an authenticated connection that needs
+//    the room evicts unauthenticated ones holding bytes, oldest first;
 //  * when accept fails for want of descriptors or memory, the listen socket
 //    is not watched for accept_pause_ns (instead of spinning on it), and
-//    the network's descriptor budget is never exceeded.
+//    the network's descriptor budget is never exceeded. When its inbound
+//    half is spent, the endpoint holding the most unauthenticated
+//    connections gives one up, whichever endpoint the new connection is for.
 #pragma once
 
 #include <sys/socket.h>
@@ -56,6 +61,13 @@ class TcpInbound {
   // Evicts unauthenticated connections until one from `host_key` fits;
   // false when it cannot (the caller refuses it).
   bool MakeRoom(const std::string& host_key);
+  // Evicts the oldest authenticated connection whose `from` a newer one
+  // also claims: a sender that reconnected, or a replayed frame holding a
+  // slot. False if there is none.
+  bool EvictSupersededSender();
+  // The endpoint (of this network) holding the most unauthenticated
+  // connections; this one on a tie.
+  TcpInbound& MostUnauthenticated();
   void Adopt(int fd, const sockaddr_storage& source);
   // Evicts the oldest of `ids` (unauthenticated), unless reading what it
   // sent authenticates or closes it.
@@ -65,6 +77,10 @@ class TcpInbound {
   bool ReadAvailable(Iterator it);
   // Decodes what `connection` buffered; false if it was dropped.
   bool DecodeFrames(Iterator it, int64_t now_ns);
+  // Brings the buffered bytes within max_inbound_buffered_bytes after `it`
+  // buffered more: evicts unauthenticated connections holding bytes when
+  // `it` is authenticated, then drops `it` if still over; false if dropped.
+  bool FitBuffered(Iterator it);
   bool FromMatchesSource(Connection& connection, const std::string& from);
   // Removes `connection` from the unauthenticated sets, if it is there.
   void Unlist(Connection& connection);

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -199,10 +198,12 @@ void TcpOutbound::OnPeerEvent(Peer& peer, uint64_t generation, uint32_t events) 
   if (peer.state != Peer::State::kConnected) return;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
     // Receivers never write on this connection: readable means closed
-    // (EOF or error). Stray bytes are discarded, a bounded number.
-    char scratch[512];
+    // (EOF or error), or a destination that is no TcpNetwork receiver.
+    // Reading what it streams would keep the loop busy forever: a byte
+    // breaks the connection like an EOF.
+    char scratch[1];
     const ssize_t got = recv(peer.fd, scratch, sizeof(scratch), 0);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       ConnectionBroken(peer);
       return;
     }
@@ -283,7 +284,10 @@ void TcpOutbound::ScheduleReconnect(Peer& peer, bool grow_backoff) {
   peer.timer = shared_.loop.AddTimer(runtime::DeadlineAfter(shared_.loop.NowNs(), peer.backoff_ns),
                                      [this, target] { OnReconnectTimer(*target); });
   if (grow_backoff) {
-    peer.backoff_ns = std::min(peer.backoff_ns * 2, shared_.options.reconnect_backoff_max_ns);
+    // Compared before doubling: a maximum near the largest duration must
+    // not overflow it.
+    const int64_t max_ns = shared_.options.reconnect_backoff_max_ns;
+    peer.backoff_ns = peer.backoff_ns > max_ns / 2 ? max_ns : peer.backoff_ns * 2;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "core/base/check.h"
 #include "core/posix/event_loop.h"
@@ -13,6 +14,8 @@
 #include "core/posix/tcp_network.h"
 
 namespace faultline::posix::internal {
+
+class TcpInbound;
 
 class TcpShared {
  public:
@@ -30,6 +33,10 @@ class TcpShared {
   // are only encoded and decoded by endpoints, which exist only after that.
   std::unique_ptr<const FrameMac> mac;
   const size_t fd_budget;  // sockets the network may hold at once
+  // The receiving sides of live endpoints, oldest first: when the inbound
+  // half of the budget is spent, one endpoint may evict another's
+  // unauthenticated connections (TcpInbound registers itself).
+  std::vector<TcpInbound*> inbounds;
 
   // Whether one more socket of that kind fits the budget. Inbound
   // connections of all endpoints together get at most half of it.

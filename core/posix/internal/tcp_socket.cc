@@ -39,6 +39,9 @@ absl::StatusOr<SocketAddress> ParseAddress(std::string_view address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string_view::npos) return invalid("expected host:port");
   std::string_view host = address.substr(0, colon);
+  // inet_pton stops at a NUL: "127.0.0.1\0junk" would parse as 127.0.0.1,
+  // giving one host endless names.
+  if (host.find('\0') != std::string_view::npos) return invalid("NUL in host");
   const std::string_view port_text = address.substr(colon + 1);
   unsigned port = 0;
   auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -86,6 +89,14 @@ std::string HostKey(const sockaddr_storage& address) {
   }
   const in_addr& ip = reinterpret_cast<const sockaddr_in&>(address).sin_addr;
   return std::string(reinterpret_cast<const char*>(&ip), sizeof(ip));
+}
+
+std::string CapKey(const sockaddr_storage& address) {
+  if (address.ss_family != AF_INET6) return HostKey(address);
+  const in6_addr& ip = reinterpret_cast<const sockaddr_in6&>(address).sin6_addr;
+  const char* bytes = reinterpret_cast<const char*>(&ip);
+  if (IN6_IS_ADDR_V4MAPPED(&ip)) return std::string(bytes + 12, 4);
+  return std::string(bytes, 8);
 }
 
 bool SameHost(const sockaddr_storage& claimed, const sockaddr_storage& source) {

@@ -29,8 +29,12 @@ absl::StatusOr<SocketAddress> ParseAddress(std::string_view address);
 std::string FormatAddress(const SocketAddress& address, uint16_t port);
 uint16_t PortOf(const sockaddr_storage& address);
 
-// The IP of `address` as raw bytes (4 or 16), a key for per-host counts.
+// The IP of `address` as raw bytes (4 or 16).
 std::string HostKey(const sockaddr_storage& address);
+// The key connections from one source host are capped under: the IPv4
+// address (an IPv4-mapped IPv6 one too), else the IPv6 /64 prefix, since
+// one host commonly owns a whole /64 and could otherwise take 2^64 caps.
+std::string CapKey(const sockaddr_storage& address);
 // Whether a frame that claims `claimed` may come from a connection whose
 // source is `source`: the same IP, or both loopback (a host's endpoints may
 // reach each other over either family's loopback).

@@ -71,10 +71,18 @@ inline void ExpectDelivery(io::Endpoint& a, io::Endpoint& b, const std::string& 
 // A raw client: a non-blocking loopback socket driven from a fiber.
 class RawClient {
  public:
-  RawClient(EventLoop& loop, uint16_t port) : loop_(loop) {
+  // `source_ip`: a loopback IPv4 address to connect from (127.x.y.z), so
+  // tests can play several source hosts.
+  RawClient(EventLoop& loop, uint16_t port, const char* source_ip = nullptr) : loop_(loop) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     EXPECT_GE(fd_, 0);
     watcher_ = std::make_unique<FdWatcher>(loop, fd_);
+    if (source_ip != nullptr) {
+      sockaddr_in source{};
+      source.sin_family = AF_INET;
+      EXPECT_EQ(inet_pton(AF_INET, source_ip, &source.sin_addr), 1);
+      EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof(source)), 0);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

@@ -10,7 +10,8 @@
 //
 // An ordered container keyed by pointers (or smart pointers) iterates in
 // address order, which changes between runs too: reported where declared,
-// unless it is given a comparator other than std::less and its kin.
+// unless it is given a comparator other than std::less and its kin. So is
+// `std::hash<T*>` written out: its value is the address.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,8 @@ namespace {
 constexpr std::string_view kHashMessage =
     "iterating a hash container visits elements in a per-process order: iterate a sorted copy "
     "of the keys or use an ordered container";
+constexpr std::string_view kPointerHashMessage =
+    "std::hash of a pointer is its address, which changes from run to run: hash an id";
 constexpr std::string_view kPointerMessage =
     "an ordered container keyed by pointers iterates in address order, which changes from run "
     "to run: key it by an id";
@@ -139,7 +142,8 @@ bool ComparesAddresses(const FileContext& file, size_t begin, size_t end) {
 }
 
 // `std::set<T*>`, `std::map<std::shared_ptr<T>, V>`, ... unless given a
-// comparator of its own (which may order by id).
+// comparator of its own (which may order by id); and `std::hash<T*>`, whose
+// value is an address.
 void CheckPointerKey(const FileContext& file, size_t i) {
   struct Ordered {
     std::string_view name;
@@ -158,6 +162,10 @@ void CheckPointerKey(const FileContext& file, size_t i) {
   const auto arguments = TemplateArguments(tokens, name->end, close);
   if (!IsPointerType(tokens, arguments[0].first, arguments[0].second, file.scope)) return;
   for (const std::string& full : Resolve(*name, file.scope)) {
+    if (full == "std::hash") {
+      file.Report(tokens[i].line, "pointer-hash", kPointerHashMessage);
+      return;
+    }
     for (const Ordered& ordered : kOrdered) {
       if (full != ordered.name) continue;
       const bool own_comparator =

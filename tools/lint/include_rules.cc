@@ -32,7 +32,8 @@ bool IsForbiddenHeader(std::string_view header) {
       "barrier", "stop_token", "random", "ctime", "time.h", "fstream", "filesystem", "csignal",
       "signal.h", "pthread.h", "threads.h", "unistd.h", "fcntl.h", "dirent.h", "dlfcn.h",
       "poll.h", "sched.h", "spawn.h", "termios.h", "syscall.h", "netdb.h", "ifaddrs.h",
-      "absl/time/clock.h"};
+      "absl/time/clock.h", "execution", "experimental/random", "absl/base/internal/cycleclock.h",
+      "absl/base/internal/unscaledcycleclock.h"};
   static constexpr std::string_view kPrefixes[] = {
       "sys/", "netinet/", "arpa/", "linux/", "asm/", "experimental/filesystem",
       "absl/synchronization/", "absl/random/", "absl/flags/", "boost/thread", "boost/asio",

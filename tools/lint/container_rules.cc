@@ -45,16 +45,40 @@ size_t MatchingParen(const std::vector<Token>& tokens, size_t open) {
 }
 
 // Whether tokens[i] is a hash container used as a whole (not indexed,
-// called, or one of its members taken).
+// called, or one of its members taken): a variable, or the call of a
+// function that returns one.
 bool IsWholeHashContainer(const FileContext& file, size_t i) {
-  const Token& token = file.tokens[i];
-  if (token.kind != TokenKind::kIdentifier || file.scope.hash_variables.count(token.text) == 0) {
+  const std::vector<Token>& tokens = file.tokens;
+  const Token& token = tokens[i];
+  if (token.kind != TokenKind::kIdentifier) return false;
+  size_t after = i + 1;
+  if (file.scope.hash_functions.count(token.text) > 0 && IsAt(tokens, after, "(")) {
+    after = MatchingParen(tokens, after) + 1;
+  } else if (file.scope.hash_variables.count(token.text) == 0) {
     return false;
   }
   for (std::string_view next : {"(", "[", ".", "->", "::"}) {
-    if (IsAt(file.tokens, i + 1, next)) return false;
+    if (IsAt(tokens, after, next)) return false;
   }
   return true;
+}
+
+// Whether the expression that ends at tokens[last] is a hash container:
+// `table` or `Entries()`.
+bool EndsWithHashContainer(const FileContext& file, size_t last) {
+  const std::vector<Token>& tokens = file.tokens;
+  if (tokens[last].kind == TokenKind::kIdentifier) {
+    return file.scope.hash_variables.count(tokens[last].text) > 0;
+  }
+  if (!Is(tokens[last], ")")) return false;
+  int depth = 0;
+  for (size_t i = last + 1; i-- > 0;) {
+    if (Is(tokens[i], ")")) ++depth;
+    if (Is(tokens[i], "(") && --depth == 0) {
+      return i > 0 && file.scope.hash_functions.count(tokens[i - 1].text) > 0;
+    }
+  }
+  return false;
 }
 
 // `for (decl : range)` whose range is a hash container.
@@ -90,7 +114,7 @@ void CheckIteratorCall(const FileContext& file, size_t i) {
     const std::string& method = tokens[i + 1].text;
     const bool begins = method == "begin" || method == "cbegin" || method == "rbegin" ||
                         method == "crbegin";
-    if (begins && file.scope.hash_variables.count(tokens[i - 1].text) > 0) {
+    if (begins && EndsWithHashContainer(file, i - 1)) {
       file.Report(tokens[i].line, "hash-iteration", kHashMessage);
     }
     return;

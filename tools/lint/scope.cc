@@ -69,29 +69,84 @@ void RecordTypeAlias(const std::vector<Token>& tokens, size_t begin, size_t end,
   if (name->end == end) scope.aliases[alias] = Resolve(*name, scope).front();
 }
 
-// A declaration whose type is the hash container `name`: records the
-// declared variable, member or parameter.
-void RecordHashVariable(const std::vector<Token>& tokens, const WrittenName& name, Scope& scope) {
-  size_t i = SkipTemplateArguments(tokens, name.end);
+// Whether the type that starts at tokens[type_begin] is that of a function
+// parameter or a template argument (then `,` does not start a declarator).
+bool InParameterList(const std::vector<Token>& tokens, size_t type_begin) {
+  size_t i = type_begin;
+  while (i > 0 && tokens[i - 1].kind == TokenKind::kIdentifier) {
+    const std::string& word = tokens[i - 1].text;
+    if (word != "const" && word != "volatile" && word != "static" && word != "mutable" &&
+        word != "inline" && word != "constexpr" && word != "thread_local" && word != "typename") {
+      break;
+    }
+    --i;
+  }
+  return i > 0 && (Is(tokens[i - 1], "(") || Is(tokens[i - 1], ",") || Is(tokens[i - 1], "<"));
+}
+
+// Index of the ',' or ';' that ends the initializer starting at tokens[i],
+// or tokens.size() if a bracket closes first.
+size_t SkipInitializer(const std::vector<Token>& tokens, size_t i) {
+  int depth = 0;
+  for (; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (t.kind != TokenKind::kPunct) continue;
+    if (t.text == "(" || t.text == "[" || t.text == "{") ++depth;
+    if ((t.text == ")" || t.text == "]" || t.text == "}") && --depth < 0) return tokens.size();
+    if (depth == 0 && (t.text == "," || t.text == ";")) return i;
+  }
+  return i;
+}
+
+// One declarator at tokens[i] (`&name`, `*const name`): records the name if
+// it declares a hash container; returns the index of its name, or
+// tokens.size() if there is none.
+size_t RecordHashDeclarator(const std::vector<Token>& tokens, size_t i, Scope& scope) {
   while (IsAt(tokens, i, "const") || IsAt(tokens, i, "volatile") || IsAt(tokens, i, "&") ||
          IsAt(tokens, i, "*")) {
     ++i;
   }
-  if (!IsIdentifier(tokens, i) || i + 1 >= tokens.size()) return;
-  const std::string& next = tokens[i + 1].text;
-  if (next == ";" || next == "=" || next == "{" || next == "," || next == ")" || next == "[") {
+  if (!IsIdentifier(tokens, i) || i + 1 >= tokens.size()) return tokens.size();
+  const Token& next = tokens[i + 1];
+  if (Is(next, ";") || Is(next, "=") || Is(next, "{") || Is(next, ",") || Is(next, ")") ||
+      Is(next, "[") || Is(next, "(") || next.kind == TokenKind::kIdentifier) {
+    // `name(` is a function returning the container or a variable
+    // initialised with parentheses; an identifier after the name is an
+    // annotation macro (`GUARDED_BY(mu)`).
     scope.hash_variables.insert(tokens[i].text);
+    if (Is(next, "(")) scope.hash_functions.insert(tokens[i].text);
+    return i;
+  }
+  return tokens.size();
+}
+
+// A declaration whose type is the hash container `name`: records the
+// declared variables, members, parameter or function.
+void RecordHashVariable(const std::vector<Token>& tokens, const WrittenName& name, Scope& scope) {
+  size_t declared = RecordHashDeclarator(tokens, SkipTemplateArguments(tokens, name.end), scope);
+  if (declared >= tokens.size() || InParameterList(tokens, name.first)) return;
+  if (IsAt(tokens, declared + 1, "(")) return;  // a function, or one variable
+  while (true) {  // `declared` grows each round: bounded by the file
+    const size_t comma = SkipInitializer(tokens, declared + 1);
+    if (!IsAt(tokens, comma, ",")) return;
+    declared = RecordHashDeclarator(tokens, comma + 1, scope);
+    if (declared >= tokens.size()) return;
   }
 }
 
-// `auto& view = table;` makes `view` a hash container too.
+// `auto& view = table;` (or `{table}`, `(table)`) makes `view` a hash
+// container too.
 void RecordHashReference(const std::vector<Token>& tokens, size_t i, Scope& scope) {
   size_t j = i + 1;
   while (IsAt(tokens, j, "const") || IsAt(tokens, j, "&") || IsAt(tokens, j, "*")) ++j;
-  if (IsIdentifier(tokens, j) && IsAt(tokens, j + 1, "=") && IsIdentifier(tokens, j + 2) &&
-      IsAt(tokens, j + 3, ";") && scope.hash_variables.count(tokens[j + 2].text) > 0) {
-    scope.hash_variables.insert(tokens[j].text);
+  if (!IsIdentifier(tokens, j) || !IsIdentifier(tokens, j + 2) ||
+      scope.hash_variables.count(tokens[j + 2].text) == 0) {
+    return;
   }
+  const bool assigned = IsAt(tokens, j + 1, "=") && IsAt(tokens, j + 3, ";");
+  const bool braced = IsAt(tokens, j + 1, "{") && IsAt(tokens, j + 3, "}");
+  const bool parenthesised = IsAt(tokens, j + 1, "(") && IsAt(tokens, j + 3, ")");
+  if (assigned || braced || parenthesised) scope.hash_variables.insert(tokens[j].text);
 }
 
 size_t FindSemicolon(const std::vector<Token>& tokens, size_t from) {
@@ -175,6 +230,7 @@ void Scope::Merge(const Scope& other) {
   hash_types.insert(other.hash_types.begin(), other.hash_types.end());
   pointer_types.insert(other.pointer_types.begin(), other.pointer_types.end());
   hash_variables.insert(other.hash_variables.begin(), other.hash_variables.end());
+  hash_functions.insert(other.hash_functions.begin(), other.hash_functions.end());
 }
 
 std::vector<std::string> Resolve(const WrittenName& name, const Scope& scope) {

@@ -5,8 +5,9 @@
 // forbids. The Scope of a file records the simple aliases that make this
 // possible — namespace aliases, using-directives, using-declarations and
 // type aliases that name a qualified type — plus what the container rules
-// need: type aliases of hash containers and pointers, and the variables and
-// members declared with a hash container type. A file's Scope includes what
+// need: type aliases of hash containers and pointers, the variables and
+// members declared with a hash container type (every declarator of the
+// declaration), and the functions that return one. A file's Scope includes what
 // the core/ headers it includes declare (see LintTree).
 //
 // Scopes are flat: an alias declared anywhere in a file (or in a header it
@@ -53,6 +54,7 @@ struct Scope {
   std::set<std::string> hash_types;            // aliases of hash container types
   std::set<std::string> pointer_types;         // aliases of pointer types
   std::set<std::string> hash_variables;        // declared with a hash container type
+  std::set<std::string> hash_functions;        // return a hash container (or its reference)
 
   void Merge(const Scope& other);
 };

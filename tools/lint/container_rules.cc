@@ -35,15 +35,6 @@ bool IsAt(const std::vector<Token>& tokens, size_t i, std::string_view text) {
   return i < tokens.size() && Is(tokens[i], text);
 }
 
-size_t MatchingParen(const std::vector<Token>& tokens, size_t open) {
-  int depth = 0;
-  for (size_t i = open; i < tokens.size(); ++i) {
-    if (Is(tokens[i], "(")) ++depth;
-    if (Is(tokens[i], ")") && --depth == 0) return i;
-  }
-  return tokens.size();
-}
-
 // Whether tokens[i] is a hash container used as a whole (not indexed,
 // called, or one of its members taken): a variable, or the call of a
 // function that returns one.
@@ -53,7 +44,7 @@ bool IsWholeHashContainer(const FileContext& file, size_t i) {
   if (token.kind != TokenKind::kIdentifier) return false;
   size_t after = i + 1;
   if (file.scope.hash_functions.count(token.text) > 0 && IsAt(tokens, after, "(")) {
-    after = MatchingParen(tokens, after) + 1;
+    after = file.partner[after] + 1;
   } else if (file.scope.hash_variables.count(token.text) == 0) {
     return false;
   }
@@ -71,29 +62,26 @@ bool EndsWithHashContainer(const FileContext& file, size_t last) {
     return file.scope.hash_variables.count(tokens[last].text) > 0;
   }
   if (!Is(tokens[last], ")")) return false;
-  int depth = 0;
-  for (size_t i = last + 1; i-- > 0;) {
-    if (Is(tokens[i], ")")) ++depth;
-    if (Is(tokens[i], "(") && --depth == 0) {
-      return i > 0 && file.scope.hash_functions.count(tokens[i - 1].text) > 0;
-    }
-  }
-  return false;
+  const size_t open = file.partner[last];
+  return open > 0 && open < tokens.size() &&
+         file.scope.hash_functions.count(tokens[open - 1].text) > 0;
 }
 
 // `for (decl : range)` whose range is a hash container.
 void CheckRangeFor(const FileContext& file, size_t for_token) {
   const std::vector<Token>& tokens = file.tokens;
   if (!IsAt(tokens, for_token + 1, "(")) return;
-  const size_t close = MatchingParen(tokens, for_token + 1);
+  const size_t close = file.partner[for_token + 1];
+  if (close >= tokens.size()) return;
   size_t colon = 0;
-  int depth = 0;
   for (size_t i = for_token + 2; i < close; ++i) {
     const std::string& t = tokens[i].text;
     if (tokens[i].kind != TokenKind::kPunct) continue;
-    if (t == "(" || t == "[" || t == "{") ++depth;
-    if (t == ")" || t == "]" || t == "}") --depth;
-    if (depth != 0) continue;
+    if (t == "(" || t == "[" || t == "{") {
+      if (file.partner[i] > close) return;  // unbalanced: not a statement we can read
+      i = file.partner[i];  // only the top level of the header matters
+      continue;
+    }
     if (t == ";") colon = 0;  // an init-statement, or a classic for
     if (t == "?") return;     // a conditional expression: not a range-for
     if (t == ":" && colon == 0) colon = i;

@@ -20,7 +20,8 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
 
 void Check(std::string_view path, const std::vector<Token>& tokens, const Scope& scope,
            std::vector<Violation>& out) {
-  const FileContext file{path, tokens, scope, out};
+  const std::vector<size_t> partner = MatchBrackets(tokens);
+  const FileContext file{path, tokens, partner, scope, out};
   CheckNames(file);
   CheckIncludes(file);
   CheckContainers(file);

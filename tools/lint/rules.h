@@ -15,6 +15,7 @@ namespace faultline::lint {
 struct FileContext {
   std::string_view path;  // from the repository root, e.g. "core/wal/wal.cc"
   const std::vector<Token>& tokens;
+  const std::vector<size_t>& partner;  // MatchBrackets(tokens)
   const Scope& scope;
   std::vector<Violation>& out;
 

@@ -85,17 +85,19 @@ bool InParameterList(const std::vector<Token>& tokens, size_t type_begin) {
 }
 
 // Index of the ',' or ';' that ends the initializer starting at tokens[i],
-// or tokens.size() if a bracket closes first.
+// or tokens.size() if a bracket closes first or none is within
+// kMaxScanTokens.
 size_t SkipInitializer(const std::vector<Token>& tokens, size_t i) {
   int depth = 0;
-  for (; i < tokens.size(); ++i) {
+  const size_t limit = std::min(tokens.size(), i + kMaxScanTokens);
+  for (; i < limit; ++i) {
     const Token& t = tokens[i];
     if (t.kind != TokenKind::kPunct) continue;
     if (t.text == "(" || t.text == "[" || t.text == "{") ++depth;
     if ((t.text == ")" || t.text == "]" || t.text == "}") && --depth < 0) return tokens.size();
     if (depth == 0 && (t.text == "," || t.text == ";")) return i;
   }
-  return i;
+  return tokens.size();
 }
 
 // One declarator at tokens[i] (`&name`, `*const name`): records the name if
@@ -149,9 +151,14 @@ void RecordHashReference(const std::vector<Token>& tokens, size_t i, Scope& scop
   if (assigned || braced || parenthesised) scope.hash_variables.insert(tokens[j].text);
 }
 
+// The ';' that ends the declaration at tokens[from] (tokens.size() if none
+// within kMaxScanTokens).
 size_t FindSemicolon(const std::vector<Token>& tokens, size_t from) {
-  while (from < tokens.size() && !Is(tokens[from], ";")) ++from;
-  return from;
+  const size_t limit = std::min(tokens.size(), from + kMaxScanTokens);
+  for (; from < limit; ++from) {
+    if (Is(tokens[from], ";")) return from;
+  }
+  return tokens.size();
 }
 
 // One declaration that starts at tokens[i] ("namespace", "using" or
@@ -275,7 +282,8 @@ size_t SkipTemplateArguments(const std::vector<Token>& tokens, size_t i) {
   if (!IsAt(tokens, i, "<")) return i;
   int angles = 0;
   int parens = 0;
-  for (size_t j = i; j < tokens.size(); ++j) {
+  const size_t limit = std::min(tokens.size(), i + kMaxScanTokens);
+  for (size_t j = i; j < limit; ++j) {
     const std::string& t = tokens[j].text;
     if (tokens[j].kind != TokenKind::kPunct) continue;
     if (t == ";" || t == "{" || t == "}") return i;

@@ -76,8 +76,14 @@ bool IsHashContainer(const WrittenName& name, const Scope& scope);
 // raw pointer, a smart pointer, or an alias of one recorded in `scope`.
 bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, const Scope& scope);
 
+// How far the scans that look for the end of a declaration or a template
+// argument list go: far beyond any real one, and it keeps hostile input
+// (`a < a < a ...` with no end) linear.
+constexpr size_t kMaxScanTokens = 2'000;
+
 // Index just past the template argument list that starts at tokens[i] ('<'),
-// or i if tokens[i] is not '<'. Stops at ';', '{' or '}' if unbalanced.
+// or i if tokens[i] is not '<'. Stops at ';', '{' or '}' if unbalanced, and
+// after kMaxScanTokens.
 size_t SkipTemplateArguments(const std::vector<Token>& tokens, size_t i);
 
 }  // namespace faultline::lint

@@ -10,7 +10,9 @@
 // "Rethrow" means a `throw;` statement that is always reached: at the top
 // level of the handler's block (not under an if, a loop or a nested block),
 // with no return, break, continue or goto in the handler and no
-// preprocessor line inside it (that could compile the rethrow out).
+// preprocessor line inside it (that could compile the rethrow out). A
+// handler whose body (or parameter) the lint cannot read, as when a macro
+// holds `catch (...)` and the code its body, counts as not rethrowing.
 #include <map>
 #include <optional>
 #include <string>
@@ -26,7 +28,7 @@ constexpr std::string_view kFiberEntry = "core/runtime/internal/fiber_core.cc";
 struct Handler {
   size_t catch_token = 0;
   size_t params_open = 0, params_close = 0;  // '(' and ')'
-  size_t body_open = 0, body_close = 0;      // '{' and '}'
+  size_t body_open = 0, body_close = 0;      // '{' and '}', or tokens.size() if not there
 };
 
 std::optional<Handler> ReadHandler(const FileContext& file, size_t catch_token) {
@@ -36,10 +38,11 @@ std::optional<Handler> ReadHandler(const FileContext& file, size_t catch_token) 
   h.params_open = catch_token + 1;
   if (h.params_open >= tokens.size() || !Is(tokens[h.params_open], "(")) return std::nullopt;
   h.params_close = file.partner[h.params_open];
+  if (h.params_close >= tokens.size()) return std::nullopt;
   h.body_open = h.params_close + 1;
-  if (h.body_open >= tokens.size() || !Is(tokens[h.body_open], "{")) return std::nullopt;
-  h.body_close = file.partner[h.body_open];
-  if (h.body_close >= tokens.size()) return std::nullopt;
+  const bool braced = h.body_open < tokens.size() && Is(tokens[h.body_open], "{");
+  h.body_close = braced ? file.partner[h.body_open] : tokens.size();
+  if (h.body_close >= tokens.size()) h.body_open = h.body_close = tokens.size();
   return h;
 }
 
@@ -62,6 +65,7 @@ bool CatchesFiberKilled(const FileContext& file, const Handler& h) {
 }
 
 bool AlwaysRethrows(const std::vector<Token>& tokens, const Handler& h) {
+  if (h.body_close >= tokens.size()) return false;  // a body the lint cannot see
   bool rethrows = false;
   int depth = 0;
   for (size_t i = h.body_open + 1; i < h.body_close; ++i) {
@@ -93,11 +97,18 @@ void CheckHandlers(const FileContext& file) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!Is(tokens[i], "catch")) continue;
     const auto handler = ReadHandler(file, i);
-    if (!handler) continue;
+    if (!handler) {
+      file.Report(tokens[i].line, "catch-all",
+                  "write a handler out, `catch (...) { ... }`: the lint must see what it catches "
+                  "and whether it rethrows");
+      continue;
+    }
     const auto previous = i > 0 ? killed_caught_by_end.find(i - 1) : killed_caught_by_end.end();
     const bool killed_handled_before = previous != killed_caught_by_end.end() && previous->second;
-    killed_caught_by_end[handler->body_close] =
-        killed_handled_before || CatchesFiberKilled(file, *handler);
+    if (handler->body_close < tokens.size()) {
+      killed_caught_by_end[handler->body_close] =
+          killed_handled_before || CatchesFiberKilled(file, *handler);
+    }
     if (CatchesAll(tokens, *handler)) {
       if (!killed_handled_before && !AlwaysRethrows(tokens, *handler)) {
         file.Report(tokens[i].line, "catch-all",

@@ -193,7 +193,19 @@ class Lexer {
     return end;
   }
 
+  // Digraphs are spelled as the tokens they stand for (`<%` is `{`), so no
+  // check has to know them; `<::` not followed by ':' or '>' is `<` `::`.
   void Punct() {
+    static constexpr std::string_view kDigraphs[][2] = {
+        {"%:%:", "##"}, {"<%", "{"}, {"%>", "}"}, {"<:", "["}, {":>", "]"}, {"%:", "#"}};
+    const bool template_of_global = StartsWith("<::") && !StartsWith("<:::") &&
+                                    !StartsWith("<::>");
+    for (const auto& [digraph, meaning] : kDigraphs) {
+      if (StartsWith(digraph) && !(digraph == "<:" && template_of_global)) {
+        Emit(TokenKind::kPunct, i_, i_ + digraph.size(), std::string(meaning));
+        return;
+      }
+    }
     for (std::string_view multi : {"::", "->", "...", "##"}) {
       if (StartsWith(multi)) {
         Emit(TokenKind::kPunct, i_, i_ + multi.size());

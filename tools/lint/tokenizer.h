@@ -8,7 +8,8 @@
 // literals, digit separators, user-defined suffixes) kept as one token, and
 // preprocessor lines marked, with `#include` operands as header names.
 //
-// A NUL character is blank, as GCC takes it (with a warning).
+// A NUL character is blank, as GCC takes it (with a warning), and digraphs
+// are given the text of what they stand for (`<%` is "{").
 //
 // Not handled: trigraphs (gone in C++17) and macro expansion — the lint sees
 // the body of a #define as tokens, but not what a macro call turns into.

@@ -11,7 +11,7 @@
 #   cmake -DNM=/usr/bin/nm -P check_core_symbols.cmake -- LIBRARY_OR_OBJECT...
 #
 # Exit status: 0 if no forbidden symbol is referenced, 1 otherwise (or if nm
-# fails on an input).
+# fails on an input, or lists no object of an archive).
 
 # RULE=REGEX over one demangled symbol name, the first match counts (brackets
 # in names appear as <>, see below). An Abseil symbol carries its
@@ -66,6 +66,12 @@ foreach(input IN LISTS inputs)
   endif()
   get_filename_component(library "${input}" NAME)
   set(object "${library}")
+  # nm names each member of an archive: an archive listed without one was not
+  # read (an nm that does not know the format may say nothing at all).
+  if(input MATCHES "\\.a$" AND NOT listing MATCHES "(^|\n)[^ \n][^\n]*:\n")
+    message(FATAL_ERROR "check_core_symbols: ${NM} listed no object of ${input}: "
+      "it cannot be checked")
+  endif()
   # List-safe: ';' separates list elements, and brackets ([abi:cxx11])
   # would group them.
   string(REPLACE ";" "," listing "${listing}")

@@ -11,7 +11,8 @@
 // An ordered container keyed by pointers (or smart pointers) iterates in
 // address order, which changes between runs too: reported where declared,
 // unless it is given a comparator other than std::less and its kin. So is
-// `std::hash<T*>` written out: its value is the address.
+// `std::hash<T*>` written out: its value is the address. And so is a vector
+// (deque, array) of pointers sorted without a comparator.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,9 @@ namespace {
 constexpr std::string_view kHashMessage =
     "iterating a hash container visits elements in a per-process order: iterate a sorted copy "
     "of the keys or use an ordered container";
+constexpr std::string_view kPointerSortMessage =
+    "sorting pointers without a comparator orders them by address, which changes from run to "
+    "run: compare what they point to";
 constexpr std::string_view kPointerHashMessage =
     "std::hash of a pointer is its address, which changes from run to run: hash an id";
 constexpr std::string_view kPointerMessage =
@@ -190,6 +194,44 @@ void CheckPointerKey(const FileContext& file, size_t i) {
   }
 }
 
+// The top-level arguments of the call whose '(' is tokens[open], as the
+// index of each argument's first token.
+std::vector<size_t> CallArguments(const FileContext& file, size_t open) {
+  const size_t close = file.partner[open];
+  std::vector<size_t> starts;
+  if (close >= file.tokens.size() || close == open + 1) return starts;
+  starts.push_back(open + 1);
+  for (size_t i = open + 1; i < close; ++i) {
+    const Token& t = file.tokens[i];
+    if ((Is(t, "(") || Is(t, "[") || Is(t, "{")) && file.partner[i] < close) {
+      i = file.partner[i];
+    } else if (Is(t, ",")) {
+      starts.push_back(i + 1);
+    }
+  }
+  return starts;
+}
+
+// `std::sort(nodes.begin(), nodes.end())` or `std::ranges::sort(nodes)` of a
+// sequence of pointers, without a comparator: sorted by address.
+void CheckPointerSort(const FileContext& file, size_t i) {
+  const std::vector<Token>& tokens = file.tokens;
+  if (!StartsName(tokens, i)) return;
+  const auto name = ReadName(tokens, i);
+  if (!name || name->member || !IsAt(tokens, name->end, "(")) return;
+  for (const std::string& full : Resolve(*name, file.scope)) {
+    const bool sorts = full == "std::sort" || full == "std::stable_sort";
+    const bool ranges_sorts = full == "std::ranges::sort" || full == "std::ranges::stable_sort";
+    if (!sorts && !ranges_sorts) continue;
+    const std::vector<size_t> arguments = CallArguments(file, name->end);
+    const bool no_comparator = sorts ? arguments.size() == 2 : arguments.size() == 1;
+    if (no_comparator && file.scope.pointer_sequences.count(tokens[arguments[0]].text) > 0) {
+      file.Report(tokens[i].line, "pointer-order", kPointerSortMessage);
+    }
+    return;
+  }
+}
+
 }  // namespace
 
 void CheckContainers(const FileContext& file) {
@@ -197,6 +239,7 @@ void CheckContainers(const FileContext& file) {
     if (Is(file.tokens[i], "for")) CheckRangeFor(file, i);
     CheckIteratorCall(file, i);
     CheckPointerKey(file, i);
+    CheckPointerSort(file, i);
   }
 }
 

@@ -10,7 +10,8 @@
 // headers, inline assembly, headers included through
 // a macro, includes of sim/, scenarios/, harness/, reports/ (or core/posix),
 // iteration over hash containers, ordered containers keyed by pointers,
-// hashes of pointers and Abseil's per-process salted hash, a
+// pointers sorted by address, hashes of pointers and Abseil's per-process
+// salted hash, a
 // `catch (...)` that does not always rethrow, and a handler of FiberKilled
 // that does not (both would swallow a crash's unwinding).
 //

@@ -38,8 +38,8 @@ void CheckIncludes(const FileContext& file);
 // those that exist (include_rules.cc).
 std::vector<std::string> QuotedIncludes(std::string_view path, const std::vector<Token>& tokens);
 
-// Iteration over hash containers; ordered containers keyed by pointers
-// (container_rules.cc).
+// Iteration over hash containers; ordered containers keyed by pointers,
+// hashes of pointers and pointers sorted by address (container_rules.cc).
 void CheckContainers(const FileContext& file);
 
 // `catch (...)` and `catch (FiberKilled)` must rethrow (handler_rules.cc).

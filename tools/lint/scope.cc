@@ -100,10 +100,15 @@ size_t SkipInitializer(const std::vector<Token>& tokens, size_t i) {
   return tokens.size();
 }
 
-// One declarator at tokens[i] (`&name`, `*const name`): records the name if
-// it declares a hash container; returns the index of its name, or
-// tokens.size() if there is none.
-size_t RecordHashDeclarator(const std::vector<Token>& tokens, size_t i, Scope& scope) {
+// The sets a declaration of some type adds its names to.
+struct Declared {
+  std::set<std::string>& variables;
+  std::set<std::string>* functions;  // null: functions are not recorded
+};
+
+// One declarator at tokens[i] (`&name`, `*const name`): records its name;
+// returns the index of the name, or tokens.size() if there is none.
+size_t RecordDeclarator(const std::vector<Token>& tokens, size_t i, const Declared& into) {
   while (IsAt(tokens, i, "const") || IsAt(tokens, i, "volatile") || IsAt(tokens, i, "&") ||
          IsAt(tokens, i, "*")) {
     ++i;
@@ -115,23 +120,24 @@ size_t RecordHashDeclarator(const std::vector<Token>& tokens, size_t i, Scope& s
     // `name(` is a function returning the container or a variable
     // initialised with parentheses; an identifier after the name is an
     // annotation macro (`GUARDED_BY(mu)`).
-    scope.hash_variables.insert(tokens[i].text);
-    if (Is(next, "(")) scope.hash_functions.insert(tokens[i].text);
+    into.variables.insert(tokens[i].text);
+    if (Is(next, "(") && into.functions != nullptr) into.functions->insert(tokens[i].text);
     return i;
   }
   return tokens.size();
 }
 
-// A declaration whose type is the hash container `name`: records the
-// declared variables, members, parameter or function.
-void RecordHashVariable(const std::vector<Token>& tokens, const WrittenName& name, Scope& scope) {
-  size_t declared = RecordHashDeclarator(tokens, SkipTemplateArguments(tokens, name.end), scope);
+// A declaration whose type is `name` (with its template arguments): records
+// the declared variables, members, parameter or function.
+void RecordDeclaration(const std::vector<Token>& tokens, const WrittenName& name,
+                       const Declared& into) {
+  size_t declared = RecordDeclarator(tokens, SkipTemplateArguments(tokens, name.end), into);
   if (declared >= tokens.size() || InParameterList(tokens, name.first)) return;
   if (IsAt(tokens, declared + 1, "(")) return;  // a function, or one variable
   while (true) {  // `declared` grows each round: bounded by the file
     const size_t comma = SkipInitializer(tokens, declared + 1);
     if (!IsAt(tokens, comma, ",")) return;
-    declared = RecordHashDeclarator(tokens, comma + 1, scope);
+    declared = RecordDeclarator(tokens, comma + 1, into);
     if (declared >= tokens.size()) return;
   }
 }
@@ -238,6 +244,7 @@ void Scope::Merge(const Scope& other) {
   pointer_types.insert(other.pointer_types.begin(), other.pointer_types.end());
   hash_variables.insert(other.hash_variables.begin(), other.hash_variables.end());
   hash_functions.insert(other.hash_functions.begin(), other.hash_functions.end());
+  pointer_sequences.insert(other.pointer_sequences.begin(), other.pointer_sequences.end());
 }
 
 std::vector<std::string> Resolve(const WrittenName& name, const Scope& scope) {
@@ -278,6 +285,28 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
   return false;
 }
 
+bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,
+                       const Scope& scope) {
+  if (!IsAt(tokens, name.end, "<")) return false;
+  const size_t close = SkipTemplateArguments(tokens, name.end);
+  if (close == name.end) return false;
+  size_t element_end = name.end + 1;  // the first template argument ends at ',' or '>'
+  int depth = 0;
+  for (; element_end + 1 < close; ++element_end) {
+    if (Is(tokens[element_end], "<") || Is(tokens[element_end], "(")) ++depth;
+    if (Is(tokens[element_end], ">") || Is(tokens[element_end], ")")) --depth;
+    if (depth == 0 && Is(tokens[element_end], ",")) break;
+  }
+  if (!IsPointerType(tokens, name.end + 1, element_end, scope)) return false;
+  for (const std::string& full : Resolve(name, scope)) {
+    if (full == "std::vector" || full == "std::deque" || full == "std::array" ||
+        full == "absl::InlinedVector" || full == "absl::FixedArray") {
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t SkipTemplateArguments(const std::vector<Token>& tokens, size_t i) {
   if (!IsAt(tokens, i, "<")) return i;
   int angles = 0;
@@ -306,7 +335,12 @@ void CollectScope(const std::vector<Token>& tokens, Scope& scope) {
       RecordHashReference(tokens, i, scope);
     } else {
       const auto name = ReadName(tokens, i);
-      if (name && !name->member && IsHashContainer(*name, scope)) RecordHashVariable(tokens, *name, scope);
+      if (!name || name->member) continue;
+      if (IsHashContainer(*name, scope)) {
+        RecordDeclaration(tokens, *name, Declared{scope.hash_variables, &scope.hash_functions});
+      } else if (IsPointerSequence(tokens, *name, scope)) {
+        RecordDeclaration(tokens, *name, Declared{scope.pointer_sequences, nullptr});
+      }
     }
   }
 }

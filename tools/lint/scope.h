@@ -7,7 +7,8 @@
 // type aliases that name a qualified type — plus what the container rules
 // need: type aliases of hash containers and pointers, the variables and
 // members declared with a hash container type (every declarator of the
-// declaration), and the functions that return one. A file's Scope includes what
+// declaration), the functions that return one, and the variables that hold
+// a sequence of pointers (which sort by address). A file's Scope includes what
 // the core/ headers it includes declare (see LintTree).
 //
 // Scopes are flat: an alias declared anywhere in a file (or in a header it
@@ -55,6 +56,7 @@ struct Scope {
   std::set<std::string> pointer_types;         // aliases of pointer types
   std::set<std::string> hash_variables;        // declared with a hash container type
   std::set<std::string> hash_functions;        // return a hash container (or its reference)
+  std::set<std::string> pointer_sequences;     // vectors, deques, arrays of pointers
 
   void Merge(const Scope& other);
 };
@@ -80,6 +82,11 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
 // argument list go: far beyond any real one, and it keeps hostile input
 // (`a < a < a ...` with no end) linear.
 constexpr size_t kMaxScanTokens = 2'000;
+
+// Whether `name`, followed by its template arguments in `tokens`, is a
+// sequence of pointers: std::vector<T*>, std::array<std::unique_ptr<T>, N>...
+bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,
+                       const Scope& scope);
 
 // Index just past the template argument list that starts at tokens[i] ('<'),
 // or i if tokens[i] is not '<'. Stops at ';', '{' or '}' if unbalanced, and

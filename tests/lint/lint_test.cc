@@ -140,8 +140,10 @@ std::string Repeat(std::string_view piece, size_t times) {
   return out;
 }
 
-// Whatever bytes a file holds, the lint finishes (in time linear in its
-// size: ctest's timeout bounds this test) and still reports what it can read.
+// Whatever bytes a file holds, the lint finishes and still reports what it
+// can read. (Its time is linear in the size: with the scans it once made from
+// every `for (`, `a <` or `catch (` of these inputs, each took minutes at ten
+// times the size; no timing is asserted here.)
 TEST(DeterminismLint, HostileInputIsHandled) {
   EXPECT_TRUE(LintSource("core/x.cc", "").empty());
   EXPECT_EQ(RulesHit(std::string("\xff\xfe\x80 bad bytes\nstd::thread t;\n")),
@@ -151,8 +153,8 @@ TEST(DeterminismLint, HostileInputIsHandled) {
   EXPECT_EQ(RulesHit("int r = rand();\nauto s = R\"x(never closed"),
             std::vector<std::string>{"randomness"});
   EXPECT_EQ(RulesHit("int r = rand();\n/* never closed"), std::vector<std::string>{"randomness"});
-  EXPECT_TRUE(RulesHit(Repeat("x", 4'000'000)).empty());
-  constexpr size_t kPieces = 100'000;
+  EXPECT_TRUE(RulesHit(Repeat("x", 1'000'000)).empty());
+  constexpr size_t kPieces = 20'000;
   for (std::string_view piece : {"for ( ", "a < ", "using a = ", "typedef a ", "R\"x ",
                                  "try { ", "x : ", "( ", ") ", "{ ", "} "}) {
     EXPECT_TRUE(RulesHit(Repeat(piece, kPieces)).empty()) << piece;

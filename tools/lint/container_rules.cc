@@ -173,24 +173,27 @@ void CheckPointerKey(const FileContext& file, size_t i) {
   if (!StartsName(tokens, i)) return;
   const auto name = ReadName(tokens, i);
   if (!name || name->member || !IsAt(tokens, name->end, "<")) return;
-  const size_t close = SkipTemplateArguments(tokens, name->end);
-  if (close == name->end) return;
-  const auto arguments = TemplateArguments(tokens, name->end, close);
-  if (!IsPointerType(tokens, arguments[0].first, arguments[0].second, file.scope)) return;
   for (const std::string& full : Resolve(*name, file.scope)) {
-    if (full == "std::hash") {
+    const Ordered* ordered = nullptr;
+    for (const Ordered& candidate : kOrdered) {
+      if (full == candidate.name) ordered = &candidate;
+    }
+    if (ordered == nullptr && full != "std::hash") continue;
+    // Only now read the template arguments: `a < b` is not worth a scan.
+    const size_t close = SkipTemplateArguments(tokens, name->end);
+    if (close == name->end) return;
+    const auto arguments = TemplateArguments(tokens, name->end, close);
+    if (!IsPointerType(tokens, arguments[0].first, arguments[0].second, file.scope)) return;
+    if (ordered == nullptr) {
       file.Report(tokens[i].line, "pointer-hash", kPointerHashMessage);
       return;
     }
-    for (const Ordered& ordered : kOrdered) {
-      if (full != ordered.name) continue;
-      const bool own_comparator =
-          arguments.size() > ordered.comparator &&
-          !ComparesAddresses(file, arguments[ordered.comparator].first,
-                             arguments[ordered.comparator].second);
-      if (!own_comparator) file.Report(tokens[i].line, "pointer-order", kPointerMessage);
-      return;
-    }
+    const bool own_comparator =
+        arguments.size() > ordered->comparator &&
+        !ComparesAddresses(file, arguments[ordered->comparator].first,
+                           arguments[ordered->comparator].second);
+    if (!own_comparator) file.Report(tokens[i].line, "pointer-order", kPointerMessage);
+    return;
   }
 }
 

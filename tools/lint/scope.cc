@@ -288,6 +288,12 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
 bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,
                        const Scope& scope) {
   if (!IsAt(tokens, name.end, "<")) return false;
+  bool sequence = false;
+  for (const std::string& full : Resolve(name, scope)) {
+    sequence = sequence || full == "std::vector" || full == "std::deque" ||
+               full == "std::array" || full == "absl::InlinedVector" || full == "absl::FixedArray";
+  }
+  if (!sequence) return false;  // before any scan: `a < b` is not worth one
   const size_t close = SkipTemplateArguments(tokens, name.end);
   if (close == name.end) return false;
   size_t element_end = name.end + 1;  // the first template argument ends at ',' or '>'
@@ -297,14 +303,7 @@ bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name
     if (Is(tokens[element_end], ">") || Is(tokens[element_end], ")")) --depth;
     if (depth == 0 && Is(tokens[element_end], ",")) break;
   }
-  if (!IsPointerType(tokens, name.end + 1, element_end, scope)) return false;
-  for (const std::string& full : Resolve(name, scope)) {
-    if (full == "std::vector" || full == "std::deque" || full == "std::array" ||
-        full == "absl::InlinedVector" || full == "absl::FixedArray") {
-      return true;
-    }
-  }
-  return false;
+  return IsPointerType(tokens, name.end + 1, element_end, scope);
 }
 
 size_t SkipTemplateArguments(const std::vector<Token>& tokens, size_t i) {

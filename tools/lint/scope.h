@@ -81,7 +81,7 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
 // How far the scans that look for the end of a declaration or a template
 // argument list go: far beyond any real one, and it keeps hostile input
 // (`a < a < a ...` with no end) linear.
-constexpr size_t kMaxScanTokens = 2'000;
+constexpr size_t kMaxScanTokens = 1'000;
 
 // Whether `name`, followed by its template arguments in `tokens`, is a
 // sequence of pointers: std::vector<T*>, std::array<std::unique_ptr<T>, N>...

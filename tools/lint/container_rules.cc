@@ -99,9 +99,14 @@ void CheckRangeFor(const FileContext& file, size_t for_token) {
   }
 }
 
-// `table.begin()`, `std::begin(table)`, `std::ranges::for_each(table, f)`.
+// `table.begin()`, `std::begin(table)`, `std::ranges::for_each(table, f)`,
+// `table | std::views::keys`.
 void CheckIteratorCall(const FileContext& file, size_t i) {
   const std::vector<Token>& tokens = file.tokens;
+  if (Is(tokens[i], "|") && i > 0 && EndsWithHashContainer(file, i - 1)) {
+    file.Report(tokens[i].line, "hash-iteration", kHashMessage);  // a range adaptor
+    return;
+  }
   if ((Is(tokens[i], ".") || Is(tokens[i], "->")) && i > 0 && i + 1 < tokens.size()) {
     const std::string& method = tokens[i + 1].text;
     const bool begins = method == "begin" || method == "cbegin" || method == "rbegin" ||

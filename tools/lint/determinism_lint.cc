@@ -137,7 +137,7 @@ TreeResult LintTree(const std::filesystem::path& root) {
     return result;
   }
   for (auto& [path, file] : files) {
-    for (std::string& included : QuotedIncludes(path, file.tokens)) {
+    for (std::string& included : IncludedPaths(path, file.tokens)) {
       if (files.count(included) > 0 && included != path) file.includes.push_back(std::move(included));
     }
   }

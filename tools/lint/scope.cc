@@ -285,6 +285,22 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
   return false;
 }
 
+// `std::unique_ptr<absl::flat_hash_map<K, V>>`, `std::optional<...>`: what
+// `*holder` or `holder->begin()` iterates is a hash container.
+bool HoldsHashContainer(const std::vector<Token>& tokens, const WrittenName& name,
+                        const Scope& scope) {
+  if (!IsAt(tokens, name.end, "<")) return false;
+  const size_t at = IsAt(tokens, name.end + 1, "const") ? name.end + 2 : name.end + 1;
+  const auto held = ReadName(tokens, at);
+  if (!held || !IsHashContainer(*held, scope)) return false;
+  for (const std::string& full : Resolve(name, scope)) {
+    if (full == "std::unique_ptr" || full == "std::shared_ptr" || full == "std::optional") {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,
                        const Scope& scope) {
   if (!IsAt(tokens, name.end, "<")) return false;
@@ -335,7 +351,7 @@ void CollectScope(const std::vector<Token>& tokens, Scope& scope) {
     } else {
       const auto name = ReadName(tokens, i);
       if (!name || name->member) continue;
-      if (IsHashContainer(*name, scope)) {
+      if (IsHashContainer(*name, scope) || HoldsHashContainer(tokens, *name, scope)) {
         RecordDeclaration(tokens, *name, Declared{scope.hash_variables, &scope.hash_functions});
       } else if (IsPointerSequence(tokens, *name, scope)) {
         RecordDeclaration(tokens, *name, Declared{scope.pointer_sequences, nullptr});

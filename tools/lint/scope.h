@@ -83,6 +83,11 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
 // (`a < a < a ...` with no end) linear.
 constexpr size_t kMaxScanTokens = 1'000;
 
+// Whether `name`, followed by its template arguments in `tokens`, is a smart
+// pointer or optional holding a hash container (recorded as one).
+bool HoldsHashContainer(const std::vector<Token>& tokens, const WrittenName& name,
+                        const Scope& scope);
+
 // Whether `name`, followed by its template arguments in `tokens`, is a
 // sequence of pointers: std::vector<T*>, std::array<std::unique_ptr<T>, N>...
 bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,

@@ -133,6 +133,46 @@ TEST(Tokenizer, LiteralsCommentsSplicesAndDirectives) {
   EXPECT_FALSE(tokens[8].directive);
 }
 
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+// Whatever bytes a file holds, the lint finishes and still reports what it
+// can read. (Its time is linear in the size: with the scans it once made from
+// every `for (`, `a <` or `catch (` of these inputs, each took minutes at ten
+// times the size; no timing is asserted here.)
+TEST(DeterminismLint, HostileInputIsHandled) {
+  EXPECT_TRUE(LintSource("core/x.cc", "").empty());
+  EXPECT_EQ(RulesHit(std::string("\xff\xfe\x80 bad bytes\nstd::thread t;\n")),
+            std::vector<std::string>{"thread"});
+  // GCC ignores a NUL character (with a warning): it must not split a name.
+  EXPECT_EQ(RulesHit(std::string("std::\0thread t;", 15)), std::vector<std::string>{"thread"});
+  EXPECT_EQ(RulesHit("int r = rand();\nauto s = R\"x(never closed"),
+            std::vector<std::string>{"randomness"});
+  EXPECT_EQ(RulesHit("int r = rand();\n/* never closed"), std::vector<std::string>{"randomness"});
+  EXPECT_TRUE(RulesHit(Repeat("x", 1'000'000)).empty());
+  constexpr size_t kPieces = 20'000;
+  for (std::string_view piece : {"for ( ", "a < ", "using a = ", "typedef a ", "R\"x ",
+                                 "try { ", "x : ", "( ", ") ", "{ ", "} "}) {
+    EXPECT_TRUE(RulesHit(Repeat(piece, kPieces)).empty()) << piece;
+  }
+  // Handlers never closed cannot be read: reported, not skipped.
+  for (std::string_view piece : {"catch ( ", "catch (...) { "}) {
+    EXPECT_EQ(RulesHit(Repeat(piece, kPieces)), std::vector<std::string>{"catch-all"}) << piece;
+  }
+  EXPECT_EQ(RulesHit("try { " + Repeat("} catch (...) { } ", kPieces) + "}"),
+            std::vector<std::string>{"catch-all"});
+  EXPECT_EQ(RulesHit(Repeat("try { } catch (const FiberKilled&) { throw; } ", kPieces) +
+                     "try { } catch (...) { }"),
+            std::vector<std::string>{"catch-all"});
+  EXPECT_EQ(RulesHit("std::unordered_set<int> s;\nint n = 0;\n" +
+                     Repeat("for (int x : s) { ", kPieces) + Repeat("} ", kPieces)),
+            std::vector<std::string>{"hash-iteration"});
+}
+
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream contents;

@@ -20,7 +20,8 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
 
 void Check(std::string_view path, const std::vector<Token>& tokens, const Scope& scope,
            std::vector<Violation>& out) {
-  const FileContext file{path, tokens, scope, out};
+  const std::vector<size_t> partner = MatchBrackets(tokens);
+  const FileContext file{path, tokens, partner, scope, out};
   CheckNames(file);
   CheckIncludes(file);
   CheckContainers(file);
@@ -136,7 +137,7 @@ TreeResult LintTree(const std::filesystem::path& root) {
     return result;
   }
   for (auto& [path, file] : files) {
-    for (std::string& included : QuotedIncludes(path, file.tokens)) {
+    for (std::string& included : IncludedPaths(path, file.tokens)) {
       if (files.count(included) > 0 && included != path) file.includes.push_back(std::move(included));
     }
   }

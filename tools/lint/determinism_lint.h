@@ -9,7 +9,9 @@
 // the io seam, Abseil's clock, locks and bit generators, OS calls and
 // headers, inline assembly, headers included through
 // a macro, includes of sim/, scenarios/, harness/, reports/ (or core/posix),
-// iteration over hash containers, ordered containers keyed by pointers, a
+// iteration over hash containers, ordered containers keyed by pointers,
+// pointers sorted by address, hashes of pointers and Abseil's per-process
+// salted hash, a
 // `catch (...)` that does not always rethrow, and a handler of FiberKilled
 // that does not (both would swallow a crash's unwinding).
 //

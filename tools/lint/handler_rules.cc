@@ -10,7 +10,10 @@
 // "Rethrow" means a `throw;` statement that is always reached: at the top
 // level of the handler's block (not under an if, a loop or a nested block),
 // with no return, break, continue or goto in the handler and no
-// preprocessor line inside it (that could compile the rethrow out).
+// preprocessor line inside it (that could compile the rethrow out). A
+// handler whose body (or parameter) the lint cannot read, as when a macro
+// holds `catch (...)` and the code its body, counts as not rethrowing.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,61 +25,25 @@ namespace {
 
 constexpr std::string_view kFiberEntry = "core/runtime/internal/fiber_core.cc";
 
-size_t Matching(const std::vector<Token>& tokens, size_t open, std::string_view open_text,
-                std::string_view close_text) {
-  int depth = 0;
-  for (size_t i = open; i < tokens.size(); ++i) {
-    if (Is(tokens[i], open_text)) ++depth;
-    if (Is(tokens[i], close_text) && --depth == 0) return i;
-  }
-  return tokens.size();
-}
-
-size_t MatchingBackward(const std::vector<Token>& tokens, size_t close, std::string_view open_text,
-                        std::string_view close_text) {
-  int depth = 0;
-  for (size_t i = close + 1; i-- > 0;) {
-    if (Is(tokens[i], close_text)) ++depth;
-    if (Is(tokens[i], open_text) && --depth == 0) return i;
-  }
-  return tokens.size();
-}
-
 struct Handler {
   size_t catch_token = 0;
   size_t params_open = 0, params_close = 0;  // '(' and ')'
-  size_t body_open = 0, body_close = 0;      // '{' and '}'
+  size_t body_open = 0, body_close = 0;      // '{' and '}', or tokens.size() if not there
 };
 
-std::optional<Handler> ReadHandler(const std::vector<Token>& tokens, size_t catch_token) {
+std::optional<Handler> ReadHandler(const FileContext& file, size_t catch_token) {
+  const std::vector<Token>& tokens = file.tokens;
   Handler h;
   h.catch_token = catch_token;
   h.params_open = catch_token + 1;
   if (h.params_open >= tokens.size() || !Is(tokens[h.params_open], "(")) return std::nullopt;
-  h.params_close = Matching(tokens, h.params_open, "(", ")");
+  h.params_close = file.partner[h.params_open];
+  if (h.params_close >= tokens.size()) return std::nullopt;
   h.body_open = h.params_close + 1;
-  if (h.body_open >= tokens.size() || !Is(tokens[h.body_open], "{")) return std::nullopt;
-  h.body_close = Matching(tokens, h.body_open, "{", "}");
-  if (h.body_close >= tokens.size()) return std::nullopt;
+  const bool braced = h.body_open < tokens.size() && Is(tokens[h.body_open], "{");
+  h.body_close = braced ? file.partner[h.body_open] : tokens.size();
+  if (h.body_close >= tokens.size()) h.body_open = h.body_close = tokens.size();
   return h;
-}
-
-// The handlers of the same try that come before `handler`, nearest first:
-// each ends with the '}' just before the next one's `catch`.
-std::vector<Handler> EarlierHandlers(const std::vector<Token>& tokens, const Handler& handler) {
-  std::vector<Handler> earlier;
-  size_t at = handler.catch_token;
-  while (at > 0 && Is(tokens[at - 1], "}")) {
-    const size_t open = MatchingBackward(tokens, at - 1, "{", "}");
-    if (open == 0 || open >= tokens.size() || !Is(tokens[open - 1], ")")) break;
-    const size_t paren = MatchingBackward(tokens, open - 1, "(", ")");
-    if (paren == 0 || paren >= tokens.size() || !Is(tokens[paren - 1], "catch")) break;
-    const auto previous = ReadHandler(tokens, paren - 1);
-    if (!previous) break;
-    earlier.push_back(*previous);
-    at = paren - 1;
-  }
-  return earlier;
 }
 
 bool CatchesAll(const std::vector<Token>& tokens, const Handler& h) {
@@ -98,6 +65,7 @@ bool CatchesFiberKilled(const FileContext& file, const Handler& h) {
 }
 
 bool AlwaysRethrows(const std::vector<Token>& tokens, const Handler& h) {
+  if (h.body_close >= tokens.size()) return false;  // a body the lint cannot see
   bool rethrows = false;
   int depth = 0;
   for (size_t i = h.body_open + 1; i < h.body_close; ++i) {
@@ -122,15 +90,26 @@ bool AlwaysRethrows(const std::vector<Token>& tokens, const Handler& h) {
 
 void CheckHandlers(const FileContext& file) {
   const std::vector<Token>& tokens = file.tokens;
+  // The '}' ending each handler read so far, and whether that handler or
+  // an earlier one of the same try catches FiberKilled: the handlers of
+  // one try follow each other, `} catch (`.
+  std::map<size_t, bool> killed_caught_by_end;
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!Is(tokens[i], "catch")) continue;
-    const auto handler = ReadHandler(tokens, i);
-    if (!handler) continue;
+    const auto handler = ReadHandler(file, i);
+    if (!handler) {
+      file.Report(tokens[i].line, "catch-all",
+                  "write a handler out, `catch (...) { ... }`: the lint must see what it catches "
+                  "and whether it rethrows");
+      continue;
+    }
+    const auto previous = i > 0 ? killed_caught_by_end.find(i - 1) : killed_caught_by_end.end();
+    const bool killed_handled_before = previous != killed_caught_by_end.end() && previous->second;
+    if (handler->body_close < tokens.size()) {
+      killed_caught_by_end[handler->body_close] =
+          killed_handled_before || CatchesFiberKilled(file, *handler);
+    }
     if (CatchesAll(tokens, *handler)) {
-      bool killed_handled_before = false;
-      for (const Handler& earlier : EarlierHandlers(tokens, *handler)) {
-        killed_handled_before = killed_handled_before || CatchesFiberKilled(file, earlier);
-      }
       if (!killed_handled_before && !AlwaysRethrows(tokens, *handler)) {
         file.Report(tokens[i].line, "catch-all",
                     "catch (...) must always rethrow (throw;): it would swallow "

@@ -32,7 +32,8 @@ bool IsForbiddenHeader(std::string_view header) {
       "barrier", "stop_token", "random", "ctime", "time.h", "fstream", "filesystem", "csignal",
       "signal.h", "pthread.h", "threads.h", "unistd.h", "fcntl.h", "dirent.h", "dlfcn.h",
       "poll.h", "sched.h", "spawn.h", "termios.h", "syscall.h", "netdb.h", "ifaddrs.h",
-      "absl/time/clock.h"};
+      "absl/time/clock.h", "execution", "experimental/random", "absl/base/internal/cycleclock.h",
+      "absl/base/internal/unscaledcycleclock.h"};
   static constexpr std::string_view kPrefixes[] = {
       "sys/", "netinet/", "arpa/", "linux/", "asm/", "experimental/filesystem",
       "absl/synchronization/", "absl/random/", "absl/flags/", "boost/thread", "boost/asio",
@@ -116,20 +117,18 @@ void CheckIncludes(const FileContext& file) {
   }
 }
 
-// The core/ files that `path` includes by a quoted name, resolved from the
-// repository root and from its own directory (candidates; the caller keeps
-// those that exist).
-std::vector<std::string> QuotedIncludes(std::string_view path, const std::vector<Token>& tokens) {
+// The core/ files that `path` includes: by a quoted name, resolved from the
+// repository root and from its own directory, or by an angled one, from the
+// root (candidates; the caller keeps those that exist).
+std::vector<std::string> IncludedPaths(std::string_view path, const std::vector<Token>& tokens) {
   std::vector<std::string> found;
   const size_t slash = path.rfind('/');
   const std::string dir(slash == std::string_view::npos ? "" : path.substr(0, slash));
   for (const Token& token : tokens) {
-    if (token.kind != TokenKind::kHeaderName || token.text.size() < 2 || token.text[0] != '"') {
-      continue;
-    }
+    if (token.kind != TokenKind::kHeaderName || token.text.size() < 2) continue;
     const std::string_view name = std::string_view(token.text).substr(1, token.text.size() - 2);
     found.push_back(Normalize(name));
-    found.push_back(Normalize(dir + "/" + std::string(name)));
+    if (token.text[0] == '"') found.push_back(Normalize(dir + "/" + std::string(name)));
   }
   return found;
 }

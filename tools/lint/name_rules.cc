@@ -34,6 +34,9 @@ const Rule kAbslRandom{"absl-random", "absl random generators are salted per pro
 const Rule kFileIo{"file-io", "no files outside the io seam in core/: use io::FileSystem"};
 const Rule kProcess{"process", "no processes or shell commands in core/"};
 const Rule kSyscall{"syscalls", "no OS calls in core/ outside core/posix: use the io seam"};
+const Rule kSaltedHash{"salted-hash",
+                       "absl::Hash is salted per process: a value computed from it changes from run "
+                       "to run; hash with a fixed function"};
 const Rule kAsm{"inline-asm",
                 "no inline assembly in core/: neither this lint nor the symbol check sees what it does"};
 
@@ -88,6 +91,17 @@ const Qualified kQualified[] = {
     {"std::basic_ifstream", &kFileIo}, {"std::basic_fstream", &kFileIo},
     {"std::filebuf", &kFileIo}, {"std::wfilebuf", &kFileIo}, {"std::basic_filebuf", &kFileIo},
     {"boost::process", &kProcess},
+    // Found late: the cycle counter behind an inline function, the salted
+    // hash, parallel algorithms (threads), experimental randomness, the
+    // machine's time zone database and standard input.
+    {"absl::base_internal::CycleClock", &kClock},
+    {"absl::base_internal::UnscaledCycleClock", &kClock}, {"absl::Hash", &kSaltedHash},
+    {"absl::HashOf", &kSaltedHash}, {"std::execution", &kThread},
+    {"std::experimental::randint", &kRandom}, {"std::experimental::reseed", &kRandom},
+    {"std::experimental::shuffle", &kRandom}, {"std::experimental::sample", &kRandom},
+    {"std::chrono::locate_zone", &kEnv}, {"std::chrono::get_tzdb", &kEnv},
+    {"std::chrono::get_tzdb_list", &kEnv}, {"std::chrono::reload_tzdb", &kEnv},
+    {"std::cin", &kFileIo}, {"std::wcin", &kFileIo},
 };
 
 struct CName {
@@ -135,6 +149,24 @@ const CName kCNames[] = {
     {"gettid", &kSyscall, false}, {"kill", &kSyscall, true}, {"raise", &kSyscall, true},
     {"signal", &kSyscall, true}, {"sigaction", &kSyscall, false}, {"dlopen", &kSyscall, false},
     {"dlsym", &kSyscall, false}, {"dlvsym", &kSyscall, false},
+    {"rename", &kFileIo, true}, {"renameat", &kFileIo, false}, {"mkdtemp", &kFileIo, false},
+    {"tempnam", &kFileIo, false}, {"tmpnam_r", &kFileIo, false}, {"stdin", &kFileIo, false},
+    {"scanf", &kFileIo, false}, {"vscanf", &kFileIo, false}, {"wscanf", &kFileIo, false},
+    {"getchar", &kFileIo, false}, {"getwchar", &kFileIo, false}, {"gets", &kFileIo, false},
+    {"stat", &kSyscall, true}, {"fstat", &kSyscall, false}, {"lstat", &kSyscall, false},
+    {"fstatat", &kSyscall, false}, {"statx", &kSyscall, false}, {"access", &kSyscall, true},
+    {"faccessat", &kSyscall, false}, {"mkdir", &kSyscall, true}, {"mkdirat", &kSyscall, false},
+    {"rmdir", &kSyscall, true}, {"unlinkat", &kSyscall, false}, {"truncate", &kSyscall, true},
+    {"sync", &kSyscall, true}, {"syncfs", &kSyscall, false}, {"sync_file_range", &kSyscall, false},
+    {"posix_fallocate", &kSyscall, false}, {"dup", &kSyscall, true}, {"dup2", &kSyscall, false},
+    {"dup3", &kSyscall, false}, {"pipe", &kSyscall, true}, {"pipe2", &kSyscall, false},
+    {"sysconf", &kSyscall, false}, {"getcwd", &kSyscall, false}, {"chdir", &kSyscall, false},
+    {"fchdir", &kSyscall, false}, {"realpath", &kSyscall, false}, {"statvfs", &kSyscall, true},
+    {"fstatvfs", &kSyscall, false}, {"statfs", &kSyscall, true}, {"fstatfs", &kSyscall, false},
+    {"uname", &kSyscall, true}, {"gethostname", &kSyscall, false}, {"getuid", &kSyscall, false},
+    {"geteuid", &kSyscall, false}, {"getrlimit", &kSyscall, false},
+    {"getauxval", &kSyscall, false}, {"prctl", &kSyscall, false},
+    {"getrusage", &kClock, false}, {"times", &kClock, true},
     {"asm", &kAsm, false}, {"__asm", &kAsm, false}, {"__asm__", &kAsm, false},
     // The CPU's own clock and random numbers, which leave no symbol behind.
     {"__rdtsc", &kClock, false}, {"__rdtscp", &kClock, false}, {"_rdtsc", &kClock, false},
@@ -168,7 +200,7 @@ bool IsFreeCall(const std::vector<Token>& tokens, const WrittenName& name) {
 bool IsInStd(std::string_view name) {
   for (std::string_view c : {"rand", "srand", "getenv", "system", "time", "clock", "fopen",
                              "freopen", "tmpfile", "tmpnam", "signal", "raise", "timespec_get",
-                             "localtime", "mktime"}) {
+                             "localtime", "mktime", "rename", "scanf", "vscanf", "getchar"}) {
     if (c == name) return true;
   }
   return false;
@@ -183,6 +215,9 @@ const Rule* CRuleFor(std::string_view full, const std::vector<Token>& tokens,
   }
   if (full.find("::") != std::string_view::npos) return nullptr;
   const bool written_bare = !name.global && name.parts.size() == 1;
+  // `remove` is also the std algorithm, found by argument-dependent lookup:
+  // only `::remove` is surely the C function.
+  if (full == "remove" && name.global) return &kFileIo;
   for (const CName& c : kCNames) {
     if (c.name != full) continue;
     if (c.common_word && written_bare && !IsFreeCall(tokens, name)) return nullptr;

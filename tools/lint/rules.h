@@ -15,6 +15,7 @@ namespace faultline::lint {
 struct FileContext {
   std::string_view path;  // from the repository root, e.g. "core/wal/wal.cc"
   const std::vector<Token>& tokens;
+  const std::vector<size_t>& partner;  // MatchBrackets(tokens)
   const Scope& scope;
   std::vector<Violation>& out;
 
@@ -32,13 +33,13 @@ void CheckNames(const FileContext& file);
 // named by a macro, and layering (include_rules.cc).
 void CheckIncludes(const FileContext& file);
 
-// Candidate repository paths of the files `path` includes with quotes
-// (resolved from the root and from its own directory), for LintTree to keep
-// those that exist (include_rules.cc).
-std::vector<std::string> QuotedIncludes(std::string_view path, const std::vector<Token>& tokens);
+// Candidate repository paths of the files `path` includes (quoted: from the
+// root and from its own directory; angled: from the root), for LintTree to
+// keep those that exist (include_rules.cc).
+std::vector<std::string> IncludedPaths(std::string_view path, const std::vector<Token>& tokens);
 
-// Iteration over hash containers; ordered containers keyed by pointers
-// (container_rules.cc).
+// Iteration over hash containers; ordered containers keyed by pointers,
+// hashes of pointers and pointers sorted by address (container_rules.cc).
 void CheckContainers(const FileContext& file);
 
 // `catch (...)` and `catch (FiberKilled)` must rethrow (handler_rules.cc).

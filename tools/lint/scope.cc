@@ -69,34 +69,102 @@ void RecordTypeAlias(const std::vector<Token>& tokens, size_t begin, size_t end,
   if (name->end == end) scope.aliases[alias] = Resolve(*name, scope).front();
 }
 
-// A declaration whose type is the hash container `name`: records the
-// declared variable, member or parameter.
-void RecordHashVariable(const std::vector<Token>& tokens, const WrittenName& name, Scope& scope) {
-  size_t i = SkipTemplateArguments(tokens, name.end);
+// Whether the type that starts at tokens[type_begin] is that of a function
+// parameter or a template argument (then `,` does not start a declarator).
+bool InParameterList(const std::vector<Token>& tokens, size_t type_begin) {
+  size_t i = type_begin;
+  while (i > 0 && tokens[i - 1].kind == TokenKind::kIdentifier) {
+    const std::string& word = tokens[i - 1].text;
+    if (word != "const" && word != "volatile" && word != "static" && word != "mutable" &&
+        word != "inline" && word != "constexpr" && word != "thread_local" && word != "typename") {
+      break;
+    }
+    --i;
+  }
+  return i > 0 && (Is(tokens[i - 1], "(") || Is(tokens[i - 1], ",") || Is(tokens[i - 1], "<"));
+}
+
+// Index of the ',' or ';' that ends the initializer starting at tokens[i],
+// or tokens.size() if a bracket closes first or none is within
+// kMaxScanTokens.
+size_t SkipInitializer(const std::vector<Token>& tokens, size_t i) {
+  int depth = 0;
+  const size_t limit = std::min(tokens.size(), i + kMaxScanTokens);
+  for (; i < limit; ++i) {
+    const Token& t = tokens[i];
+    if (t.kind != TokenKind::kPunct) continue;
+    if (t.text == "(" || t.text == "[" || t.text == "{") ++depth;
+    if ((t.text == ")" || t.text == "]" || t.text == "}") && --depth < 0) return tokens.size();
+    if (depth == 0 && (t.text == "," || t.text == ";")) return i;
+  }
+  return tokens.size();
+}
+
+// The sets a declaration of some type adds its names to.
+struct Declared {
+  std::set<std::string>& variables;
+  std::set<std::string>* functions;  // null: functions are not recorded
+};
+
+// One declarator at tokens[i] (`&name`, `*const name`): records its name;
+// returns the index of the name, or tokens.size() if there is none.
+size_t RecordDeclarator(const std::vector<Token>& tokens, size_t i, const Declared& into) {
   while (IsAt(tokens, i, "const") || IsAt(tokens, i, "volatile") || IsAt(tokens, i, "&") ||
          IsAt(tokens, i, "*")) {
     ++i;
   }
-  if (!IsIdentifier(tokens, i) || i + 1 >= tokens.size()) return;
-  const std::string& next = tokens[i + 1].text;
-  if (next == ";" || next == "=" || next == "{" || next == "," || next == ")" || next == "[") {
-    scope.hash_variables.insert(tokens[i].text);
+  if (!IsIdentifier(tokens, i) || i + 1 >= tokens.size()) return tokens.size();
+  const Token& next = tokens[i + 1];
+  if (Is(next, ";") || Is(next, "=") || Is(next, "{") || Is(next, ",") || Is(next, ")") ||
+      Is(next, "[") || Is(next, "(") || next.kind == TokenKind::kIdentifier) {
+    // `name(` is a function returning the container or a variable
+    // initialised with parentheses; an identifier after the name is an
+    // annotation macro (`GUARDED_BY(mu)`).
+    into.variables.insert(tokens[i].text);
+    if (Is(next, "(") && into.functions != nullptr) into.functions->insert(tokens[i].text);
+    return i;
+  }
+  return tokens.size();
+}
+
+// A declaration whose type is `name` (with its template arguments): records
+// the declared variables, members, parameter or function.
+void RecordDeclaration(const std::vector<Token>& tokens, const WrittenName& name,
+                       const Declared& into) {
+  size_t declared = RecordDeclarator(tokens, SkipTemplateArguments(tokens, name.end), into);
+  if (declared >= tokens.size() || InParameterList(tokens, name.first)) return;
+  if (IsAt(tokens, declared + 1, "(")) return;  // a function, or one variable
+  while (true) {  // `declared` grows each round: bounded by the file
+    const size_t comma = SkipInitializer(tokens, declared + 1);
+    if (!IsAt(tokens, comma, ",")) return;
+    declared = RecordDeclarator(tokens, comma + 1, into);
+    if (declared >= tokens.size()) return;
   }
 }
 
-// `auto& view = table;` makes `view` a hash container too.
+// `auto& view = table;` (or `{table}`, `(table)`) makes `view` a hash
+// container too.
 void RecordHashReference(const std::vector<Token>& tokens, size_t i, Scope& scope) {
   size_t j = i + 1;
   while (IsAt(tokens, j, "const") || IsAt(tokens, j, "&") || IsAt(tokens, j, "*")) ++j;
-  if (IsIdentifier(tokens, j) && IsAt(tokens, j + 1, "=") && IsIdentifier(tokens, j + 2) &&
-      IsAt(tokens, j + 3, ";") && scope.hash_variables.count(tokens[j + 2].text) > 0) {
-    scope.hash_variables.insert(tokens[j].text);
+  if (!IsIdentifier(tokens, j) || !IsIdentifier(tokens, j + 2) ||
+      scope.hash_variables.count(tokens[j + 2].text) == 0) {
+    return;
   }
+  const bool assigned = IsAt(tokens, j + 1, "=") && IsAt(tokens, j + 3, ";");
+  const bool braced = IsAt(tokens, j + 1, "{") && IsAt(tokens, j + 3, "}");
+  const bool parenthesised = IsAt(tokens, j + 1, "(") && IsAt(tokens, j + 3, ")");
+  if (assigned || braced || parenthesised) scope.hash_variables.insert(tokens[j].text);
 }
 
+// The ';' that ends the declaration at tokens[from] (tokens.size() if none
+// within kMaxScanTokens).
 size_t FindSemicolon(const std::vector<Token>& tokens, size_t from) {
-  while (from < tokens.size() && !Is(tokens[from], ";")) ++from;
-  return from;
+  const size_t limit = std::min(tokens.size(), from + kMaxScanTokens);
+  for (; from < limit; ++from) {
+    if (Is(tokens[from], ";")) return from;
+  }
+  return tokens.size();
 }
 
 // One declaration that starts at tokens[i] ("namespace", "using" or
@@ -175,6 +243,8 @@ void Scope::Merge(const Scope& other) {
   hash_types.insert(other.hash_types.begin(), other.hash_types.end());
   pointer_types.insert(other.pointer_types.begin(), other.pointer_types.end());
   hash_variables.insert(other.hash_variables.begin(), other.hash_variables.end());
+  hash_functions.insert(other.hash_functions.begin(), other.hash_functions.end());
+  pointer_sequences.insert(other.pointer_sequences.begin(), other.pointer_sequences.end());
 }
 
 std::vector<std::string> Resolve(const WrittenName& name, const Scope& scope) {
@@ -215,11 +285,49 @@ bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, c
   return false;
 }
 
+// `std::unique_ptr<absl::flat_hash_map<K, V>>`, `std::optional<...>`: what
+// `*holder` or `holder->begin()` iterates is a hash container.
+bool HoldsHashContainer(const std::vector<Token>& tokens, const WrittenName& name,
+                        const Scope& scope) {
+  if (!IsAt(tokens, name.end, "<")) return false;
+  const size_t at = IsAt(tokens, name.end + 1, "const") ? name.end + 2 : name.end + 1;
+  const auto held = ReadName(tokens, at);
+  if (!held || !IsHashContainer(*held, scope)) return false;
+  for (const std::string& full : Resolve(name, scope)) {
+    if (full == "std::unique_ptr" || full == "std::shared_ptr" || full == "std::optional") {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,
+                       const Scope& scope) {
+  if (!IsAt(tokens, name.end, "<")) return false;
+  bool sequence = false;
+  for (const std::string& full : Resolve(name, scope)) {
+    sequence = sequence || full == "std::vector" || full == "std::deque" ||
+               full == "std::array" || full == "absl::InlinedVector" || full == "absl::FixedArray";
+  }
+  if (!sequence) return false;  // before any scan: `a < b` is not worth one
+  const size_t close = SkipTemplateArguments(tokens, name.end);
+  if (close == name.end) return false;
+  size_t element_end = name.end + 1;  // the first template argument ends at ',' or '>'
+  int depth = 0;
+  for (; element_end + 1 < close; ++element_end) {
+    if (Is(tokens[element_end], "<") || Is(tokens[element_end], "(")) ++depth;
+    if (Is(tokens[element_end], ">") || Is(tokens[element_end], ")")) --depth;
+    if (depth == 0 && Is(tokens[element_end], ",")) break;
+  }
+  return IsPointerType(tokens, name.end + 1, element_end, scope);
+}
+
 size_t SkipTemplateArguments(const std::vector<Token>& tokens, size_t i) {
   if (!IsAt(tokens, i, "<")) return i;
   int angles = 0;
   int parens = 0;
-  for (size_t j = i; j < tokens.size(); ++j) {
+  const size_t limit = std::min(tokens.size(), i + kMaxScanTokens);
+  for (size_t j = i; j < limit; ++j) {
     const std::string& t = tokens[j].text;
     if (tokens[j].kind != TokenKind::kPunct) continue;
     if (t == ";" || t == "{" || t == "}") return i;
@@ -242,7 +350,12 @@ void CollectScope(const std::vector<Token>& tokens, Scope& scope) {
       RecordHashReference(tokens, i, scope);
     } else {
       const auto name = ReadName(tokens, i);
-      if (name && !name->member && IsHashContainer(*name, scope)) RecordHashVariable(tokens, *name, scope);
+      if (!name || name->member) continue;
+      if (IsHashContainer(*name, scope) || HoldsHashContainer(tokens, *name, scope)) {
+        RecordDeclaration(tokens, *name, Declared{scope.hash_variables, &scope.hash_functions});
+      } else if (IsPointerSequence(tokens, *name, scope)) {
+        RecordDeclaration(tokens, *name, Declared{scope.pointer_sequences, nullptr});
+      }
     }
   }
 }

@@ -5,8 +5,10 @@
 // forbids. The Scope of a file records the simple aliases that make this
 // possible — namespace aliases, using-directives, using-declarations and
 // type aliases that name a qualified type — plus what the container rules
-// need: type aliases of hash containers and pointers, and the variables and
-// members declared with a hash container type. A file's Scope includes what
+// need: type aliases of hash containers and pointers, the variables and
+// members declared with a hash container type (every declarator of the
+// declaration), the functions that return one, and the variables that hold
+// a sequence of pointers (which sort by address). A file's Scope includes what
 // the core/ headers it includes declare (see LintTree).
 //
 // Scopes are flat: an alias declared anywhere in a file (or in a header it
@@ -53,6 +55,8 @@ struct Scope {
   std::set<std::string> hash_types;            // aliases of hash container types
   std::set<std::string> pointer_types;         // aliases of pointer types
   std::set<std::string> hash_variables;        // declared with a hash container type
+  std::set<std::string> hash_functions;        // return a hash container (or its reference)
+  std::set<std::string> pointer_sequences;     // vectors, deques, arrays of pointers
 
   void Merge(const Scope& other);
 };
@@ -74,8 +78,24 @@ bool IsHashContainer(const WrittenName& name, const Scope& scope);
 // raw pointer, a smart pointer, or an alias of one recorded in `scope`.
 bool IsPointerType(const std::vector<Token>& tokens, size_t begin, size_t end, const Scope& scope);
 
+// How far the scans that look for the end of a declaration or a template
+// argument list go: far beyond any real one, and it keeps hostile input
+// (`a < a < a ...` with no end) linear.
+constexpr size_t kMaxScanTokens = 1'000;
+
+// Whether `name`, followed by its template arguments in `tokens`, is a smart
+// pointer or optional holding a hash container (recorded as one).
+bool HoldsHashContainer(const std::vector<Token>& tokens, const WrittenName& name,
+                        const Scope& scope);
+
+// Whether `name`, followed by its template arguments in `tokens`, is a
+// sequence of pointers: std::vector<T*>, std::array<std::unique_ptr<T>, N>...
+bool IsPointerSequence(const std::vector<Token>& tokens, const WrittenName& name,
+                       const Scope& scope);
+
 // Index just past the template argument list that starts at tokens[i] ('<'),
-// or i if tokens[i] is not '<'. Stops at ';', '{' or '}' if unbalanced.
+// or i if tokens[i] is not '<'. Stops at ';', '{' or '}' if unbalanced, and
+// after kMaxScanTokens.
 size_t SkipTemplateArguments(const std::vector<Token>& tokens, size_t i);
 
 }  // namespace faultline::lint

@@ -1,6 +1,7 @@
 // tools/lint/tokenizer.cc — see tokenizer.h.
 #include "tools/lint/tokenizer.h"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace faultline::lint {
@@ -47,6 +48,8 @@ Spliced Splice(std::string_view in) {
   return out;
 }
 
+constexpr size_t kMaxRawDelimiter = 16;  // the standard's limit
+
 class Lexer {
  public:
   explicit Lexer(std::string_view source) : src_(Splice(source)), s_(src_.text) {}
@@ -63,7 +66,8 @@ class Lexer {
       at_line_start_ = true;
       in_directive_ = false;
       ++i_;
-    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' ||
+               c == '\0') {
       ++i_;
     } else if (StartsWith("//")) {
       while (i_ < s_.size() && s_[i_] != '\n') ++i_;
@@ -165,9 +169,15 @@ class Lexer {
 
   // R"delim( ... )delim" — `quote` is at the '"' after R.
   void RawString(size_t begin, size_t quote) {
-    const size_t paren = s_.find('(', quote + 1);
-    if (paren == std::string::npos || paren - quote - 1 > 16 ||
-        s_.find_first_of(" \t\n\\)", quote + 1) < paren) {
+    // Only the delimiter's few characters are looked at: a file full of
+    // `R"` must not be rescanned from each one.
+    const size_t limit = std::min(s_.size(), quote + 2 + kMaxRawDelimiter);
+    size_t paren = quote + 1;
+    while (paren < limit && s_[paren] != '(' &&
+           std::string_view(" \t\n\\)\"").find(s_[paren]) == std::string_view::npos) {
+      ++paren;
+    }
+    if (paren >= limit || s_[paren] != '(') {
       Literal(begin, quote);  // not a valid raw string: lex it as an ordinary one
       return;
     }
@@ -183,7 +193,19 @@ class Lexer {
     return end;
   }
 
+  // Digraphs are spelled as the tokens they stand for (`<%` is `{`), so no
+  // check has to know them; `<::` not followed by ':' or '>' is `<` `::`.
   void Punct() {
+    static constexpr std::string_view kDigraphs[][2] = {
+        {"%:%:", "##"}, {"<%", "{"}, {"%>", "}"}, {"<:", "["}, {":>", "]"}, {"%:", "#"}};
+    const bool template_of_global = StartsWith("<::") && !StartsWith("<:::") &&
+                                    !StartsWith("<::>");
+    for (const auto& [digraph, meaning] : kDigraphs) {
+      if (StartsWith(digraph) && !(digraph == "<:" && template_of_global)) {
+        Emit(TokenKind::kPunct, i_, i_ + digraph.size(), std::string(meaning));
+        return;
+      }
+    }
     for (std::string_view multi : {"::", "->", "...", "##"}) {
       if (StartsWith(multi)) {
         Emit(TokenKind::kPunct, i_, i_ + multi.size());
@@ -204,5 +226,25 @@ class Lexer {
 }  // namespace
 
 std::vector<Token> Tokenize(std::string_view source) { return Lexer(source).Run(); }
+
+std::vector<size_t> MatchBrackets(const std::vector<Token>& tokens) {
+  std::vector<size_t> partner(tokens.size(), tokens.size());
+  constexpr std::string_view kOpen = "([{";
+  constexpr std::string_view kClose = ")]}";
+  std::vector<size_t> open[3];
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].kind != TokenKind::kPunct || tokens[i].text.size() != 1) continue;
+    const char c = tokens[i].text[0];
+    if (const size_t kind = kOpen.find(c); kind != std::string_view::npos) {
+      open[kind].push_back(i);
+    } else if (const size_t closing = kClose.find(c);
+               closing != std::string_view::npos && !open[closing].empty()) {
+      partner[i] = open[closing].back();
+      partner[open[closing].back()] = i;
+      open[closing].pop_back();
+    }
+  }
+  return partner;
+}
 
 }  // namespace faultline::lint

@@ -8,6 +8,9 @@
 // literals, digit separators, user-defined suffixes) kept as one token, and
 // preprocessor lines marked, with `#include` operands as header names.
 //
+// A NUL character is blank, as GCC takes it (with a warning), and digraphs
+// are given the text of what they stand for (`<%` is "{").
+//
 // Not handled: trigraphs (gone in C++17) and macro expansion — the lint sees
 // the body of a #define as tokens, but not what a macro call turns into.
 #pragma once
@@ -37,6 +40,11 @@ struct Token {
 // The tokens of one source file. Never fails: an unterminated comment or
 // literal runs to the end of its line (literals) or of the file.
 std::vector<Token> Tokenize(std::string_view source);
+
+// For every '(' '[' '{' and ')' ']' '}' in `tokens`, the index of its
+// partner of the same kind (tokens.size() if it has none); tokens.size() for
+// every other token. Computed once per file so that no check rescans.
+std::vector<size_t> MatchBrackets(const std::vector<Token>& tokens);
 
 // Whether `token` is the punctuator or identifier `text`.
 inline bool Is(const Token& token, std::string_view text) {

@@ -1,0 +1,204 @@
+// The WAL killed at every step: a workload (appends, batches, rotations,
+// releases, close) on the simulated disk, with the process killed before or
+// after each call that changes the disk (killable_file_system.h). From each
+// kill point: the power goes at once (every crash state of the pending
+// operations), or the process restarts on the same page cache — its
+// recovery killed at every step too, then recovered again — appends, and
+// then the power goes. In every state the log must open, hold every
+// acknowledged record unchanged, and hold nothing that was never appended.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/io/errors.h"
+#include "core/wal/wal.h"
+#include "sim/disk/crash_enumerator.h"
+#include "sim/disk/sim_file_system.h"
+#include "sim/scheduler/scheduler.h"
+#include "tests/core/wal/crash_state_util.h"
+#include "tests/core/wal/killable_file_system.h"
+
+namespace faultline::wal::testing {
+namespace {
+
+using When = KillableFileSystem::When;
+
+// What the dead and restarted processes were told.
+struct History {
+  std::map<uint64_t, std::string> appended;  // every sequence handed out
+  std::map<uint64_t, std::string> acked;     // durable futures that resolved OK
+  uint64_t release_floor = 0;  // records below it may be gone (a Release began)
+};
+
+std::string Payload(uint64_t n, size_t size_bytes) {
+  std::string payload = absl::StrCat("r", n, ":");
+  while (payload.size() < size_bytes) payload.push_back(static_cast<char>('a' + n % 26));
+  payload.resize(size_bytes);
+  return payload;
+}
+
+// Appends `sizes` as one call and waits; false once anything failed.
+bool AppendAndWait(Wal& wal, const std::vector<size_t>& sizes, History* history) {
+  std::vector<std::string> payloads;
+  for (size_t size : sizes) payloads.push_back(Payload(wal.last_sequence() + 1 + payloads.size(), size));
+  std::vector<std::string_view> views(payloads.begin(), payloads.end());
+  absl::StatusOr<AppendResult> appended = wal.AppendBatch(views);
+  if (!appended.ok()) return false;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    history->appended[appended->first_sequence + i] = payloads[i];
+  }
+  if (!appended->durable.Get().ok()) return false;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    history->acked[appended->first_sequence + i] = payloads[i];
+  }
+  return true;
+}
+
+bool ReleaseBelow(Wal& wal, uint64_t below, History* history) {
+  history->release_floor = std::max(history->release_floor, below);
+  return wal.Release(below).ok();
+}
+
+// Appends, batches, rotations (TinyOptions: 256-byte segments), releases and
+// a close, until something fails.
+void Workload(io::FileSystem& fs, sim::Scheduler& scheduler, History* history) {
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(fs, scheduler, kCrashDir, TinyOptions());
+  if (!wal.ok()) return;
+  Wal& w = **wal;
+  const bool ran = AppendAndWait(w, {60}, history) && AppendAndWait(w, {40, 50}, history) &&
+                   AppendAndWait(w, {150}, history) && ReleaseBelow(w, 3, history) &&
+                   AppendAndWait(w, {30, 30, 30}, history) && AppendAndWait(w, {200}, history) &&
+                   ReleaseBelow(w, 8, history) && AppendAndWait(w, {20}, history);
+  (void)ran;
+  (void)w.Close();
+}
+
+// The violations of `recovered` against `history` (empty: fine).
+std::string Violations(const Recovered& recovered, const History& history) {
+  if (!recovered.open_status.ok()) return absl::StrCat("open: ", recovered.open_status.ToString());
+  std::map<uint64_t, std::string> found;
+  uint64_t previous = 0;
+  for (const Record& record : recovered.records) {
+    if (previous != 0 && record.sequence != previous + 1) {
+      return absl::StrCat("gap after ", previous, " (next ", record.sequence, ")");
+    }
+    previous = record.sequence;
+    auto it = history.appended.find(record.sequence);
+    if (it == history.appended.end() || it->second != record.payload) {
+      return absl::StrCat("record ", record.sequence, " was never appended as read");
+    }
+    found[record.sequence] = record.payload;
+  }
+  for (const auto& [sequence, payload] : history.acked) {
+    if (sequence < history.release_floor) continue;
+    if (found.count(sequence) == 0) return absl::StrCat("acknowledged record ", sequence, " lost");
+  }
+  return "";
+}
+
+// Every crash state of `node`'s pending operations must recover cleanly.
+void ExpectEveryPowerLossRecovers(sim::disk::SimDisk& disk, sim::NodeId node,
+                                  const History& history, const std::string& where) {
+  const sim::disk::CrashStates states = sim::disk::EnumerateCrashStates(disk, node, {.max_states = 512});
+  for (size_t i = 0; i < states.states.size(); ++i) {
+    const std::string violation = Violations(RecoverFrom(states.states[i], TinyOptions()), history);
+    ASSERT_EQ(violation, "") << where << ", power loss, crash state " << i << " of "
+                             << states.states.size();
+  }
+}
+
+// The restarted process: opens on the same page cache (its recovery killed
+// at `recovery_kill_at` if nonzero, then opened again), checks the log,
+// appends one record.
+void Restart(io::FileSystem& raw, sim::Scheduler& scheduler, uint64_t recovery_kill_at,
+             History* history, const std::string& where) {
+  if (recovery_kill_at != 0) {
+    KillableFileSystem killable(raw, recovery_kill_at, When::kAfter);
+    absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(killable, scheduler, kCrashDir, TinyOptions());
+    if (wal.ok()) (void)(*wal)->Close();
+  }
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(raw, scheduler, kCrashDir, TinyOptions());
+  ASSERT_TRUE(wal.ok()) << where << ": " << wal.status();
+  Recovered seen;
+  auto reader = (*wal)->NewReader((*wal)->first_sequence());
+  ASSERT_TRUE(reader.ok()) << where << ": " << reader.status();
+  for (int i = 0; i < 1000; ++i) {
+    auto next = (*reader)->Next();
+    ASSERT_TRUE(next.ok()) << where << ": " << next.status();
+    if (!next->has_value()) break;
+    seen.records.push_back(**next);
+  }
+  ASSERT_EQ(Violations(seen, *history), "") << where << ", after the restart";
+  ASSERT_TRUE(AppendAndWait(**wal, {70}, history)) << where;
+  ASSERT_TRUE((*wal)->Close().ok()) << where;
+}
+
+// Kills the workload at step `kill_at`; then either the power goes, or the
+// process restarts (its recovery killed at `recovery_kill_at`) and then the
+// power goes.
+void KillRestartAndLosePower(uint64_t kill_at, When when, uint64_t recovery_kill_at,
+                             bool restart, uint64_t* steps) {
+  const std::string where = absl::StrCat("kill at step ", kill_at,
+                                         when == When::kBefore ? " (before)" : " (after)",
+                                         restart ? absl::StrCat(", restart, recovery killed at ",
+                                                                recovery_kill_at)
+                                                 : "");
+  History history;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler);
+  scheduler.StartFiberOn(node, "owner", [&] {
+    KillableFileSystem killable(disk.ForNode(node), kill_at, when);
+    Workload(killable, scheduler, &history);
+    if (steps != nullptr) *steps = killable.steps();
+    if (restart) Restart(disk.ForNode(node), scheduler, recovery_kill_at, &history, where);
+  });
+  const sim::RunResult result = scheduler.Run();
+  ASSERT_TRUE(result.ok()) << where << ": " << result.detail;
+  ExpectEveryPowerLossRecovers(disk, node, history, where);
+}
+
+uint64_t WorkloadSteps() {
+  uint64_t steps = 0;
+  KillRestartAndLosePower(0, When::kBefore, 0, /*restart=*/false, &steps);
+  return steps;
+}
+
+TEST(WalKillPoints, PowerLossRightAfterAKillAtEveryStep) {
+  const uint64_t steps = WorkloadSteps();
+  ASSERT_GT(steps, 20u);
+  for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
+    for (When when : {When::kBefore, When::kAfter}) {
+      KillRestartAndLosePower(kill_at, when, 0, /*restart=*/false, nullptr);
+    }
+  }
+}
+
+TEST(WalKillPoints, RestartOnTheSameCacheThenPowerLossAtEveryStep) {
+  const uint64_t steps = WorkloadSteps();
+  for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
+    for (When when : {When::kBefore, When::kAfter}) {
+      KillRestartAndLosePower(kill_at, when, 0, /*restart=*/true, nullptr);
+    }
+  }
+}
+
+TEST(WalKillPoints, RecoveryKilledAtEveryStepThenRecoveredAgain) {
+  const uint64_t steps = WorkloadSteps();
+  // A recovery of this log takes fewer than 16 steps; later kill points
+  // simply let it finish.
+  for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
+    for (uint64_t recovery_kill_at = 1; recovery_kill_at <= 16 && !HasFatalFailure();
+         ++recovery_kill_at) {
+      KillRestartAndLosePower(kill_at, When::kAfter, recovery_kill_at, /*restart=*/true, nullptr);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace faultline::wal::testing

@@ -47,7 +47,8 @@ inline constexpr std::string_view kSegmentSuffix = ".wal";
 
 std::string SegmentName(uint64_t first_sequence);
 // The first sequence encoded in a segment file name, or nullopt when `name`
-// is not a segment name (a foreign file).
+// is not a segment name (a foreign file; also the name of sequence 0, which
+// no record carries).
 std::optional<uint64_t> ParseSegmentName(std::string_view name);
 
 struct SegmentHeader {

@@ -1,0 +1,48 @@
+// Hostile directories for core/wal/wal: files the Wal did not write, named
+// like segments. Sequence 0 is never a record's (initial_sequence >= 1), so a
+// segment named after it must not be taken for the start of a log whose
+// durable end would then wrap around to 2^64 - 1.
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/wal/format.h"
+#include "core/wal/wal.h"
+#include "tests/core/wal/wal_test_util.h"
+
+namespace faultline::wal::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(WalHostileDir, SequenceZeroIsNotASegmentName) {
+  EXPECT_FALSE(format::ParseSegmentName(format::SegmentName(0)).has_value());
+  EXPECT_EQ(format::ParseSegmentName(format::SegmentName(1)), 1u);
+}
+
+// An empty file named like the segment of sequence 0 (or one with a valid
+// header for sequence 0) is refused like any foreign file, instead of
+// opening a log whose durable_sequence() is 2^64 - 1.
+TEST(WalHostileDir, SegmentOfSequenceZeroIsRefused) {
+  for (const std::string& bytes : {std::string(), format::EncodeSegmentHeader(0, 7)}) {
+    FakeFileSystem fs;
+    RunInSim([&](sim::Scheduler& s) {
+      ASSERT_TRUE(fs.CreateDir(kDir).ok());
+      fs.SetBytes(SegmentPath(0), bytes);
+      auto wal = Wal::Open(fs, s, kDir, SmallOptions());
+      if (wal.ok()) {
+        // What the unfixed Wal did: everything "durable" before any append.
+        ADD_FAILURE() << "opened; durable_sequence " << (*wal)->durable_sequence()
+                      << ", last_sequence " << (*wal)->last_sequence();
+        (void)(*wal)->Close();
+        return;
+      }
+      EXPECT_TRUE(absl::IsFailedPrecondition(wal.status())) << wal.status();
+      EXPECT_THAT(std::string(wal.status().message()), HasSubstr(format::SegmentName(0)));
+    });
+  }
+}
+
+}  // namespace
+}  // namespace faultline::wal::testing

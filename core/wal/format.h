@@ -60,9 +60,9 @@ struct SegmentHeader {
   uint32_t salt = 0;
 };
 
-// The salt of the segment starting at `first_sequence` of a log whose writer
-// was given `salt_seed` (unpredictable in production; a PRNG draw in
-// simulation): a mix of the two, different for every segment.
+// The salt of the segment starting at `first_sequence`, from `salt_seed`: a
+// mix of the two, different for every segment. The writer's seed is its
+// WalOptions::salt_seed mixed with the clock and the directory (FORMAT.md).
 uint32_t SegmentSalt(uint64_t salt_seed, uint64_t first_sequence);
 
 // Exactly kSegmentHeaderBytes bytes.

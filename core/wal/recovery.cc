@@ -234,10 +234,10 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
 absl::Status WalCore::FinishRecovery(Scan* scan) {
   if (segments_.empty()) {
     const uint64_t first = scan->removed_first.value_or(options_.initial_sequence);
-    absl::Status status = InitializeSegment(first, &scan->last_file);
+    const uint32_t salt = NewSegmentSalt(first);
+    absl::Status status = InitializeSegment(first, salt, &scan->last_file);
     if (!status.ok()) return status;
-    segments_.push_back(
-        Segment{first, io::JoinPath(dir_, format::SegmentName(first)), SegmentSalt(first)});
+    segments_.push_back(Segment{first, io::JoinPath(dir_, format::SegmentName(first)), salt});
     scan->last_bytes = format::kSegmentHeaderBytes;
     scan->expected = first;
     recovery_.created_segment = true;

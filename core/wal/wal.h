@@ -89,6 +89,9 @@ struct WalOptions {
   // user bytes) never pass for this log's own in recovery (FORMAT.md). Pass
   // bytes a payload author cannot predict: random bytes in production, a
   // PRNG draw in simulation. A recovered segment keeps the salt in its header.
+  // The Wal also mixes in the clock and the directory at each segment's
+  // creation, so logs left at the default seed still differ, but only a
+  // seed nobody can guess keeps a hostile payload from forging frames.
   uint64_t salt_seed = 0;
 };
 

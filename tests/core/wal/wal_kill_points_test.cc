@@ -26,6 +26,13 @@
 namespace faultline::wal::testing {
 namespace {
 
+// The workload's record sizes are multiplied by `scale`; segments hold
+// `segment_bytes`. Scale 1 keeps every segment inside one 512-byte sector;
+// scale 5 makes records span sectors, so that crashes tear them.
+struct Shape {
+  size_t scale = 1;
+  uint64_t segment_bytes = 256;
+};
 using When = KillableFileSystem::When;
 
 // What the dead and restarted processes were told.
@@ -66,14 +73,24 @@ bool ReleaseBelow(Wal& wal, uint64_t below, History* history) {
 
 // Appends, batches, rotations (TinyOptions: 256-byte segments), releases and
 // a close, until something fails.
-void Workload(io::FileSystem& fs, sim::Scheduler& scheduler, History* history) {
-  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(fs, scheduler, kCrashDir, TinyOptions());
+WalOptions Options(const Shape& shape) {
+  WalOptions options = TinyOptions();
+  options.segment_size_bytes = shape.segment_bytes;
+  return options;
+}
+
+void Workload(io::FileSystem& fs, sim::Scheduler& scheduler, const Shape& shape,
+              History* history) {
+  const size_t m = shape.scale;
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(fs, scheduler, kCrashDir, Options(shape));
   if (!wal.ok()) return;
   Wal& w = **wal;
-  const bool ran = AppendAndWait(w, {60}, history) && AppendAndWait(w, {40, 50}, history) &&
-                   AppendAndWait(w, {150}, history) && ReleaseBelow(w, 3, history) &&
-                   AppendAndWait(w, {30, 30, 30}, history) && AppendAndWait(w, {200}, history) &&
-                   ReleaseBelow(w, 8, history) && AppendAndWait(w, {20}, history);
+  const bool ran =
+      AppendAndWait(w, {60 * m}, history) && AppendAndWait(w, {40 * m, 50 * m}, history) &&
+      AppendAndWait(w, {150 * m}, history) && ReleaseBelow(w, 3, history) &&
+      AppendAndWait(w, {30 * m, 30 * m, 30 * m}, history) &&
+      AppendAndWait(w, {200 * m}, history) && ReleaseBelow(w, 8, history) &&
+      AppendAndWait(w, {20 * m}, history);
   (void)ran;
   (void)w.Close();
 }
@@ -103,10 +120,11 @@ std::string Violations(const Recovered& recovered, const History& history) {
 
 // Every crash state of `node`'s pending operations must recover cleanly.
 void ExpectEveryPowerLossRecovers(sim::disk::SimDisk& disk, sim::NodeId node,
-                                  const History& history, const std::string& where) {
+                                  const Shape& shape, const History& history,
+                                  const std::string& where) {
   const sim::disk::CrashStates states = sim::disk::EnumerateCrashStates(disk, node, {.max_states = 512});
   for (size_t i = 0; i < states.states.size(); ++i) {
-    const std::string violation = Violations(RecoverFrom(states.states[i], TinyOptions()), history);
+    const std::string violation = Violations(RecoverFrom(states.states[i], Options(shape)), history);
     ASSERT_EQ(violation, "") << where << ", power loss, crash state " << i << " of "
                              << states.states.size();
   }
@@ -115,14 +133,14 @@ void ExpectEveryPowerLossRecovers(sim::disk::SimDisk& disk, sim::NodeId node,
 // The restarted process: opens on the same page cache (its recovery killed
 // at `recovery_kill_at` if nonzero, then opened again), checks the log,
 // appends one record.
-void Restart(io::FileSystem& raw, sim::Scheduler& scheduler, uint64_t recovery_kill_at,
-             History* history, const std::string& where) {
+void Restart(io::FileSystem& raw, sim::Scheduler& scheduler, const Shape& shape,
+             uint64_t recovery_kill_at, History* history, const std::string& where) {
   if (recovery_kill_at != 0) {
     KillableFileSystem killable(raw, recovery_kill_at, When::kAfter);
-    absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(killable, scheduler, kCrashDir, TinyOptions());
+    absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(killable, scheduler, kCrashDir, Options(shape));
     if (wal.ok()) (void)(*wal)->Close();
   }
-  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(raw, scheduler, kCrashDir, TinyOptions());
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(raw, scheduler, kCrashDir, Options(shape));
   ASSERT_TRUE(wal.ok()) << where << ": " << wal.status();
   Recovered seen;
   auto reader = (*wal)->NewReader((*wal)->first_sequence());
@@ -141,8 +159,8 @@ void Restart(io::FileSystem& raw, sim::Scheduler& scheduler, uint64_t recovery_k
 // Kills the workload at step `kill_at`; then either the power goes, or the
 // process restarts (its recovery killed at `recovery_kill_at`) and then the
 // power goes.
-void KillRestartAndLosePower(uint64_t kill_at, When when, uint64_t recovery_kill_at,
-                             bool restart, uint64_t* steps) {
+void KillRestartAndLosePower(const Shape& shape, uint64_t kill_at, When when,
+                             uint64_t recovery_kill_at, bool restart, uint64_t* steps) {
   const std::string where = absl::StrCat("kill at step ", kill_at,
                                          when == When::kBefore ? " (before)" : " (after)",
                                          restart ? absl::StrCat(", restart, recovery killed at ",
@@ -154,48 +172,59 @@ void KillRestartAndLosePower(uint64_t kill_at, When when, uint64_t recovery_kill
   sim::disk::SimDisk disk(scheduler);
   scheduler.StartFiberOn(node, "owner", [&] {
     KillableFileSystem killable(disk.ForNode(node), kill_at, when);
-    Workload(killable, scheduler, &history);
+    Workload(killable, scheduler, shape, &history);
     if (steps != nullptr) *steps = killable.steps();
-    if (restart) Restart(disk.ForNode(node), scheduler, recovery_kill_at, &history, where);
+    if (restart) {
+      Restart(disk.ForNode(node), scheduler, shape, recovery_kill_at, &history, where);
+    }
   });
   const sim::RunResult result = scheduler.Run();
   ASSERT_TRUE(result.ok()) << where << ": " << result.detail;
-  ExpectEveryPowerLossRecovers(disk, node, history, where);
+  ExpectEveryPowerLossRecovers(disk, node, shape, history, where);
 }
 
-uint64_t WorkloadSteps() {
+uint64_t WorkloadSteps(const Shape& shape) {
   uint64_t steps = 0;
-  KillRestartAndLosePower(0, When::kBefore, 0, /*restart=*/false, &steps);
+  KillRestartAndLosePower(shape, 0, When::kBefore, 0, /*restart=*/false, &steps);
   return steps;
 }
 
+constexpr Shape kShapes[] = {{.scale = 1, .segment_bytes = 256}, {.scale = 5, .segment_bytes = 1300}};
+
 TEST(WalKillPoints, PowerLossRightAfterAKillAtEveryStep) {
-  const uint64_t steps = WorkloadSteps();
-  ASSERT_GT(steps, 20u);
-  for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
-    for (When when : {When::kBefore, When::kAfter}) {
-      KillRestartAndLosePower(kill_at, when, 0, /*restart=*/false, nullptr);
+  for (const Shape& shape : kShapes) {
+    const uint64_t steps = WorkloadSteps(shape);
+    ASSERT_GT(steps, 20u);
+    for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
+      for (When when : {When::kBefore, When::kAfter}) {
+        KillRestartAndLosePower(shape, kill_at, when, 0, /*restart=*/false, nullptr);
+      }
     }
   }
 }
 
 TEST(WalKillPoints, RestartOnTheSameCacheThenPowerLossAtEveryStep) {
-  const uint64_t steps = WorkloadSteps();
-  for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
-    for (When when : {When::kBefore, When::kAfter}) {
-      KillRestartAndLosePower(kill_at, when, 0, /*restart=*/true, nullptr);
+  for (const Shape& shape : kShapes) {
+    const uint64_t steps = WorkloadSteps(shape);
+    for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
+      for (When when : {When::kBefore, When::kAfter}) {
+        KillRestartAndLosePower(shape, kill_at, when, 0, /*restart=*/true, nullptr);
+      }
     }
   }
 }
 
 TEST(WalKillPoints, RecoveryKilledAtEveryStepThenRecoveredAgain) {
-  const uint64_t steps = WorkloadSteps();
-  // A recovery of this log takes fewer than 16 steps; later kill points
-  // simply let it finish.
-  for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
-    for (uint64_t recovery_kill_at = 1; recovery_kill_at <= 16 && !HasFatalFailure();
-         ++recovery_kill_at) {
-      KillRestartAndLosePower(kill_at, When::kAfter, recovery_kill_at, /*restart=*/true, nullptr);
+  for (const Shape& shape : kShapes) {
+    const uint64_t steps = WorkloadSteps(shape);
+    // A recovery of this log takes fewer than 16 steps; later kill points
+    // simply let it finish.
+    for (uint64_t kill_at = 1; kill_at <= steps && !HasFatalFailure(); ++kill_at) {
+      for (uint64_t recovery_kill_at = 1; recovery_kill_at <= 16 && !HasFatalFailure();
+           ++recovery_kill_at) {
+        KillRestartAndLosePower(shape, kill_at, When::kAfter, recovery_kill_at,
+                                /*restart=*/true, nullptr);
+      }
     }
   }
 }

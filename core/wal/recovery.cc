@@ -187,6 +187,11 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
                         absl::StrCat("record carries sequence ", frame.header.sequence,
                                      " where ", scan->expected, " was expected"));
     }
+    if (frame.header.sequence == UINT64_MAX) {
+      // Append stops one short of it, so no Wal wrote this frame; counting
+      // it would wrap the log's next sequence to 0.
+      return DataLossAt(path, offset, "record carries sequence 2^64 - 1, which no wal hands out");
+    }
     ++scan->expected;
     ++recovery_.records;
     const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());

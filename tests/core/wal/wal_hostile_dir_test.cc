@@ -44,5 +44,27 @@ TEST(WalHostileDir, SegmentOfSequenceZeroIsRefused) {
   }
 }
 
+// The writer never hands out sequence 2^64 - 1 (Append is OutOfRange
+// first), so a frame carrying it was not written by a Wal; taking it would
+// wrap the next sequence to 0 and the durable end to 2^64 - 1.
+TEST(WalHostileDir, RecordOfTheLastSequenceNumberIsRefused) {
+  FakeFileSystem fs;
+  RunInSim([&](sim::Scheduler& s) {
+    ASSERT_TRUE(fs.CreateDir(kDir).ok());
+    std::string segment = format::EncodeSegmentHeader(UINT64_MAX, 7);
+    format::AppendFrame(&segment, UINT64_MAX, 0, "forged", 7);
+    fs.SetBytes(SegmentPath(UINT64_MAX), segment);
+    auto wal = Wal::Open(fs, s, kDir, SmallOptions());
+    if (wal.ok()) {
+      ADD_FAILURE() << "opened; durable_sequence " << (*wal)->durable_sequence()
+                    << ", last_sequence " << (*wal)->last_sequence();
+      (void)(*wal)->Close();
+      return;
+    }
+    EXPECT_TRUE(absl::IsDataLoss(wal.status())) << wal.status();
+    EXPECT_THAT(std::string(wal.status().message()), HasSubstr(format::SegmentName(UINT64_MAX)));
+  });
+}
+
 }  // namespace
 }  // namespace faultline::wal::testing

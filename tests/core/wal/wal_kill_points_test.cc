@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/io/errors.h"
+#include "core/runtime/spawn.h"
 #include "core/wal/wal.h"
 #include "sim/disk/crash_enumerator.h"
 #include "sim/disk/sim_file_system.h"
@@ -29,9 +31,12 @@ namespace {
 // The workload's record sizes are multiplied by `scale`; segments hold
 // `segment_bytes`. Scale 1 keeps every segment inside one 512-byte sector;
 // scale 5 makes records span sectors, so that crashes tear them.
+// `concurrent`: two appenders, a releaser and a reader run side by side
+// (seeded interleaving) instead of one fiber doing it all in turn.
 struct Shape {
   size_t scale = 1;
   uint64_t segment_bytes = 256;
+  bool concurrent = false;
 };
 using When = KillableFileSystem::When;
 
@@ -40,6 +45,7 @@ struct History {
   std::map<uint64_t, std::string> appended;  // every sequence handed out
   std::map<uint64_t, std::string> acked;     // durable futures that resolved OK
   uint64_t release_floor = 0;  // records below it may be gone (a Release began)
+  std::vector<std::string> read_violations;  // what a live reader saw wrong
 };
 
 std::string Payload(uint64_t n, size_t size_bytes) {
@@ -79,12 +85,73 @@ WalOptions Options(const Shape& shape) {
   return options;
 }
 
+// Reads durable records as they come until `done`: each must be the next
+// sequence and carry what was appended under it.
+void LiveReader(Wal& wal, sim::Scheduler& scheduler, const bool& done, History* history) {
+  absl::StatusOr<std::unique_ptr<WalReader>> reader = wal.NewReader(wal.first_sequence());
+  if (!reader.ok()) return;
+  uint64_t expected = (*reader)->next_sequence();
+  for (int i = 0; i < 10'000 && !done; ++i) {  // bounded: the workload is short
+    absl::StatusOr<std::optional<Record>> next = (*reader)->Next();
+    if (!next.ok()) {
+      // Released under the reader, closed, or the process died: all fine.
+      if (absl::IsDataLoss(next.status())) {
+        history->read_violations.push_back(next.status().ToString());
+      }
+      return;
+    }
+    if (!next->has_value()) {
+      scheduler.Yield();
+      continue;
+    }
+    const Record& record = **next;
+    auto it = history->appended.find(record.sequence);
+    if (record.sequence != expected || it == history->appended.end() ||
+        it->second != record.payload) {
+      history->read_violations.push_back(absl::StrCat("reader got record ", record.sequence,
+                                                      " where ", expected, " was expected"));
+      return;
+    }
+    ++expected;
+  }
+}
+
+void ConcurrentWorkload(Wal& w, sim::Scheduler& scheduler, size_t m, History* history) {
+  bool done = false;
+  runtime::JoinHandle first = runtime::Spawn(scheduler, "appender-1", [&] {
+    (void)(AppendAndWait(w, {60 * m}, history) && AppendAndWait(w, {40 * m, 50 * m}, history) &&
+           AppendAndWait(w, {150 * m}, history));
+  });
+  runtime::JoinHandle second = runtime::Spawn(scheduler, "appender-2", [&] {
+    (void)(AppendAndWait(w, {30 * m, 30 * m, 30 * m}, history) &&
+           AppendAndWait(w, {200 * m}, history) && AppendAndWait(w, {20 * m}, history));
+  });
+  runtime::JoinHandle releaser = runtime::Spawn(scheduler, "releaser", [&] {
+    for (int i = 0; i < 4; ++i) {
+      scheduler.Yield();
+      if (!ReleaseBelow(w, w.durable_sequence(), history)) return;
+    }
+  });
+  runtime::JoinHandle reader =
+      runtime::Spawn(scheduler, "reader", [&] { LiveReader(w, scheduler, done, history); });
+  first.Join();
+  second.Join();
+  releaser.Join();
+  done = true;
+  reader.Join();
+}
+
 void Workload(io::FileSystem& fs, sim::Scheduler& scheduler, const Shape& shape,
               History* history) {
   const size_t m = shape.scale;
   absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(fs, scheduler, kCrashDir, Options(shape));
   if (!wal.ok()) return;
   Wal& w = **wal;
+  if (shape.concurrent) {
+    ConcurrentWorkload(w, scheduler, m, history);
+    (void)w.Close();
+    return;
+  }
   const bool ran =
       AppendAndWait(w, {60 * m}, history) && AppendAndWait(w, {40 * m, 50 * m}, history) &&
       AppendAndWait(w, {150 * m}, history) && ReleaseBelow(w, 3, history) &&
@@ -180,6 +247,7 @@ void KillRestartAndLosePower(const Shape& shape, uint64_t kill_at, When when,
   });
   const sim::RunResult result = scheduler.Run();
   ASSERT_TRUE(result.ok()) << where << ": " << result.detail;
+  ASSERT_TRUE(history.read_violations.empty()) << where << ": " << history.read_violations[0];
   ExpectEveryPowerLossRecovers(disk, node, shape, history, where);
 }
 
@@ -189,7 +257,10 @@ uint64_t WorkloadSteps(const Shape& shape) {
   return steps;
 }
 
-constexpr Shape kShapes[] = {{.scale = 1, .segment_bytes = 256}, {.scale = 5, .segment_bytes = 1300}};
+constexpr Shape kShapes[] = {{.scale = 1, .segment_bytes = 256},
+                             {.scale = 5, .segment_bytes = 1300},
+                             {.scale = 1, .segment_bytes = 256, .concurrent = true},
+                             {.scale = 5, .segment_bytes = 1300, .concurrent = true}};
 
 TEST(WalKillPoints, PowerLossRightAfterAKillAtEveryStep) {
   for (const Shape& shape : kShapes) {

@@ -110,6 +110,9 @@ absl::Status WalCore::Close() {
   work_.Set();
   space_.Set();
   if (flusher_.valid()) flusher_.Join();
+  // A Release in flight still removes segments and holds the directory's
+  // lock: wait for it, so that the directory opens again once Close returns.
+  { runtime::MutexLock wait_for_release(release_mutex_); }
   closed_ = true;
   if (active_file_ != nullptr) {
     absl::Status status = active_file_->Close();
@@ -351,7 +354,7 @@ void WalCore::FailStop(const absl::Status& status) {
 
 absl::Status WalCore::Release(uint64_t below_sequence) {
   runtime::MutexLock lock(release_mutex_);
-  if (closed_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  if (closing_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
   if (!failure_.ok()) return UsableStatus();
   if (!release_failure_.ok()) return release_failure_;
   // The directory stays ours until the removals below are done, even if the

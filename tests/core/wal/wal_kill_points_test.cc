@@ -1,4 +1,5 @@
-// The WAL killed at every step: a workload (appends, batches, rotations,
+// The WAL killed at every step (and failed by an I/O error at every write
+// and sync): a workload (appends, batches, rotations,
 // releases, close) on the simulated disk, with the process killed before or
 // after each call that changes the disk (killable_file_system.h). From each
 // kill point: the power goes at once (every crash state of the pending
@@ -295,6 +296,52 @@ TEST(WalKillPoints, RecoveryKilledAtEveryStepThenRecoveredAgain) {
            ++recovery_kill_at) {
         KillRestartAndLosePower(shape, kill_at, When::kAfter, recovery_kill_at,
                                 /*restart=*/true, nullptr);
+      }
+    }
+  }
+}
+
+// An I/O error (EIO) at the `nth` `op` of the workload instead of a kill:
+// the Wal stops; the process reopens on the same page cache (ext4: the
+// cache may still show what the failed sync lost; btrfs: it does not),
+// checks, appends; then the power goes. Returns whether the fault fired.
+bool EioRestartAndLosePower(const Shape& shape, sim::disk::DiskOp op, uint64_t nth,
+                            sim::disk::FsyncFailureProfile profile) {
+  const std::string where = absl::StrCat("EIO at ", std::string(sim::disk::DiskOpName(op)), " #", nth,
+                                         profile == sim::disk::FsyncFailureProfile::kExt4
+                                             ? " (ext4)"
+                                             : " (btrfs)");
+  History history;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler, sim::disk::DiskOptions{.fsync_profile = profile});
+  disk.plan().rules.push_back(sim::disk::FaultRule{
+      .node = node, .op = op, .nth = nth, .action = sim::disk::FaultAction::kEio});
+  bool fired = false;
+  scheduler.StartFiberOn(node, "owner", [&] {
+    Workload(disk.ForNode(node), scheduler, shape, &history);
+    fired = disk.stats().count(sim::disk::FaultKind::kSyncEio) +
+                disk.stats().count(sim::disk::FaultKind::kSyncDirEio) +
+                disk.stats().count(sim::disk::FaultKind::kWriteEio) >
+            0;
+    disk.plan().rules.clear();
+    Restart(disk.ForNode(node), scheduler, shape, 0, &history, where);
+  });
+  const sim::RunResult result = scheduler.Run();
+  EXPECT_TRUE(result.ok()) << where << ": " << result.detail;
+  EXPECT_TRUE(history.read_violations.empty()) << where << ": " << history.read_violations[0];
+  if (!::testing::Test::HasFatalFailure()) ExpectEveryPowerLossRecovers(disk, node, shape, history, where);
+  return fired;
+}
+
+TEST(WalKillPoints, IoErrorAtEveryWriteAndSyncThenRestartThenPowerLoss) {
+  for (const Shape& shape : kShapes) {
+    for (auto profile : {sim::disk::FsyncFailureProfile::kExt4, sim::disk::FsyncFailureProfile::kBtrfs}) {
+      for (auto op : {sim::disk::DiskOp::kWrite, sim::disk::DiskOp::kSync, sim::disk::DiskOp::kSyncDir}) {
+        // Bounded: the workload makes fewer than 100 calls of each kind.
+        for (uint64_t nth = 1; nth < 100 && !HasFatalFailure(); ++nth) {
+          if (!EioRestartAndLosePower(shape, op, nth, profile)) break;
+        }
       }
     }
   }

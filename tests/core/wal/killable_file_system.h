@@ -34,6 +34,11 @@ class KillableFileSystem final : public scenarios::ForwardingFileSystem {
     state_->when = when;
   }
 
+  // Moves the kill to step `kill_at` (counted from the start).
+  void KillAt(uint64_t kill_at, When when) {
+    state_->kill_at = kill_at;
+    state_->when = when;
+  }
   bool dead() const { return state_->dead; }
   uint64_t steps() const { return state_->steps; }
 

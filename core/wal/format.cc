@@ -66,7 +66,9 @@ std::optional<uint64_t> ParseSegmentName(std::string_view name) {
     if (c < '0' || c > '9') return std::nullopt;
     value = value * 10 + static_cast<unsigned>(c - '0');
   }
-  if (value > UINT64_MAX) return std::nullopt;
+  // Sequence 0 is no record's (sequences start at 1): a log starting there
+  // would end, durably, at 2^64 - 1 before holding anything.
+  if (value == 0 || value > UINT64_MAX) return std::nullopt;
   return static_cast<uint64_t>(value);
 }
 

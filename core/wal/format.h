@@ -47,7 +47,8 @@ inline constexpr std::string_view kSegmentSuffix = ".wal";
 
 std::string SegmentName(uint64_t first_sequence);
 // The first sequence encoded in a segment file name, or nullopt when `name`
-// is not a segment name (a foreign file).
+// is not a segment name (a foreign file; also the name of sequence 0, which
+// no record carries).
 std::optional<uint64_t> ParseSegmentName(std::string_view name);
 
 struct SegmentHeader {
@@ -59,9 +60,9 @@ struct SegmentHeader {
   uint32_t salt = 0;
 };
 
-// The salt of the segment starting at `first_sequence` of a log whose writer
-// was given `salt_seed` (unpredictable in production; a PRNG draw in
-// simulation): a mix of the two, different for every segment.
+// The salt of the segment starting at `first_sequence`, from `salt_seed`: a
+// mix of the two, different for every segment. The writer's seed is its
+// WalOptions::salt_seed mixed with the clock and the directory (FORMAT.md).
 uint32_t SegmentSalt(uint64_t salt_seed, uint64_t first_sequence);
 
 // Exactly kSegmentHeaderBytes bytes.

@@ -187,6 +187,11 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
                         absl::StrCat("record carries sequence ", frame.header.sequence,
                                      " where ", scan->expected, " was expected"));
     }
+    if (frame.header.sequence == UINT64_MAX) {
+      // Append stops one short of it, so no Wal wrote this frame; counting
+      // it would wrap the log's next sequence to 0.
+      return DataLossAt(path, offset, "record carries sequence 2^64 - 1, which no wal hands out");
+    }
     ++scan->expected;
     ++recovery_.records;
     const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());
@@ -234,10 +239,10 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
 absl::Status WalCore::FinishRecovery(Scan* scan) {
   if (segments_.empty()) {
     const uint64_t first = scan->removed_first.value_or(options_.initial_sequence);
-    absl::Status status = InitializeSegment(first, &scan->last_file);
+    const uint32_t salt = NewSegmentSalt(first);
+    absl::Status status = InitializeSegment(first, salt, &scan->last_file);
     if (!status.ok()) return status;
-    segments_.push_back(
-        Segment{first, io::JoinPath(dir_, format::SegmentName(first)), SegmentSalt(first)});
+    segments_.push_back(Segment{first, io::JoinPath(dir_, format::SegmentName(first)), salt});
     scan->last_bytes = format::kSegmentHeaderBytes;
     scan->expected = first;
     recovery_.created_segment = true;

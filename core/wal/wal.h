@@ -89,6 +89,9 @@ struct WalOptions {
   // user bytes) never pass for this log's own in recovery (FORMAT.md). Pass
   // bytes a payload author cannot predict: random bytes in production, a
   // PRNG draw in simulation. A recovered segment keeps the salt in its header.
+  // The Wal also mixes in the clock and the directory at each segment's
+  // creation, so logs left at the default seed still differ, but only a
+  // seed nobody can guess keeps a hostile payload from forging frames.
   uint64_t salt_seed = 0;
 };
 
@@ -177,8 +180,9 @@ class Wal {
   // and waits until it is durable. OK if nothing is pending.
   absl::Status Flush();
 
-  // Stops accepting appends, flushes what is queued, stops the flusher and
-  // closes the active segment. Returns the Wal's failure if it stopped after
+  // Stops accepting appends and releases, flushes what is queued, stops the
+  // flusher, waits for a Release in flight and closes the active segment:
+  // once it returns, the directory can be opened again. Returns the Wal's failure if it stopped after
   // one, Cancelled if the Wal was destroyed meanwhile and records were
   // cancelled, else OK. Idempotent. Other calls afterwards fail (readers too).
   absl::Status Close();

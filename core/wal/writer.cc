@@ -110,6 +110,9 @@ absl::Status WalCore::Close() {
   work_.Set();
   space_.Set();
   if (flusher_.valid()) flusher_.Join();
+  // A Release in flight still removes segments and holds the directory's
+  // lock: wait for it, so that the directory opens again once Close returns.
+  { runtime::MutexLock wait_for_release(release_mutex_); }
   closed_ = true;
   if (active_file_ != nullptr) {
     absl::Status status = active_file_->Close();
@@ -142,10 +145,11 @@ void WalCore::FlusherMain() {
     executor_.Yield();
     if (abandoned_) break;
     bool rotate_first = false;
-    TakeBatch(&rotate_first);
+    uint32_t salt = 0;
+    TakeBatch(&rotate_first, &salt);
     FAULTLINE_CHECK(!batch_.empty());
     space_.Set();
-    const absl::Status status = WriteBatch(rotate_first);
+    const absl::Status status = WriteBatch(rotate_first, salt);
     if (!status.ok()) {
       FailStop(status);
       break;
@@ -195,7 +199,7 @@ bool WalCore::WaitForBatch() {
   }
 }
 
-void WalCore::TakeBatch(bool* rotate_first) {
+void WalCore::TakeBatch(bool* rotate_first, uint32_t* salt) {
   FAULTLINE_CHECK(!queue_.empty() && batch_.empty());
   const uint64_t first_frame_bytes = format::FrameBytes(queue_.front().payload_bytes);
   *rotate_first = active_records_ > 0 &&
@@ -225,8 +229,7 @@ void WalCore::TakeBatch(bool* rotate_first) {
   }
   // The headers, with the watermark as of this write and the salt of the
   // segment the batch goes into (FORMAT.md).
-  const uint32_t salt =
-      *rotate_first ? SegmentSalt(batch_.front().sequence) : segments_.back().salt;
+  *salt = *rotate_first ? NewSegmentSalt(batch_.front().sequence) : segments_.back().salt;
   size_t offset = 0;
   // Frame sequences rise by exactly one, from the record after the durable
   // end (the flusher writes batches one after another).
@@ -239,13 +242,13 @@ void WalCore::TakeBatch(bool* rotate_first) {
     header.payload_bytes = pending.payload_bytes;
     header.sequence = pending.sequence;
     header.durable_watermark = durable_sequence_;
-    format::EncodeFrameHeader(header, pending.payload_crc, salt, &batch_buffer_[offset]);
+    format::EncodeFrameHeader(header, pending.payload_crc, *salt, &batch_buffer_[offset]);
     offset += format::FrameBytes(pending.payload_bytes);
   }
   FAULTLINE_CHECK(offset == batch_buffer_.size());
 }
 
-absl::Status WalCore::Rotate(uint64_t first_sequence) {
+absl::Status WalCore::Rotate(uint64_t first_sequence, uint32_t salt) {
   if (segments_.size() >= options_.max_segments) {
     // Recovery could not read a log with more (format::kMaxSegments).
     return absl::ResourceExhaustedError(
@@ -261,22 +264,22 @@ absl::Status WalCore::Rotate(uint64_t first_sequence) {
     (void)fs_.Remove(path);  // best effort: it holds nothing, recovery removes it too
     return status;
   }
-  status = WriteSegmentHeader(**opened, path, first_sequence);
+  status = WriteSegmentHeader(**opened, path, first_sequence, salt);
   if (!status.ok()) return status;
   // The old segment was synced by its last batch; a close error loses nothing.
   status = active_file_->Close();
   if (!status.ok()) spdlog::warn("wal {}: closing a full segment: {}", dir_, status.ToString());
   active_file_ = *std::move(opened);
-  segments_.push_back(Segment{first_sequence, path, SegmentSalt(first_sequence)});
+  segments_.push_back(Segment{first_sequence, path, salt});
   active_bytes_ = active_durable_bytes_ = format::kSegmentHeaderBytes;
   active_records_ = 0;
   ++stats_.rotations;
   return absl::OkStatus();
 }
 
-absl::Status WalCore::WriteBatch(bool rotate_first) {
+absl::Status WalCore::WriteBatch(bool rotate_first, uint32_t salt) {
   if (rotate_first) {
-    absl::Status status = Rotate(batch_.front().sequence);
+    absl::Status status = Rotate(batch_.front().sequence, salt);
     if (!status.ok()) return status;
   }
   // Nothing is written for a Wal that was destroyed meanwhile: the owner may
@@ -351,7 +354,7 @@ void WalCore::FailStop(const absl::Status& status) {
 
 absl::Status WalCore::Release(uint64_t below_sequence) {
   runtime::MutexLock lock(release_mutex_);
-  if (closed_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  if (closing_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
   if (!failure_.ok()) return UsableStatus();
   if (!release_failure_.ok()) return release_failure_;
   // The directory stays ours until the removals below are done, even if the

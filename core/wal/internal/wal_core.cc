@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/base/crc32c.h"
 #include "core/io/errors.h"
 #include "spdlog/spdlog.h"
 
@@ -65,21 +66,27 @@ absl::StatusOr<size_t> ReadFull(io::File& file, uint64_t offset, absl::Span<char
 }
 
 
-absl::Status WalCore::InitializeSegment(uint64_t first_sequence,
+uint32_t WalCore::NewSegmentSalt(uint64_t first_sequence) {
+  const uint64_t now_ns = static_cast<uint64_t>(executor_.NowNs());
+  const uint64_t seed = options_.salt_seed + 0xd1b54a32d192ed03ull * now_ns +
+                        (uint64_t{base::Crc32c(dir_.data(), dir_.size())} << 32);
+  return format::SegmentSalt(seed, first_sequence);
+}
+
+absl::Status WalCore::InitializeSegment(uint64_t first_sequence, uint32_t salt,
                                         std::unique_ptr<io::File>* file) {
   const std::string path = io::JoinPath(dir_, format::SegmentName(first_sequence));
   absl::StatusOr<std::unique_ptr<io::File>> opened = fs_.Open(path, io::OpenMode::kCreateTruncate);
   if (!opened.ok()) return Annotate(opened.status(), absl::StrCat("create ", path));
-  absl::Status status = WriteSegmentHeader(**opened, path, first_sequence);
+  absl::Status status = WriteSegmentHeader(**opened, path, first_sequence, salt);
   if (!status.ok()) return status;
   *file = *std::move(opened);
   return absl::OkStatus();
 }
 
 absl::Status WalCore::WriteSegmentHeader(io::File& file, const std::string& path,
-                                         uint64_t first_sequence) {
-  const std::string header =
-      format::EncodeSegmentHeader(first_sequence, SegmentSalt(first_sequence));
+                                         uint64_t first_sequence, uint32_t salt) {
+  const std::string header = format::EncodeSegmentHeader(first_sequence, salt);
   absl::Status status = file.WriteAt(0, header);
   if (status.ok()) status = CheckAbandoned();
   if (status.ok()) {

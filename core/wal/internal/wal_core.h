@@ -92,9 +92,12 @@ class WalCore {
   void Abandon();
   absl::Status Release(uint64_t below_sequence);
 
-  uint32_t SegmentSalt(uint64_t first_sequence) const {
-    return format::SegmentSalt(options_.salt_seed, first_sequence);
-  }
+  // The salt of a segment created now at `first_sequence`: the options' seed
+  // mixed with the directory and the clock (FORMAT.md, salt), so that two
+  // logs left at the default seed — a replica storing its leader's frames —
+  // still salt their segments differently, and so does a segment created
+  // again under the name of an earlier one.
+  uint32_t NewSegmentSalt(uint64_t first_sequence);
 
   absl::Status UsableStatus() const {
     if (!failure_.ok()) {
@@ -190,11 +193,12 @@ class WalCore {
                             format::FrameHeader* found) const;
 
   // --- segment creation (wal_core.cc), for recovery and rotation ---
-  absl::Status InitializeSegment(uint64_t first_sequence, std::unique_ptr<io::File>* file);
+  absl::Status InitializeSegment(uint64_t first_sequence, uint32_t salt,
+                                 std::unique_ptr<io::File>* file);
   // Writes and syncs a new segment's header and syncs the directory; on
   // failure removes the file (best effort).
   absl::Status WriteSegmentHeader(io::File& file, const std::string& path,
-                                  uint64_t first_sequence);
+                                  uint64_t first_sequence, uint32_t salt);
   // Cancelled once the Wal was abandoned: the flusher checks it after every
   // I/O call, so that it stops before writing anything more.
   absl::Status CheckAbandoned() const {
@@ -206,9 +210,11 @@ class WalCore {
   bool WaitForBatch();
   // Moves the next batch from queue_ / queued_frames_ into batch_ /
   // batch_buffer_.
-  void TakeBatch(bool* rotate_first);
-  absl::Status WriteBatch(bool rotate_first);
-  absl::Status Rotate(uint64_t first_sequence);
+  // Sets *salt to the salt of the segment the batch goes into (a new one
+  // when *rotate_first).
+  void TakeBatch(bool* rotate_first, uint32_t* salt);
+  absl::Status WriteBatch(bool rotate_first, uint32_t salt);
+  absl::Status Rotate(uint64_t first_sequence, uint32_t salt);
   void FailStop(const absl::Status& status);
   void FailQueued(const absl::Status& status);
 };

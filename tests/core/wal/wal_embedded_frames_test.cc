@@ -33,21 +33,29 @@ std::string SegmentFrames(io::FileSystem& fs, std::string_view dir, uint64_t fir
   return bytes.substr(format::kSegmentHeaderBytes);
 }
 
-TEST(WalEmbeddedFrames, TornBatchOfPayloadsThatHoldFramesIsATornTail) {
+// The leader's log is in directory "leader" of the replica's machine, or in
+// a directory named like the replica's on a machine of its own.
+void CheckTornBatchOfPayloadsThatHoldFrames(uint64_t leader_salt_seed, uint64_t salt_seed,
+                                            bool leader_on_its_own_machine) {
   WalOptions leader_options = TinyOptions();
   leader_options.segment_size_bytes = 1 << 16;
-  leader_options.salt_seed = 0x1eade7;  // each log draws its own
+  leader_options.salt_seed = leader_salt_seed;
   WalOptions options = leader_options;
-  options.salt_seed = 0x5e1ca;
+  options.salt_seed = salt_seed;
   const std::string small = "acknowledged";
   std::optional<sim::disk::CrashStates> states;
   sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
   const sim::NodeId node = scheduler.AddNode("db");
+  const sim::NodeId leader_node = scheduler.AddNode("leader");
   sim::disk::SimDisk disk(scheduler);
   scheduler.StartFiberOn(node, "owner", [&] {
     io::FileSystem& fs = disk.ForNode(node);
-    // The leader: records acknowledged one by one, so the watermarks rise.
-    auto leader = Wal::Open(fs, scheduler, "leader", leader_options);
+    io::FileSystem& leader_fs = leader_on_its_own_machine ? disk.ForNode(leader_node) : fs;
+    const std::string leader_dir = leader_on_its_own_machine ? kCrashDir : "leader";
+    // The leader: records acknowledged one by one, so the watermarks rise
+    // (and so does the clock: each sync takes a millisecond).
+    disk.plan().latency.sync = sim::disk::LatencyModel::Fixed(io::kNanosPerMilli);
+    auto leader = Wal::Open(leader_fs, scheduler, leader_dir, leader_options);
     ASSERT_TRUE(leader.ok()) << leader.status();
     for (int i = 0; i < 12; ++i) {
       auto appended = (*leader)->Append(std::string(60, static_cast<char>('a' + i)));
@@ -55,7 +63,8 @@ TEST(WalEmbeddedFrames, TornBatchOfPayloadsThatHoldFramesIsATornTail) {
       ASSERT_TRUE(appended->durable.Get().ok());
     }
     ASSERT_TRUE((*leader)->Close().ok());
-    const std::string frames = SegmentFrames(fs, "leader", 1);
+    const std::string frames = SegmentFrames(leader_fs, leader_dir, 1);
+    disk.plan().latency.sync = sim::disk::LatencyModel{};
     ASSERT_GT(frames.size(), 1000u);
 
     auto replica = Wal::Open(fs, scheduler, kCrashDir, options);
@@ -79,6 +88,19 @@ TEST(WalEmbeddedFrames, TornBatchOfPayloadsThatHoldFramesIsATornTail) {
         << "crash state " << i << " of " << states->states.size() << ": "
         << recovered.open_status;
     EXPECT_TRUE(Holds(recovered.records, 1, small)) << "crash state " << i;
+  }
+}
+
+TEST(WalEmbeddedFrames, TornBatchOfPayloadsThatHoldFramesIsATornTail) {
+  CheckTornBatchOfPayloadsThatHoldFrames(0x1eade7, 0x5e1ca, false);  // each log draws its own
+}
+
+// Neither log was given a seed (both at the default): the salts must still
+// differ, for directories of the same name on two machines too.
+TEST(WalEmbeddedFrames, TornBatchOfPayloadsThatHoldFramesWithDefaultOptions) {
+  for (bool own_machine : {false, true}) {
+    CheckTornBatchOfPayloadsThatHoldFrames(WalOptions{}.salt_seed, WalOptions{}.salt_seed,
+                                           own_machine);
   }
 }
 

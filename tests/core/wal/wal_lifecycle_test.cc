@@ -174,5 +174,44 @@ TEST(WalLifecycle, CloseReportsCancelledWhenTheWalIsDestroyedUnderIt) {
   EXPECT_TRUE(absl::IsCancelled(close_status)) << close_status;
 }
 
+// Close() returns only once nothing of the Wal touches the directory any
+// more: a Release in flight (parked in its directory sync) is waited for, so
+// that the directory opens again as soon as Close has returned.
+TEST(WalLifecycle, CloseWaitsForAReleaseInFlightAndTheDirectoryOpensAgain) {
+  FakeFileSystem base;
+  RunInSim([&](sim::Scheduler& s) {
+    SteeredFileSystem fs(base, s);
+    const WalOptions options = OneRecordSegments();
+    auto wal = Wal::Open(fs, s, kDir, options);
+    ASSERT_TRUE(wal.ok()) << wal.status();
+    for (uint64_t n = 1; n <= 3; ++n) {  // three segments
+      auto appended = (*wal)->Append(PayloadFor(n, kPayloadBytes));
+      ASSERT_TRUE(appended.ok());
+      ASSERT_TRUE(appended->durable.Get().ok());
+    }
+    fs.ParkNextSyncDir(kDir);
+    absl::Status released;
+    runtime::JoinHandle releaser =
+        runtime::Spawn(s, "releaser", [&] { released = (*wal)->Release(3); });
+    ASSERT_TRUE(YieldUntil(s, [&] { return fs.parked(); }));
+    bool closed = false;
+    runtime::JoinHandle closer = runtime::Spawn(s, "closer", [&] {
+      EXPECT_TRUE((*wal)->Close().ok());
+      closed = true;
+      // The owner reopens as soon as Close has returned.
+      auto reopened = Wal::Open(fs, s, kDir, options);
+      ASSERT_TRUE(reopened.ok()) << reopened.status();
+      EXPECT_EQ((*reopened)->first_sequence(), 3u);
+      EXPECT_TRUE((*reopened)->Close().ok());
+    });
+    for (int i = 0; i < 100; ++i) s.Yield();
+    EXPECT_FALSE(closed) << "Close returned while a Release was still removing segments";
+    fs.Release();
+    closer.Join();
+    releaser.Join();
+    EXPECT_TRUE(released.ok()) << released;
+  });
+}
+
 }  // namespace
 }  // namespace faultline::wal::testing

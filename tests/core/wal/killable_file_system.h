@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/io/errors.h"
-#include "scenarios/forwarding_file_system.h"
+#include "scenarios/io/forwarding_file_system.h"
 
 namespace faultline::wal::testing {
 

@@ -23,9 +23,11 @@ absl::Status ValidateOptions(const WalOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat(
         "segment_size_bytes above ", format::kMaxSegmentFileBytes, ", which recovery reads"));
   }
-  if (o.max_segments == 0 || o.max_segments > format::kMaxSegments) {
+  // Release never removes the active segment, so one segment alone could
+  // never make room again once full: at least two.
+  if (o.max_segments < 2 || o.max_segments > format::kMaxSegments) {
     return absl::InvalidArgumentError(
-        absl::StrCat("max_segments must be in [1, ", format::kMaxSegments, "]"));
+        absl::StrCat("max_segments must be in [2, ", format::kMaxSegments, "]"));
   }
   if (o.max_record_bytes == 0 || o.max_record_bytes > format::kMaxPayloadBytes) {
     return absl::InvalidArgumentError(absl::StrCat("max_record_bytes must be in [1, ",

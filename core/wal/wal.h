@@ -80,7 +80,7 @@ struct WalOptions {
   int64_t flush_interval_ns = 0;
   // The sequence number of the first record of a brand-new log (>= 1).
   uint64_t initial_sequence = 1;
-  // The most segments the log may hold (<= format::kMaxSegments). A batch
+  // The most segments the log may hold (2 ..= format::kMaxSegments). A batch
   // that needs one more fails with ResourceExhausted and stops the Wal;
   // reopen, Release, then append again.
   uint32_t max_segments = format::kMaxSegments;

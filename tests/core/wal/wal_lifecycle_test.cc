@@ -51,6 +51,8 @@ TEST(WalLifecycle, SegmentCountTheRecoveryCannotReadIsRefused) {
     EXPECT_TRUE(absl::IsInvalidArgument(Wal::Open(fs, s, kDir, options).status()));
     options.max_segments = 0;
     EXPECT_TRUE(absl::IsInvalidArgument(Wal::Open(fs, s, kDir, options).status()));
+    options.max_segments = 1;  // Release never frees the active segment: a full log forever
+    EXPECT_TRUE(absl::IsInvalidArgument(Wal::Open(fs, s, kDir, options).status()));
   });
 }
 

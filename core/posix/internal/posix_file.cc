@@ -39,7 +39,8 @@ struct FileState {
         path(std::move(path_in)),
         fd(fd_in),
         inline_read_max_bytes(inline_read_max_bytes_in),
-        append_mutex(loop_in) {}
+        append_mutex(loop_in),
+        sync_mutex(loop_in) {}
   ~FileState() {
     if (fd >= 0) close(fd);
   }
@@ -64,6 +65,11 @@ struct FileState {
   bool sync_failed = false;            // an fdatasync failed: later syncs fail too
   size_t ops_in_flight = 0;            // Operations alive; the fd stays open while > 0
   runtime::Mutex append_mutex;         // serializes Append and Truncate
+  // Serializes the calls that fdatasync (Sync, WriteAtAndSync). The kernel
+  // reports a writeback error to one fdatasync of a file description only: a
+  // second one issued while the first was in flight returns 0 about the same
+  // lost pages. One at a time, each sees sync_failed set by the one before.
+  runtime::Mutex sync_mutex;
 };
 
 // One call on the file, from its start to its return. It keeps the state
@@ -258,12 +264,16 @@ class PosixFile final : public io::File {
   absl::Status WriteAtAndSync(uint64_t offset, absl::Span<const char> data) override {
     Operation op(state_);
     if (op->closed) return Closed(*op, "write");
+    runtime::MutexLock lock(op->sync_mutex);
+    if (op->closed) return Closed(*op, "write");
     if (op->sync_failed) return EarlierSyncFailed(*op);
     return WriteAll(*op, offset, /*at_end=*/false, data, /*then_sync=*/true);
   }
 
   absl::Status Sync() override {
     Operation op(state_);
+    if (op->closed) return Closed(*op, "sync");
+    runtime::MutexLock lock(op->sync_mutex);
     if (op->closed) return Closed(*op, "sync");
     if (op->sync_failed) return EarlierSyncFailed(*op);
     int error = 0;

@@ -12,6 +12,9 @@
 //
 // Sync failures are sticky: once an fdatasync of this handle failed, every
 // later Sync and WriteAtAndSync fails with io::IsIoError too (see File::Sync).
+// The calls that sync run one at a time per handle, so that one issued while
+// another was in flight is "later" too (the kernel would tell only one of
+// two concurrent fdatasyncs about a writeback error).
 //
 // Not API: made by PosixFileSystem::Open.
 #pragma once

@@ -58,6 +58,26 @@ absl::Status PathError(int error, std::string_view operation, std::string_view p
   return io::ErrnoToStatus(error, context);
 }
 
+// What an open that reached something of the wrong type reports instead of
+// an errno (positive errnos are the kernel's).
+constexpr int kWrongType = -1;
+
+// Keeps `fd` if fstat says it is a regular file (or, with `allow_dir`, a
+// directory); otherwise closes it and returns -1, with `error` set to
+// fstat's errno or kWrongType. Pool side.
+int KeepIfType(int fd, bool allow_dir, int& error) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0) {
+    error = errno;
+  } else if (S_ISREG(info.st_mode) || (allow_dir && S_ISDIR(info.st_mode))) {
+    return fd;
+  } else {
+    error = kWrongType;
+  }
+  close(fd);
+  return -1;
+}
+
 absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_view path,
                                                    io::OpenMode mode) {
   if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
@@ -79,9 +99,20 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
+    // O_RDWR never waits for a FIFO's other end; a FIFO or device node is
+    // refused once open, before anyone writes to it (a device may swallow
+    // writes and "sync" them).
     fd = OpenBeneath(r.fd, path, flags, r.options.file_mode, r.resolution);
-    if (fd < 0) error = errno;
+    if (fd < 0) {
+      error = errno;
+    } else {
+      fd = KeepIfType(fd, /*allow_dir=*/false, error);
+    }
   });
+  if (error == kWrongType) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("open ", AsAbsl(path), ": not a regular file"));
+  }
   if (fd < 0) return PathError(error, "open", path);
   return internal::MakePosixFile(r.loop, std::string(path), fd,
                                  r.options.inline_cached_read_max_bytes);
@@ -305,26 +336,36 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::str
   // Each call opens its own description, so two locks in one process
   // exclude each other too. LOCK_NB: the flock itself never waits. The path
   // resolves beneath the root like every other call.
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer, holding an I/O thread (and the loop's shutdown) forever; what
+  // is neither a file nor a directory is then refused.
   int fd = -1;
-  int error = 0;
+  int open_error = 0;
+  int lock_error = 0;
   const RootRef root = root_;
   root->loop.RunBlocking([&] {
-    fd = OpenBeneath(root->fd, path, O_RDONLY, 0, root->resolution);
+    fd = OpenBeneath(root->fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, root->resolution);
     if (fd < 0) {
-      error = errno;
+      open_error = errno;
       return;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      error = errno;
+    fd = KeepIfType(fd, /*allow_dir=*/true, open_error);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      lock_error = errno;
       close(fd);
       fd = -1;
     }
   });
-  if (error == EWOULDBLOCK) {
+  if (open_error == kWrongType) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lock ", AsAbsl(path), ": neither a regular file nor a directory"));
+  }
+  if (open_error != 0) return PathError(open_error, "lock", path);
+  if (lock_error == EWOULDBLOCK) {
     return absl::FailedPreconditionError(
         absl::StrCat("lock ", AsAbsl(path), ": held by another owner"));
   }
-  if (error != 0) return PathError(error, "lock", path);
+  if (lock_error != 0) return PathError(lock_error, "lock", path);
   return std::unique_ptr<io::FileLock>(new PosixFileLock(fd));
 }
 

@@ -71,6 +71,8 @@ class PosixFileSystem final : public io::FileSystem {
 
   const std::string& root_dir() const { return root_dir_; }
 
+  // Only regular files: a FIFO, socket or device node at `path` is
+  // FailedPrecondition (like a directory).
   absl::StatusOr<std::unique_ptr<io::File>> Open(std::string_view path, io::OpenMode mode) override;
   absl::Status Rename(std::string_view from, std::string_view to) override;
   absl::Status Remove(std::string_view path) override;
@@ -80,7 +82,8 @@ class PosixFileSystem final : public io::FileSystem {
   absl::Status SyncDir(std::string_view dir) override;
   absl::StatusOr<bool> Exists(std::string_view path) override;
   // flock(2) on the file or directory, so the lock also excludes other
-  // processes and dies with the process.
+  // processes and dies with the process. Anything else at `path` (a FIFO, a
+  // device node) is InvalidArgument, and never waited on.
   absl::StatusOr<std::unique_ptr<io::FileLock>> LockFile(std::string_view path) override;
 
   static constexpr size_t kMaxListEntries = 1 << 20;

@@ -1,0 +1,151 @@
+// tests/core/posix/posix_file_hostile_test.cc — what a hostile or careless
+// tree can hold where a file is expected: a FIFO (whose open for reading
+// waits for a writer), a device node (which swallows writes and "syncs"
+// them), and paths every call must refuse. No call may hang, report a write
+// to something that is not a regular file as done, or leak a descriptor on
+// any error path.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "core/io/errors.h"
+#include "core/io/file_system.h"
+#include "core/posix/event_loop.h"
+#include "core/posix/posix_file_system.h"
+#include "tests/core/posix/posix_test_util.h"
+
+namespace faultline::posix {
+namespace {
+
+using ::faultline::posix::testing::RunInFiber;
+using ::faultline::posix::testing::TempDir;
+
+absl::Span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
+
+// Entries of /proc/self/fd (the directory's own fd included, every time).
+int OpenFdCount() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+// A FIFO in the tree: opening it for reading blocks until a writer comes, so
+// a LockFile that opens it plainly holds an I/O thread forever (and the loop's
+// destructor, which joins the pool, with it). Runs in a child process that an
+// alarm kills if it hangs; it exits 0 only if LockFile refused the FIFO.
+TEST(PosixHostileDeathTest, LockFileOnAFifoDoesNotWaitForAWriter) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir dir;
+  ASSERT_EQ(mkfifo((dir.path() + "/fifo").c_str(), 0600), 0);
+  EXPECT_EXIT(
+      {
+        alarm(30);  // a bound on the failure only: the fixed call never waits
+        EventLoop loop;
+        auto fs = PosixFileSystem::Open(loop, dir.path());
+        absl::Status status = fs.status();
+        if (fs.ok()) {
+          RunInFiber(loop, [&] { status = (*fs)->LockFile("fifo").status(); });
+        }
+        std::exit(absl::IsInvalidArgument(status) ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// Open is for regular files: a FIFO or a device node in their place is
+// refused (like a directory), and no descriptor is left behind.
+TEST(PosixHostileTest, OpenRefusesWhatIsNotARegularFile) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo((dir.path() + "/fifo").c_str(), 0600), 0);
+  // A character device that accepts every write and keeps nothing (needs
+  // CAP_MKNOD; the FIFO part runs anyway).
+  const bool have_device =
+      mknod((dir.path() + "/null").c_str(), S_IFCHR | 0600, makedev(1, 3)) == 0;
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  RunInFiber(loop, [&] {
+    const int fds_before = OpenFdCount();
+    for (const io::OpenMode mode : {io::OpenMode::kReadWrite, io::OpenMode::kCreate,
+                                    io::OpenMode::kCreateTruncate}) {
+      auto fifo = (*fs)->Open("fifo", mode);
+      EXPECT_TRUE(absl::IsFailedPrecondition(fifo.status())) << fifo.status();
+      if (have_device) {
+        auto device = (*fs)->Open("null", mode);
+        EXPECT_TRUE(absl::IsFailedPrecondition(device.status())) << device.status();
+        if (device.ok()) {
+          // What the caller would have believed: a durable record.
+          EXPECT_FALSE((*device)->WriteAtAndSync(0, Bytes("record")).ok());
+        }
+      }
+    }
+    EXPECT_EQ(OpenFdCount(), fds_before);
+  });
+}
+
+// Every error path of every call, under both resolutions, leaves the
+// process's descriptor count as it found it; so do locks once released.
+TEST(PosixHostileTest, NoDescriptorLeaksOnErrorPaths) {
+  for (const bool use_openat2 : {true, false}) {
+    SCOPED_TRACE(use_openat2 ? "openat2" : "fallback");
+    TempDir root;
+    TempDir outside;
+    ASSERT_EQ(mkdir((root.path() + "/d").c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((root.path() + "/d/e").c_str(), 0700), 0);
+    ASSERT_EQ(symlink(outside.path().c_str(), (root.path() + "/d/out").c_str()), 0);
+    ASSERT_EQ(symlink("e", (root.path() + "/d/in").c_str()), 0);
+    ASSERT_EQ(mkfifo((root.path() + "/d/fifo").c_str(), 0600), 0);
+    EventLoop loop;
+    PosixFileSystemOptions options;
+    options.use_openat2 = use_openat2;
+    auto fs = PosixFileSystem::Open(loop, root.path(), options);
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    RunInFiber(loop, [&] {
+      io::FileSystem& f = **fs;
+      ASSERT_TRUE(f.Open("d/e/file", io::OpenMode::kCreateExclusive).ok());
+      const int fds_before = OpenFdCount();
+      const std::string long_name(300, 'n');
+      const std::vector<std::string> paths = {
+          "missing",     "d/missing/x",   "d/e/file/x", "d/out/x",  "d/in/x", "d/out",
+          "d/fifo",      "d/fifo/x",      "d",          long_name, "d/" + long_name + "/x",
+          "d/e/file",
+      };
+      for (const std::string& path : paths) {
+        SCOPED_TRACE(path);
+        for (const io::OpenMode mode :
+             {io::OpenMode::kReadWrite, io::OpenMode::kCreateExclusive}) {
+          (void)f.Open(path, mode);
+        }
+        (void)f.Rename(path, "d/missing/y");
+        (void)f.Rename("d/missing/y", path);
+        (void)f.List(path);
+        (void)f.SyncDir(path);
+        (void)f.Exists(path);
+        (void)f.CreateDir(path + "/z/z");
+        (void)f.Remove(path + "/z");
+        (void)f.LockFile(path);
+      }
+      {
+        auto held = f.LockFile("d");
+        ASSERT_TRUE(held.ok()) << held.status();
+        EXPECT_TRUE(absl::IsFailedPrecondition(f.LockFile("d").status()));
+      }
+      EXPECT_EQ(OpenFdCount(), fds_before);
+    });
+  }
+}
+
+}  // namespace
+}  // namespace faultline::posix

@@ -58,6 +58,26 @@ absl::Status PathError(int error, std::string_view operation, std::string_view p
   return io::ErrnoToStatus(error, context);
 }
 
+// A descriptor opened by a pool job for the calling fiber, owned on that
+// fiber's stack. If the loop is destroyed while the fiber waits, the loop
+// runs the job and then unwinds the fiber (FiberKilled thrown out of
+// RunBlocking): the unwind closes what the job opened — and so drops a flock
+// — instead of leaking it to the process.
+class CallerFd {
+ public:
+  CallerFd() = default;
+  ~CallerFd() {
+    if (fd >= 0) close(fd);
+  }
+  CallerFd(const CallerFd&) = delete;
+  CallerFd& operator=(const CallerFd&) = delete;
+
+  // Hands the descriptor over; -1 if there is none.
+  int Release() { return std::exchange(fd, -1); }
+
+  int fd = -1;  // written by the pool job
+};
+
 // What an open that reached something of the wrong type reports instead of
 // an errno (positive errnos are the kernel's).
 constexpr int kWrongType = -1;
@@ -95,26 +115,26 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
       flags |= O_CREAT | O_TRUNC;
       break;
   }
-  int fd = -1;
+  CallerFd fd;
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
     // O_RDWR never waits for a FIFO's other end; a FIFO or device node is
     // refused once open, before anyone writes to it (a device may swallow
     // writes and "sync" them).
-    fd = OpenBeneath(r.fd, path, flags, r.options.file_mode, r.resolution);
-    if (fd < 0) {
+    fd.fd = OpenBeneath(r.fd, path, flags, r.options.file_mode, r.resolution);
+    if (fd.fd < 0) {
       error = errno;
     } else {
-      fd = KeepIfType(fd, /*allow_dir=*/false, error);
+      fd.fd = KeepIfType(fd.fd, /*allow_dir=*/false, error);
     }
   });
   if (error == kWrongType) {
     return absl::FailedPreconditionError(
         absl::StrCat("open ", AsAbsl(path), ": not a regular file"));
   }
-  if (fd < 0) return PathError(error, "open", path);
-  return internal::MakePosixFile(r.loop, std::string(path), fd,
+  if (fd.fd < 0) return PathError(error, "open", path);
+  return internal::MakePosixFile(r.loop, std::string(path), fd.Release(),
                                  r.options.inline_cached_read_max_bytes);
 }
 
@@ -339,22 +359,18 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::str
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
   // writer, holding an I/O thread (and the loop's shutdown) forever; what
   // is neither a file nor a directory is then refused.
-  int fd = -1;
+  CallerFd fd;
   int open_error = 0;
   int lock_error = 0;
   const RootRef root = root_;
   root->loop.RunBlocking([&] {
-    fd = OpenBeneath(root->fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, root->resolution);
-    if (fd < 0) {
+    fd.fd = OpenBeneath(root->fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, root->resolution);
+    if (fd.fd < 0) {
       open_error = errno;
       return;
     }
-    fd = KeepIfType(fd, /*allow_dir=*/true, open_error);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      lock_error = errno;
-      close(fd);
-      fd = -1;
-    }
+    fd.fd = KeepIfType(fd.fd, /*allow_dir=*/true, open_error);
+    if (fd.fd >= 0 && flock(fd.fd, LOCK_EX | LOCK_NB) != 0) lock_error = errno;
   });
   if (open_error == kWrongType) {
     return absl::InvalidArgumentError(
@@ -366,7 +382,7 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::str
         absl::StrCat("lock ", AsAbsl(path), ": held by another owner"));
   }
   if (lock_error != 0) return PathError(lock_error, "lock", path);
-  return std::unique_ptr<io::FileLock>(new PosixFileLock(fd));
+  return std::unique_ptr<io::FileLock>(new PosixFileLock(fd.Release()));
 }
 
 }  // namespace faultline::posix

@@ -4,8 +4,10 @@
 // handed to another file, nor read freed memory. A PoolGate holds the only
 // pool thread so that the job is certainly queued when the test acts; a file
 // opened then gets the lowest free number — the one just closed, if it was.
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "absl/types/span.h"
+#include "core/io/errors.h"
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
@@ -164,6 +167,64 @@ TEST(PosixFileLifetimeTest, FileSystemDestroyedBeforeTheLoopWithAnOpenQueued) {
   close(decoy_fd);
   EXPECT_EQ(access((dir.path() + "/created").c_str(), F_OK), 0);
   EXPECT_NE(access((elsewhere.path() + "/created").c_str(), F_OK), 0);
+}
+
+int OpenFdCount() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+// The loop is destroyed while an Open and a LockFile wait in the pool queue.
+// Its destructor runs the queued jobs — which open descriptors and take the
+// flock — and then unwinds the waiting fibers. Those descriptors belong to
+// the unwinding calls: they must be closed, and the lock released, not left
+// to the process (where the lock would refuse the directory's next owner).
+TEST(PosixFileLifetimeTest, LoopDestroyedWithAnOpenAndALockQueuedLeaksNothing) {
+  TempDir dir;
+  ASSERT_EQ(mkdir((dir.path() + "/wal").c_str(), 0700), 0);
+  const int fds_before = OpenFdCount();
+  {
+    auto gate = std::make_shared<PoolGate>();
+    auto loop = std::make_unique<EventLoop>(OnePoolThread());
+    OpenGateOnExit open_gate(gate);  // destroyed before the loop
+    auto fs = PosixFileSystem::Open(*loop, dir.path());
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    PosixFileSystem* raw_fs = fs->get();
+    bool returned = false;
+    loop->StartFiber("blocker", [&loop, gate] { loop->RunBlocking([&] { gate->Wait(); }); });
+    loop->StartFiber("opener", [raw_fs, &returned] {
+      (void)raw_fs->Open("created", io::OpenMode::kCreateExclusive);
+      returned = true;
+    });
+    loop->StartFiber("locker", [raw_fs, &returned] {
+      (void)raw_fs->LockFile("wal");
+      returned = true;
+    });
+    loop->StartFiber("stopper", [&] {
+      AwaitInflightIo(*loop, 3);
+      loop->Stop();
+    });
+    ASSERT_EQ(loop->Run(), RunOutcome::kStopped);
+    ASSERT_EQ(loop->inflight_io(), 3u);
+    fs->reset();
+    gate->Open();
+    loop.reset();  // runs the queued open and lock, then unwinds the fibers
+    EXPECT_FALSE(returned);
+  }
+  EXPECT_EQ(access((dir.path() + "/created").c_str(), F_OK), 0);
+  EXPECT_EQ(OpenFdCount(), fds_before);
+  // The directory has no owner left: a new file system may lock it.
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  RunInFiber(loop, [&] {
+    auto lock = (*fs)->LockFile("wal");
+    EXPECT_TRUE(lock.ok()) << lock.status();
+  });
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // tests/core/posix/posix_file_hostile_test.cc — what a hostile or careless
 // tree can hold where a file is expected: a FIFO (whose open for reading
 // waits for a writer), a device node (which swallows writes and "syncs"
-// them), and paths every call must refuse. No call may hang, report a write
-// to something that is not a regular file as done, or leak a descriptor on
-// any error path.
+// them), paths every call must refuse, and offsets no file can have. No
+// call may hang, crash, report a write to something that is not a regular
+// file as done, or leak a descriptor on any error path.
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -145,6 +146,47 @@ TEST(PosixHostileTest, NoDescriptorLeaksOnErrorPaths) {
       EXPECT_EQ(OpenFdCount(), fds_before);
     });
   }
+}
+
+
+// Offsets and sizes the kernel cannot take (past INT64_MAX, or overflowing
+// it) are InvalidArgument before any syscall; offsets it can take but the
+// file system cannot hold fail cleanly; reads past the end are short.
+TEST(PosixHostileTest, HugeOffsetsAndSizesNeverCrash) {
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  TempDir dir;
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  RunInFiber(loop, [&] {
+    auto opened = (*fs)->Open("f", io::OpenMode::kCreateExclusive);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    io::File& file = **opened;
+    ASSERT_TRUE(file.WriteAt(0, Bytes("abc")).ok());
+    char buffer[8] = {};
+    const absl::Span<char> out(buffer, sizeof(buffer));
+    for (const uint64_t offset : {kMax + 1, ~uint64_t{0}, kMax - 3}) {
+      SCOPED_TRACE(offset);
+      EXPECT_TRUE(absl::IsInvalidArgument(file.ReadAt(offset, out).status()));
+      EXPECT_TRUE(absl::IsInvalidArgument(file.WriteAt(offset, Bytes("abcdefgh"))));
+      EXPECT_TRUE(absl::IsInvalidArgument(file.WriteAtAndSync(offset, Bytes("abcdefgh"))));
+    }
+    EXPECT_TRUE(absl::IsInvalidArgument(file.Truncate(kMax + 1)));
+    EXPECT_TRUE(absl::IsInvalidArgument(file.Truncate(~uint64_t{0})));
+    // Past the end, but addressable: short reads.
+    for (const uint64_t offset : {uint64_t{3}, uint64_t{4}, uint64_t{1} << 40, kMax - 8}) {
+      auto read = file.ReadAt(offset, out);
+      ASSERT_TRUE(read.ok()) << read.status();
+      EXPECT_EQ(*read, 0u);
+    }
+    // Addressable, but larger than any file this file system holds.
+    EXPECT_FALSE(file.WriteAt(kMax - 8, Bytes("x")).ok());
+    EXPECT_FALSE(file.Truncate(kMax).ok());
+    auto size = file.Size();
+    ASSERT_TRUE(size.ok()) << size.status();
+    EXPECT_EQ(*size, 3u);
+    EXPECT_TRUE(file.Sync().ok());
+  });
 }
 
 }  // namespace

@@ -227,5 +227,48 @@ TEST(PosixFileLifetimeTest, LoopDestroyedWithAnOpenAndALockQueuedLeaksNothing) {
   });
 }
 
+// The loop is destroyed while one fiber's Sync holds the handle's turn to
+// sync (queued in the pool) and others wait for that turn or for the append
+// lock. Every waiter unwinds, the handle (destroyed by its owner's unwind)
+// closes its descriptor, and nothing runs on freed state (ASan).
+TEST(PosixFileLifetimeTest, LoopDestroyedWithSyncsWaitingForTheirTurn) {
+  TempDir dir;
+  const int fds_before = OpenFdCount();
+  {
+    auto gate = std::make_shared<PoolGate>();
+    auto loop = std::make_unique<EventLoop>(OnePoolThread());
+    OpenGateOnExit open_gate(gate);
+    auto fs = PosixFileSystem::Open(*loop, dir.path());
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    int finished = 0;
+    loop->StartFiber("owner", [&] {
+      auto file = (*fs)->Open("data", io::OpenMode::kCreateExclusive);
+      ASSERT_TRUE(file.ok()) << file.status();
+      io::File* raw_file = file->get();
+      loop->StartFiber("blocker", [&loop, gate] { loop->RunBlocking([&] { gate->Wait(); }); });
+      for (int i = 0; i < 3; ++i) {
+        loop->StartFiber("syncer", [raw_file, &finished] {
+          (void)raw_file->WriteAtAndSync(0, Bytes("x"));
+          ++finished;
+        });
+        loop->StartFiber("appender", [raw_file, &finished] {
+          (void)raw_file->Append(Bytes("y"));
+          ++finished;
+        });
+      }
+      AwaitInflightIo(*loop, 3);  // the blocker, one sync, one append
+      for (int i = 0; i < 10; ++i) loop->Yield();
+      loop->Stop();
+      loop->Yield();  // parks the owner, with the file open, until the end
+    });
+    ASSERT_EQ(loop->Run(), RunOutcome::kStopped);
+    ASSERT_EQ(loop->inflight_io(), 3u);
+    gate->Open();
+    loop.reset();
+    EXPECT_EQ(finished, 0);
+  }
+  EXPECT_EQ(OpenFdCount(), fds_before);
+}
+
 }  // namespace
 }  // namespace faultline::posix

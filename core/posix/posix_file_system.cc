@@ -301,6 +301,10 @@ absl::StatusOr<bool> PathExists(RootRef root, std::string_view path) {
 
 absl::StatusOr<std::unique_ptr<PosixFileSystem>> PosixFileSystem::Open(
     EventLoop& loop, std::string root_dir, const PosixFileSystemOptions& options) {
+  // open(2) would stop at a NUL and root the file system at the prefix.
+  if (root_dir.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("root directory name contains NUL");
+  }
   const int fd = open(root_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return io::ErrnoToStatus(errno, absl::StrCat("open root ", root_dir));

@@ -59,7 +59,9 @@ struct PosixFileSystemOptions {
 class PosixFileSystem final : public io::FileSystem {
  public:
   // Opens `root_dir` (which must exist and be a directory). NotFound or
-  // FailedPrecondition otherwise. Blocks the thread briefly (an open): call
+  // FailedPrecondition otherwise; InvalidArgument if it contains NUL. A
+  // symlink naming the root is followed once, here: the file system stays
+  // on that directory whatever happens to the link later. Blocks the thread briefly (an open): call
   // before Run(), or accept a short stall. `root_dir` should be on a local
   // file system: fstat and RWF_NOWAIT reads are assumed not to wait for a
   // server.

@@ -149,6 +149,38 @@ TEST(PosixHostileTest, NoDescriptorLeaksOnErrorPaths) {
 }
 
 
+// A root given with a NUL inside would be cut there by the C string the
+// kernel sees, rooting the file system somewhere else without a word.
+TEST(PosixHostileTest, RootWithANulIsInvalidArgument) {
+  TempDir dir;
+  ASSERT_EQ(mkdir((dir.path() + "/inner").c_str(), 0700), 0);
+  EventLoop loop;
+  const std::string root = dir.path() + std::string("\0/inner", 7);
+  auto fs = PosixFileSystem::Open(loop, root);
+  EXPECT_TRUE(absl::IsInvalidArgument(fs.status())) << fs.status();
+}
+
+// A root reached through a symlink is the directory it named when opened:
+// pointing the link elsewhere later moves nothing.
+TEST(PosixHostileTest, SymlinkedRootStaysWhereItWasOpened) {
+  TempDir dir;
+  ASSERT_EQ(mkdir((dir.path() + "/a").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((dir.path() + "/b").c_str(), 0700), 0);
+  const std::string link = dir.path() + "/root";
+  ASSERT_EQ(symlink("a", link.c_str()), 0);
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, link);
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  ASSERT_EQ(unlink(link.c_str()), 0);
+  ASSERT_EQ(symlink("b", link.c_str()), 0);
+  RunInFiber(loop, [&] {
+    EXPECT_TRUE((*fs)->Open("f", io::OpenMode::kCreateExclusive).ok());
+  });
+  struct stat info {};
+  EXPECT_EQ(stat((dir.path() + "/a/f").c_str(), &info), 0);
+  EXPECT_NE(stat((dir.path() + "/b/f").c_str(), &info), 0);
+}
+
 // Offsets and sizes the kernel cannot take (past INT64_MAX, or overflowing
 // it) are InvalidArgument before any syscall; offsets it can take but the
 // file system cannot hold fail cleanly; reads past the end are short.

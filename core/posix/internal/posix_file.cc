@@ -2,8 +2,10 @@
 #include "core/posix/internal/posix_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +32,40 @@ std::string Context(std::string_view operation, std::string_view path) {
 constexpr uint64_t kMaxOffset = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 // Interrupted syscalls are retried, but not forever.
 constexpr int kMaxEintrRetries = 64;
+
+// Held around a syscall that may grow a file (pwrite, ftruncate), on the
+// thread that makes it. Past RLIMIT_FSIZE the kernel fails such a call with
+// EFBIG *and* sends the thread SIGXFSZ, whose default action kills the
+// process; blocked here, the signal stays pending and is discarded before
+// the mask is restored, so the caller gets a status instead. Two
+// pthread_sigmask calls per job; nothing else unless EFBIG was seen.
+class FileSizeSignalBlocked {
+ public:
+  FileSizeSignalBlocked() {
+    sigemptyset(&xfsz_);
+    sigaddset(&xfsz_, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &xfsz_, &saved_);
+  }
+  ~FileSizeSignalBlocked() {
+    if (sigismember(&saved_, SIGXFSZ) == 1) return;  // blocked before: not ours to drop
+    if (saw_efbig_) {
+      const timespec no_wait{};
+      // At most one SIGXFSZ is pending per thread and one per process.
+      for (int i = 0; i < 2 && sigtimedwait(&xfsz_, nullptr, &no_wait) == SIGXFSZ; ++i) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  FileSizeSignalBlocked(const FileSizeSignalBlocked&) = delete;
+  FileSizeSignalBlocked& operator=(const FileSizeSignalBlocked&) = delete;
+
+  void Note(int error) { saw_efbig_ = saw_efbig_ || error == EFBIG; }
+
+ private:
+  sigset_t xfsz_;
+  sigset_t saved_;
+  bool saw_efbig_ = false;
+};
 
 // What a handle and its operations in flight share. Loop thread only: pool
 // jobs get the fd and buffers, never this.
@@ -205,6 +241,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
     }
     // Each pwrite writes >= 1 byte or fails, so this runs at most
     // data.size() times (plus EINTR retries).
+    FileSizeSignalBlocked no_sigxfsz;
     int eintr_retries = 0;
     while (done_bytes < data.size()) {
       const ssize_t put = pwrite(fd, data.data() + done_bytes, data.size() - done_bytes,
@@ -212,6 +249,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
       if (put < 0) {
         if (errno == EINTR && ++eintr_retries < kMaxEintrRetries) continue;
         error = errno;
+        no_sigxfsz.Note(error);
         return;
       }
       if (put == 0) {  // should not happen for regular files; do not spin
@@ -295,8 +333,10 @@ class PosixFile final : public io::File {
     const int fd = op->fd;
     op->loop.RunBlocking([&] {
       // EINTR is retried a bounded number of times.
+      FileSizeSignalBlocked no_sigxfsz;
       for (int attempt = 0; attempt < kMaxEintrRetries; ++attempt) {
         error = ftruncate(fd, static_cast<off_t>(size_bytes)) == 0 ? 0 : errno;
+        no_sigxfsz.Note(error);
         if (error != EINTR) return;
       }
     });

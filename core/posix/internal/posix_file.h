@@ -16,6 +16,10 @@
 // another was in flight is "later" too (the kernel would tell only one of
 // two concurrent fdatasyncs about a writeback error).
 //
+// A write or truncate past RLIMIT_FSIZE fails with EFBIG; the SIGXFSZ the
+// kernel sends with it is blocked and discarded instead of killing the
+// process.
+//
 // Not API: made by PosixFileSystem::Open.
 #pragma once
 

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -148,6 +149,39 @@ TEST(PosixHostileTest, NoDescriptorLeaksOnErrorPaths) {
   }
 }
 
+
+// Under a file size limit (ulimit -f, systemd's LimitFSIZE) the kernel
+// answers a write or truncate past it with SIGXFSZ, whose default action
+// kills the process; the call must instead fail with a status (EFBIG), also
+// when part of the write fitted. Runs in a child process; exits 0 only if
+// every call failed and the process survived them.
+TEST(PosixHostileDeathTest, WritePastTheFileSizeLimitFailsInsteadOfKilling) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir dir;
+  EXPECT_EXIT(
+      {
+        constexpr rlim_t kLimitBytes = 1 << 20;
+        rlimit limit{};
+        limit.rlim_cur = kLimitBytes;
+        limit.rlim_max = kLimitBytes;
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) std::exit(2);
+        EventLoop loop;
+        auto fs = PosixFileSystem::Open(loop, dir.path());
+        if (!fs.ok()) std::exit(3);
+        bool all_failed = false;
+        RunInFiber(loop, [&] {
+          auto file = (*fs)->Open("f", io::OpenMode::kCreateExclusive);
+          if (!file.ok()) return;
+          all_failed = !(*file)->WriteAt(2 * kLimitBytes, Bytes("x")).ok() &&
+                       !(*file)->WriteAt(kLimitBytes - 2, Bytes("abcd")).ok() &&
+                       !(*file)->Append(Bytes("tail")).ok() &&
+                       !(*file)->WriteAtAndSync(kLimitBytes, Bytes("y")).ok() &&
+                       !(*file)->Truncate(2 * kLimitBytes).ok();
+        });
+        std::exit(all_failed ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
 
 // A root given with a NUL inside would be cut there by the C string the
 // kernel sees, rooting the file system somewhere else without a word.

@@ -112,8 +112,9 @@ class File {
 };
 
 // An advisory, exclusive lock taken with FileSystem::LockFile. Destroying it
-// releases the lock. It guards nothing by itself: code that owns a path (a
-// WAL its directory) takes it so that a second owner is refused.
+// releases the lock, also after the FileSystem that gave it is gone. It
+// guards nothing by itself: code that owns a path (a WAL its directory)
+// takes it so that a second owner is refused.
 class FileLock {
  public:
   virtual ~FileLock() = default;

@@ -18,6 +18,9 @@
 // flight on the I/O pool (e.g. after Run() returned kStopped, before the
 // loop is destroyed): the root fd is shared with those calls and closed when
 // the last one finished. Files opened from it stay usable after it is gone.
+// A FileLock holds only its descriptor: it may outlive both the file system
+// and the loop. A call unwound by the loop's shutdown closes whatever its
+// pool job opened (and so drops a flock it took).
 #pragma once
 
 #include <sys/types.h>

@@ -270,5 +270,33 @@ TEST(PosixFileLifetimeTest, LoopDestroyedWithSyncsWaitingForTheirTurn) {
   EXPECT_EQ(OpenFdCount(), fds_before);
 }
 
+// A lock may outlive the file system and the loop that made it (a Wal's
+// lock is dropped with its last reference, which shutdown order does not
+// fix): it holds nothing but its descriptor, and destroying it late still
+// releases the directory.
+TEST(PosixFileLifetimeTest, LockOutlivesTheFileSystemAndTheLoop) {
+  TempDir dir;
+  ASSERT_EQ(mkdir((dir.path() + "/wal").c_str(), 0700), 0);
+  std::unique_ptr<io::FileLock> lock;
+  {
+    EventLoop loop;
+    auto fs = PosixFileSystem::Open(loop, dir.path());
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    RunInFiber(loop, [&] {
+      auto taken = (*fs)->LockFile("wal");
+      ASSERT_TRUE(taken.ok()) << taken.status();
+      lock = std::move(*taken);
+    });
+  }
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  RunInFiber(loop, [&] {
+    EXPECT_TRUE(absl::IsFailedPrecondition((*fs)->LockFile("wal").status()));
+    lock.reset();
+    EXPECT_TRUE((*fs)->LockFile("wal").ok());
+  });
+}
+
 }  // namespace
 }  // namespace faultline::posix

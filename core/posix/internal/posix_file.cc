@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -33,20 +34,28 @@ constexpr uint64_t kMaxOffset = static_cast<uint64_t>(std::numeric_limits<int64_
 // Interrupted syscalls are retried, but not forever.
 constexpr int kMaxEintrRetries = 64;
 
+// Whether this process runs under a file size limit (RLIMIT_FSIZE).
+bool FileSizeLimited() {
+  rlimit limit{};
+  return getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+}
+
 // Held around a syscall that may grow a file (pwrite, ftruncate), on the
 // thread that makes it. Past RLIMIT_FSIZE the kernel fails such a call with
 // EFBIG *and* sends the thread SIGXFSZ, whose default action kills the
 // process; blocked here, the signal stays pending and is discarded before
-// the mask is restored, so the caller gets a status instead. Two
-// pthread_sigmask calls per job; nothing else unless EFBIG was seen.
+// the mask is restored, so the caller gets a status instead. Active only
+// under a limit (two pthread_sigmask calls, about 1 us, per job).
 class FileSizeSignalBlocked {
  public:
-  FileSizeSignalBlocked() {
+  explicit FileSizeSignalBlocked(bool active) : active_(active) {
+    if (!active_) return;
     sigemptyset(&xfsz_);
     sigaddset(&xfsz_, SIGXFSZ);
     pthread_sigmask(SIG_BLOCK, &xfsz_, &saved_);
   }
   ~FileSizeSignalBlocked() {
+    if (!active_) return;
     if (sigismember(&saved_, SIGXFSZ) == 1) return;  // blocked before: not ours to drop
     if (saw_efbig_) {
       const timespec no_wait{};
@@ -62,8 +71,9 @@ class FileSizeSignalBlocked {
   void Note(int error) { saw_efbig_ = saw_efbig_ || error == EFBIG; }
 
  private:
-  sigset_t xfsz_;
-  sigset_t saved_;
+  const bool active_;
+  sigset_t xfsz_{};
+  sigset_t saved_{};
   bool saw_efbig_ = false;
 };
 
@@ -75,6 +85,7 @@ struct FileState {
         path(std::move(path_in)),
         fd(fd_in),
         inline_read_max_bytes(inline_read_max_bytes_in),
+        file_size_limited(FileSizeLimited()),
         append_mutex(loop_in),
         sync_mutex(loop_in) {}
   ~FileState() {
@@ -96,6 +107,8 @@ struct FileState {
   const std::string path;
   int fd;  // -1 once released
   const size_t inline_read_max_bytes;
+  // RLIMIT_FSIZE was finite when the file was opened (FileSizeSignalBlocked).
+  const bool file_size_limited;
   bool inline_reads_supported = true;  // until the kernel says otherwise
   bool closed = false;                 // Close() was called: new operations fail
   bool sync_failed = false;            // an fdatasync failed: later syncs fail too
@@ -226,6 +239,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
   int sync_error = 0;
   bool too_far = false;
   const int fd = file.fd;
+  const bool size_limited = file.file_size_limited;
   file.loop.RunBlocking([&] {
     if (at_end) {
       struct stat info {};
@@ -241,7 +255,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
     }
     // Each pwrite writes >= 1 byte or fails, so this runs at most
     // data.size() times (plus EINTR retries).
-    FileSizeSignalBlocked no_sigxfsz;
+    FileSizeSignalBlocked no_sigxfsz(size_limited);
     int eintr_retries = 0;
     while (done_bytes < data.size()) {
       const ssize_t put = pwrite(fd, data.data() + done_bytes, data.size() - done_bytes,
@@ -331,9 +345,10 @@ class PosixFile final : public io::File {
     if (op->closed) return Closed(*op, "truncate");
     int error = 0;
     const int fd = op->fd;
+    const bool size_limited = op->file_size_limited;
     op->loop.RunBlocking([&] {
       // EINTR is retried a bounded number of times.
-      FileSizeSignalBlocked no_sigxfsz;
+      FileSizeSignalBlocked no_sigxfsz(size_limited);
       for (int attempt = 0; attempt < kMaxEintrRetries; ++attempt) {
         error = ftruncate(fd, static_cast<off_t>(size_bytes)) == 0 ? 0 : errno;
         no_sigxfsz.Note(error);

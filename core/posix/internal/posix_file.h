@@ -18,7 +18,8 @@
 //
 // A write or truncate past RLIMIT_FSIZE fails with EFBIG; the SIGXFSZ the
 // kernel sends with it is blocked and discarded instead of killing the
-// process.
+// process — if the limit was already set when the file was opened (checked
+// then, so that unlimited processes pay nothing per write).
 //
 // Not API: made by PosixFileSystem::Open.
 #pragma once

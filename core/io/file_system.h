@@ -44,8 +44,14 @@
 //    in the message), never as IsNoSpace. A later Sync() that succeeds says
 //    nothing about the data the failed one covered (the kernel reports a
 //    writeback error once); an implementation may keep failing later syncs
-//    of the same handle instead (core/posix does). The only safe reaction is
-//    to stop, and recover from what is durable on disk.
+//    of the same handle instead (core/posix does, counting a sync issued
+//    while the failed one was in flight as later). That memory is per
+//    handle: a Sync() through another or a new handle of the same file, and
+//    a later SyncDir(), may succeed although the lost data never reached
+//    the disk, and reads may still return it (from the OS's cache) until
+//    it is evicted or the machine restarts. The only safe reaction is to
+//    stop, and recover from what is durable on disk — reopening the file in
+//    the same process is not recovery.
 //  * A process crash (the process dies, the machine does not) loses nothing
 //    the kernel accepted: after a restart, un-synced data and names are
 //    still readable — and still not durable: a later power loss may lose
@@ -113,8 +119,9 @@ class File {
 };
 
 // An advisory, exclusive lock taken with FileSystem::LockFile. Destroying it
-// releases the lock. It guards nothing by itself: code that owns a path (a
-// WAL its directory) takes it so that a second owner is refused.
+// releases the lock, also after the FileSystem that gave it is gone. It
+// guards nothing by itself: code that owns a path (a WAL its directory)
+// takes it so that a second owner is refused.
 class FileLock {
  public:
   virtual ~FileLock() = default;

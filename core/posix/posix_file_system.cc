@@ -58,6 +58,46 @@ absl::Status PathError(int error, std::string_view operation, std::string_view p
   return io::ErrnoToStatus(error, context);
 }
 
+// A descriptor opened by a pool job for the calling fiber, owned on that
+// fiber's stack. If the loop is destroyed while the fiber waits, the loop
+// runs the job and then unwinds the fiber (FiberKilled thrown out of
+// RunBlocking): the unwind closes what the job opened — and so drops a flock
+// — instead of leaking it to the process.
+class CallerFd {
+ public:
+  CallerFd() = default;
+  ~CallerFd() {
+    if (fd >= 0) close(fd);
+  }
+  CallerFd(const CallerFd&) = delete;
+  CallerFd& operator=(const CallerFd&) = delete;
+
+  // Hands the descriptor over; -1 if there is none.
+  int Release() { return std::exchange(fd, -1); }
+
+  int fd = -1;  // written by the pool job
+};
+
+// What an open that reached something of the wrong type reports instead of
+// an errno (positive errnos are the kernel's).
+constexpr int kWrongType = -1;
+
+// Keeps `fd` if fstat says it is a regular file (or, with `allow_dir`, a
+// directory); otherwise closes it and returns -1, with `error` set to
+// fstat's errno or kWrongType. Pool side.
+int KeepIfType(int fd, bool allow_dir, int& error) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0) {
+    error = errno;
+  } else if (S_ISREG(info.st_mode) || (allow_dir && S_ISDIR(info.st_mode))) {
+    return fd;
+  } else {
+    error = kWrongType;
+  }
+  close(fd);
+  return -1;
+}
+
 absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_view path,
                                                    io::OpenMode mode) {
   if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
@@ -75,15 +115,26 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
       flags |= O_CREAT | O_TRUNC;
       break;
   }
-  int fd = -1;
+  CallerFd fd;
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
-    fd = OpenBeneath(r.fd, path, flags, r.options.file_mode, r.resolution);
-    if (fd < 0) error = errno;
+    // O_RDWR never waits for a FIFO's other end; a FIFO or device node is
+    // refused once open, before anyone writes to it (a device may swallow
+    // writes and "sync" them).
+    fd.fd = OpenBeneath(r.fd, path, flags, r.options.file_mode, r.resolution);
+    if (fd.fd < 0) {
+      error = errno;
+    } else {
+      fd.fd = KeepIfType(fd.fd, /*allow_dir=*/false, error);
+    }
   });
-  if (fd < 0) return PathError(error, "open", path);
-  return internal::MakePosixFile(r.loop, std::string(path), fd,
+  if (error == kWrongType) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("open ", AsAbsl(path), ": not a regular file"));
+  }
+  if (fd.fd < 0) return PathError(error, "open", path);
+  return internal::MakePosixFile(r.loop, std::string(path), fd.Release(),
                                  r.options.inline_cached_read_max_bytes);
 }
 
@@ -250,6 +301,10 @@ absl::StatusOr<bool> PathExists(RootRef root, std::string_view path) {
 
 absl::StatusOr<std::unique_ptr<PosixFileSystem>> PosixFileSystem::Open(
     EventLoop& loop, std::string root_dir, const PosixFileSystemOptions& options) {
+  // open(2) would stop at a NUL and root the file system at the prefix.
+  if (root_dir.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("root directory name contains NUL");
+  }
   const int fd = open(root_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return io::ErrnoToStatus(errno, absl::StrCat("open root ", root_dir));
@@ -305,27 +360,33 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::str
   // Each call opens its own description, so two locks in one process
   // exclude each other too. LOCK_NB: the flock itself never waits. The path
   // resolves beneath the root like every other call.
-  int fd = -1;
-  int error = 0;
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer, holding an I/O thread (and the loop's shutdown) forever; what
+  // is neither a file nor a directory is then refused.
+  CallerFd fd;
+  int open_error = 0;
+  int lock_error = 0;
   const RootRef root = root_;
   root->loop.RunBlocking([&] {
-    fd = OpenBeneath(root->fd, path, O_RDONLY, 0, root->resolution);
-    if (fd < 0) {
-      error = errno;
+    fd.fd = OpenBeneath(root->fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, root->resolution);
+    if (fd.fd < 0) {
+      open_error = errno;
       return;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      error = errno;
-      close(fd);
-      fd = -1;
-    }
+    fd.fd = KeepIfType(fd.fd, /*allow_dir=*/true, open_error);
+    if (fd.fd >= 0 && flock(fd.fd, LOCK_EX | LOCK_NB) != 0) lock_error = errno;
   });
-  if (error == EWOULDBLOCK) {
+  if (open_error == kWrongType) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lock ", AsAbsl(path), ": neither a regular file nor a directory"));
+  }
+  if (open_error != 0) return PathError(open_error, "lock", path);
+  if (lock_error == EWOULDBLOCK) {
     return absl::FailedPreconditionError(
         absl::StrCat("lock ", AsAbsl(path), ": held by another owner"));
   }
-  if (error != 0) return PathError(error, "lock", path);
-  return std::unique_ptr<io::FileLock>(new PosixFileLock(fd));
+  if (lock_error != 0) return PathError(lock_error, "lock", path);
+  return std::unique_ptr<io::FileLock>(new PosixFileLock(fd.Release()));
 }
 
 }  // namespace faultline::posix

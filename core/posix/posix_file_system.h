@@ -18,6 +18,9 @@
 // flight on the I/O pool (e.g. after Run() returned kStopped, before the
 // loop is destroyed): the root fd is shared with those calls and closed when
 // the last one finished. Files opened from it stay usable after it is gone.
+// A FileLock holds only its descriptor: it may outlive both the file system
+// and the loop. A call unwound by the loop's shutdown closes whatever its
+// pool job opened (and so drops a flock it took).
 #pragma once
 
 #include <sys/types.h>
@@ -59,7 +62,9 @@ struct PosixFileSystemOptions {
 class PosixFileSystem final : public io::FileSystem {
  public:
   // Opens `root_dir` (which must exist and be a directory). NotFound or
-  // FailedPrecondition otherwise. Blocks the thread briefly (an open): call
+  // FailedPrecondition otherwise; InvalidArgument if it contains NUL. A
+  // symlink naming the root is followed once, here: the file system stays
+  // on that directory whatever happens to the link later. Blocks the thread briefly (an open): call
   // before Run(), or accept a short stall. `root_dir` should be on a local
   // file system: fstat and RWF_NOWAIT reads are assumed not to wait for a
   // server.
@@ -71,6 +76,8 @@ class PosixFileSystem final : public io::FileSystem {
 
   const std::string& root_dir() const { return root_dir_; }
 
+  // Only regular files: a FIFO, socket or device node at `path` is
+  // FailedPrecondition (like a directory).
   absl::StatusOr<std::unique_ptr<io::File>> Open(std::string_view path, io::OpenMode mode) override;
   absl::Status Rename(std::string_view from, std::string_view to) override;
   absl::Status Remove(std::string_view path) override;
@@ -80,7 +87,8 @@ class PosixFileSystem final : public io::FileSystem {
   absl::Status SyncDir(std::string_view dir) override;
   absl::StatusOr<bool> Exists(std::string_view path) override;
   // flock(2) on the file or directory, so the lock also excludes other
-  // processes and dies with the process.
+  // processes and dies with the process. Anything else at `path` (a FIFO, a
+  // device node) is InvalidArgument, and never waited on.
   absl::StatusOr<std::unique_ptr<io::FileLock>> LockFile(std::string_view path) override;
 
   static constexpr size_t kMaxListEntries = 1 << 20;

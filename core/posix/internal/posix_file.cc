@@ -2,8 +2,11 @@
 #include "core/posix/internal/posix_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,6 +34,49 @@ constexpr uint64_t kMaxOffset = static_cast<uint64_t>(std::numeric_limits<int64_
 // Interrupted syscalls are retried, but not forever.
 constexpr int kMaxEintrRetries = 64;
 
+// Whether this process runs under a file size limit (RLIMIT_FSIZE).
+bool FileSizeLimited() {
+  rlimit limit{};
+  return getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+}
+
+// Held around a syscall that may grow a file (pwrite, ftruncate), on the
+// thread that makes it. Past RLIMIT_FSIZE the kernel fails such a call with
+// EFBIG *and* sends the thread SIGXFSZ, whose default action kills the
+// process; blocked here, the signal stays pending and is discarded before
+// the mask is restored, so the caller gets a status instead. Active only
+// under a limit (two pthread_sigmask calls, about 1 us, per job).
+class FileSizeSignalBlocked {
+ public:
+  explicit FileSizeSignalBlocked(bool active) : active_(active) {
+    if (!active_) return;
+    sigemptyset(&xfsz_);
+    sigaddset(&xfsz_, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &xfsz_, &saved_);
+  }
+  ~FileSizeSignalBlocked() {
+    if (!active_) return;
+    if (sigismember(&saved_, SIGXFSZ) == 1) return;  // blocked before: not ours to drop
+    if (saw_efbig_) {
+      const timespec no_wait{};
+      // At most one SIGXFSZ is pending per thread and one per process.
+      for (int i = 0; i < 2 && sigtimedwait(&xfsz_, nullptr, &no_wait) == SIGXFSZ; ++i) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  FileSizeSignalBlocked(const FileSizeSignalBlocked&) = delete;
+  FileSizeSignalBlocked& operator=(const FileSizeSignalBlocked&) = delete;
+
+  void Note(int error) { saw_efbig_ = saw_efbig_ || error == EFBIG; }
+
+ private:
+  const bool active_;
+  sigset_t xfsz_{};
+  sigset_t saved_{};
+  bool saw_efbig_ = false;
+};
+
 // What a handle and its operations in flight share. Loop thread only: pool
 // jobs get the fd and buffers, never this.
 struct FileState {
@@ -39,7 +85,9 @@ struct FileState {
         path(std::move(path_in)),
         fd(fd_in),
         inline_read_max_bytes(inline_read_max_bytes_in),
-        append_mutex(loop_in) {}
+        file_size_limited(FileSizeLimited()),
+        append_mutex(loop_in),
+        sync_mutex(loop_in) {}
   ~FileState() {
     if (fd >= 0) close(fd);
   }
@@ -59,11 +107,18 @@ struct FileState {
   const std::string path;
   int fd;  // -1 once released
   const size_t inline_read_max_bytes;
+  // RLIMIT_FSIZE was finite when the file was opened (FileSizeSignalBlocked).
+  const bool file_size_limited;
   bool inline_reads_supported = true;  // until the kernel says otherwise
   bool closed = false;                 // Close() was called: new operations fail
   bool sync_failed = false;            // an fdatasync failed: later syncs fail too
   size_t ops_in_flight = 0;            // Operations alive; the fd stays open while > 0
   runtime::Mutex append_mutex;         // serializes Append and Truncate
+  // Serializes the calls that fdatasync (Sync, WriteAtAndSync). The kernel
+  // reports a writeback error to one fdatasync of a file description only: a
+  // second one issued while the first was in flight returns 0 about the same
+  // lost pages. One at a time, each sees sync_failed set by the one before.
+  runtime::Mutex sync_mutex;
 };
 
 // One call on the file, from its start to its return. It keeps the state
@@ -184,6 +239,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
   int sync_error = 0;
   bool too_far = false;
   const int fd = file.fd;
+  const bool size_limited = file.file_size_limited;
   file.loop.RunBlocking([&] {
     if (at_end) {
       struct stat info {};
@@ -199,6 +255,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
     }
     // Each pwrite writes >= 1 byte or fails, so this runs at most
     // data.size() times (plus EINTR retries).
+    FileSizeSignalBlocked no_sigxfsz(size_limited);
     int eintr_retries = 0;
     while (done_bytes < data.size()) {
       const ssize_t put = pwrite(fd, data.data() + done_bytes, data.size() - done_bytes,
@@ -206,6 +263,7 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
       if (put < 0) {
         if (errno == EINTR && ++eintr_retries < kMaxEintrRetries) continue;
         error = errno;
+        no_sigxfsz.Note(error);
         return;
       }
       if (put == 0) {  // should not happen for regular files; do not spin
@@ -258,12 +316,16 @@ class PosixFile final : public io::File {
   absl::Status WriteAtAndSync(uint64_t offset, absl::Span<const char> data) override {
     Operation op(state_);
     if (op->closed) return Closed(*op, "write");
+    runtime::MutexLock lock(op->sync_mutex);
+    if (op->closed) return Closed(*op, "write");
     if (op->sync_failed) return EarlierSyncFailed(*op);
     return WriteAll(*op, offset, /*at_end=*/false, data, /*then_sync=*/true);
   }
 
   absl::Status Sync() override {
     Operation op(state_);
+    if (op->closed) return Closed(*op, "sync");
+    runtime::MutexLock lock(op->sync_mutex);
     if (op->closed) return Closed(*op, "sync");
     if (op->sync_failed) return EarlierSyncFailed(*op);
     int error = 0;
@@ -283,10 +345,13 @@ class PosixFile final : public io::File {
     if (op->closed) return Closed(*op, "truncate");
     int error = 0;
     const int fd = op->fd;
+    const bool size_limited = op->file_size_limited;
     op->loop.RunBlocking([&] {
       // EINTR is retried a bounded number of times.
+      FileSizeSignalBlocked no_sigxfsz(size_limited);
       for (int attempt = 0; attempt < kMaxEintrRetries; ++attempt) {
         error = ftruncate(fd, static_cast<off_t>(size_bytes)) == 0 ? 0 : errno;
+        no_sigxfsz.Note(error);
         if (error != EINTR) return;
       }
     });

@@ -12,6 +12,14 @@
 //
 // Sync failures are sticky: once an fdatasync of this handle failed, every
 // later Sync and WriteAtAndSync fails with io::IsIoError too (see File::Sync).
+// The calls that sync run one at a time per handle, so that one issued while
+// another was in flight is "later" too (the kernel would tell only one of
+// two concurrent fdatasyncs about a writeback error).
+//
+// A write or truncate past RLIMIT_FSIZE fails with EFBIG; the SIGXFSZ the
+// kernel sends with it is blocked and discarded instead of killing the
+// process — if the limit was already set when the file was opened (checked
+// then, so that unlimited processes pay nothing per write).
 //
 // Not API: made by PosixFileSystem::Open.
 #pragma once

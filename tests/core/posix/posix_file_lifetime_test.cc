@@ -4,8 +4,10 @@
 // handed to another file, nor read freed memory. A PoolGate holds the only
 // pool thread so that the job is certainly queued when the test acts; a file
 // opened then gets the lowest free number — the one just closed, if it was.
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "absl/types/span.h"
+#include "core/io/errors.h"
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
@@ -164,6 +167,135 @@ TEST(PosixFileLifetimeTest, FileSystemDestroyedBeforeTheLoopWithAnOpenQueued) {
   close(decoy_fd);
   EXPECT_EQ(access((dir.path() + "/created").c_str(), F_OK), 0);
   EXPECT_NE(access((elsewhere.path() + "/created").c_str(), F_OK), 0);
+}
+
+int OpenFdCount() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+// The loop is destroyed while an Open and a LockFile wait in the pool queue.
+// Its destructor runs the queued jobs — which open descriptors and take the
+// flock — and then unwinds the waiting fibers. Those descriptors belong to
+// the unwinding calls: they must be closed, and the lock released, not left
+// to the process (where the lock would refuse the directory's next owner).
+TEST(PosixFileLifetimeTest, LoopDestroyedWithAnOpenAndALockQueuedLeaksNothing) {
+  TempDir dir;
+  ASSERT_EQ(mkdir((dir.path() + "/wal").c_str(), 0700), 0);
+  const int fds_before = OpenFdCount();
+  {
+    auto gate = std::make_shared<PoolGate>();
+    auto loop = std::make_unique<EventLoop>(OnePoolThread());
+    OpenGateOnExit open_gate(gate);  // destroyed before the loop
+    auto fs = PosixFileSystem::Open(*loop, dir.path());
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    PosixFileSystem* raw_fs = fs->get();
+    bool returned = false;
+    loop->StartFiber("blocker", [&loop, gate] { loop->RunBlocking([&] { gate->Wait(); }); });
+    loop->StartFiber("opener", [raw_fs, &returned] {
+      (void)raw_fs->Open("created", io::OpenMode::kCreateExclusive);
+      returned = true;
+    });
+    loop->StartFiber("locker", [raw_fs, &returned] {
+      (void)raw_fs->LockFile("wal");
+      returned = true;
+    });
+    loop->StartFiber("stopper", [&] {
+      AwaitInflightIo(*loop, 3);
+      loop->Stop();
+    });
+    ASSERT_EQ(loop->Run(), RunOutcome::kStopped);
+    ASSERT_EQ(loop->inflight_io(), 3u);
+    fs->reset();
+    gate->Open();
+    loop.reset();  // runs the queued open and lock, then unwinds the fibers
+    EXPECT_FALSE(returned);
+  }
+  EXPECT_EQ(access((dir.path() + "/created").c_str(), F_OK), 0);
+  EXPECT_EQ(OpenFdCount(), fds_before);
+  // The directory has no owner left: a new file system may lock it.
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  RunInFiber(loop, [&] {
+    auto lock = (*fs)->LockFile("wal");
+    EXPECT_TRUE(lock.ok()) << lock.status();
+  });
+}
+
+// The loop is destroyed while one fiber's Sync holds the handle's turn to
+// sync (queued in the pool) and others wait for that turn or for the append
+// lock. Every waiter unwinds, the handle (destroyed by its owner's unwind)
+// closes its descriptor, and nothing runs on freed state (ASan).
+TEST(PosixFileLifetimeTest, LoopDestroyedWithSyncsWaitingForTheirTurn) {
+  TempDir dir;
+  const int fds_before = OpenFdCount();
+  {
+    auto gate = std::make_shared<PoolGate>();
+    auto loop = std::make_unique<EventLoop>(OnePoolThread());
+    OpenGateOnExit open_gate(gate);
+    auto fs = PosixFileSystem::Open(*loop, dir.path());
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    int finished = 0;
+    loop->StartFiber("owner", [&] {
+      auto file = (*fs)->Open("data", io::OpenMode::kCreateExclusive);
+      ASSERT_TRUE(file.ok()) << file.status();
+      io::File* raw_file = file->get();
+      loop->StartFiber("blocker", [&loop, gate] { loop->RunBlocking([&] { gate->Wait(); }); });
+      for (int i = 0; i < 3; ++i) {
+        loop->StartFiber("syncer", [raw_file, &finished] {
+          (void)raw_file->WriteAtAndSync(0, Bytes("x"));
+          ++finished;
+        });
+        loop->StartFiber("appender", [raw_file, &finished] {
+          (void)raw_file->Append(Bytes("y"));
+          ++finished;
+        });
+      }
+      AwaitInflightIo(*loop, 3);  // the blocker, one sync, one append
+      for (int i = 0; i < 10; ++i) loop->Yield();
+      loop->Stop();
+      loop->Yield();  // parks the owner, with the file open, until the end
+    });
+    ASSERT_EQ(loop->Run(), RunOutcome::kStopped);
+    ASSERT_EQ(loop->inflight_io(), 3u);
+    gate->Open();
+    loop.reset();
+    EXPECT_EQ(finished, 0);
+  }
+  EXPECT_EQ(OpenFdCount(), fds_before);
+}
+
+// A lock may outlive the file system and the loop that made it (a Wal's
+// lock is dropped with its last reference, which shutdown order does not
+// fix): it holds nothing but its descriptor, and destroying it late still
+// releases the directory.
+TEST(PosixFileLifetimeTest, LockOutlivesTheFileSystemAndTheLoop) {
+  TempDir dir;
+  ASSERT_EQ(mkdir((dir.path() + "/wal").c_str(), 0700), 0);
+  std::unique_ptr<io::FileLock> lock;
+  {
+    EventLoop loop;
+    auto fs = PosixFileSystem::Open(loop, dir.path());
+    ASSERT_TRUE(fs.ok()) << fs.status();
+    RunInFiber(loop, [&] {
+      auto taken = (*fs)->LockFile("wal");
+      ASSERT_TRUE(taken.ok()) << taken.status();
+      lock = std::move(*taken);
+    });
+  }
+  EventLoop loop;
+  auto fs = PosixFileSystem::Open(loop, dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  RunInFiber(loop, [&] {
+    EXPECT_TRUE(absl::IsFailedPrecondition((*fs)->LockFile("wal").status()));
+    lock.reset();
+    EXPECT_TRUE((*fs)->LockFile("wal").ok());
+  });
 }
 
 }  // namespace

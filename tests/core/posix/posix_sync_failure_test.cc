@@ -32,11 +32,15 @@
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
+#include "core/runtime/spawn.h"
+#include "tests/core/posix/pool_gate.h"
 #include "tests/core/posix/posix_test_util.h"
 
 namespace faultline::posix {
 namespace {
 
+using ::faultline::posix::testing::OpenGateOnExit;
+using ::faultline::posix::testing::PoolGate;
 using ::faultline::posix::testing::RunInFiber;
 using ::faultline::posix::testing::TempDir;
 
@@ -212,6 +216,47 @@ TEST(PosixSyncFailureTest, FailedSyncStageOfWriteAtAndSyncIsAnIoError) {
     EXPECT_TRUE(io::IsIoError(combined)) << combined;
     EXPECT_TRUE(io::IsIoError((*file)->Sync()));
   });
+}
+
+// Two fibers sync one handle at once. The kernel reports the writeback error
+// to the first fdatasync only; the second, queued before the first failed,
+// returns 0. Stickiness must cover it too: it covered the same lost data, so
+// it must not say OK. One pool thread, held by a gate until both syncs have
+// been issued, runs them in order.
+TEST(PosixSyncFailureTest, ConcurrentSyncOfAHandleDoesNotPassWhenTheOtherFailed) {
+  TinyDisks disks;
+  if (std::string why = disks.MountTmpfs("2m"); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = disks.MountExt4OnTmpfs(); !why.empty()) GTEST_SKIP() << why;
+  EventLoopOptions loop_options;
+  loop_options.io_threads = 1;
+  EventLoop loop(loop_options);
+  auto fs = PosixFileSystem::Open(loop, disks.ext4_dir());
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  absl::Status first = absl::UnknownError("not run");
+  absl::Status second = absl::UnknownError("not run");
+  RunInFiber(loop, [&] {
+    auto file = (*fs)->Open("wal", io::OpenMode::kCreate);
+    ASSERT_TRUE(file.ok()) << file.status();
+    FillPageCache(**file);
+    auto gate = std::make_shared<PoolGate>();
+    OpenGateOnExit open_gate(gate);
+    auto blocker = runtime::Spawn(loop, "blocker", [&loop, gate] {
+      loop.RunBlocking([&] { gate->Wait(); });
+    });
+    io::File* raw_file = file->get();
+    auto syncer1 = runtime::Spawn(loop, "sync-1", [&] { first = raw_file->Sync(); });
+    auto syncer2 =
+        runtime::Spawn(loop, "sync-2", [&] { second = raw_file->WriteAtAndSync(0, Bytes("y")); });
+    // Fibers only park: a few rounds let each one issue its call.
+    for (int i = 0; i < 10; ++i) loop.Yield();
+    gate->Open();
+    syncer1.Join();
+    syncer2.Join();
+    blocker.Join();
+  });
+  if (first.ok() && second.ok()) GTEST_SKIP() << "this kernel did not fail the sync";
+  EXPECT_TRUE(io::IsIoError(first)) << first;
+  EXPECT_TRUE(io::IsIoError(second)) << second;
 }
 
 // A write that does not fit is still IsNoSpace: nothing written before it

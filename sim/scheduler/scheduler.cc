@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/check.h"
+#include "core/runtime/internal/unwind_policy.h"
 
 
 namespace faultline::sim {
@@ -67,6 +68,8 @@ Scheduler::~Scheduler() { Shutdown(); }
 void Scheduler::Shutdown() {
   FAULTLINE_CHECK_MSG(current_ == nullptr && !running_, "Shutdown from inside the run");
   // Unwind everything still alive so its destructors run on its own stack.
+  // Fibers those destructors start are born killed.
+  shutting_down_ = true;
   KillFibers(kSimNode, /*all_nodes=*/true);
   Scheduler* previous = active_scheduler;
   active_scheduler = this;
@@ -77,6 +80,7 @@ void Scheduler::Shutdown() {
     if (fiber->state == SimFiber::State::kDone) fibers_.erase(fiber->id());
   }
   active_scheduler = previous;
+  shutting_down_ = false;
   FAULTLINE_CHECK_MSG(fibers_.empty(), "a fiber survived the scheduler's shutdown");
 }
 
@@ -132,28 +136,18 @@ void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void()
 }
 
 void Scheduler::KillFibers(NodeId node, bool all_nodes) {
-  // Newest first: a fiber is unwound before the fiber that spawned it, so
-  // objects a parent keeps on its stack for its children (a channel, a mutex)
-  // outlive those children. The order is by id, so part of the trace.
-  for (auto it = fibers_.rbegin(); it != fibers_.rend(); ++it) {
-    SimFiber* fiber = it->second.get();
-    if ((!all_nodes && fiber->node != node) || fiber->killed) continue;
-    fiber->killed = true;
-    switch (fiber->state) {
-      case SimFiber::State::kParked:
-        if (fiber->heap_index != kNotInHeap) TimerRemove(fiber);
-        fiber->state = SimFiber::State::kRunnable;
+  // The shared policy: newest first (core/runtime/internal/unwind_policy.h).
+  runtime::internal::KillNewestFirst(
+      fibers_, [&](const SimFiber& fiber) { return all_nodes || fiber.node == node; },
+      [&](SimFiber* fiber) {
+        if (fiber->state == SimFiber::State::kParked) {
+          if (fiber->heap_index != kNotInHeap) TimerRemove(fiber);
+          fiber->state = SimFiber::State::kRunnable;
+        } else {
+          RemoveRunnable(fiber);
+        }
         unwinding_.push_back(fiber);
-        break;
-      case SimFiber::State::kRunnable:
-        RemoveRunnable(fiber);
-        unwinding_.push_back(fiber);
-        break;
-      case SimFiber::State::kRunning:  // the caller: it throws on return
-      case SimFiber::State::kDone:
-        break;
-    }
-  }
+      });
 }
 
 // --- fibers ------------------------------------------------------------------
@@ -171,8 +165,10 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
   fibers_.emplace(id, std::move(owned));
   RecordAt(node, TraceKind::kSpawn, id, 0, fiber->name());
 
-  if (!nodes_[node].alive) {
-    // Spawned by a fiber of a node that is being unwound: it never runs.
+  if (!nodes_[node].alive || runtime::internal::StartsKilled(current_, shutting_down_)) {
+    // Refused: its node is dead, its starter is being unwound (even if the
+    // node was restarted meanwhile: a dead incarnation must not start fibers
+    // in the live one), or the scheduler is shutting down. It never runs.
     fiber->killed = true;
     unwinding_.push_back(fiber);
   } else {
@@ -219,7 +215,13 @@ void Scheduler::Unpark(runtime::Fiber* fiber) {
 void Scheduler::Yield() {
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
-  if (self->killed) SimFiber::KilledOrThrow();
+  // A killed fiber (here only while an exception is in flight, or it would
+  // have thrown) returns at once: it must finish unwinding before any other
+  // fiber runs.
+  if (self->killed) {
+    SimFiber::KilledOrThrow();
+    return;
+  }
   MakeRunnable(self);
   self->Suspend();
   if (self->killed) SimFiber::KilledOrThrow();

@@ -10,8 +10,10 @@
 // Nodes are named groups of fibers (node 0, "sim", holds the harness's own
 // fibers). Crash(node) kills the node's incarnation at once: its fibers are
 // unwound (Park/Yield throw runtime::FiberKilled), newest first, before any
-// other fiber runs again, and sim/disk and sim/network refuse every operation of the dead
-// incarnation. Restart(node, ...) begins a new incarnation.
+// other fiber runs again (the policy both executors share:
+// core/runtime/internal/unwind_policy.h), and sim/disk and sim/network refuse
+// every operation of the dead incarnation. Restart(node, ...) begins a new
+// incarnation; fibers the dead one starts while unwinding never run.
 //
 // A run ends when every fiber has finished (kCompleted), when a fiber calls
 // Stop() (kStopped), or with a failure: deadlock (fibers blocked, nothing
@@ -102,7 +104,9 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   uint64_t Incarnation(NodeId node) const;
   // The node of the running fiber, kSimNode outside fibers.
   NodeId CurrentNode() const;
-  // Starts a fiber on `node` (which must be alive).
+  // Starts a fiber on `node`. It is born killed — its body never runs, but
+  // is destroyed, so a JoinHandle on it completes — when `node` is dead, the
+  // calling fiber is being unwound, or Shutdown() is in progress.
   void StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body);
   // Kills `node`'s incarnation and unwinds its fibers; if the caller is one
   // of them, throws runtime::FiberKilled. No-op on a dead node.
@@ -196,6 +200,7 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   SimFiber* current_ = nullptr;
 
   bool running_ = false;
+  bool shutting_down_ = false;  // inside Shutdown(): new fibers are born killed
   bool stop_requested_ = false;
   std::string stop_reason_;
   bool failed_ = false;

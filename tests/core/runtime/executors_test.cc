@@ -56,6 +56,86 @@ class Executors : public ::testing::Test {};
 using Worlds = ::testing::Types<SimWorld, PosixWorld>;
 TYPED_TEST_SUITE(Executors, Worlds);
 
+// Appends `name` to `log` when destroyed: records the unwind order.
+struct UnwindNote {
+  std::vector<std::string>& log;
+  std::string name;
+  ~UnwindNote() { log.push_back(name); }
+};
+
+// A parent keeps a channel and an event on its stack for its children; the
+// executor shuts down while all of them wait. The children must be unwound
+// first (newest first), or the parent's primitives die under waiting
+// children (~WaitQueue's check).
+TYPED_TEST(Executors, ShutdownUnwindsChildrenBeforeTheParentThatOwnsTheirPrimitives) {
+  TypeParam world;
+  Executor& executor = world.executor();
+  std::vector<std::string> unwound;
+  executor.StartFiber("parent", [&] {
+    UnwindNote note{unwound, "parent"};
+    Channel<int> channel(executor, 1);
+    Event event(executor);
+    std::vector<JoinHandle> children;
+    for (int i = 0; i < 3; ++i) {
+      children.push_back(Spawn(executor, "child", [&, i] {
+        UnwindNote child_note{unwound, "child" + std::to_string(i)};
+        if (i == 1) {
+          event.Wait();
+        } else {
+          (void)channel.Receive();
+        }
+      }));
+    }
+    for (auto& child : children) child.Join();
+  });
+  executor.StartFiber("stopper", [&] {
+    for (int i = 0; i < 4; ++i) executor.Yield();  // every other fiber is parked by now
+    world.Stop();
+  });
+  world.Run();
+  EXPECT_TRUE(unwound.empty());
+  world.Shutdown();
+  EXPECT_THAT(unwound, ::testing::ElementsAre("child2", "child1", "child0", "parent"));
+}
+
+// Destructors that run during shutdown may yield or start fibers: the yield
+// returns at once (a killed fiber finishes unwinding before anything else
+// runs) and the new fiber is born killed, so the shutdown ends with every
+// fiber gone instead of aborting.
+TYPED_TEST(Executors, ShutdownSurvivesDestructorsThatYieldOrStartFibers) {
+  TypeParam world;
+  Executor& executor = world.executor();
+  Event never(executor);
+  std::vector<std::string> log;
+  bool late_ran = false;
+  executor.StartFiber("older", [&] {
+    UnwindNote note{log, "older"};
+    never.Wait();
+  });
+  executor.StartFiber("newer", [&] {
+    struct YieldsAndStarts {
+      Executor& executor;
+      std::vector<std::string>& log;
+      bool& late_ran;
+      ~YieldsAndStarts() {
+        log.push_back("newer before yield");
+        executor.Yield();
+        log.push_back("newer after yield");
+        executor.StartFiber("late", [&ran = late_ran] { ran = true; });
+      }
+    } guard{executor, log, late_ran};
+    never.Wait();
+  });
+  executor.StartFiber("stopper", [&] {
+    executor.Yield();
+    world.Stop();
+  });
+  world.Run();
+  world.Shutdown();
+  EXPECT_THAT(log, ::testing::ElementsAre("newer before yield", "newer after yield", "older"));
+  EXPECT_FALSE(late_ran);
+}
+
 // Push wakes one waiter. When that waiter is a select (WaitAny) that returns
 // another ready channel, it must pass the wake-up on, or a receiver blocked
 // on the pushed channel sleeps although an item is queued (issue: lost

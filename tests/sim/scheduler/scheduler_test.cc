@@ -198,6 +198,60 @@ TEST(Scheduler, ChildrenUnwindBeforeTheParentThatOwnsTheirChannel) {
   EXPECT_THAT(unwound, ::testing::ElementsAre("child2", "child1", "child0", "parent"));
 }
 
+TEST(Scheduler, YieldInAFiberBeingUnwoundReturnsAtOnce) {
+  // FIFO: without the fix, the nemesis would run while the victim yields.
+  Scheduler scheduler(SchedulerOptions{.seed = 1, .fifo = true});
+  const NodeId node = scheduler.AddNode("n1");
+  runtime::Event never(scheduler);
+  std::vector<std::string> log;
+  scheduler.StartFiberOn(node, "victim", [&] {
+    struct YieldsWhileUnwinding {
+      Scheduler& scheduler;
+      std::vector<std::string>& log;
+      ~YieldsWhileUnwinding() {
+        log.push_back("victim before yield");
+        scheduler.Yield();
+        log.push_back("victim after yield");
+      }
+    } guard{scheduler, log};
+    never.Wait();
+  });
+  scheduler.StartFiber("nemesis", [&] {
+    scheduler.Crash(node, "test");
+    scheduler.Yield();
+    log.push_back("nemesis after crash");
+  });
+  EXPECT_TRUE(scheduler.Run().ok());
+  EXPECT_THAT(log, ::testing::ElementsAre("victim before yield", "victim after yield",
+                                          "nemesis after crash"));
+}
+
+TEST(Scheduler, ARestartBeforeUnwindingEndsKeepsTheDeadIncarnationOut) {
+  Scheduler scheduler(SchedulerOptions{.seed = 3});
+  const NodeId node = scheduler.AddNode("n1");
+  runtime::Event never(scheduler);
+  bool zombie_ran = false;
+  bool new_main_ran = false;
+  scheduler.StartFiberOn(node, "old-main", [&] {
+    struct StartsWhileUnwinding {
+      Scheduler& scheduler;
+      bool& zombie_ran;
+      ~StartsWhileUnwinding() { scheduler.StartFiber("zombie", [&ran = zombie_ran] { ran = true; }); }
+    } guard{scheduler, zombie_ran};
+    never.Wait();
+  });
+  scheduler.StartFiber("nemesis", [&] {
+    scheduler.SleepFor(10);
+    scheduler.Crash(node, "test");
+    // No yield in between: the old incarnation is still being unwound.
+    scheduler.Restart(node, "new-main", [&] { new_main_ran = true; });
+  });
+  RunResult result = scheduler.Run();
+  EXPECT_EQ(result.outcome, Outcome::kCompleted) << result.detail;
+  EXPECT_TRUE(new_main_ran);
+  EXPECT_FALSE(zombie_ran) << "the dead incarnation started a fiber in the live one";
+}
+
 TEST(Scheduler, CrashingYourOwnNodeUnwindsYou) {
   Scheduler scheduler(SchedulerOptions{.seed = 1});
   const NodeId n1 = scheduler.AddNode("n1");

@@ -56,7 +56,8 @@ Scheduler::Scheduler(const SchedulerOptions& options)
       scheduler_prng_(Prng::ForStream(options.seed, Stream::kScheduler)) {
   trace_.set_recording(options.record_trace);
   // All streams exist from the start: prng() hands out references, and a
-  // vector that grew later would leave them dangling.
+  // vector that grew later would leave them dangling. (Slot kScheduler is
+  // never handed out: scheduler_prng_ is that stream.)
   for (size_t i = 0; i < kStreamCount; ++i) {
     stream_prngs_.push_back(Prng::ForStream(seed_, static_cast<Stream>(i)));
   }
@@ -87,6 +88,9 @@ void Scheduler::Shutdown() {
 Scheduler* Scheduler::Active() { return active_scheduler; }
 
 Prng& Scheduler::prng(Stream stream) {
+  FAULTLINE_CHECK_MSG(stream != Stream::kScheduler,
+                      "prng(Stream::kScheduler): the scheduler's own stream decides the run "
+                      "order and is not handed out; draw from another stream");
   const auto index = static_cast<size_t>(stream);
   FAULTLINE_CHECK(index < stream_prngs_.size());
   return stream_prngs_[index];

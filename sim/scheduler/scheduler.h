@@ -131,7 +131,10 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   // --- determinism --------------------------------------------------------
   uint64_t seed() const { return seed_; }
   // The generator of one subsystem's stream. The reference stays valid for
-  // the scheduler's lifetime.
+  // the scheduler's lifetime. Stream::kScheduler is refused (a checked
+  // error): that stream picks the next fiber, and neither a copy (which
+  // predicts the run order) nor the stream itself (whose every extra draw
+  // would reshuffle the interleaving) belongs to a scenario.
   Prng& prng(Stream stream);
   Trace& trace() { return trace_; }
   // Appends an event stamped with the current time and node.

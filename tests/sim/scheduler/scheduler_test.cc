@@ -69,6 +69,18 @@ TEST(Scheduler, StreamGeneratorsStayPutAndMatchTheirSeededStreams) {
   EXPECT_EQ(workload.NextU64(), expected.NextU64());
 }
 
+TEST(Scheduler, ThePickStreamIsNotHandedOut) {
+  // A copy of the scheduler's own stream would let a scenario predict (and
+  // so quietly depend on) the run order; drawing from the stream itself
+  // would shift the interleaving with every workload change.
+  EXPECT_DEATH(
+      {
+        Scheduler scheduler(SchedulerOptions{.seed = 5});
+        (void)scheduler.prng(Stream::kScheduler).NextU64();
+      },
+      "the scheduler's own stream");
+}
+
 TEST(Scheduler, VirtualTimeJumpsToTheNextTimer) {
   Scheduler scheduler(SchedulerOptions{.seed = 1});
   int64_t woke_at_ns = -1;

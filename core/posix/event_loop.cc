@@ -13,9 +13,8 @@
 #include <ctime>
 #include <utility>
 
-#include <boost/context/protected_fixedsize_stack.hpp>
-
 #include "core/base/check.h"
+#include "core/posix/internal/fiber_stack.h"
 #include "core/runtime/internal/unwind_policy.h"
 
 namespace faultline::posix {
@@ -45,7 +44,7 @@ struct EventLoop::LoopFiber final : runtime::internal::FiberCore {
   LoopFiber(EventLoop* loop_in, uint64_t id, std::string name,
             absl::AnyInvocable<void() &&> body, size_t stack_size_bytes)
       : FiberCore(id, std::move(name), std::move(body),
-                  boost::context::protected_fixedsize_stack(stack_size_bytes), loop_in),
+                  internal::GuardedStackAllocator(stack_size_bytes), loop_in),
         loop(loop_in) {}
 
   EventLoop* loop;
@@ -185,6 +184,7 @@ void EventLoop::MakeRunnable(LoopFiber* fiber) {
 }
 
 void EventLoop::KillAllFibers() {
+  internal::InstallStackOverflowReporter();  // unwinding runs fiber code too
   // The policy both executors share (core/runtime/internal/unwind_policy.h):
   // every fiber is marked killed at once, then unwound newest first, so a
   // parent's Event or endpoint outlives the children waiting on it. Each
@@ -289,6 +289,7 @@ void EventLoop::Stop() {
 
 RunOutcome EventLoop::Run() {
   FAULTLINE_CHECK_MSG(!running_ && current_ == nullptr, "EventLoop::Run is not reentrant");
+  internal::InstallStackOverflowReporter();
   running_ = true;
   RunOutcome outcome = RunOutcome::kCompleted;
   while (true) {

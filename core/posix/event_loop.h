@@ -2,7 +2,9 @@
 //
 // One thread runs every fiber of the process cooperatively, exactly like
 // sim::Scheduler does in simulation, but with real time and real I/O:
-//   * a FIFO run queue of fibers (boost::context::fiber, guarded stacks);
+//   * a FIFO run queue of fibers (boost::context::fiber, on stacks with a
+//     guard gap, whose overflow is reported naming the fiber:
+//     core/runtime/internal/stack_guard.h);
 //   * fiber deadlines and callback timers on CLOCK_MONOTONIC, fired through a
 //     timerfd so their resolution is not limited to epoll's milliseconds;
 //   * epoll for sockets (FdWatcher: callbacks, or "park this fiber until the
@@ -45,7 +47,7 @@
 namespace faultline::posix {
 
 struct EventLoopOptions {
-  // Usable stack per fiber (a guard page is added below it).
+  // Usable stack per fiber (a guard gap is added below it).
   size_t stack_size_bytes = 256 * 1024;
   // Threads that run blocking syscalls. Bounded: disk queues gain little from
   // more, and each thread costs a stack.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/check.h"
+#include "core/posix/internal/fiber_stack.h"
 #include "core/runtime/internal/unwind_policy.h"
 
 
@@ -70,6 +71,7 @@ void Scheduler::Shutdown() {
   FAULTLINE_CHECK_MSG(current_ == nullptr && !running_, "Shutdown from inside the run");
   // Unwind everything still alive so its destructors run on its own stack.
   // Fibers those destructors start are born killed.
+  posix::internal::InstallStackOverflowReporter();
   shutting_down_ = true;
   KillFibers(kSimNode, /*all_nodes=*/true);
   Scheduler* previous = active_scheduler;
@@ -336,6 +338,7 @@ void Scheduler::RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b,
 
 RunResult Scheduler::Run() {
   FAULTLINE_CHECK_MSG(!running_ && current_ == nullptr, "Scheduler::Run is not reentrant");
+  posix::internal::InstallStackOverflowReporter();
   running_ = true;
   stop_requested_ = false;
   Scheduler* previous = active_scheduler;

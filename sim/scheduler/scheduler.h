@@ -51,6 +51,8 @@ struct SchedulerOptions {
   // Run fibers in the order they became runnable instead of a seeded choice
   // (for debugging: interleavings then depend on the program alone).
   bool fifo = false;
+  // Per fiber; a guard gap lies below each. A fiber that overflows its stack
+  // aborts the run naming itself (core/runtime/internal/stack_guard.h).
   size_t stack_size_bytes = 64 * 1024;
   uint64_t max_steps = 50'000'000;                               // fiber resumptions
   int64_t max_virtual_time_ns = int64_t{3600} * 1'000'000'000;  // one virtual hour

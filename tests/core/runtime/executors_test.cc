@@ -14,12 +14,16 @@
 #include "core/posix/event_loop.h"
 #include "core/runtime/channel.h"
 #include "core/runtime/event.h"
+#include "core/runtime/internal/fiber_core.h"
 #include "core/runtime/spawn.h"
 #include "core/runtime/waitable.h"
 #include "sim/scheduler/scheduler.h"
 
 namespace faultline::runtime {
 namespace {
+
+// Both worlds give fibers 64 KiB stacks (the simulator's default).
+constexpr size_t kStackSizeBytes = 64 * 1024;
 
 // FIFO simulation: runs fibers in the order they became runnable, like the
 // event loop, so both worlds run each program in the same order.
@@ -35,7 +39,8 @@ class SimWorld {
   void Shutdown() { scheduler_.Shutdown(); }
 
  private:
-  sim::Scheduler scheduler_{sim::SchedulerOptions{.seed = 1, .fifo = true}};
+  sim::Scheduler scheduler_{
+      sim::SchedulerOptions{.seed = 1, .fifo = true, .stack_size_bytes = kStackSizeBytes}};
 };
 
 class PosixWorld {
@@ -48,13 +53,68 @@ class PosixWorld {
 
  private:
   std::unique_ptr<posix::EventLoop> loop_ =
-      std::make_unique<posix::EventLoop>(posix::EventLoopOptions{.io_threads = 1});
+      std::make_unique<posix::EventLoop>(
+          posix::EventLoopOptions{.stack_size_bytes = kStackSizeBytes, .io_threads = 1});
 };
 
 template <typename World>
 class Executors : public ::testing::Test {};
+template <typename World>
+class ExecutorsDeathTest : public ::testing::Test {
+ protected:
+  // The event loop has I/O threads: re-execute rather than fork a threaded process.
+  ExecutorsDeathTest() { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
 using Worlds = ::testing::Types<SimWorld, PosixWorld>;
 TYPED_TEST_SUITE(Executors, Worlds);
+TYPED_TEST_SUITE(ExecutorsDeathTest, Worlds);
+
+// Writes every page of `buffer`, lowest address first — the order in which
+// a frame larger than the guard would reach into memory below its stack —
+// where the optimizer cannot drop it.
+[[gnu::noinline]] void WriteEveryPage(char* buffer, size_t size_bytes) {
+  for (size_t i = 0; i < size_bytes; i += 1024) buffer[i] = static_cast<char>(i);
+  asm volatile("" : : "r"(buffer) : "memory");
+}
+
+// A 72 KiB frame in a 64 KiB stack, among neighbours whose stacks lie just
+// below it in memory: it must fail at once, naming the fiber, not write
+// into a neighbour's stack and carry on (or fault later in the wrong fiber).
+TYPED_TEST(ExecutorsDeathTest, AFrameLargerThanTheStackFailsNamingTheFiber) {
+  EXPECT_DEATH(
+      {
+        TypeParam world;
+        Executor& executor = world.executor();
+        Event never(executor);
+        for (int i = 0; i < 4; ++i) executor.StartFiber("neighbour", [&] { never.Wait(); });
+        executor.StartFiber("big-frame", [] {
+          char buffer[72 * 1024];
+          WriteEveryPage(buffer, sizeof(buffer));
+        });
+        for (int i = 0; i < 4; ++i) executor.StartFiber("neighbour", [&] { never.Wait(); });
+        executor.StartFiber("stopper", [&] { world.Stop(); });
+        world.Run();
+        world.Shutdown();  // not reached with the guard in place
+      },
+      "fiber 'big-frame' \\(#5\\) overflowed its 65536-byte stack");
+}
+
+// A frame that reaches the very bottom of the stack without touching the
+// guard (here: a write into the canary) is caught at the fiber's next switch.
+TYPED_TEST(ExecutorsDeathTest, AFiberThatReachedTheBottomFailsAtItsNextSwitch) {
+  EXPECT_DEATH(
+      {
+        TypeParam world;
+        Executor& executor = world.executor();
+        executor.StartFiber("deep", [&] {
+          const auto* self = static_cast<const internal::FiberCore*>(executor.CurrentFiber());
+          internal::StackBottom(self->stack())[3] ^= 0x5a;
+          executor.Yield();
+        });
+        world.Run();
+      },
+      "fiber 'deep' \\(#1\\) overflowed its 65536-byte stack");
+}
 
 // Appends `name` to `log` when destroyed: records the unwind order.
 struct UnwindNote {

@@ -33,6 +33,17 @@ size_t RoundUpToPages(size_t bytes) {
   return (bytes + page - 1) / page * page;
 }
 
+// At least kStackGuardBytes, and an odd number of pages per mapping: mappings
+// are laid side by side, and with a power-of-two stride every fiber's hot
+// top-of-stack lines would fall into the same cache sets (a 64 KiB gap under
+// 64 KiB stacks made a yield among 1,000 fibers 1.5x slower).
+size_t GuardBytesFor(size_t stack_bytes) {
+  const size_t page = PageSize();
+  size_t guard_bytes = RoundUpToPages(kStackGuardBytes);
+  if (((guard_bytes + stack_bytes) / page) % 2 == 0) guard_bytes += page;
+  return guard_bytes;
+}
+
 struct sigaction previous_segv_action;
 
 void OnSegv(int signal_number, siginfo_t* info, void* context) {
@@ -90,7 +101,7 @@ void InstallAltStackOnce() {
 
 boost::context::stack_context MapFiberStack(size_t usable_bytes) {
   const size_t stack_bytes = RoundUpToPages(usable_bytes);
-  const size_t guard_bytes = RoundUpToPages(kStackGuardBytes);
+  const size_t guard_bytes = GuardBytesFor(stack_bytes);
   const size_t mapping_bytes = guard_bytes + stack_bytes;
   void* base = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -107,7 +118,7 @@ boost::context::stack_context MapFiberStack(size_t usable_bytes) {
 }
 
 void UnmapFiberStack(const boost::context::stack_context& stack) {
-  const size_t guard_bytes = RoundUpToPages(kStackGuardBytes);
+  const size_t guard_bytes = GuardBytesFor(stack.size);
   char* base = static_cast<char*>(stack.sp) - stack.size - guard_bytes;
   FAULTLINE_CHECK(munmap(base, guard_bytes + stack.size) == 0);
 }

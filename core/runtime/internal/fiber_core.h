@@ -118,8 +118,8 @@ class FiberCore : public Fiber {
   WakeReason wake_reason = WakeReason::kUnparked;
 
  private:
-  // Records where Boost put the stack (for the sanitizer annotations and
-  // the overflow checks) and writes its canary.
+  // Records where Boost put the stack, for the sanitizer annotations and
+  // the overflow checks.
   template <typename Inner>
   class RecordingStackAllocator {
    public:
@@ -127,7 +127,6 @@ class FiberCore : public Fiber {
         : inner_(std::move(inner)), record_(record) {}
     boost::context::stack_context allocate() {
       *record_ = inner_.allocate();
-      WriteStackCanary(*record_);
       return *record_;
     }
     void deallocate(boost::context::stack_context& stack) { inner_.deallocate(stack); }

@@ -116,6 +116,22 @@ TYPED_TEST(ExecutorsDeathTest, AFiberThatReachedTheBottomFailsAtItsNextSwitch) {
       "fiber 'deep' \\(#1\\) overflowed its 65536-byte stack");
 }
 
+// ... or, if it never switches again, when it ends: its stack must not go
+// back to a pool with a dirty canary.
+TYPED_TEST(ExecutorsDeathTest, AFiberThatReachedTheBottomFailsWhenItEnds) {
+  EXPECT_DEATH(
+      {
+        TypeParam world;
+        Executor& executor = world.executor();
+        executor.StartFiber("deep-then-done", [&] {
+          const auto* self = static_cast<const internal::FiberCore*>(executor.CurrentFiber());
+          internal::StackBottom(self->stack())[0] = 1;
+        });
+        world.Run();
+      },
+      "fiber 'deep-then-done' \\(#1\\) overflowed its 65536-byte stack");
+}
+
 // Appends `name` to `log` when destroyed: records the unwind order.
 struct UnwindNote {
   std::vector<std::string>& log;

@@ -1,10 +1,11 @@
 // The same fiber programs on both executors (sim::Scheduler and
-// posix::EventLoop): they share the primitives' code and the unwind policy,
-// so they must agree on wake-ups and on the order fibers are unwound in.
-// Every program here is ordered by yields and wake-ups only, never by time,
-// so it runs the same way in FIFO simulation and on the real loop.
+// posix::EventLoop): they share the primitives' code, the unwind policy and
+// the stack-overflow checks, so they must agree on wake-ups, on the order
+// fibers are unwound in, and on how an overflowing fiber fails. Every
+// program here is ordered by yields and wake-ups only, never by time, so it
+// runs the same way in FIFO simulation and on the real loop.
+#include <cstddef>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 

@@ -13,9 +13,9 @@
 #include <ctime>
 #include <utility>
 
-#include <boost/context/protected_fixedsize_stack.hpp>
-
 #include "core/base/check.h"
+#include "core/posix/internal/fiber_stack.h"
+#include "core/runtime/internal/unwind_policy.h"
 
 namespace faultline::posix {
 namespace {
@@ -44,7 +44,7 @@ struct EventLoop::LoopFiber final : runtime::internal::FiberCore {
   LoopFiber(EventLoop* loop_in, uint64_t id, std::string name,
             absl::AnyInvocable<void() &&> body, size_t stack_size_bytes)
       : FiberCore(id, std::move(name), std::move(body),
-                  boost::context::protected_fixedsize_stack(stack_size_bytes), loop_in),
+                  internal::GuardedStackAllocator(stack_size_bytes), loop_in),
         loop(loop_in) {}
 
   EventLoop* loop;
@@ -114,7 +114,13 @@ void EventLoop::StartFiber(std::string name, absl::AnyInvocable<void() &&> body)
                                            options_.stack_size_bytes);
   LoopFiber* fiber = owned.get();
   fibers_.emplace(id, std::move(owned));
-  runnable_.push_back(fiber);
+  if (runtime::internal::StartsKilled(current_, shutting_down_)) {
+    // Started by a fiber being unwound, or during shutdown: it never runs.
+    fiber->killed = true;
+    unwinding_.push_back(fiber);
+  } else {
+    runnable_.push_back(fiber);
+  }
 }
 
 runtime::Fiber* EventLoop::CurrentFiber() { return current_; }
@@ -161,7 +167,11 @@ void EventLoop::Unpark(runtime::Fiber* fiber) {
 void EventLoop::Yield() {
   LoopFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
-  if (self->killed) LoopFiber::KilledOrThrow();
+  // A killed fiber returns at once (see unwind_policy.h).
+  if (self->killed) {
+    LoopFiber::KilledOrThrow();
+    return;
+  }
   MakeRunnable(self);
   self->Suspend();
   if (self->killed) LoopFiber::KilledOrThrow();
@@ -174,20 +184,31 @@ void EventLoop::MakeRunnable(LoopFiber* fiber) {
 }
 
 void EventLoop::KillAllFibers() {
-  // Unwind in id order; a fiber's destructors may park (they get kKilled) or
-  // start new fibers (which are killed before they run), so repeat until
-  // none is left, bounded by the fibers that can ever exist.
-  for (size_t round = 0; round < options_.max_fibers && !fibers_.empty(); ++round) {
-    runnable_.clear();
-    std::vector<LoopFiber*> victims;
-    victims.reserve(fibers_.size());
-    for (auto& [id, owned] : fibers_) victims.push_back(owned.get());
-    for (LoopFiber* fiber : victims) {
-      fiber->killed = true;
-      DisarmFiberTimer(fiber);
-      fiber->state = LoopFiber::State::kRunnable;
-      SwitchTo(fiber);  // erases it from fibers_ when done
-    }
+  internal::InstallStackOverflowReporter();  // unwinding runs fiber code too
+  // The policy both executors share (core/runtime/internal/unwind_policy.h):
+  // every fiber is marked killed at once, then unwound newest first, so a
+  // parent's Event or endpoint outlives the children waiting on it. Each
+  // unwinding is one switch (a killed fiber does not suspend again); fibers
+  // started meanwhile are born killed and unwound after the rest; at most
+  // max_fibers of those, so that destructors that keep starting fibers
+  // cannot keep the shutdown going forever.
+  shutting_down_ = true;
+  const size_t max_unwound = fibers_.size() + options_.max_fibers;
+  runtime::internal::KillNewestFirst(
+      fibers_, [](const LoopFiber&) { return true; },
+      [&](LoopFiber* fiber) {
+        DisarmFiberTimer(fiber);
+        fiber->state = LoopFiber::State::kRunnable;
+        unwinding_.push_back(fiber);
+      });
+  runnable_.clear();  // every fiber in it was killed and queued above
+  for (size_t unwound = 0; !unwinding_.empty(); ++unwound) {
+    FAULTLINE_CHECK_MSG(unwound < max_unwound, "fibers kept starting fibers during shutdown");
+    LoopFiber* fiber = unwinding_.front();
+    unwinding_.pop_front();
+    const uint64_t id = fiber->id();
+    SwitchTo(fiber);  // erases it from fibers_ when done
+    FAULTLINE_CHECK_MSG(fibers_.count(id) == 0, "a killed fiber suspended while being unwound");
   }
 }
 
@@ -268,6 +289,7 @@ void EventLoop::Stop() {
 
 RunOutcome EventLoop::Run() {
   FAULTLINE_CHECK_MSG(!running_ && current_ == nullptr, "EventLoop::Run is not reentrant");
+  internal::InstallStackOverflowReporter();
   running_ = true;
   RunOutcome outcome = RunOutcome::kCompleted;
   while (true) {

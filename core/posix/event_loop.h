@@ -2,7 +2,9 @@
 //
 // One thread runs every fiber of the process cooperatively, exactly like
 // sim::Scheduler does in simulation, but with real time and real I/O:
-//   * a FIFO run queue of fibers (boost::context::fiber, guarded stacks);
+//   * a FIFO run queue of fibers (boost::context::fiber, on stacks with a
+//     guard gap, whose overflow is reported naming the fiber:
+//     core/runtime/internal/stack_guard.h);
 //   * fiber deadlines and callback timers on CLOCK_MONOTONIC, fired through a
 //     timerfd so their resolution is not limited to epoll's milliseconds;
 //   * epoll for sockets (FdWatcher: callbacks, or "park this fiber until the
@@ -45,7 +47,7 @@
 namespace faultline::posix {
 
 struct EventLoopOptions {
-  // Usable stack per fiber (a guard page is added below it).
+  // Usable stack per fiber (a guard gap is added below it).
   size_t stack_size_bytes = 256 * 1024;
   // Threads that run blocking syscalls. Bounded: disk queues gain little from
   // more, and each thread costs a stack.
@@ -96,8 +98,11 @@ class EventLoop final : public runtime::Executor,
  public:
   explicit EventLoop(const EventLoopOptions& options = {});
   // Waits for in-flight blocking calls, then unwinds every fiber still alive
-  // (Park/Yield throw runtime::FiberKilled in them). Must not be called from
-  // a fiber. FdWatchers and timers must be gone or cancelled by then.
+  // (Park/Yield throw runtime::FiberKilled in them), newest first, as the
+  // simulator does (core/runtime/internal/unwind_policy.h): a child before
+  // the parent that keeps its Event or channel. Fibers started meanwhile
+  // never run. Must not be called from a fiber. FdWatchers and timers must
+  // be gone or cancelled by then.
   ~EventLoop() override;
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -105,7 +110,8 @@ class EventLoop final : public runtime::Executor,
   // --- runtime::Executor -------------------------------------------------
   // CLOCK_MONOTONIC in nanoseconds.
   int64_t NowNs() override;
-  // Fibers start in FIFO order. An exception other than FiberKilled escaping
+  // Fibers start in FIFO order; one started by a fiber being unwound, or
+  // during shutdown, never runs. An exception other than FiberKilled escaping
   // `body` aborts the process (it is a bug; see Executor::StartFiber).
   void StartFiber(std::string name, absl::AnyInvocable<void() &&> body) override;
   runtime::Fiber* CurrentFiber() override;
@@ -191,6 +197,8 @@ class EventLoop final : public runtime::Executor,
   uint64_t next_fiber_id_ = 1;
   std::map<uint64_t, std::unique_ptr<LoopFiber>> fibers_;  // by id
   std::deque<LoopFiber*> runnable_;
+  std::deque<LoopFiber*> unwinding_;  // killed fibers, in unwind order (shutdown)
+  bool shutting_down_ = false;        // in the destructor: new fibers are born killed
   LoopFiber* current_ = nullptr;
   bool running_ = false;
   std::atomic<bool> stop_requested_{false};

@@ -35,6 +35,17 @@ std::optional<size_t> WaitAny(Executor& executor, std::initializer_list<Waitable
                                  "WaitAny");
     if (fired == internal::kWaitKilled) return std::nullopt;
     if (fired == internal::kWaitTimedOut) return FirstReady(waitables);
+    std::optional<size_t> ready = FirstReady(waitables);
+    // Woken through queue `fired`, but returning another waitable: the
+    // caller will not consume what `fired` signalled (a channel's item), and
+    // a notify-one queue woke only this fiber for it. Pass the wake-up on,
+    // or a fiber blocked on that queue alone sleeps with its item queued.
+    const auto fired_index = static_cast<size_t>(fired);
+    if (ready.has_value() && *ready != fired_index && queues[fired_index] != queues[*ready] &&
+        waitables.begin()[fired_index]->IsReady()) {
+      queues[fired_index]->NotifyOne(executor);
+    }
+    if (ready.has_value()) return ready;
   }
 }
 

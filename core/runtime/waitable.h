@@ -25,7 +25,10 @@ class Waitable {
 
 // Waits until one of `waitables` (at most internal::kMaxWaitQueues) is ready
 // or `timeout_ns` passes. Returns the index of a ready one — the lowest index
-// among those ready when it returns — or nullopt on timeout.
+// among those ready when it returns — or nullopt on timeout. A wake-up it
+// does not use (it was woken by one waitable and returns another) is passed
+// on to the next waiter of the waitable that sent it, so a select never
+// swallows the one wake-up a notify-one primitive (Channel) gives.
 std::optional<size_t> WaitAny(Executor& executor, std::initializer_list<Waitable*> waitables,
                               int64_t timeout_ns);
 

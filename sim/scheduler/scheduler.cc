@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/check.h"
+#include "core/posix/internal/fiber_stack.h"
+#include "core/runtime/internal/unwind_policy.h"
 
 
 namespace faultline::sim {
@@ -55,7 +57,8 @@ Scheduler::Scheduler(const SchedulerOptions& options)
       scheduler_prng_(Prng::ForStream(options.seed, Stream::kScheduler)) {
   trace_.set_recording(options.record_trace);
   // All streams exist from the start: prng() hands out references, and a
-  // vector that grew later would leave them dangling.
+  // vector that grew later would leave them dangling. (Slot kScheduler is
+  // never handed out: scheduler_prng_ is that stream.)
   for (size_t i = 0; i < kStreamCount; ++i) {
     stream_prngs_.push_back(Prng::ForStream(seed_, static_cast<Stream>(i)));
   }
@@ -67,6 +70,9 @@ Scheduler::~Scheduler() { Shutdown(); }
 void Scheduler::Shutdown() {
   FAULTLINE_CHECK_MSG(current_ == nullptr && !running_, "Shutdown from inside the run");
   // Unwind everything still alive so its destructors run on its own stack.
+  // Fibers those destructors start are born killed.
+  posix::internal::InstallStackOverflowReporter();
+  shutting_down_ = true;
   KillFibers(kSimNode, /*all_nodes=*/true);
   Scheduler* previous = active_scheduler;
   active_scheduler = this;
@@ -77,12 +83,16 @@ void Scheduler::Shutdown() {
     if (fiber->state == SimFiber::State::kDone) fibers_.erase(fiber->id());
   }
   active_scheduler = previous;
+  shutting_down_ = false;
   FAULTLINE_CHECK_MSG(fibers_.empty(), "a fiber survived the scheduler's shutdown");
 }
 
 Scheduler* Scheduler::Active() { return active_scheduler; }
 
 Prng& Scheduler::prng(Stream stream) {
+  FAULTLINE_CHECK_MSG(stream != Stream::kScheduler,
+                      "prng(Stream::kScheduler): the scheduler's own stream decides the run "
+                      "order and is not handed out; draw from another stream");
   const auto index = static_cast<size_t>(stream);
   FAULTLINE_CHECK(index < stream_prngs_.size());
   return stream_prngs_[index];
@@ -132,28 +142,18 @@ void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void()
 }
 
 void Scheduler::KillFibers(NodeId node, bool all_nodes) {
-  // Newest first: a fiber is unwound before the fiber that spawned it, so
-  // objects a parent keeps on its stack for its children (a channel, a mutex)
-  // outlive those children. The order is by id, so part of the trace.
-  for (auto it = fibers_.rbegin(); it != fibers_.rend(); ++it) {
-    SimFiber* fiber = it->second.get();
-    if ((!all_nodes && fiber->node != node) || fiber->killed) continue;
-    fiber->killed = true;
-    switch (fiber->state) {
-      case SimFiber::State::kParked:
-        if (fiber->heap_index != kNotInHeap) TimerRemove(fiber);
-        fiber->state = SimFiber::State::kRunnable;
+  // The shared policy: newest first (core/runtime/internal/unwind_policy.h).
+  runtime::internal::KillNewestFirst(
+      fibers_, [&](const SimFiber& fiber) { return all_nodes || fiber.node == node; },
+      [&](SimFiber* fiber) {
+        if (fiber->state == SimFiber::State::kParked) {
+          if (fiber->heap_index != kNotInHeap) TimerRemove(fiber);
+          fiber->state = SimFiber::State::kRunnable;
+        } else {
+          RemoveRunnable(fiber);
+        }
         unwinding_.push_back(fiber);
-        break;
-      case SimFiber::State::kRunnable:
-        RemoveRunnable(fiber);
-        unwinding_.push_back(fiber);
-        break;
-      case SimFiber::State::kRunning:  // the caller: it throws on return
-      case SimFiber::State::kDone:
-        break;
-    }
-  }
+      });
 }
 
 // --- fibers ------------------------------------------------------------------
@@ -171,8 +171,10 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
   fibers_.emplace(id, std::move(owned));
   RecordAt(node, TraceKind::kSpawn, id, 0, fiber->name());
 
-  if (!nodes_[node].alive) {
-    // Spawned by a fiber of a node that is being unwound: it never runs.
+  if (!nodes_[node].alive || runtime::internal::StartsKilled(current_, shutting_down_)) {
+    // Refused: its node is dead, its starter is being unwound (even if the
+    // node was restarted meanwhile: a dead incarnation must not start fibers
+    // in the live one), or the scheduler is shutting down. It never runs.
     fiber->killed = true;
     unwinding_.push_back(fiber);
   } else {
@@ -219,7 +221,13 @@ void Scheduler::Unpark(runtime::Fiber* fiber) {
 void Scheduler::Yield() {
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
-  if (self->killed) SimFiber::KilledOrThrow();
+  // A killed fiber (here only while an exception is in flight, or it would
+  // have thrown) returns at once: it must finish unwinding before any other
+  // fiber runs.
+  if (self->killed) {
+    SimFiber::KilledOrThrow();
+    return;
+  }
   MakeRunnable(self);
   self->Suspend();
   if (self->killed) SimFiber::KilledOrThrow();
@@ -330,6 +338,7 @@ void Scheduler::RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b,
 
 RunResult Scheduler::Run() {
   FAULTLINE_CHECK_MSG(!running_ && current_ == nullptr, "Scheduler::Run is not reentrant");
+  posix::internal::InstallStackOverflowReporter();
   running_ = true;
   stop_requested_ = false;
   Scheduler* previous = active_scheduler;

@@ -10,8 +10,10 @@
 // Nodes are named groups of fibers (node 0, "sim", holds the harness's own
 // fibers). Crash(node) kills the node's incarnation at once: its fibers are
 // unwound (Park/Yield throw runtime::FiberKilled), newest first, before any
-// other fiber runs again, and sim/disk and sim/network refuse every operation of the dead
-// incarnation. Restart(node, ...) begins a new incarnation.
+// other fiber runs again (the policy both executors share:
+// core/runtime/internal/unwind_policy.h), and sim/disk and sim/network refuse
+// every operation of the dead incarnation. Restart(node, ...) begins a new
+// incarnation; fibers the dead one starts while unwinding never run.
 //
 // A run ends when every fiber has finished (kCompleted), when a fiber calls
 // Stop() (kStopped), or with a failure: deadlock (fibers blocked, nothing
@@ -49,6 +51,8 @@ struct SchedulerOptions {
   // Run fibers in the order they became runnable instead of a seeded choice
   // (for debugging: interleavings then depend on the program alone).
   bool fifo = false;
+  // Per fiber; a guard gap lies below each. A fiber that overflows its stack
+  // aborts the run naming itself (core/runtime/internal/stack_guard.h).
   size_t stack_size_bytes = 64 * 1024;
   uint64_t max_steps = 50'000'000;                               // fiber resumptions
   int64_t max_virtual_time_ns = int64_t{3600} * 1'000'000'000;  // one virtual hour
@@ -102,7 +106,9 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   uint64_t Incarnation(NodeId node) const;
   // The node of the running fiber, kSimNode outside fibers.
   NodeId CurrentNode() const;
-  // Starts a fiber on `node` (which must be alive).
+  // Starts a fiber on `node`. It is born killed — its body never runs, but
+  // is destroyed, so a JoinHandle on it completes — when `node` is dead, the
+  // calling fiber is being unwound, or Shutdown() is in progress.
   void StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body);
   // Kills `node`'s incarnation and unwinds its fibers; if the caller is one
   // of them, throws runtime::FiberKilled. No-op on a dead node.
@@ -127,7 +133,10 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   // --- determinism --------------------------------------------------------
   uint64_t seed() const { return seed_; }
   // The generator of one subsystem's stream. The reference stays valid for
-  // the scheduler's lifetime.
+  // the scheduler's lifetime. Stream::kScheduler is refused (a checked
+  // error): that stream picks the next fiber, and neither a copy (which
+  // predicts the run order) nor the stream itself (whose every extra draw
+  // would reshuffle the interleaving) belongs to a scenario.
   Prng& prng(Stream stream);
   Trace& trace() { return trace_; }
   // Appends an event stamped with the current time and node.
@@ -196,6 +205,7 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   SimFiber* current_ = nullptr;
 
   bool running_ = false;
+  bool shutting_down_ = false;  // inside Shutdown(): new fibers are born killed
   bool stop_requested_ = false;
   std::string stop_reason_;
   bool failed_ = false;

@@ -1,13 +1,10 @@
 // sim/scheduler/stack_pool.cc — see stack_pool.h.
 #include "sim/scheduler/stack_pool.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "core/base/check.h"
+#include "core/posix/internal/fiber_stack.h"
 
 #if defined(FAULTLINE_VALGRIND)
 #include <valgrind/valgrind.h>
@@ -19,43 +16,32 @@
 namespace faultline::sim {
 
 StackPool::StackPool(size_t stack_size_bytes, size_t max_cached_stacks)
-    : page_size_bytes_(static_cast<size_t>(sysconf(_SC_PAGESIZE))),
-      max_cached_stacks_(max_cached_stacks) {
+    : max_cached_stacks_(max_cached_stacks) {
   FAULTLINE_CHECK(stack_size_bytes >= 16 * 1024);
-  stack_size_bytes_ = (stack_size_bytes + page_size_bytes_ - 1) / page_size_bytes_ * page_size_bytes_;
+  const auto page_size_bytes = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  stack_size_bytes_ = (stack_size_bytes + page_size_bytes - 1) / page_size_bytes * page_size_bytes;
 }
 
 StackPool::~StackPool() {
   FAULTLINE_CHECK_MSG(live_ == 0, "a StackPool was destroyed while fibers still use it");
-  for (void* base : free_) munmap(base, stack_size_bytes_ + page_size_bytes_);
+  for (const boost::context::stack_context& stack : free_) posix::internal::UnmapFiberStack(stack);
 }
 
 boost::context::stack_context StackPool::Allocate() {
-  void* base = nullptr;
+  boost::context::stack_context stack;
   if (!free_.empty()) {
-    base = free_.back();
+    stack = free_.back();
     free_.pop_back();
   } else {
-    const size_t mapping_bytes = stack_size_bytes_ + page_size_bytes_;
-    base = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) {
-      std::fprintf(stderr, "faultline: cannot map a %zu-byte fiber stack\n", mapping_bytes);
-      std::abort();
-    }
-    // The lowest page catches stack overflow (stacks grow down).
-    FAULTLINE_CHECK(mprotect(base, page_size_bytes_, PROT_NONE) == 0);
+    stack = posix::internal::MapFiberStack(stack_size_bytes_);
   }
   ++live_;
 #if defined(FAULTLINE_ASAN)
   // A fiber that ended by switching away never returned from its frames, so
   // ASan may still hold their redzones as poisoned: a reused stack must
   // start clean, or the next fiber trips over a stale redzone.
-  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_size_bytes_, stack_size_bytes_);
+  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(stack.sp) - stack.size, stack.size);
 #endif
-  boost::context::stack_context stack;
-  stack.size = stack_size_bytes_;
-  stack.sp = static_cast<char*>(base) + page_size_bytes_ + stack_size_bytes_;
 #if defined(FAULTLINE_VALGRIND)
   stack.valgrind_stack_id = VALGRIND_STACK_REGISTER(stack.sp, static_cast<char*>(stack.sp) - stack.size);
 #endif
@@ -69,11 +55,10 @@ void StackPool::Deallocate(boost::context::stack_context& stack) {
   VALGRIND_STACK_DEREGISTER(stack.valgrind_stack_id);
 #endif
   --live_;
-  void* base = static_cast<char*>(stack.sp) - stack_size_bytes_ - page_size_bytes_;
   if (free_.size() < max_cached_stacks_) {
-    free_.push_back(base);
+    free_.push_back(stack);
   } else {
-    munmap(base, stack_size_bytes_ + page_size_bytes_);
+    posix::internal::UnmapFiberStack(stack);
   }
 }
 

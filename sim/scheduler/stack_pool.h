@@ -1,9 +1,12 @@
 // sim/scheduler/stack_pool.h — fiber stacks, recycled.
 //
 // Spawning a fiber must be cheap (scenarios spawn thousands per seed), so
-// stacks are mmap'ed once with a guard page below them and reused. Only the
-// pages a fiber actually touches cost memory, which is what lets 10,000 idle
-// fibers fit in a few tens of MiB.
+// stacks are mapped once and reused. Each is mapped in the layout both
+// executors share (core/runtime/internal/stack_guard.h): a PROT_NONE gap of
+// runtime::internal::kStackGuardBytes below every stack, so a fiber that
+// overflows faults in its own gap instead of writing into a neighbour's
+// stack. Only the pages a fiber actually touches cost memory, which is what
+// lets 10,000 idle fibers fit in a few tens of MiB.
 #pragma once
 
 #include <cstddef>
@@ -32,11 +35,10 @@ class StackPool {
   const boost::context::stack_context& last_allocated() const { return last_allocated_; }
 
  private:
-  size_t stack_size_bytes_;  // usable bytes, excluding the guard page
-  size_t page_size_bytes_;
+  size_t stack_size_bytes_;  // usable bytes, excluding the guard gap
   size_t max_cached_stacks_;
   size_t live_ = 0;
-  std::vector<void*> free_;  // bases (guard page) of cached mappings
+  std::vector<boost::context::stack_context> free_;  // cached mappings
   boost::context::stack_context last_allocated_;
 };
 

@@ -45,6 +45,8 @@ boost::context::fiber FiberCore::Main(boost::context::fiber&& caller) {
   // Destroy the body here, on the fiber's own stack: its captures'
   // destructors (a JoinHandle's done signal) may wake other fibers.
   body_ = nullptr;
+  // The last check of the canary: a pooled stack must go back clean.
+  if (!StackCanaryIntact(stack_)) ReportStackOverflow(*this);
   state = State::kDone;
 #if defined(FAULTLINE_ASAN)
   // nullptr: this stack is finished, ASan may forget its fake frames.

@@ -7,8 +7,9 @@
 // builds), the fiber's entry function — which lets FiberKilled end the fiber,
 // lets Boost's forced_unwind pass, and reports any other exception instead of
 // letting it escape (Boost.Context's rule) — and what Park/Yield do in a
-// killed fiber. Each executor keeps only its own policy: which fiber runs
-// next, timers, nodes.
+// killed fiber, and the stack-overflow checks (stack_guard.h). Each executor
+// keeps only its own policy: which fiber runs next, timers, nodes — and its
+// stacks, which follow stack_guard.h's layout.
 //
 // Not API: executors derive their fiber records from FiberCore.
 #pragma once
@@ -28,6 +29,7 @@
 #include "absl/functional/any_invocable.h"
 #include "core/base/check.h"
 #include "core/runtime/executor.h"
+#include "core/runtime/internal/stack_guard.h"
 
 namespace faultline::runtime::internal {
 
@@ -63,7 +65,8 @@ class FiberCore : public Fiber {
 
   // Executor side: runs the fiber (state kRunnable) until it suspends or
   // finishes; `state` then says which. A fiber that is `killed` before its
-  // first run never runs its body, but the body is still destroyed.
+  // first run never runs its body, but the body is still destroyed. Aborts
+  // naming the fiber if it overflowed its stack (stack_guard.h).
   // (Inline, with Suspend: they are on every scheduling step.)
   void Resume() {
     FAULTLINE_CHECK(state == State::kRunnable);
@@ -73,12 +76,18 @@ class FiberCore : public Fiber {
     __sanitizer_start_switch_fiber(&fake_stack, static_cast<char*>(stack_.sp) - stack_.size,
                                    stack_.size);
 #endif
+    const FiberCore* resumer = running_fiber;
+    running_fiber = this;
     context_ = std::move(context_).resume();
+    running_fiber = resumer;
 #if defined(FAULTLINE_ASAN)
     __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
     // A finished fiber hands back an empty continuation: Boost freed its stack.
     FAULTLINE_CHECK((state == State::kDone) == !context_);
+    if (state != State::kDone && !StackCanaryIntact(stack_)) [[unlikely]] {
+      ReportStackOverflow(*this);
+    }
   }
 
   // Fiber side: returns control to the caller of Resume(). Set `state`
@@ -99,13 +108,18 @@ class FiberCore : public Fiber {
   // would terminate the process — return kKilled.
   static WakeReason KilledOrThrow();
 
+  // Where the fiber's stack lies: [sp - size, sp) usable, a guard gap below
+  // (stack_guard.h). Meaningless once the fiber finished.
+  const boost::context::stack_context& stack() const { return stack_; }
+
   State state = State::kRunnable;
   bool killed = false;
   std::string_view waiting_on;  // while kParked
   WakeReason wake_reason = WakeReason::kUnparked;
 
  private:
-  // Records where Boost put the stack, for the sanitizer annotations.
+  // Records where Boost put the stack, for the sanitizer annotations and
+  // the overflow checks.
   template <typename Inner>
   class RecordingStackAllocator {
    public:

@@ -69,6 +69,18 @@ TEST(Scheduler, StreamGeneratorsStayPutAndMatchTheirSeededStreams) {
   EXPECT_EQ(workload.NextU64(), expected.NextU64());
 }
 
+TEST(Scheduler, ThePickStreamIsNotHandedOut) {
+  // A copy of the scheduler's own stream would let a scenario predict (and
+  // so quietly depend on) the run order; drawing from the stream itself
+  // would shift the interleaving with every workload change.
+  EXPECT_DEATH(
+      {
+        Scheduler scheduler(SchedulerOptions{.seed = 5});
+        (void)scheduler.prng(Stream::kScheduler).NextU64();
+      },
+      "the scheduler's own stream");
+}
+
 TEST(Scheduler, VirtualTimeJumpsToTheNextTimer) {
   Scheduler scheduler(SchedulerOptions{.seed = 1});
   int64_t woke_at_ns = -1;
@@ -196,6 +208,60 @@ TEST(Scheduler, ChildrenUnwindBeforeTheParentThatOwnsTheirChannel) {
   scheduler.StartFiber("nemesis", [&] { scheduler.SleepFor(10); scheduler.Crash(node, "test"); });
   EXPECT_TRUE(scheduler.Run().ok());
   EXPECT_THAT(unwound, ::testing::ElementsAre("child2", "child1", "child0", "parent"));
+}
+
+TEST(Scheduler, YieldInAFiberBeingUnwoundReturnsAtOnce) {
+  // FIFO: without the fix, the nemesis would run while the victim yields.
+  Scheduler scheduler(SchedulerOptions{.seed = 1, .fifo = true});
+  const NodeId node = scheduler.AddNode("n1");
+  runtime::Event never(scheduler);
+  std::vector<std::string> log;
+  scheduler.StartFiberOn(node, "victim", [&] {
+    struct YieldsWhileUnwinding {
+      Scheduler& scheduler;
+      std::vector<std::string>& log;
+      ~YieldsWhileUnwinding() {
+        log.push_back("victim before yield");
+        scheduler.Yield();
+        log.push_back("victim after yield");
+      }
+    } guard{scheduler, log};
+    never.Wait();
+  });
+  scheduler.StartFiber("nemesis", [&] {
+    scheduler.Crash(node, "test");
+    scheduler.Yield();
+    log.push_back("nemesis after crash");
+  });
+  EXPECT_TRUE(scheduler.Run().ok());
+  EXPECT_THAT(log, ::testing::ElementsAre("victim before yield", "victim after yield",
+                                          "nemesis after crash"));
+}
+
+TEST(Scheduler, ARestartBeforeUnwindingEndsKeepsTheDeadIncarnationOut) {
+  Scheduler scheduler(SchedulerOptions{.seed = 3});
+  const NodeId node = scheduler.AddNode("n1");
+  runtime::Event never(scheduler);
+  bool zombie_ran = false;
+  bool new_main_ran = false;
+  scheduler.StartFiberOn(node, "old-main", [&] {
+    struct StartsWhileUnwinding {
+      Scheduler& scheduler;
+      bool& zombie_ran;
+      ~StartsWhileUnwinding() { scheduler.StartFiber("zombie", [&ran = zombie_ran] { ran = true; }); }
+    } guard{scheduler, zombie_ran};
+    never.Wait();
+  });
+  scheduler.StartFiber("nemesis", [&] {
+    scheduler.SleepFor(10);
+    scheduler.Crash(node, "test");
+    // No yield in between: the old incarnation is still being unwound.
+    scheduler.Restart(node, "new-main", [&] { new_main_ran = true; });
+  });
+  RunResult result = scheduler.Run();
+  EXPECT_EQ(result.outcome, Outcome::kCompleted) << result.detail;
+  EXPECT_TRUE(new_main_ran);
+  EXPECT_FALSE(zombie_ran) << "the dead incarnation started a fiber in the live one";
 }
 
 TEST(Scheduler, CrashingYourOwnNodeUnwindsYou) {

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ namespace {
 // A longer line without a newline is a protocol error, not a bigger buffer.
 constexpr size_t kMaxLineBytes = size_t{64} << 20;
 constexpr int kPollIntervalMs = 50;
+// How long a worker whose pipe reached its end may take to exit before it is
+// killed: long enough for a dying process, short enough that a seed which
+// closed the pipe and runs on cannot stall the sweep.
+constexpr int kExitGraceMs = 1000;
 
 int64_t WallNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -50,6 +55,20 @@ void WriteAll(int fd, const std::string& text) {
     if (n <= 0) _exit(3);
     written += static_cast<size_t>(n);
   }
+}
+
+// Waits up to kExitGraceMs for `pid` to end; false (after killing and
+// reaping it) if it did not.
+bool AwaitExit(pid_t pid, int& status) {
+  for (int waited_ms = 0; waited_ms < kExitGraceMs; ++waited_ms) {
+    const pid_t ended = waitpid(pid, &status, WNOHANG);
+    if (ended == pid || (ended < 0 && errno != EINTR)) return true;
+    usleep(1000);
+  }
+  kill(pid, SIGKILL);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return false;
 }
 
 // In a fresh worker: closes every descriptor >= 3 but `keep`, so a seed
@@ -145,9 +164,14 @@ Worker Sweep::StartWorker(uint64_t first_position) {
   int fds[2];
   FAULTLINE_CHECK_MSG(pipe2(fds, O_CLOEXEC) == 0, "pipe2() failed");
   std::fflush(nullptr);  // or the child would print the parent's buffered output again
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   FAULTLINE_CHECK_MSG(pid >= 0, "fork() failed");
   if (pid == 0) {
+    // If the sweep dies (a CI job's timeout kills it), its workers die with
+    // it rather than run on as orphans, hung seeds included.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(3);  // it died before prctl
     CloseAllBut(fds[1]);
     WorkerMain(fds[1], first_position);
   }
@@ -159,7 +183,10 @@ void Sweep::WorkerMain(int fd, uint64_t first_position) {
   for (uint64_t position = first_position; position < total_units_; position += stride_) {
     const uint64_t unit = UnitAt(position);
     WriteAll(fd, absl::StrCat("S ", unit, "\n"));
-    reports::SeedResult result = RunOneSeed(ScenarioOf(unit), SeedOf(unit), nullptr);
+    std::string trace;
+    reports::SeedResult result =
+        RunOneSeed(ScenarioOf(unit), SeedOf(unit), options_.print_traces ? &trace : nullptr);
+    std::fwrite(trace.data(), 1, trace.size(), stdout);
     // What the scenario printed goes out now: _exit does not flush stdio,
     // and a later seed may kill the process.
     std::fflush(nullptr);
@@ -237,37 +264,35 @@ void Sweep::ReadFrom(size_t index) {
     if (std::optional<std::string> error = HandleLine(worker, line)) {
       // Blame the seed it was running (or owed next): its code wrote there.
       const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
-      if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
-        Stop(worker);
-        workers_.erase(workers_.begin() + static_cast<long>(index));
-        return;
-      }
       FailAndReplace(index, unit, "worker protocol error",
                      absl::StrCat("the worker wrote ", *error,
                                   " to the sweep's pipe (did the scenario write to it?): \"",
                                   absl::CHexEscape(line.substr(0, 160)), "\""));
       return;
     }
+    if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
+      // It owes nothing more: stop it now rather than wait for the end of
+      // its pipe, which a process its seeds left behind may hold open.
+      Stop(worker);
+      workers_.erase(workers_.begin() + static_cast<long>(index));
+      return;
+    }
   }
 }
 
-// End of a worker's stream: it finished, or died.
+// End of a worker's pipe before it reported every unit it owed: it died,
+// or its seed closed the pipe (then it is given kExitGraceMs to end).
 void Sweep::Reap(size_t index) {
   Worker& worker = workers_[index];
-  int status = 0;
-  while (waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
-  }
   close(worker.fd);
   worker.fd = -1;
-  const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if ((clean_exit && !worker.in_progress.has_value()) ||
-      (!worker.in_progress.has_value() && worker.next_position >= total_units_)) {
-    workers_.erase(workers_.begin() + static_cast<long>(index));
-    return;
-  }
+  int status = 0;
+  const bool ended = AwaitExit(worker.pid, status);
   const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
   FailAndReplace(index, unit, "worker crashed",
-                 WIFSIGNALED(status)
+                 !ended ? std::string("the worker closed its pipe to the sweep and ran on; it "
+                                      "was killed")
+                 : WIFSIGNALED(status)
                      ? absl::StrCat("the worker process died of signal ", WTERMSIG(status), " (",
                                     strsignal(WTERMSIG(status)), ")")
                      : absl::StrCat("the worker process exited with status ",

@@ -38,6 +38,9 @@ struct SweepOptions {
   // Each worker runs its seeds last first (with jobs 1: the whole range in
   // descending order), for the in-process order check (order_check.h).
   bool descending = false;
+  // Each worker prints each seed's trace (one event a line) on stdout before
+  // reporting the seed: `run --seed S --trace`.
+  bool print_traces = false;
 };
 
 struct SweepOutcome {

@@ -101,6 +101,10 @@ int RunSingleInWorker(const scenarios::Scenario& scenario, const CliArgs& args) 
       {.scenarios = {&scenario}, .first_seed = args.first_seed, .seed_count = 1, .jobs = 1,
        .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = true, .print_traces = args.trace},
       PrintFailure);
+  if (!outcome.error.empty()) {
+    std::cerr << "faultline: " << outcome.error << "\n";
+    return 2;
+  }
   FAULTLINE_CHECK(outcome.results.size() == 1);
   if (outcome.results[0].passed) PrintPassed(outcome.results[0]);
   return outcome.results[0].passed ? 0 : 1;
@@ -209,9 +213,15 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   std::cout << absl::StrFormat("faultline: %d seeds, %d failed", outcome.seeds_run,
                                outcome.seeds_failed);
   if (outcome.seeds_not_run > 0) {
-    std::cout << absl::StrFormat(", %d not run (time budget reached)", outcome.seeds_not_run);
+    std::cout << absl::StrFormat(", %d not run (%s)", outcome.seeds_not_run,
+                                 outcome.error.empty() ? "time budget reached" : "sweep stopped");
   }
   std::cout << "\n";
+  if (!outcome.error.empty()) {
+    std::cout.flush();
+    std::cerr << "faultline: " << outcome.error << "\n";
+    return outcome.seeds_failed > 0 ? 1 : 2;
+  }
   return RunExitCode(outcome.seeds_failed > 0, reports_written);
 }
 

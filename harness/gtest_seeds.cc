@@ -50,12 +50,16 @@ void ExpectSeedsPass(const scenarios::Scenario& scenario, uint64_t default_seed_
   // test failure, never the end of the test.
   SweepOptions options{.scenarios = {&scenario}, .first_seed = single ? only_seed : first,
                        .seed_count = single ? 1 : count};
-  RunSweep(options, [](const reports::SeedResult& result) {
+  const SweepOutcome outcome = RunSweep(options, [](const reports::SeedResult& result) {
     ADD_FAILURE() << result.scenario << " seed " << reports::Hex64(result.seed) << ": "
                   << result.outcome << ": " << result.detail
                   << "\n  trace hash: " << reports::Hex64(result.trace_hash)
                   << "\n  replay: " << result.ReplayCommand();
   });
+  if (!outcome.error.empty()) {
+    ADD_FAILURE() << scenario.name << ": " << outcome.error << "; " << outcome.seeds_not_run
+                  << " seeds not run";
+  }
 }
 
 }  // namespace faultline::harness

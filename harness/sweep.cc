@@ -113,7 +113,7 @@ class Sweep {
 
   reports::SeedResult Unfinished(uint64_t unit, std::string outcome, std::string detail) const;
   void Record(uint64_t unit, reports::SeedResult result);
-  Worker StartWorker(uint64_t first_position);
+  std::optional<Worker> StartWorker(uint64_t first_position);
   [[noreturn]] void WorkerMain(int fd, uint64_t first_position);
   static void Stop(Worker& worker);
   void FailAndReplace(size_t index, uint64_t unit, std::string outcome, std::string detail);
@@ -121,7 +121,7 @@ class Sweep {
   void ReadFrom(size_t index);
   void Reap(size_t index);
   void EnforceSeedTimeouts();
-  void StopForTimeBudget();
+  void StopAll(const char* why);
 
   const SweepOptions& options_;
   const std::function<void(const reports::SeedResult&)>& on_failure_;
@@ -158,15 +158,25 @@ void Sweep::Record(uint64_t unit, reports::SeedResult result) {
   if (!result.passed || options_.keep_passed) kept_.emplace_back(unit, std::move(result));
 }
 
-Worker Sweep::StartWorker(uint64_t first_position) {
+// A fresh worker, or nullopt (and the sweep's error set) if the system
+// refuses one (descriptors or processes exhausted).
+std::optional<Worker> Sweep::StartWorker(uint64_t first_position) {
   // Close-on-exec: nothing a scenario (or anything it starts) execs inherits
   // the sweep's pipes.
   int fds[2];
-  FAULTLINE_CHECK_MSG(pipe2(fds, O_CLOEXEC) == 0, "pipe2() failed");
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    outcome_.error = absl::StrCat("cannot start a worker process: pipe2(): ", strerror(errno));
+    return std::nullopt;
+  }
   std::fflush(nullptr);  // or the child would print the parent's buffered output again
   const pid_t parent = getpid();
   const pid_t pid = fork();
-  FAULTLINE_CHECK_MSG(pid >= 0, "fork() failed");
+  if (pid < 0) {
+    outcome_.error = absl::StrCat("cannot start a worker process: fork(): ", strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
+    return std::nullopt;
+  }
   if (pid == 0) {
     // If the sweep dies (a CI job's timeout kills it), its workers die with
     // it rather than run on as orphans, hung seeds included.
@@ -212,8 +222,10 @@ void Sweep::FailAndReplace(size_t index, uint64_t unit, std::string outcome, std
   if (worker.fd >= 0) Stop(worker);
   Record(unit, Unfinished(unit, std::move(outcome), std::move(detail)));
   const uint64_t resume = PositionOf(unit) + stride_;
-  if (resume < total_units_) {
-    workers_[index] = StartWorker(resume);
+  std::optional<Worker> fresh;
+  if (resume < total_units_) fresh = StartWorker(resume);
+  if (fresh.has_value()) {
+    workers_[index] = std::move(*fresh);
   } else {
     workers_.erase(workers_.begin() + static_cast<long>(index));
   }
@@ -313,12 +325,11 @@ void Sweep::EnforceSeedTimeouts() {
   }
 }
 
-void Sweep::StopForTimeBudget() {
-  outcome_.time_budget_reached = true;
+// Stops every worker: the seeds in progress are not run (`why`).
+void Sweep::StopAll(const char* why) {
   for (Worker& worker : workers_) {
     if (worker.in_progress.has_value()) {
-      outcome_.interrupted.push_back(
-          Unfinished(*worker.in_progress, "not run", "in progress when the time budget ran out"));
+      outcome_.interrupted.push_back(Unfinished(*worker.in_progress, "not run", why));
     }
     Stop(worker);
   }
@@ -327,11 +338,18 @@ void Sweep::StopForTimeBudget() {
 
 SweepOutcome Sweep::Run() {
   for (const auto* scenario : options_.scenarios) outcome_.tallies.push_back({scenario->name});
-  for (uint64_t w = 0; w < stride_ && w < total_units_; ++w) workers_.push_back(StartWorker(w));
+  for (uint64_t w = 0; w < stride_ && w < total_units_ && outcome_.error.empty(); ++w) {
+    if (std::optional<Worker> worker = StartWorker(w)) workers_.push_back(std::move(*worker));
+  }
   const int64_t start_ns = WallNowNs();
   while (!workers_.empty()) {
+    if (!outcome_.error.empty()) {
+      StopAll("in progress when the sweep stopped");
+      break;
+    }
     if (options_.time_budget_ns > 0 && WallNowNs() - start_ns > options_.time_budget_ns) {
-      StopForTimeBudget();
+      outcome_.time_budget_reached = true;
+      StopAll("in progress when the time budget ran out");
       break;
     }
     EnforceSeedTimeouts();

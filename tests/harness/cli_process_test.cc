@@ -467,4 +467,15 @@ TEST(FaultlineCli, AReportPathThatIsTheConsoleOutputIsRefused) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(FaultlineCli, WorkersThatCannotBeStartedAreAnErrorNotACrash) {
+  // 256 workers need 256 pipes: far more than 24 descriptors allow.
+  const std::string limited =
+      absl::StrFormat("sh -c 'ulimit -n 24; exec \"$0\" \"$@\"' %s", FAULTLINE_BINARY);
+  ProcessResult run = RunBinary(limited, "run demo --seeds 300 --jobs 256");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("faultline: cannot start a worker process: pipe2(): "));
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("FAULTLINE_CHECK")));
+  EXPECT_THAT(run.output, ::testing::ContainsRegex("faultline: [0-9]+ seeds, 0 failed, [0-9]+ not run"));
+}
+
 }  // namespace

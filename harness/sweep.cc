@@ -80,12 +80,15 @@ void CloseAllBut(int keep) {
 }
 
 struct Worker {
+  uint64_t serial = 0;                   // which worker of the sweep: pids and fds are reused
   pid_t pid = -1;
   int fd = -1;                           // -1 once stopped
   uint64_t next_position = 0;            // the next position of its stream it owes
   std::optional<uint64_t> in_progress;   // unit started, not finished
   int64_t started_ns = 0;                // when the parent learnt it started
   std::string buffer;                    // bytes read, not yet a full line
+  // Set once reaped by waitpid(): its pid may then be another process's.
+  std::optional<int> exit_status;
 };
 
 class Sweep {
@@ -118,8 +121,9 @@ class Sweep {
   static void Stop(Worker& worker);
   void FailAndReplace(size_t index, uint64_t unit, std::string outcome, std::string detail);
   std::optional<std::string> HandleLine(Worker& worker, const std::string& line);
-  void ReadFrom(size_t index);
+  bool ReadFrom(size_t index);
   void Reap(size_t index);
+  void ReapExited();
   void EnforceSeedTimeouts();
   void StopAll(const char* why);
 
@@ -131,6 +135,7 @@ class Sweep {
   SweepOutcome outcome_;
   std::vector<std::pair<uint64_t, reports::SeedResult>> kept_;  // (unit, result)
   std::vector<Worker> workers_;  // stopped ones are erased
+  uint64_t workers_started_ = 0;
 };
 
 reports::SeedResult Sweep::Unfinished(uint64_t unit, std::string outcome,
@@ -168,6 +173,8 @@ std::optional<Worker> Sweep::StartWorker(uint64_t first_position) {
     outcome_.error = absl::StrCat("cannot start a worker process: pipe2(): ", strerror(errno));
     return std::nullopt;
   }
+  // The parent's end never blocks: ReapExited reads it to its current end.
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
   std::fflush(nullptr);  // or the child would print the parent's buffered output again
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -186,7 +193,8 @@ std::optional<Worker> Sweep::StartWorker(uint64_t first_position) {
     WorkerMain(fds[1], first_position);
   }
   close(fds[1]);
-  return Worker{.pid = pid, .fd = fds[0], .next_position = first_position};
+  return Worker{.serial = ++workers_started_, .pid = pid, .fd = fds[0],
+                .next_position = first_position};
 }
 
 void Sweep::WorkerMain(int fd, uint64_t first_position) {
@@ -208,8 +216,10 @@ void Sweep::WorkerMain(int fd, uint64_t first_position) {
 }
 
 void Sweep::Stop(Worker& worker) {
-  kill(worker.pid, SIGKILL);
-  while (waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+  if (!worker.exit_status.has_value()) {
+    kill(worker.pid, SIGKILL);
+    while (waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
   }
   close(worker.fd);
   worker.fd = -1;
@@ -260,12 +270,17 @@ std::optional<std::string> Sweep::HandleLine(Worker& worker, const std::string& 
   return std::nullopt;
 }
 
-void Sweep::ReadFrom(size_t index) {
+// Reads what the worker wrote and applies each full line; whether any bytes
+// were read. The worker may be replaced or erased on return.
+bool Sweep::ReadFrom(size_t index) {
   Worker& worker = workers_[index];
   char chunk[65536];
   const ssize_t n = read(worker.fd, chunk, sizeof chunk);
-  if (n < 0 && errno == EINTR) return;
-  if (n <= 0) return Reap(index);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
+  if (n <= 0) {
+    Reap(index);
+    return false;
+  }
   worker.buffer.append(chunk, static_cast<size_t>(n));
   size_t newline;
   while ((newline = worker.buffer.find('\n')) != std::string::npos ||
@@ -280,16 +295,17 @@ void Sweep::ReadFrom(size_t index) {
                      absl::StrCat("the worker wrote ", *error,
                                   " to the sweep's pipe (did the scenario write to it?): \"",
                                   absl::CHexEscape(line.substr(0, 160)), "\""));
-      return;
+      return true;
     }
     if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
       // It owes nothing more: stop it now rather than wait for the end of
       // its pipe, which a process its seeds left behind may hold open.
       Stop(worker);
       workers_.erase(workers_.begin() + static_cast<long>(index));
-      return;
+      return true;
     }
   }
+  return true;
 }
 
 // End of a worker's pipe before it reported every unit it owed: it died,
@@ -298,8 +314,8 @@ void Sweep::Reap(size_t index) {
   Worker& worker = workers_[index];
   close(worker.fd);
   worker.fd = -1;
-  int status = 0;
-  const bool ended = AwaitExit(worker.pid, status);
+  int status = worker.exit_status.value_or(0);
+  const bool ended = worker.exit_status.has_value() || AwaitExit(worker.pid, status);
   const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
   FailAndReplace(index, unit, "worker crashed",
                  !ended ? std::string("the worker closed its pipe to the sweep and ran on; it "
@@ -309,6 +325,23 @@ void Sweep::Reap(size_t index) {
                                     strsignal(WTERMSIG(status)), ")")
                      : absl::StrCat("the worker process exited with status ",
                                     WEXITSTATUS(status)));
+}
+
+// A worker that died while a process its seed left behind holds its pipe
+// never gives an end of pipe: waitpid() finds it. What it wrote before it
+// died is applied first.
+void Sweep::ReapExited() {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    int status = 0;
+    const uint64_t serial = workers_[i].serial;
+    if (waitpid(workers_[i].pid, &status, WNOHANG) != workers_[i].pid) continue;
+    workers_[i].exit_status = status;
+    auto still_there = [&] { return i < workers_.size() && workers_[i].serial == serial; };
+    while (still_there() && ReadFrom(i)) {
+    }
+    if (still_there()) Reap(i);
+    return;  // indexes may have shifted; the next round checks the others
+  }
 }
 
 void Sweep::EnforceSeedTimeouts() {
@@ -353,6 +386,7 @@ SweepOutcome Sweep::Run() {
       break;
     }
     EnforceSeedTimeouts();
+    ReapExited();
     std::vector<pollfd> polls;
     for (const Worker& worker : workers_) polls.push_back(pollfd{worker.fd, POLLIN, 0});
     const int ready = poll(polls.data(), polls.size(), kPollIntervalMs);

@@ -478,4 +478,17 @@ TEST(FaultlineCli, WorkersThatCannotBeStartedAreAnErrorNotACrash) {
   EXPECT_THAT(run.output, ::testing::ContainsRegex("faultline: [0-9]+ seeds, 0 failed, [0-9]+ not run"));
 }
 
+TEST(FaultlineCli, AWorkerThatDiesWhileAChildHoldsItsPipeFailsItsSeed) {
+  // Seed 1 leaves a child holding the pipe and aborts: no end of pipe comes,
+  // yet the seed fails at once as a crash, before the time budget ends
+  // (which would count it as not run, and exit 0).
+  ProcessResult run = RunSelftest(
+      "run selftest_forks_then_aborts --seeds 2 --time-budget 5 --seed-timeout-s 60", kShortLimitS);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("FAIL selftest_forks_then_aborts seed=0x0000000000000001\n"
+                                    "  violated: worker crashed: the worker process died of "
+                                    "signal 6"));
+  EXPECT_THAT(run.output, HasSubstr("faultline: 2 seeds, 1 failed\n"));
+}
+
 }  // namespace

@@ -177,6 +177,14 @@ ScenarioResult HangsTellingPid(const ScenarioOptions& options) {
   return Passed(options.seed);
 }
 
+// As ForksLingeringChild, then aborts: its worker dies while the child
+// still holds the sweep pipe open.
+ScenarioResult ForksThenAborts(const ScenarioOptions& options) {
+  ForksLingeringChild(options);
+  if (options.seed % 4 == 1) std::abort();
+  return Passed(options.seed);
+}
+
 ScenarioResult FailsEverySeed(const ScenarioOptions& options) {
   ScenarioResult result = Passed(options.seed);
   result.violation = "always fails";
@@ -210,6 +218,9 @@ const std::vector<Scenario>& SelftestScenarios() {
        ClosesPipeAndHangs},
       {"selftest_forks", "seeds 1 mod 4 leave a child holding their descriptors (bounded)",
        ForksLingeringChild},
+      {"selftest_forks_then_aborts",
+       "seeds 1 mod 4 leave a child holding their descriptors (bounded), then abort",
+       ForksThenAborts},
       {"selftest_hangs_telling_pid",
        "writes its pid to $FAULTLINE_SELFTEST_PID_FILE, then hangs (bounded)", HangsTellingPid},
       {"selftest it's spaced", "a name a shell splits; fails every seed", FailsEverySeed},

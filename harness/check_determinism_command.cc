@@ -22,6 +22,10 @@ struct Counts {
   uint64_t order_mismatches = 0;
 };
 
+std::string ReplayCommand(const scenarios::Scenario& scenario, uint64_t seed) {
+  return reports::SeedResult{.scenario = scenario.name, .seed = seed}.ReplayCommand();
+}
+
 // Each seed replayed in two fresh processes; false if a replay could not be
 // started (after a message).
 bool CheckSeedsInFreshProcesses(const std::string& self, const CliArgs& args,
@@ -37,18 +41,18 @@ bool CheckSeedsInFreshProcesses(const std::string& self, const CliArgs& args,
     if (check->timed_out) {
       ++counts.timeouts;
       std::cout << absl::StrFormat(
-          "TIMEOUT %s seed=%s: %s; the replay was killed\n"
-          "  replay: faultline replay %s --seed %s --trace\n",
-          scenario.name, Hex64(seed), TimeoutDetail(args.seed_timeout_ns), scenario.name,
-          Hex64(seed));
+          "TIMEOUT %s seed=%s: %s; the replay was killed\n  replay: %s\n",
+          reports::ConsoleText(scenario.name), Hex64(seed), TimeoutDetail(args.seed_timeout_ns),
+          ReplayCommand(scenario, seed));
     } else if (check->divergence.has_value()) {
       ++counts.mismatches;
       const Divergence& d = *check->divergence;
       std::cout << absl::StrFormat(
           "NON-DETERMINISTIC %s seed=%s: the runs diverge at trace line %d\n"
-          "  first run:  %s\n  second run: %s\n  replay: faultline replay %s --seed %s --trace\n",
-          scenario.name, Hex64(seed), d.line_number, reports::ConsoleText(d.first_run),
-          reports::ConsoleText(d.second_run), scenario.name, Hex64(seed));
+          "  first run:  %s\n  second run: %s\n  replay: %s\n",
+          reports::ConsoleText(scenario.name), Hex64(seed), d.line_number,
+          reports::ConsoleText(d.first_run), reports::ConsoleText(d.second_run),
+          ReplayCommand(scenario, seed));
     }
   }
   return true;

@@ -4,6 +4,10 @@
 // Every failing seed is printed with the one command that replays it. The
 // harness (unlike core/) may read the real clock: it reports seeds per
 // second of wall time.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -15,11 +19,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/base/check.h"
 #include "harness/cli.h"
 #include "harness/cli_args.h"
 #include "harness/check_determinism_command.h"
 #include "harness/report_file.h"
-#include "harness/seed_watchdog.h"
 #include "harness/sweep.h"
 #include "reports/console_text.h"
 #include "reports/json_lines.h"
@@ -47,7 +51,7 @@ std::string FailureText(const reports::SeedResult& result) {
   return absl::StrFormat(
       "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
       "  replay: %s\n",
-      result.scenario, Hex64(result.seed), reports::ConsoleText(result.outcome),
+      reports::ConsoleText(result.scenario), Hex64(result.seed), reports::ConsoleText(result.outcome),
       reports::ConsoleText(result.detail), FaultSummary(result.faults_injected),
       Hex64(result.trace_hash), result.ReplayCommand());
 }
@@ -55,16 +59,6 @@ std::string FailureText(const reports::SeedResult& result) {
 void PrintFailure(const reports::SeedResult& result) {
   std::cout << FailureText(result);
   std::cout.flush();
-}
-
-// What `run --seed S` prints if the seed never returns (see seed_watchdog.h).
-std::string SingleSeedTimeoutText(const scenarios::Scenario& scenario, const CliArgs& args) {
-  reports::SeedResult timeout;
-  timeout.scenario = scenario.name;
-  timeout.seed = args.first_seed;
-  timeout.outcome = "timeout";
-  timeout.detail = TimeoutDetail(args.seed_timeout_ns);
-  return FailureText(timeout) + "faultline: 1 seeds, 1 failed\n";
 }
 
 // The scenarios `name` selects, or an empty list (after a message) if none.
@@ -80,26 +74,40 @@ std::vector<const scenarios::Scenario*> SelectScenarios(
   return selected;
 }
 
-// One seed in this process, with its trace and logs: `run --seed` and `replay`.
-int RunSingle(const scenarios::Scenario& scenario, const CliArgs& args) {
+// A passing seed's line; a failing one was printed by PrintFailure.
+void PrintPassed(const reports::SeedResult& result) {
+  std::cout << absl::StrFormat(
+      "%s seed=%s passed: trace hash %s, %d steps, %.6fs virtual, faults: %s\n",
+      reports::ConsoleText(result.scenario), Hex64(result.seed), Hex64(result.trace_hash),
+      result.steps, static_cast<double>(result.virtual_time_ns) / 1e9,
+      FaultSummary(result.faults_injected));
+}
+
+// `replay`: one seed in this process, with its trace and logs, and no time
+// limit: it is for debugging, perhaps under a debugger.
+int ReplayInProcess(const scenarios::Scenario& scenario, const CliArgs& args) {
   std::string trace;
-  // replay has no limit: it is for debugging, perhaps under a debugger.
-  std::cout.flush();
-  if (args.command == Command::kRun) {
-    ArmSeedWatchdog(SingleSeedTimeoutText(scenario, args), args.seed_timeout_ns);
-  }
   reports::SeedResult result = RunOneSeed(scenario, args.first_seed, args.trace ? &trace : nullptr);
-  DisarmSeedWatchdog();
   std::cout << trace;
-  if (!result.passed) {
-    PrintFailure(result);
-  } else {
-    std::cout << absl::StrFormat(
-        "%s seed=%s passed: trace hash %s, %d steps, %.6fs virtual, faults: %s\n", scenario.name,
-        Hex64(result.seed), Hex64(result.trace_hash), result.steps,
-        static_cast<double>(result.virtual_time_ns) / 1e9, FaultSummary(result.faults_injected));
-  }
+  result.passed ? PrintPassed(result) : PrintFailure(result);
   return result.passed ? 0 : 1;
+}
+
+// `run --seed S`: one seed, in a worker process like a sweep's, so that a
+// seed which exits (even with status 0), crashes, or hangs with every signal
+// blocked is a failure, never a pass and never a hang.
+int RunSingleInWorker(const scenarios::Scenario& scenario, const CliArgs& args) {
+  SweepOutcome outcome = RunSweep(
+      {.scenarios = {&scenario}, .first_seed = args.first_seed, .seed_count = 1, .jobs = 1,
+       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = true, .print_traces = args.trace},
+      PrintFailure);
+  if (!outcome.error.empty()) {
+    std::cerr << "faultline: " << outcome.error << "\n";
+    return 2;
+  }
+  FAULTLINE_CHECK(outcome.results.size() == 1);
+  if (outcome.results[0].passed) PrintPassed(outcome.results[0]);
+  return outcome.results[0].passed ? 0 : 1;
 }
 
 struct ReportFiles {
@@ -187,7 +195,8 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   const bool reports_wanted = report_files->json || report_files->junit;
   if (args.command == Command::kReplay ||
       (selected.size() == 1 && args.seed_count == 1 && !reports_wanted && args.jobs == 1)) {
-    const int exit_code = RunSingle(*selected[0], args);
+    const int exit_code = args.command == Command::kReplay ? ReplayInProcess(*selected[0], args)
+                                                           : RunSingleInWorker(*selected[0], args);
     std::cout << absl::StrFormat("faultline: 1 seeds, %d failed\n", exit_code == 0 ? 0 : 1);
     return exit_code;
   }
@@ -204,15 +213,34 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   std::cout << absl::StrFormat("faultline: %d seeds, %d failed", outcome.seeds_run,
                                outcome.seeds_failed);
   if (outcome.seeds_not_run > 0) {
-    std::cout << absl::StrFormat(", %d not run (time budget reached)", outcome.seeds_not_run);
+    std::cout << absl::StrFormat(", %d not run (%s)", outcome.seeds_not_run,
+                                 outcome.error.empty() ? "time budget reached" : "sweep stopped");
   }
   std::cout << "\n";
+  if (!outcome.error.empty()) {
+    std::cout.flush();
+    std::cerr << "faultline: " << outcome.error << "\n";
+    return outcome.seeds_failed > 0 ? 1 : 2;
+  }
   return RunExitCode(outcome.seeds_failed > 0, reports_written);
+}
+
+// A process started with stdin, stdout or stderr closed hands those numbers
+// to the next files it opens: a report file would receive the console text,
+// a worker's pipe what its scenario prints. They are pointed at /dev/null.
+void OpenMissingStandardDescriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    // open() takes the lowest free number, which is fd: those below are open.
+    const int opened = open("/dev/null", O_RDWR);
+    if (opened >= 0 && opened != fd) close(opened);
+  }
 }
 
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Scenario>& known) {
+  OpenMissingStandardDescriptors();
   absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);
   if (!parsed.ok()) {
     std::cerr << "faultline: " << parsed.status().message() << "\n" << UsageText();

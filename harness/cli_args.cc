@@ -1,6 +1,7 @@
 // harness/cli_args.cc — see cli_args.h.
 #include "harness/cli_args.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
@@ -84,6 +85,7 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   }
 
   bool seed_given = false, seeds_given = false, first_seed_given = false;
+  std::vector<std::string> seen;  // the options given so far
   for (size_t i = next; i < args.size(); ++i) {
     const std::string& option = args[i];
     auto value = [&]() -> absl::StatusOr<std::string> {
@@ -93,6 +95,12 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
     if (parsed.command == Command::kList) {
       return Usage(absl::StrCat("'list' takes no options (got '", option, "')"));
     }
+    // The last of two values would win silently: a CI line edited in one
+    // place and not the other would run something else than it says.
+    if (std::find(seen.begin(), seen.end(), option) != seen.end()) {
+      return Usage(absl::StrCat(option, " given twice"));
+    }
+    seen.push_back(option);
     if (option == "--seed" || option == "--first-seed") {
       absl::StatusOr<std::string> text = value();
       if (!text.ok()) return text.status();

@@ -45,16 +45,20 @@ void ExpectSeedsPass(const scenarios::Scenario& scenario, uint64_t default_seed_
                   << " seeds runs past 2^64-1";
     return;
   }
-  const uint64_t begin = single ? only_seed : first;
-  const uint64_t end_count = single ? 1 : count;
-  for (uint64_t i = 0; i < end_count; ++i) {
-    const reports::SeedResult result = RunOneSeed(scenario, begin + i, nullptr);
-    if (!result.passed) {
-      ADD_FAILURE() << scenario.name << " seed " << reports::Hex64(result.seed) << ": "
-                    << result.outcome << ": " << result.detail
-                    << "\n  trace hash: " << reports::Hex64(result.trace_hash)
-                    << "\n  replay: " << result.ReplayCommand();
-    }
+  // In a worker process, as a sweep: a seed that crashes, or ends the process
+  // even with exit(0) (which would pass the test binary), or hangs, is a
+  // test failure, never the end of the test.
+  SweepOptions options{.scenarios = {&scenario}, .first_seed = single ? only_seed : first,
+                       .seed_count = single ? 1 : count};
+  const SweepOutcome outcome = RunSweep(options, [](const reports::SeedResult& result) {
+    ADD_FAILURE() << result.scenario << " seed " << reports::Hex64(result.seed) << ": "
+                  << result.outcome << ": " << result.detail
+                  << "\n  trace hash: " << reports::Hex64(result.trace_hash)
+                  << "\n  replay: " << result.ReplayCommand();
+  });
+  if (!outcome.error.empty()) {
+    ADD_FAILURE() << scenario.name << ": " << outcome.error << "; " << outcome.seeds_not_run
+                  << " seeds not run";
   }
 }
 

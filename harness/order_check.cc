@@ -22,6 +22,8 @@ std::vector<OrderMismatch> CheckInProcessOrders(const scenarios::Scenario& scena
     };
     const SweepOutcome ascending = run(false);
     const SweepOutcome descending = run(true);
+    FAULTLINE_CHECK_MSG(ascending.error.empty() && descending.error.empty(),
+                        "the order check could not start its worker process");
     // Both hold every seed of the block, sorted by seed.
     FAULTLINE_CHECK(ascending.results.size() == block && descending.results.size() == block);
     for (uint64_t i = 0; i < block; ++i) {

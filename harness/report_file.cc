@@ -14,11 +14,43 @@
 
 namespace faultline::harness {
 
+namespace {
+
+// Whether `path` is a regular file that stdout or stderr writes to: the
+// report would truncate, and be mixed with, the console text.
+bool IsStandardStream(const std::string& path) {
+  struct stat file {};
+  if (stat(path.c_str(), &file) != 0 || !S_ISREG(file.st_mode)) return false;
+  for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    struct stat stream {};
+    if (fstat(fd, &stream) == 0 && stream.st_dev == file.st_dev && stream.st_ino == file.st_ino) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<ReportFile> ReportFile::Open(const std::string& path) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (IsStandardStream(path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot write '", path, "': it is where this command's output or errors go"));
+  }
+  // O_NONBLOCK: opening a FIFO no process reads would otherwise wait for a
+  // reader forever; it fails with ENXIO instead. Writes then block again.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
   if (fd < 0) {
+    const int error = errno;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot write '", path, "': ",
+        error == ENXIO ? "a FIFO that no process reads" : std::strerror(error)));
+  }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    const int error = errno;
+    close(fd);
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
+        absl::StrCat("cannot write '", path, "': ", std::strerror(error)));
   }
   struct stat info {};
   if (fstat(fd, &info) != 0) {

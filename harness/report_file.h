@@ -19,7 +19,9 @@ namespace faultline::harness {
 
 class ReportFile {
  public:
-  // Creates or truncates `path`. An error naming the path and the reason.
+  // Creates or truncates `path`. An error naming the path and the reason;
+  // refused: a FIFO no process reads (it would block forever), and the
+  // regular file stdout or stderr goes to (it would be clobbered).
   static absl::StatusOr<ReportFile> Open(const std::string& path);
 
   ReportFile(ReportFile&& other) noexcept;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ namespace {
 // A longer line without a newline is a protocol error, not a bigger buffer.
 constexpr size_t kMaxLineBytes = size_t{64} << 20;
 constexpr int kPollIntervalMs = 50;
+// How long a worker whose pipe reached its end may take to exit before it is
+// killed: long enough for a dying process, short enough that a seed which
+// closed the pipe and runs on cannot stall the sweep.
+constexpr int kExitGraceMs = 1000;
 
 int64_t WallNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -52,6 +57,20 @@ void WriteAll(int fd, const std::string& text) {
   }
 }
 
+// Waits up to kExitGraceMs for `pid` to end; false (after killing and
+// reaping it) if it did not.
+bool AwaitExit(pid_t pid, int& status) {
+  for (int waited_ms = 0; waited_ms < kExitGraceMs; ++waited_ms) {
+    const pid_t ended = waitpid(pid, &status, WNOHANG);
+    if (ended == pid || (ended < 0 && errno != EINTR)) return true;
+    usleep(1000);
+  }
+  kill(pid, SIGKILL);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return false;
+}
+
 // In a fresh worker: closes every descriptor >= 3 but `keep`, so a seed
 // holds no other worker's pipe and no report file, whatever the parent had
 // open (a scenario that writes to a descriptor can only reach its own pipe).
@@ -61,12 +80,15 @@ void CloseAllBut(int keep) {
 }
 
 struct Worker {
+  uint64_t serial = 0;                   // which worker of the sweep: pids and fds are reused
   pid_t pid = -1;
   int fd = -1;                           // -1 once stopped
   uint64_t next_position = 0;            // the next position of its stream it owes
   std::optional<uint64_t> in_progress;   // unit started, not finished
   int64_t started_ns = 0;                // when the parent learnt it started
   std::string buffer;                    // bytes read, not yet a full line
+  // Set once reaped by waitpid(): its pid may then be another process's.
+  std::optional<int> exit_status;
 };
 
 class Sweep {
@@ -94,15 +116,16 @@ class Sweep {
 
   reports::SeedResult Unfinished(uint64_t unit, std::string outcome, std::string detail) const;
   void Record(uint64_t unit, reports::SeedResult result);
-  Worker StartWorker(uint64_t first_position);
+  std::optional<Worker> StartWorker(uint64_t first_position);
   [[noreturn]] void WorkerMain(int fd, uint64_t first_position);
   static void Stop(Worker& worker);
   void FailAndReplace(size_t index, uint64_t unit, std::string outcome, std::string detail);
   std::optional<std::string> HandleLine(Worker& worker, const std::string& line);
-  void ReadFrom(size_t index);
+  bool ReadFrom(size_t index);
   void Reap(size_t index);
+  void ReapExited();
   void EnforceSeedTimeouts();
-  void StopForTimeBudget();
+  void StopAll(const char* why);
 
   const SweepOptions& options_;
   const std::function<void(const reports::SeedResult&)>& on_failure_;
@@ -112,6 +135,7 @@ class Sweep {
   SweepOutcome outcome_;
   std::vector<std::pair<uint64_t, reports::SeedResult>> kept_;  // (unit, result)
   std::vector<Worker> workers_;  // stopped ones are erased
+  uint64_t workers_started_ = 0;
 };
 
 reports::SeedResult Sweep::Unfinished(uint64_t unit, std::string outcome,
@@ -139,27 +163,48 @@ void Sweep::Record(uint64_t unit, reports::SeedResult result) {
   if (!result.passed || options_.keep_passed) kept_.emplace_back(unit, std::move(result));
 }
 
-Worker Sweep::StartWorker(uint64_t first_position) {
+// A fresh worker, or nullopt (and the sweep's error set) if the system
+// refuses one (descriptors or processes exhausted).
+std::optional<Worker> Sweep::StartWorker(uint64_t first_position) {
   // Close-on-exec: nothing a scenario (or anything it starts) execs inherits
   // the sweep's pipes.
   int fds[2];
-  FAULTLINE_CHECK_MSG(pipe2(fds, O_CLOEXEC) == 0, "pipe2() failed");
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    outcome_.error = absl::StrCat("cannot start a worker process: pipe2(): ", strerror(errno));
+    return std::nullopt;
+  }
+  // The parent's end never blocks: ReapExited reads it to its current end.
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
   std::fflush(nullptr);  // or the child would print the parent's buffered output again
+  const pid_t parent = getpid();
   const pid_t pid = fork();
-  FAULTLINE_CHECK_MSG(pid >= 0, "fork() failed");
+  if (pid < 0) {
+    outcome_.error = absl::StrCat("cannot start a worker process: fork(): ", strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
+    return std::nullopt;
+  }
   if (pid == 0) {
+    // If the sweep dies (a CI job's timeout kills it), its workers die with
+    // it rather than run on as orphans, hung seeds included.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(3);  // it died before prctl
     CloseAllBut(fds[1]);
     WorkerMain(fds[1], first_position);
   }
   close(fds[1]);
-  return Worker{.pid = pid, .fd = fds[0], .next_position = first_position};
+  return Worker{.serial = ++workers_started_, .pid = pid, .fd = fds[0],
+                .next_position = first_position};
 }
 
 void Sweep::WorkerMain(int fd, uint64_t first_position) {
   for (uint64_t position = first_position; position < total_units_; position += stride_) {
     const uint64_t unit = UnitAt(position);
     WriteAll(fd, absl::StrCat("S ", unit, "\n"));
-    reports::SeedResult result = RunOneSeed(ScenarioOf(unit), SeedOf(unit), nullptr);
+    std::string trace;
+    reports::SeedResult result =
+        RunOneSeed(ScenarioOf(unit), SeedOf(unit), options_.print_traces ? &trace : nullptr);
+    std::fwrite(trace.data(), 1, trace.size(), stdout);
     // What the scenario printed goes out now: _exit does not flush stdio,
     // and a later seed may kill the process.
     std::fflush(nullptr);
@@ -171,8 +216,10 @@ void Sweep::WorkerMain(int fd, uint64_t first_position) {
 }
 
 void Sweep::Stop(Worker& worker) {
-  kill(worker.pid, SIGKILL);
-  while (waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+  if (!worker.exit_status.has_value()) {
+    kill(worker.pid, SIGKILL);
+    while (waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
   }
   close(worker.fd);
   worker.fd = -1;
@@ -185,8 +232,10 @@ void Sweep::FailAndReplace(size_t index, uint64_t unit, std::string outcome, std
   if (worker.fd >= 0) Stop(worker);
   Record(unit, Unfinished(unit, std::move(outcome), std::move(detail)));
   const uint64_t resume = PositionOf(unit) + stride_;
-  if (resume < total_units_) {
-    workers_[index] = StartWorker(resume);
+  std::optional<Worker> fresh;
+  if (resume < total_units_) fresh = StartWorker(resume);
+  if (fresh.has_value()) {
+    workers_[index] = std::move(*fresh);
   } else {
     workers_.erase(workers_.begin() + static_cast<long>(index));
   }
@@ -221,12 +270,17 @@ std::optional<std::string> Sweep::HandleLine(Worker& worker, const std::string& 
   return std::nullopt;
 }
 
-void Sweep::ReadFrom(size_t index) {
+// Reads what the worker wrote and applies each full line; whether any bytes
+// were read. The worker may be replaced or erased on return.
+bool Sweep::ReadFrom(size_t index) {
   Worker& worker = workers_[index];
   char chunk[65536];
   const ssize_t n = read(worker.fd, chunk, sizeof chunk);
-  if (n < 0 && errno == EINTR) return;
-  if (n <= 0) return Reap(index);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
+  if (n <= 0) {
+    Reap(index);
+    return false;
+  }
   worker.buffer.append(chunk, static_cast<size_t>(n));
   size_t newline;
   while ((newline = worker.buffer.find('\n')) != std::string::npos ||
@@ -237,41 +291,57 @@ void Sweep::ReadFrom(size_t index) {
     if (std::optional<std::string> error = HandleLine(worker, line)) {
       // Blame the seed it was running (or owed next): its code wrote there.
       const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
-      if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
-        Stop(worker);
-        workers_.erase(workers_.begin() + static_cast<long>(index));
-        return;
-      }
       FailAndReplace(index, unit, "worker protocol error",
                      absl::StrCat("the worker wrote ", *error,
                                   " to the sweep's pipe (did the scenario write to it?): \"",
                                   absl::CHexEscape(line.substr(0, 160)), "\""));
-      return;
+      return true;
+    }
+    if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
+      // It owes nothing more: stop it now rather than wait for the end of
+      // its pipe, which a process its seeds left behind may hold open.
+      Stop(worker);
+      workers_.erase(workers_.begin() + static_cast<long>(index));
+      return true;
     }
   }
+  return true;
 }
 
-// End of a worker's stream: it finished, or died.
+// End of a worker's pipe before it reported every unit it owed: it died,
+// or its seed closed the pipe (then it is given kExitGraceMs to end).
 void Sweep::Reap(size_t index) {
   Worker& worker = workers_[index];
-  int status = 0;
-  while (waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
-  }
   close(worker.fd);
   worker.fd = -1;
-  const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if ((clean_exit && !worker.in_progress.has_value()) ||
-      (!worker.in_progress.has_value() && worker.next_position >= total_units_)) {
-    workers_.erase(workers_.begin() + static_cast<long>(index));
-    return;
-  }
+  int status = worker.exit_status.value_or(0);
+  const bool ended = worker.exit_status.has_value() || AwaitExit(worker.pid, status);
   const uint64_t unit = worker.in_progress.value_or(UnitAt(worker.next_position));
   FailAndReplace(index, unit, "worker crashed",
-                 WIFSIGNALED(status)
+                 !ended ? std::string("the worker closed its pipe to the sweep and ran on; it "
+                                      "was killed")
+                 : WIFSIGNALED(status)
                      ? absl::StrCat("the worker process died of signal ", WTERMSIG(status), " (",
                                     strsignal(WTERMSIG(status)), ")")
                      : absl::StrCat("the worker process exited with status ",
                                     WEXITSTATUS(status)));
+}
+
+// A worker that died while a process its seed left behind holds its pipe
+// never gives an end of pipe: waitpid() finds it. What it wrote before it
+// died is applied first.
+void Sweep::ReapExited() {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    int status = 0;
+    const uint64_t serial = workers_[i].serial;
+    if (waitpid(workers_[i].pid, &status, WNOHANG) != workers_[i].pid) continue;
+    workers_[i].exit_status = status;
+    auto still_there = [&] { return i < workers_.size() && workers_[i].serial == serial; };
+    while (still_there() && ReadFrom(i)) {
+    }
+    if (still_there()) Reap(i);
+    return;  // indexes may have shifted; the next round checks the others
+  }
 }
 
 void Sweep::EnforceSeedTimeouts() {
@@ -288,12 +358,11 @@ void Sweep::EnforceSeedTimeouts() {
   }
 }
 
-void Sweep::StopForTimeBudget() {
-  outcome_.time_budget_reached = true;
+// Stops every worker: the seeds in progress are not run (`why`).
+void Sweep::StopAll(const char* why) {
   for (Worker& worker : workers_) {
     if (worker.in_progress.has_value()) {
-      outcome_.interrupted.push_back(
-          Unfinished(*worker.in_progress, "not run", "in progress when the time budget ran out"));
+      outcome_.interrupted.push_back(Unfinished(*worker.in_progress, "not run", why));
     }
     Stop(worker);
   }
@@ -302,14 +371,22 @@ void Sweep::StopForTimeBudget() {
 
 SweepOutcome Sweep::Run() {
   for (const auto* scenario : options_.scenarios) outcome_.tallies.push_back({scenario->name});
-  for (uint64_t w = 0; w < stride_ && w < total_units_; ++w) workers_.push_back(StartWorker(w));
+  for (uint64_t w = 0; w < stride_ && w < total_units_ && outcome_.error.empty(); ++w) {
+    if (std::optional<Worker> worker = StartWorker(w)) workers_.push_back(std::move(*worker));
+  }
   const int64_t start_ns = WallNowNs();
   while (!workers_.empty()) {
+    if (!outcome_.error.empty()) {
+      StopAll("in progress when the sweep stopped");
+      break;
+    }
     if (options_.time_budget_ns > 0 && WallNowNs() - start_ns > options_.time_budget_ns) {
-      StopForTimeBudget();
+      outcome_.time_budget_reached = true;
+      StopAll("in progress when the time budget ran out");
       break;
     }
     EnforceSeedTimeouts();
+    ReapExited();
     std::vector<pollfd> polls;
     for (const Worker& worker : workers_) polls.push_back(pollfd{worker.fd, POLLIN, 0});
     const int ready = poll(polls.data(), polls.size(), kPollIntervalMs);

@@ -11,7 +11,7 @@
 // crashed", "timeout" when it ran past the per-seed wall-clock limit and its
 // worker was killed, "worker protocol error" when its worker wrote a line the
 // parent cannot read), or is counted as not run when the time budget ran out
-// first — never as passed.
+// first or no worker process could be started for it — never as passed.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +38,9 @@ struct SweepOptions {
   // Each worker runs its seeds last first (with jobs 1: the whole range in
   // descending order), for the in-process order check (order_check.h).
   bool descending = false;
+  // Each worker prints each seed's trace (one event a line) on stdout before
+  // reporting the seed: `run --seed S --trace`.
+  bool print_traces = false;
 };
 
 struct SweepOutcome {
@@ -46,8 +49,12 @@ struct SweepOutcome {
   uint64_t seeds_failed = 0;
   uint64_t seeds_not_run = 0;    // left when the time budget ran out
   bool time_budget_reached = false;
-  // The seeds in progress when the time budget ran out (outcome "not run");
-  // they are counted in seeds_not_run.
+  // Why the sweep stopped early, or empty: a worker process could not be
+  // started (descriptors or processes exhausted). The seeds left are counted
+  // in seeds_not_run.
+  std::string error;
+  // The seeds in progress when the time budget ran out or the sweep stopped
+  // (outcome "not run"); they are counted in seeds_not_run.
   std::vector<reports::SeedResult> interrupted;
   // Per scenario, in sweep order: seeds run, failures, faults, wall time.
   struct Tally {

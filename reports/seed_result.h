@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace faultline::reports {
 
@@ -20,11 +21,16 @@ struct SeedResult {
   int64_t wall_time_ns = 0;
   std::map<std::string, uint64_t> faults_injected;  // by kind, sorted
 
-  // The command that replays this seed bit for bit.
+  // The command that replays this seed bit for bit, fit to paste into a
+  // POSIX shell (the scenario name is quoted if it needs to be).
   std::string ReplayCommand() const;
 };
 
 // "0x%016x": how seeds and hashes are printed everywhere.
 std::string Hex64(uint64_t value);
+
+// `text` as one POSIX shell word: as is if it holds only characters no
+// shell treats specially, else in single quotes (a quote as '\'').
+std::string ShellWord(std::string_view text);
 
 }  // namespace faultline::reports

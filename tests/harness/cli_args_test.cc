@@ -71,6 +71,9 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"check-determinism", "all", "--seeds", "10", "--first-seed", "18446744073709551607"},
        "past 2^64-1"},
       {{"replay", "demo", "--seed", "1", "--seed-timeout-s", "5"}, "unknown option"},
+      {{"run", "demo", "--seeds", "3", "--jobs", "2", "--jobs", "3"}, "--jobs given twice"},
+      {{"run", "demo", "--trace", "--trace"}, "--trace given twice"},
+      {{"run", "demo", "--seed", "1", "--seed", "2"}, "--seed given twice"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);

@@ -2,12 +2,17 @@
 // seed gives the same trace hash in two separate processes, different seeds
 // give different runs, and bad usage exits 2 with a message.
 #include <stdlib.h>
+#include <cstdlib>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <cstdio>
 #include <regex>
@@ -31,8 +36,12 @@ struct ProcessResult {
   std::string output;  // stdout and stderr
 };
 
-ProcessResult RunBinary(const std::string& binary, const std::string& arguments) {
-  const std::string command = binary + " " + arguments + " 2>&1";
+// Runs `binary arguments` through the shell, killed after `limit_s` seconds
+// (exit code 137): a harness that hangs fails its test instead of hanging it.
+ProcessResult RunBinary(const std::string& binary, const std::string& arguments,
+                        int limit_s = 120) {
+  const std::string command =
+      absl::StrFormat("timeout -s KILL %d %s %s 2>&1", limit_s, binary, arguments);
   ProcessResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -46,14 +55,18 @@ ProcessResult RunBinary(const std::string& binary, const std::string& arguments)
   return result;
 }
 
-ProcessResult RunFaultline(const std::string& arguments) {
-  return RunBinary(FAULTLINE_BINARY, arguments);
+ProcessResult RunFaultline(const std::string& arguments, int limit_s = 120) {
+  return RunBinary(FAULTLINE_BINARY, arguments, limit_s);
 }
 
 // The same command line with the hostile selftest_* scenarios registered.
-ProcessResult RunSelftest(const std::string& arguments) {
-  return RunBinary(FAULTLINE_SELFTEST_BINARY, arguments);
+ProcessResult RunSelftest(const std::string& arguments, int limit_s = 120) {
+  return RunBinary(FAULTLINE_SELFTEST_BINARY, arguments, limit_s);
 }
+
+// Well under selftest::kHangSeconds: a run that waits out a bounded hang of
+// a selftest scenario is killed, and fails its test, instead of passing late.
+constexpr int kShortLimitS = 20;
 
 // A fresh directory under the system's temporary directory.
 std::string MakeTempDir() {
@@ -271,6 +284,211 @@ TEST(FaultlineCli, CheckDeterminismCatchesStateLeakingFromSeedToSeed) {
   ProcessResult clean = RunFaultline("check-determinism demo --seeds 6");
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
   EXPECT_THAT(clean.output, HasSubstr("6 seeds run in one process in two orders, 0 mismatches"));
+}
+
+TEST(FaultlineCli, ASeedThatExitsZeroMidSeedFails) {
+  // Seed 1 calls exit(0), seed 2 _exit(0): neither finished its run.
+  for (const char* seed : {"1", "2"}) {
+    ProcessResult single = RunSelftest(absl::StrFormat("run selftest_exits_zero --seed %s", seed));
+    EXPECT_EQ(single.exit_code, 1) << single.output;
+    EXPECT_THAT(single.output, HasSubstr(absl::StrFormat(
+                                   "FAIL selftest_exits_zero seed=0x000000000000000%s\n  violated: "
+                                   "worker crashed: the worker process exited with status 0",
+                                   seed)));
+    EXPECT_THAT(single.output, HasSubstr("faultline: 1 seeds, 1 failed\n"));
+  }
+  ProcessResult sweep = RunSelftest("run selftest_exits_zero --seeds 4 --jobs 2");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 4 seeds, 2 failed\n"));
+  ProcessResult passing = RunSelftest("run selftest_exits_zero --seed 3");
+  EXPECT_EQ(passing.exit_code, 0) << passing.output;
+  EXPECT_THAT(passing.output, HasSubstr("selftest_exits_zero seed=0x0000000000000003 passed: "));
+}
+
+TEST(FaultlineCli, ASeedHangingWithSignalsBlockedStillTimesOut) {
+  // Seed 2 blocks every signal, ignores SIGALRM and cancels alarms.
+  for (const char* arguments : {"--seed 2", "--seeds 3 --jobs 2"}) {
+    ProcessResult run = RunSelftest(
+        absl::StrFormat("run selftest_hangs_signals_blocked %s --seed-timeout-s 1", arguments),
+        kShortLimitS);
+    EXPECT_EQ(run.exit_code, 1) << arguments << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr("FAIL selftest_hangs_signals_blocked seed=0x0000000000000002"
+                                      "\n  violated: timeout: "));
+  }
+}
+
+TEST(FaultlineCli, ASeedThatClosesItsPipeAndHangsFails) {
+  ProcessResult sweep = RunSelftest("run selftest_closes_pipe --seeds 4 --jobs 2 --seed-timeout-s 1",
+                                    kShortLimitS);
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("FAIL selftest_closes_pipe seed=0x0000000000000002\n"));
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 4 seeds, 1 failed\n"));
+}
+
+TEST(FaultlineCli, AChildLeftBehindByASeedDoesNotHangTheSweep) {
+  // Seed 1 leaves a process holding its worker's pipe for selftest::kHangSeconds.
+  for (const char* arguments : {"--seeds 4 --jobs 2", "--seeds 2", "--seed 1"}) {
+    ProcessResult run = RunSelftest(
+        absl::StrFormat("run selftest_forks %s --seed-timeout-s 1", arguments), kShortLimitS);
+    EXPECT_EQ(run.exit_code, 0) << arguments << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr(" 0 failed\n")) << arguments;
+  }
+}
+
+TEST(FaultlineCli, ReplayCommandsAreShellQuoted) {
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  ProcessResult run = RunSelftest(
+      absl::StrFormat(R"(run 'selftest it'\''s spaced' --seeds 2 --json %s/out.jsonl)", dir));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  const std::string replay =
+      R"(faultline replay 'selftest it'\''s spaced' --seed 0x0000000000000001 --trace)";
+  EXPECT_THAT(run.output, HasSubstr("FAIL selftest it's spaced seed=0x0000000000000001\n"));
+  EXPECT_THAT(run.output, HasSubstr("  replay: " + replay));
+  EXPECT_THAT(Slurp(dir + "/out.jsonl"), HasSubstr(R"("replay":"faultline replay 'selftest it'\\''s)"));
+  // The printed command, pasted into a shell, replays that seed of that scenario.
+  ProcessResult replayed = RunSelftest(replay.substr(std::string("faultline ").size()));
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_THAT(replayed.output, HasSubstr("seed=0x0000000000000001\n  violated: violation: always"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, AReportPathThatIsAFifoWithNoReaderIsRefused) {
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  ProcessResult run =
+      RunFaultline(absl::StrFormat("run demo --seeds 2 --json %s/fifo", dir), kShortLimitS);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(absl::StrFormat("cannot write '%s/fifo': ", dir)));
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, ClosedStandardStreamsNeverLetConsoleTextIntoAReport) {
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  // Started with stdin, stdout and stderr closed: the report must not become
+  // the process's stdout.
+  const int status = std::system(absl::StrFormat(
+      "timeout -s KILL %d %s run selftest_hostile_detail --seeds 2 --jobs 2 --json %s/out.jsonl "
+      "<&- >&- 2>&-", kShortLimitS, FAULTLINE_SELFTEST_BINARY, dir).c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  const std::string json = Slurp(dir + "/out.jsonl");
+  EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 2) << json;
+  EXPECT_EQ(json.rfind("{\"scenario\":\"selftest_hostile_detail\"", 0), 0u) << json;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, AnOptionGivenTwiceIsRefused) {
+  for (const char* arguments : {"run demo --seeds 3 --jobs 2 --jobs 3",
+                                "run demo --seeds 3 --seeds 4", "run demo --seed 1 --seed 2",
+                                "run demo --seeds 2 --json a.jsonl --json b.jsonl"}) {
+    ProcessResult run = RunFaultline(arguments);
+    EXPECT_EQ(run.exit_code, 2) << arguments << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr("given twice")) << arguments;
+  }
+}
+
+TEST(FaultlineCli, HostileNumbersAndPathsGetAOneLineErrorAndExitTwo) {
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  const std::pair<std::string, std::string> cases[] = {
+      {"run demo --seed 0x", "malformed seed '0x'"},
+      {"run demo --seed -1", "malformed seed '-1'"},
+      {"run demo --seed 18446744073709551616", "malformed seed '18446744073709551616'"},
+      {"run demo --seed 1e3", "malformed seed '1e3'"},
+      {"run demo --seeds 3 --jobs 10000", "--jobs takes a count from 1 to 256"},
+      {"run demo --seeds 3 --jobs 0", "--jobs takes a count from 1 to 256"},
+      {"run demo --seeds 3 --seed-timeout-s -1", "--seed-timeout-s takes whole seconds"},
+      {"run demo --seeds 3 --seed-timeout-s nan", "--seed-timeout-s takes whole seconds"},
+      {"run demo --seeds 3 --time-budget 1e9", "--time-budget takes whole seconds"},
+      {"run demo --seeds 2 --first-seed 0xffffffffffffffff", "runs past 2^64-1"},
+      {"run demo --seeds 3 --json " + dir, "cannot write '" + dir + "': Is a directory"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    ProcessResult result = RunFaultline(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments;
+    EXPECT_THAT(result.output, HasSubstr(message)) << arguments;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Reads `pid`'s state letter from /proc ('R', 'S', 'Z', ...), or 0 if it is gone.
+char ProcessState(pid_t pid) {
+  std::ifstream stat(absl::StrFormat("/proc/%d/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() ? 0 : text[paren + 2];
+}
+
+TEST(FaultlineCli, AWorkerDiesWithTheSweepThatStartedIt) {
+  // A CI job's timeout kills the sweep: its workers, mid-seed, must not run
+  // on as orphans.
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  const std::string pid_file = dir + "/worker.pid";
+  FILE* shell = popen(absl::StrFormat("FAULTLINE_SELFTEST_PID_FILE=%s %s run "
+                                      "selftest_hangs_telling_pid --seeds 2 >/dev/null 2>&1 & "
+                                      "echo $!",
+                                      pid_file, FAULTLINE_SELFTEST_BINARY)
+                          .c_str(),
+                      "r");
+  ASSERT_NE(shell, nullptr);
+  int sweep_pid = 0;
+  ASSERT_EQ(fscanf(shell, "%d", &sweep_pid), 1);
+  pclose(shell);
+  int worker_pid = 0;
+  for (int i = 0; i < 2000 && worker_pid == 0; ++i) {  // the worker started its seed
+    std::ifstream(pid_file) >> worker_pid;
+    if (worker_pid == 0) usleep(10'000);
+  }
+  ASSERT_NE(worker_pid, 0);
+  ASSERT_EQ(kill(sweep_pid, SIGKILL), 0);
+  for (int i = 0; i < 2000 && ProcessState(worker_pid) != 0 && ProcessState(worker_pid) != 'Z';
+       ++i) {
+    usleep(10'000);
+  }
+  const char state = ProcessState(worker_pid);
+  EXPECT_TRUE(state == 0 || state == 'Z') << "the worker still runs: state " << state;
+  if (state != 0 && state != 'Z') kill(worker_pid, SIGKILL);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, AReportPathThatIsTheConsoleOutputIsRefused) {
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  // RunBinary sends stderr where stdout goes: the log file here.
+  ProcessResult run = RunFaultline(absl::StrFormat(
+      "run demo --seeds 2 --junit %s/log --json %s/out >>%s/log", dir, dir, dir));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(Slurp(dir + "/log"),
+              HasSubstr(absl::StrFormat("cannot write '%s/log': it is where this command's", dir)));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, WorkersThatCannotBeStartedAreAnErrorNotACrash) {
+  // 256 workers need 256 pipes: far more than 24 descriptors allow.
+  const std::string limited =
+      absl::StrFormat("sh -c 'ulimit -n 24; exec \"$0\" \"$@\"' %s", FAULTLINE_BINARY);
+  ProcessResult run = RunBinary(limited, "run demo --seeds 300 --jobs 256");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("faultline: cannot start a worker process: pipe2(): "));
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("FAULTLINE_CHECK")));
+  EXPECT_THAT(run.output, ::testing::ContainsRegex("faultline: [0-9]+ seeds, 0 failed, [0-9]+ not run"));
+}
+
+TEST(FaultlineCli, AWorkerThatDiesWhileAChildHoldsItsPipeFailsItsSeed) {
+  // Seed 1 leaves a child holding the pipe and aborts: no end of pipe comes,
+  // yet the seed fails at once as a crash, before the time budget ends
+  // (which would count it as not run, and exit 0).
+  ProcessResult run = RunSelftest(
+      "run selftest_forks_then_aborts --seeds 2 --time-budget 5 --seed-timeout-s 60", kShortLimitS);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("FAIL selftest_forks_then_aborts seed=0x0000000000000001\n"
+                                    "  violated: worker crashed: the worker process died of "
+                                    "signal 6"));
+  EXPECT_THAT(run.output, HasSubstr("faultline: 2 seeds, 1 failed\n"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,12 +31,37 @@ ScenarioResult Passed(uint64_t seed) {
   return result;
 }
 
+// Sleeps kHangSeconds of wall time, in short steps.
+void SleepBounded() {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(kHangSeconds);
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 ScenarioResult Hang(const ScenarioOptions& options) {
+  if (options.seed % 4 == 2) SleepBounded();
+  return Passed(options.seed);
+}
+
+// Ends the process mid-seed with status 0: through exit() (atexit handlers
+// and stdio flushed) or _exit() (neither).
+ScenarioResult ExitsZero(const ScenarioOptions& options) {
+  if (options.seed % 4 == 1) std::exit(0);
+  if (options.seed % 4 == 2) _exit(0);
+  return Passed(options.seed);
+}
+
+// Hangs with every signal it can block blocked and SIGALRM ignored, and
+// cancels any alarm: only a SIGKILL from outside ends it early.
+ScenarioResult HangsSignalsBlocked(const ScenarioOptions& options) {
   if (options.seed % 4 == 2) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(kHangSeconds);
-    while (std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, nullptr);
+    signal(SIGALRM, SIG_IGN);
+    alarm(0);
+    SleepBounded();
   }
   return Passed(options.seed);
 }
@@ -109,6 +135,62 @@ ScenarioResult LeakyStatic(const ScenarioOptions& options) {
   return result;
 }
 
+// Closes every descriptor >= 3 (its sweep pipe too, as daemonizing code
+// does), then hangs.
+ScenarioResult ClosesPipeAndHangs(const ScenarioOptions& options) {
+  if (options.seed % 4 == 2) {
+    for (int fd : OpenDescriptors()) close(fd);
+    SleepBounded();
+  }
+  return Passed(options.seed);
+}
+
+// Leaves a child process behind that holds every descriptor the seed had
+// (its sweep pipe too) but stdio, which it points at /dev/null, and lives on
+// for kHangSeconds.
+ScenarioResult ForksLingeringChild(const ScenarioOptions& options) {
+  if (options.seed % 4 == 1) {
+    std::fflush(nullptr);
+    if (fork() == 0) {
+      const int null_fd = open("/dev/null", O_RDWR);
+      for (int fd = 0; fd < 3; ++fd) dup2(null_fd, fd);
+      SleepBounded();
+      _exit(0);
+    }
+  }
+  return Passed(options.seed);
+}
+
+// Writes its process id to the file FAULTLINE_SELFTEST_PID_FILE names, then
+// hangs (bounded): a test can then kill the sweep and watch the worker.
+ScenarioResult HangsTellingPid(const ScenarioOptions& options) {
+  const char* path = std::getenv("FAULTLINE_SELFTEST_PID_FILE");
+  if (path != nullptr) {
+    const std::string pid = absl::StrCat(getpid(), "\n");
+    const std::string partial = absl::StrCat(path, ".partial");
+    const int fd = open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FAULTLINE_CHECK(fd >= 0 && write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size()));
+    close(fd);
+    FAULTLINE_CHECK(rename(partial.c_str(), path) == 0);  // whole, or not there
+  }
+  SleepBounded();
+  return Passed(options.seed);
+}
+
+// As ForksLingeringChild, then aborts: its worker dies while the child
+// still holds the sweep pipe open.
+ScenarioResult ForksThenAborts(const ScenarioOptions& options) {
+  ForksLingeringChild(options);
+  if (options.seed % 4 == 1) std::abort();
+  return Passed(options.seed);
+}
+
+ScenarioResult FailsEverySeed(const ScenarioOptions& options) {
+  ScenarioResult result = Passed(options.seed);
+  result.violation = "always fails";
+  return result;
+}
+
 }  // namespace
 
 void CloseInheritedDescriptors() {
@@ -127,6 +209,21 @@ const std::vector<Scenario>& SelftestScenarios() {
        HostileDetail},
       {"selftest_leaky_static", "its hash depends on the previous seed run in the process",
        LeakyStatic},
+      {"selftest_exits_zero", "seeds 1 mod 4 call exit(0), seeds 2 mod 4 _exit(0), mid-seed",
+       ExitsZero},
+      {"selftest_hangs_signals_blocked",
+       "seeds 2 mod 4 hang (bounded) with signals blocked and SIGALRM ignored",
+       HangsSignalsBlocked},
+      {"selftest_closes_pipe", "seeds 2 mod 4 close every descriptor >= 3, then hang (bounded)",
+       ClosesPipeAndHangs},
+      {"selftest_forks", "seeds 1 mod 4 leave a child holding their descriptors (bounded)",
+       ForksLingeringChild},
+      {"selftest_forks_then_aborts",
+       "seeds 1 mod 4 leave a child holding their descriptors (bounded), then abort",
+       ForksThenAborts},
+      {"selftest_hangs_telling_pid",
+       "writes its pid to $FAULTLINE_SELFTEST_PID_FILE, then hangs (bounded)", HangsTellingPid},
+      {"selftest it's spaced", "a name a shell splits; fails every seed", FailsEverySeed},
   };
   return list;
 }

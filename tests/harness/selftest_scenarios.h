@@ -2,8 +2,11 @@
 // exercise the harness itself: a seed that hangs, a scenario that prints,
 // one that writes garbage into the worker protocol, one that inspects the
 // file descriptors its worker inherited, one whose failure details hold
-// control bytes and UTF-8, and one that leaks state between seeds through a
-// function-local static.
+// control bytes and UTF-8, one that leaks state between seeds through a
+// function-local static; seeds that end their process with exit(0) or
+// _exit(0), hang with every signal blocked, close their sweep pipe and hang,
+// leave a child process holding the pipe, or tell their pid and hang; and a
+// scenario whose name a shell would split.
 //
 // They are registered only in the test binary `faultline_selftest` (and used
 // directly by the harness's unit tests), never in the shipped `faultline`.

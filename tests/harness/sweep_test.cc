@@ -176,6 +176,25 @@ TEST(GtestSeeds, ZeroSeedsOrARangePastTheLastSeedIsRefusedNotAVacuousPass) {
   }
 }
 
+// In a child process: 7 if ExpectSeedsPass reported a failure and returned,
+// anything else if the seeds ended the process (exit(0) would pass a ctest).
+void ExpectSeedsPassThenExit(const scenarios::Scenario& scenario, uint64_t seeds) {
+  ExpectSeedsPass(scenario, seeds);
+  std::_Exit(::testing::Test::HasFailure() ? 7 : 0);
+}
+
+TEST(GtestSeedsDeathTest, ASeedThatEndsTheProcessFailsTheTestInsteadOfEndingIt) {
+  // selftest_exits_zero's seed 1 calls exit(0), seed 2 _exit(0); Treacherous's
+  // seed 1 aborts.
+  EXPECT_EXIT(ExpectSeedsPassThenExit(selftest::Selftest("selftest_exits_zero"), 4),
+              ::testing::ExitedWithCode(7), "");
+  EXPECT_EXIT(ExpectSeedsPassThenExit(Treacherous(), 2), ::testing::ExitedWithCode(7), "");
+  // Each such seed is a failure with its replay command.
+  EXPECT_NONFATAL_FAILURE(ExpectSeedsPass(Treacherous(), 2),
+                          "treacherous seed 0x0000000000000001: worker crashed: the worker "
+                          "process died of signal 6");
+}
+
 TEST(Sweep, DescendingRunsTheSameSeedsLastFirst) {
   // selftest_leaky_static's hash tells which seed ran just before.
   const scenarios::Scenario& leaky = selftest::Selftest("selftest_leaky_static");

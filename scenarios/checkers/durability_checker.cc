@@ -61,6 +61,36 @@ absl::Status DurabilityChecker::Acknowledge(uint64_t sequence) {
   return absl::OkStatus();
 }
 
+absl::Status DurabilityChecker::AcknowledgeRecord(uint64_t sequence, std::string_view payload,
+                                                  bool stale) {
+  if (sequence >= base_sequence_ && sequence <= last_issued()) {
+    if (issued_[sequence - base_sequence_] != payload) {
+      return Violation("one-payload-per-sequence", sequence,
+                       absl::StrCat("acknowledged for a ", payload.size(),
+                                    "-byte payload, but the log holds another one (",
+                                    issued_[sequence - base_sequence_].size(),
+                                    " bytes) at that sequence, acknowledged or recovered"));
+    }
+  } else if (stale) {
+    return Violation("one-payload-per-sequence", sequence,
+                     absl::StrCat("acknowledged by a destroyed log instance after a reopen "
+                                  "recovered the log only up to ", last_issued()));
+  }
+  if (!stale) return Acknowledge(sequence);
+  // A destroyed instance's acknowledgement of a record the log still holds:
+  // binding, but not subject to the current instance's fail-stop.
+  last_acked_ = std::max(last_acked_, sequence);
+  return absl::OkStatus();
+}
+
+absl::Status DurabilityChecker::CheckClose(const absl::Status& close,
+                                           uint64_t records_failed) const {
+  if (!close.ok() || records_failed == 0) return absl::OkStatus();
+  return Violation("honest-close", last_acked_ + 1,
+                   absl::StrCat("Close() returned OK although ", records_failed,
+                                " of the records it was flushing failed"));
+}
+
 absl::Status DurabilityChecker::AcknowledgeFailed(uint64_t sequence) {
   if (sequence <= last_acked_) {
     return Violation("fail-stop", sequence,

@@ -20,6 +20,12 @@
 //  idempotent    recovering again (a reopen) gives the same log;
 //  fail-stop     no record is acknowledged at or after a sequence whose
 //                durability future failed (nothing acknowledged after EIO);
+//  one payload   a sequence is acknowledged for one payload only, across
+//  per sequence  incarnations and in-process reopens: an acknowledgement
+//                that arrives from a Wal the owner destroyed and replaced
+//                must be for the record the log now holds at that sequence;
+//  honest close  Close() does not report OK while records it was flushing
+//                failed (were cancelled);
 //  clean error   recovery fails only when the workload damaged durable
 //                records on purpose, and then only with DataLoss (or
 //                FailedPrecondition: a damaged header that reads as a newer
@@ -77,6 +83,17 @@ class DurabilityChecker {
   // durable. Violation: the sequence was never issued, or it is at or after
   // a sequence whose future failed (fail-stop).
   absl::Status Acknowledge(uint64_t sequence);
+
+  // The log acknowledged the record the workload issued as (`sequence`,
+  // `payload`). `stale`: the acknowledgement comes from a log instance the
+  // owner has destroyed and reopened since (in the same process), whose
+  // records a recovery checked meanwhile. Violation (besides Acknowledge's):
+  // the payload is not the one issued, and kept, at that sequence.
+  absl::Status AcknowledgeRecord(uint64_t sequence, std::string_view payload, bool stale);
+
+  // Close() of a log instance returned `close` while `records_failed` of the
+  // records it was flushing had failed. Violation: OK although some failed.
+  absl::Status CheckClose(const absl::Status& close, uint64_t records_failed) const;
 
   // The durability future of `sequence` failed. Violation: `sequence` had
   // already been acknowledged (directly or through a later record).

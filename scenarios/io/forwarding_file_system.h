@@ -2,9 +2,8 @@
 // that forward every call to an inner implementation.
 //
 // Scenarios subclass them to watch or steer the I/O of the code under test
-// without touching it: the crash-point decorator (crash_points.h) crashes a
-// node at a chosen operation, and test-only decorators emulate buggy
-// variants of the WAL (tests/scenarios/buggy_file_systems.h). Override the
+// without touching it: test-only decorators emulate buggy variants of the
+// WAL (tests/scenarios/buggy_file_systems.h). Override the
 // calls of interest; the rest forward unchanged.
 //
 // Lifetime: a ForwardingFileSystem does not own its inner file system, which

@@ -3,32 +3,34 @@
 //
 // Crashing at a random virtual time mostly hits an idle node; crashing "at
 // the 2nd file sync from now" hits a group commit between its write and its
-// sync. Today the mechanism is a CrashArm read by a CrashPointFileSystem
-// (scenarios/io/crash_points.h) wrapped around the node's file system. This
-// class is the only place in the kit that arms, disarms or wraps, so that
-// moving to another mechanism (e.g. crash rules in sim/disk's fault plan)
-// changes this file and its .cc alone.
+// sync. The mechanism is sim/disk's crash arm (SimFileSystem::ArmCrash,
+// fault_injector.h): the node's simulated file system counts the operations
+// and, when the arm fires, settles the crash itself (a power loss, or a
+// process crash that keeps the page cache) and kills the node from inside
+// the operation. This class is the only place in the kit that arms or
+// disarms it.
 //
-// Contract: Wrap() must be called for every file system the code under test
-// opens on the node (the crash fires from inside an operation on it);
-// `fire` crashes the node and, when called on one of the node's fibers,
-// does not return (Scheduler::Crash throws runtime::FiberKilled).
+// Contract: Attach() gives it the node's file system before any Arm(); the
+// `on_fire` callback runs just before the crash (the arm is already
+// disarmed) and must not crash the node itself.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string_view>
 
-#include "core/io/file_system.h"
-#include "scenarios/io/crash_points.h"
+#include "sim/disk/fault_injector.h"
+#include "sim/disk/sim_file_system.h"
 
 namespace faultline::scenarios::kit {
 
-// One armed crash: at the `countdown`-th operation of class `point` from now
+using sim::disk::ArmedOps;
+using sim::disk::CrashKind;
+
+// One armed crash: at the `countdown`-th operation of class `ops` from now
 // (kAnyOp: every operation counts), before it takes effect or just after.
 struct OpCrash {
-  CrashPoint point = CrashPoint::kNone;
+  ArmedOps ops = ArmedOps::kAnyOp;
   uint32_t countdown = 1;  // >= 1
   bool after = false;
   std::string_view label;  // names the crash in the trace and in fault coverage; static storage
@@ -36,31 +38,34 @@ struct OpCrash {
   // (false): an arm meant for a group commit is not spent on the recovery
   // before it, and the other way round.
   bool during_recovery = false;
+  // A power loss (pending data resolved) or a process crash (page cache kept).
+  CrashKind kind = CrashKind::kPowerLoss;
+  bool tear_last_write = false;  // a power loss tears the newest pending write
 };
 
 class CrashAtOp {
  public:
-  // `fire(label)` crashes the node; the arm is already disarmed when it runs.
-  explicit CrashAtOp(std::function<void(std::string_view label)> fire) : fire_(std::move(fire)) {}
+  explicit CrashAtOp(std::function<void(std::string_view label)> on_fire)
+      : on_fire_(std::move(on_fire)) {}
   CrashAtOp(const CrashAtOp&) = delete;
   CrashAtOp& operator=(const CrashAtOp&) = delete;
 
+  // The node's simulated file system (outlives this object).
+  void Attach(sim::disk::SimFileSystem& fs) { fs_ = &fs; }
+
   void Arm(const OpCrash& crash);
-  void Disarm() { arm_.Disarm(); }
-  bool armed() const { return arm_.point != CrashPoint::kNone; }
-  bool armed_for_recovery() const { return armed() && arm_.during_recovery; }
+  void Disarm();
+  bool armed() const { return fs_ != nullptr && fs_->crash_armed(); }
+  bool armed_for_recovery() const { return armed() && armed_during_recovery_; }
 
   // Whether the node is recovering now (see OpCrash::during_recovery).
   void set_recovering(bool recovering) { recovering_ = recovering; }
 
-  // `fs` seen through the crash points. The result must not outlive `fs` or
-  // this object.
-  std::unique_ptr<io::FileSystem> Wrap(io::FileSystem& fs);
-
  private:
-  CrashArm arm_;
+  sim::disk::SimFileSystem* fs_ = nullptr;
   bool recovering_ = false;
-  std::function<void(std::string_view)> fire_;
+  bool armed_during_recovery_ = false;
+  std::function<void(std::string_view)> on_fire_;
 };
 
 }  // namespace faultline::scenarios::kit

@@ -1,10 +1,13 @@
 // scenarios/kit/crash_rounds.cc — see crash_rounds.h.
 //
 // The order of draws from Stream::kCrash is part of every trace hash: per
-// round the moment, then (timed) the delay or (at an operation) the
-// countdown and the before/after choice; per restart the pause, whether to
-// crash the recovery, and that crash's countdown and before/after; at the
-// end what Node::SettleDisk and the scenario's before_verify draw.
+// round the moment, the crash kind, then (timed) the delay or (at an
+// operation) the countdown and the before/after choice; after a crash what
+// Node::SettleDisk draws, and for kProcessThenPowerLoss whether the power
+// goes while the node is down (and what PowerLoss draws); per restart the
+// pause, whether to crash the recovery, and that crash's countdown and
+// before/after; at the end what Node::SettleDisk and the scenario's
+// before_verify draw.
 #include "scenarios/kit/crash_rounds.h"
 
 #include "absl/status/status.h"
@@ -16,11 +19,19 @@ namespace {
 
 constexpr int64_t kMaxRestartPauseNs = 20'000;  // between a crash and the restart
 // Crashes armed in a recovery: any operation of it, one of the first 16.
-constexpr CrashMoment kRecoveryCrash{"crash_in_recovery", CrashPoint::kAnyOp, 16, 2};
+constexpr CrashMoment kRecoveryCrash{"crash_in_recovery", ArmedOps::kAnyOp, 16, 2};
+// The power loss that follows a process crash: at the 2nd to 4th file sync
+// of the restarted node, before it takes effect (one commit or more done).
+constexpr CrashMoment kPowerLossAfterProcessCrash{"power_loss_after_process_crash",
+                                                  ArmedOps::kFileSync, 4, 0};
 
-OpCrash DrawOpCrash(sim::Prng& crash, const CrashMoment& moment, bool during_recovery) {
-  FAULTLINE_CHECK(moment.point != CrashPoint::kNone && moment.max_countdown >= 1);
-  OpCrash op{.point = moment.point, .label = moment.label, .during_recovery = during_recovery};
+OpCrash DrawOpCrash(sim::Prng& crash, const CrashMoment& moment, bool during_recovery,
+                    CrashKind kind) {
+  FAULTLINE_CHECK(moment.ops.has_value() && moment.max_countdown >= 1);
+  OpCrash op{.ops = *moment.ops,
+             .label = moment.label,
+             .during_recovery = during_recovery,
+             .kind = kind};
   op.countdown = static_cast<uint32_t>(crash.Between(1, moment.max_countdown));
   op.after = moment.after_one_in == 1 ||
              (moment.after_one_in > 1 && crash.Chance(1, moment.after_one_in));
@@ -29,13 +40,14 @@ OpCrash DrawOpCrash(sim::Prng& crash, const CrashMoment& moment, bool during_rec
 
 // Restarts the crashed node; some restarts are crashed again in the middle
 // of their recovery, and restarted again.
-void RestartCrashingRecoveries(World& world, Node& node, const CrashRoundsPlan& plan) {
+void RestartCrashingRecoveries(World& world, Node& node, const CrashRoundsPlan& plan,
+                               CrashKind kind) {
   sim::Prng& crash = world.prng(sim::Stream::kCrash);
   for (int again = 0; again <= kMaxRecoveryCrashes && !world.over(); ++again) {
     world.scheduler().SleepFor(crash.Between(1, kMaxRestartPauseNs));
     const bool crash_recovery =
         plan.crash_in_recovery && again < kMaxRecoveryCrashes && crash.Chance(1, 2);
-    if (crash_recovery) node.ArmCrashAtOp(DrawOpCrash(crash, kRecoveryCrash, true));
+    if (crash_recovery) node.ArmCrashAtOp(DrawOpCrash(crash, kRecoveryCrash, true, kind));
     node.Restart(Life::kWork);
     if (!crash_recovery) return;
     // Wait for the recovery to crash or to end (its RecoveryScope then
@@ -45,28 +57,49 @@ void RestartCrashingRecoveries(World& world, Node& node, const CrashRoundsPlan& 
       node.wake().Wait();
     }
     if (node.alive()) return;
-    node.SettleDisk();
+    node.SettleDisk(kind);
   }
 }
 
-// One round: crash the node at a moment, settle, restart.
-void CrashRound(World& world, Node& node, const CrashRoundsPlan& plan) {
+// One round: crash the node at a moment, settle, restart. `power_loss_due`:
+// an earlier process crash's page cache must go at this crash (in: this
+// round is a power loss; out: a later one must be).
+void CrashRound(World& world, Node& node, const CrashRoundsPlan& plan, bool& power_loss_due) {
   sim::Prng& crash = world.prng(sim::Stream::kCrash);
-  const CrashMoment& moment = plan.moments[crash.Below(plan.moments.size())];
-  const bool timed = moment.point == CrashPoint::kNone;
+  const CrashMoment* moment = &plan.moments[crash.Below(plan.moments.size())];
+  RoundCrash round_crash = plan.kinds[crash.Below(plan.kinds.size())];
+  if (power_loss_due) {
+    // The restarted node acknowledges a group commit or more, then the
+    // power goes: what it acknowledged on top of the kept page cache must
+    // have been made durable.
+    round_crash = RoundCrash::kPowerLoss;
+    moment = &kPowerLossAfterProcessCrash;
+  }
+  power_loss_due = false;
+  const CrashKind kind =
+      round_crash == RoundCrash::kPowerLoss ? CrashKind::kPowerLoss : CrashKind::kProcess;
+  if (kind == CrashKind::kProcess) world.coverage().Count("process_crash");
+  const bool timed = !moment->ops.has_value();
   if (timed) {
     node.wake().Reset();
     if (!node.finished()) node.wake().WaitFor(crash.Between(1, plan.time_horizon_ns));
   } else {
-    node.ArmCrashAtOp(DrawOpCrash(crash, moment, false));
+    node.ArmCrashAtOp(DrawOpCrash(crash, *moment, false, kind));
     node.WaitForCrashOrFinish();
   }
   if (world.over()) return;
   // Armed but never reached (the workload finished first): crash now.
-  const std::string_view label = timed ? moment.label : std::string_view("crash_idle");
+  const std::string_view label = timed ? moment->label : std::string_view("crash_idle");
   node.CrashNow(label, label);
-  node.SettleDisk();
-  RestartCrashingRecoveries(world, node, plan);
+  node.SettleDisk(kind);
+  if (round_crash == RoundCrash::kProcessThenPowerLoss) {
+    if (crash.Chance(1, 4)) {
+      node.PowerLoss();  // before the restart
+    } else {
+      power_loss_due = true;  // after the restarted node acknowledged records
+    }
+  }
+  RestartCrashingRecoveries(world, node, plan, kind);
 }
 
 }  // namespace
@@ -81,12 +114,23 @@ std::vector<CrashMoment> DrawMoments(sim::Prng& swarm, absl::Span<const CrashMom
   return enabled;
 }
 
+std::vector<RoundCrash> DrawRoundCrashes(sim::Prng& swarm) {
+  std::vector<RoundCrash> kinds = {RoundCrash::kPowerLoss};
+  if (swarm.Chance(1, 3)) return kinds;
+  const bool process = swarm.Chance(1, 2);
+  const bool then_power_loss = !process || swarm.Chance(1, 2);
+  if (process) kinds.push_back(RoundCrash::kProcess);
+  if (then_power_loss) kinds.push_back(RoundCrash::kProcessThenPowerLoss);
+  return kinds;
+}
+
 void RunCrashRounds(World& world, Node& node, const CrashRoundsPlan& plan,
                     const std::function<void()>& before_verify) {
-  FAULTLINE_CHECK(!plan.moments.empty());
+  FAULTLINE_CHECK(!plan.moments.empty() && !plan.kinds.empty());
   FAULTLINE_CHECK(plan.time_horizon_ns >= 1);
+  bool power_loss_due = false;
   for (int round = 0; round < plan.rounds && !world.over(); ++round) {
-    CrashRound(world, node, plan);
+    CrashRound(world, node, plan, power_loss_due);
   }
   if (world.over()) return;
   // The final round: let the incarnation finish, crash it, and verify.

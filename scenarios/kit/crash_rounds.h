@@ -4,7 +4,13 @@
 //
 // Each round the nemesis picks one of the enabled moments (Stream::kCrash):
 // a random virtual time within the horizon, or the Nth I/O operation of a
-// kind (a group commit's sync, a rotation's directory sync, a write...). It
+// kind (a group commit's sync, a rotation's directory sync, a write...), and
+// one of the enabled crash kinds: a power loss (unsynced data resolved), a
+// process crash (the page cache survives the restart), or a process crash
+// whose page cache is lost later — by a power loss while the node is down,
+// or by a power loss at one of the restarted node's first file syncs, once
+// it has acknowledged a group commit or more (the next round, or the final
+// crash if none is left). It
 // waits until the node crashes there or finishes its work — an armed crash
 // the workload never reached becomes a crash now, "crash_idle" — lets the
 // disk settle, and restarts the node after a short pause. With
@@ -24,6 +30,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -36,17 +43,26 @@ namespace faultline::scenarios::kit {
 
 // A moment a round may crash the node at.
 struct CrashMoment {
-  std::string_view label;                // trace and coverage name; static storage
-  CrashPoint point = CrashPoint::kNone;  // kNone: at a random time within the horizon
+  std::string_view label;               // trace and coverage name; static storage
+  std::optional<ArmedOps> ops;          // none: at a random time within the horizon
   uint32_t max_countdown = 1;            // at the Between(1, max)-th operation from now
   // 0: before the operation; 1: after it; n > 1: after it with probability
   // 1/n (one draw).
   uint32_t after_one_in = 0;
 };
 
+// What a round's crash does to the node's storage.
+enum class RoundCrash : uint8_t {
+  kPowerLoss,              // unsynced data resolved by the crash model
+  kProcess,                // the page cache survives
+  kProcessThenPowerLoss,   // the page cache survives, and is lost later
+};
+
 struct CrashRoundsPlan {
   int rounds = 0;                     // crash rounds before the final one
   std::vector<CrashMoment> moments;   // enabled moments, never empty
+  // Enabled crash kinds, never empty.
+  std::vector<RoundCrash> kinds = {RoundCrash::kPowerLoss};
   bool crash_in_recovery = false;     // arm crashes in some recoveries
   int64_t time_horizon_ns = 1;        // a timed crash lands in [1, horizon] ns from the round's start
 };
@@ -56,6 +72,10 @@ inline constexpr int kMaxRecoveryCrashes = 3;  // crashed recoveries in a row, p
 // Each moment of `all` enabled with probability 1/2 (one draw each, in
 // order); if none is, one drawn at random. The swarm's usual choice of moments.
 std::vector<CrashMoment> DrawMoments(sim::Prng& swarm, absl::Span<const CrashMoment> all);
+// The swarm's choice of crash kinds: power loss alone in a third of the
+// seeds; otherwise each process kind with probability 1/2 besides power
+// loss, and at least one of them.
+std::vector<RoundCrash> DrawRoundCrashes(sim::Prng& swarm);
 
 // Runs the nemesis against `node` until the run ends. Call it from the
 // nemesis fiber (World::StartNemesis), after node.Start().

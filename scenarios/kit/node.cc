@@ -8,8 +8,8 @@
 namespace faultline::scenarios::kit {
 namespace {
 
-// File systems (decorators) a node keeps alive until the run ends: one or
-// two per open of the code under test, bounded all the same.
+// File systems (decorators) a node keeps alive until the run ends: at most
+// one per open of the code under test, bounded all the same.
 constexpr size_t kMaxFileSystemsPerNode = 4096;
 
 }  // namespace
@@ -18,11 +18,9 @@ Node::Node(World& world, std::string name)
     : world_(world),
       id_(world.scheduler().AddNode(std::move(name))),
       wake_(world.scheduler()),
-      crash_at_op_([this](std::string_view label) {
-        // On one of the node's fibers, inside the armed operation.
-        Crash(label, label);
-        FAULTLINE_CHECK_MSG(false, "a crash at an I/O operation returned to its caller");
-      }) {}
+      // Inside the armed operation; the disk settles the crash and kills the
+      // node right after.
+      crash_at_op_([this](std::string_view label) { BeforeCrash(label); }) {}
 
 void Node::Start() {
   FAULTLINE_CHECK(main_ != nullptr);
@@ -57,12 +55,21 @@ bool Node::CrashNow(std::string_view label, std::string_view coverage_kind) {
   return true;
 }
 
-void Node::Crash(std::string_view label, std::string_view coverage_kind) {
+void Node::BeforeCrash(std::string_view coverage_kind) {
   if (before_crash_) before_crash_();
   if (!coverage_kind.empty()) world_.coverage().Count(coverage_kind);
   world_.coverage().Count("crash");
   wake_.Set();
+}
+
+void Node::Crash(std::string_view label, std::string_view coverage_kind) {
+  BeforeCrash(coverage_kind);
   world_.scheduler().Crash(id_, label);  // throws FiberKilled when called on the node
+}
+
+void Node::ArmCrashAtOp(OpCrash crash) {
+  crash.tear_last_write = DrawPowerLossOptions().tear_last_write;
+  crash_at_op_.Arm(crash);
 }
 
 Node::RecoveryScope::RecoveryScope(Node& node) : node_(node) {
@@ -80,27 +87,42 @@ Node::RecoveryScope::~RecoveryScope() {
 void Node::AttachDisk(sim::disk::SimDisk& disk, uint32_t tear_last_write_ppm) {
   disk_ = &disk;
   tear_last_write_ppm_ = tear_last_write_ppm;
+  crash_at_op_.Attach(disk.ForNode(id_));
 }
 
 io::FileSystem& Node::FileSystem(
     const std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)>& wrap) {
   FAULTLINE_CHECK(disk_ != nullptr);
-  FAULTLINE_CHECK(file_systems_.size() + 2 <= kMaxFileSystemsPerNode);
-  io::FileSystem* fs = &disk_->ForNode(id_);
-  if (wrap) {
-    file_systems_.push_back(wrap(*fs));
-    fs = file_systems_.back().get();
-  }
-  file_systems_.push_back(crash_at_op_.Wrap(*fs));
+  FAULTLINE_CHECK(file_systems_.size() + 1 <= kMaxFileSystemsPerNode);
+  io::FileSystem& fs = disk_->ForNode(id_);
+  if (!wrap) return fs;
+  file_systems_.push_back(wrap(fs));
   return *file_systems_.back();
 }
 
-void Node::SettleDisk() {
-  if (disk_ == nullptr) return;
+sim::disk::CrashOptions Node::DrawPowerLossOptions() {
   sim::Prng& crash = world_.prng(sim::Stream::kCrash);
   sim::disk::CrashOptions options;
   options.tear_last_write = crash.ChancePpm(tear_last_write_ppm_);
-  disk_->Crash(id_, options);  // idempotent per incarnation
+  return options;
+}
+
+void Node::SettleDisk(CrashKind kind) {
+  if (disk_ == nullptr) return;
+  // Drawn for both kinds, so that the kind does not shift later draws.
+  const sim::disk::CrashOptions options = DrawPowerLossOptions();
+  if (kind == CrashKind::kProcess) {
+    disk_->CrashProcess(id_);  // idempotent per incarnation
+  } else {
+    disk_->Crash(id_, options);  // idempotent per incarnation
+  }
+}
+
+void Node::PowerLoss() {
+  if (disk_ == nullptr) return;
+  FAULTLINE_CHECK(!alive());
+  world_.coverage().Count("power_loss_while_down");
+  disk_->PowerLoss(id_, DrawPowerLossOptions());
 }
 
 }  // namespace faultline::scenarios::kit

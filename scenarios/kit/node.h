@@ -10,12 +10,14 @@
 //
 // Crashes. CrashNow() crashes the node from another fiber (the nemesis);
 // ArmCrashAtOp() makes it crash from inside its Nth I/O operation of a kind
-// (crash_at_op.h), on every file system obtained from FileSystem(). Either
-// way the before-crash hook runs first (a scenario takes its last
+// on its simulated disk (crash_at_op.h; the disk settles that crash itself).
+// Either way the before-crash hook runs first (a scenario takes its last
 // observations there, e.g. what the code under test claimed durable), and
 // the crash is counted in the world's coverage as "crash" plus its kind.
 // After a crash, SettleDisk() lets the disk decide which unsynced state
-// survived (once per incarnation).
+// survived (once per incarnation; a no-op when the arm settled it): a power
+// loss, or a process crash that keeps the page cache. PowerLoss() cuts the
+// power while the node is down (after a process crash).
 //
 // A node without a disk (AttachDisk not called) has no FileSystem() and
 // SettleDisk() does nothing.
@@ -77,8 +79,9 @@ class Node {
   // dead (returns whether it crashed). `label` names the crash in the trace;
   // `coverage_kind`, when not empty, is counted besides "crash".
   bool CrashNow(std::string_view label, std::string_view coverage_kind);
-  // Crashes the node at an I/O operation to come (crash_at_op.h).
-  void ArmCrashAtOp(const OpCrash& crash) { crash_at_op_.Arm(crash); }
+  // Crashes the node at an I/O operation to come (crash_at_op.h). A power
+  // loss there tears the newest pending write as SettleDisk would (drawn now).
+  void ArmCrashAtOp(OpCrash crash);
   bool armed_for_recovery() const { return crash_at_op_.armed_for_recovery(); }
 
   // While a RecoveryScope lives, the node is recovering: only crashes armed
@@ -97,19 +100,25 @@ class Node {
 
   // --- the disk ----------------------------------------------------------------
   // Gives the node its file system on `disk` (which must outlive the node).
-  // At each settle, the newest pending write is torn with probability
+  // At each power loss, the newest pending write is torn with probability
   // tear_last_write_ppm (drawn from Stream::kCrash).
   void AttachDisk(sim::disk::SimDisk& disk, uint32_t tear_last_write_ppm);
   // The node's file system as the code under test must see it: `wrap` (a
-  // test seam, may be empty) over the disk, and the crash points over that,
-  // closest to the code under test. Lives until the node is destroyed.
+  // test seam, may be empty) over the disk. Lives until the node is destroyed.
   io::FileSystem& FileSystem(
       const std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)>& wrap = {});
-  // The disk resolves this incarnation's crash. Idempotent per incarnation.
-  void SettleDisk();
+  // The disk resolves this incarnation's crash as `kind`. Idempotent per
+  // incarnation (the first settle wins, an arm's included).
+  void SettleDisk(CrashKind kind = CrashKind::kPowerLoss);
+  // The machine loses power while the node is down: what a process crash
+  // left pending is resolved now.
+  void PowerLoss();
 
  private:
+  // What every crash does first: the hook, coverage, waking the nemesis.
+  void BeforeCrash(std::string_view coverage_kind);
   void Crash(std::string_view label, std::string_view coverage_kind);
+  sim::disk::CrashOptions DrawPowerLossOptions();
 
   World& world_;
   const sim::NodeId id_;

@@ -1,7 +1,8 @@
-// scenarios/wal/wal_scenarios.cc — see wal_scenarios.h. Written on the
-// scenario kit (scenarios/kit): the world, the node, the crash-round nemesis
-// and the coverage come from there; this file is the workload (writers, a
-// checkpointer), the recovery checks and the scenario's own faults.
+// scenarios/wal/wal_scenarios.cc — see wal_scenarios.h and wal_world.h.
+// Written on the scenario kit (scenarios/kit): the world, the node, the
+// crash-round nemesis and the coverage come from there; this file is the
+// recovery checks, the incarnation's life, the scenario's own faults and the
+// registry entries (the workload is in wal_workload.cc).
 #include "scenarios/wal/wal_scenarios.h"
 
 #include <optional>
@@ -13,86 +14,39 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "core/io/errors.h"
-#include "core/runtime/spawn.h"
 #include "core/wal/format.h"
-#include "core/wal/wal.h"
-#include "scenarios/checkers/durability_checker.h"
-#include "scenarios/kit/node.h"
-#include "scenarios/kit/world.h"
-#include "scenarios/wal/wal_swarm.h"
+#include "scenarios/wal/wal_world.h"
 
 namespace faultline::scenarios {
-namespace {
+namespace wal_internal {
 
-constexpr char kWalDir[] = "wal";
-constexpr int64_t kMicrosecondNs = 1'000;
-// Bounds (TigerBeetle style) on every loop of a run.
-constexpr int kMaxOpenAttempts = 24;         // reopen attempts while EIO keeps failing Open
-constexpr int kMaxEpochsPerIncarnation = 8;  // in-process reopens after fail-stops
-constexpr uint64_t kMaxRecordsRead = 1'000'000;
+WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
+                   const WalScenarioHooks& hooks)
+    : kind_(kind),
+      hooks_(hooks),
+      world_(options),
+      swarm_(DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm), world_.prng(sim::Stream::kCrash),
+                          world_.prng(sim::Stream::kWorkload))),
+      wal_options_(swarm_.wal),
+      disk_(world_.scheduler(), swarm_.disk.disk, swarm_.disk.plan),
+      node_(world_, "n1"),
+      checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }),
+      epoch_event_(world_.scheduler()) {
+  FAULTLINE_CHECK(node_.id() == kWalNode);  // the fault rules name it
+  if (hooks_.salt_seed.has_value()) wal_options_.salt_seed = *hooks_.salt_seed;
+  world_.coverage().WatchDisk(disk_);
+  node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
+  node_.SetMain([this](kit::Life life) { NodeMain(life); });
+  node_.SetBeforeCrash([this] { NoteDurableClaim(); });
+}
 
-// One run: the WAL's node, its workload and the durability checker, on a
-// kit::World with the crash-round nemesis.
-class WalWorld {
- public:
-  WalWorld(WalScenarioKind kind, const ScenarioOptions& options, const WalScenarioHooks& hooks)
-      : kind_(kind),
-        hooks_(hooks),
-        world_(options),
-        swarm_(DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm),
-                            world_.prng(sim::Stream::kCrash))),
-        disk_(world_.scheduler(), swarm_.disk.disk, swarm_.disk.plan),
-        node_(world_, "n1"),
-        checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }) {
-    FAULTLINE_CHECK(node_.id() == kWalNode);  // the fault rules name it
-    world_.coverage().WatchDisk(disk_);
-    node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
-    node_.SetMain([this](kit::Life life) { NodeMain(life); });
-    node_.SetBeforeCrash([this] { NoteDurableClaim(); });
-  }
-
-  ScenarioResult Run() {
-    node_.Start();
-    world_.StartNemesis([this] {
-      kit::RunCrashRounds(world_, node_, swarm_.nemesis, [this] { BeforeVerify(); });
-    });
-    return world_.Run();
-  }
-
- private:
-  void NodeMain(kit::Life life);
-  // Opens the WAL, checks what it recovered, reopens it and checks the
-  // reopen. nullptr when the run is over (violation, detected corruption)
-  // or Open kept failing with I/O errors.
-  std::unique_ptr<wal::Wal> OpenAndCheck();
-  absl::StatusOr<std::vector<LogRecord>> ReadAll(wal::Wal& log);
-  void RunWriters(wal::Wal& log);
-  void Writer(wal::Wal& log);
-  void Checkpointer(wal::Wal& log, const bool& writers_done);
-  std::string MakePayload(sim::Prng& workload, uint32_t size_bytes) const;
-
-  // Counts what the live WAL claims durable (durable_sequence(): futures up
-  // to it are resolved) as acknowledged, just before a crash: a writer may
-  // not have run since its future resolved, and the claim binds all the same.
-  void NoteDurableClaim();
-  // Faults stop before the final recovery; wal_crash may damage a sealed
-  // segment, which that recovery must report as DataLoss.
-  void BeforeVerify();
-  void CorruptSealedSegment();
-  // Records a checker verdict; a violation ends the run. Returns ok.
-  bool Verdict(const absl::Status& status, std::string_view what) {
-    return world_.Check(status, what, checker_.last_acked(), checker_.last_issued());
-  }
-
-  const WalScenarioKind kind_;
-  const WalScenarioHooks& hooks_;
-  kit::World world_;
-  const WalSwarm swarm_;
-  sim::disk::SimDisk disk_;
-  kit::Node node_;
-  DurabilityChecker checker_;
-  wal::Wal* live_wal_ = nullptr;  // the WAL the node's writers use, while it exists
-};
+ScenarioResult WalWorld::Run() {
+  node_.Start();
+  world_.StartNemesis([this] {
+    kit::RunCrashRounds(world_, node_, swarm_.nemesis, [this] { BeforeVerify(); });
+  });
+  return world_.Run();
+}
 
 // --- recovery ------------------------------------------------------------------
 
@@ -110,13 +64,18 @@ absl::StatusOr<std::vector<LogRecord>> WalWorld::ReadAll(wal::Wal& log) {
   return absl::ResourceExhaustedError("more records than a run can write");
 }
 
-std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck() {
+std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
   kit::Node::RecoveryScope recovering(node_);
+  std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)> wrap;
+  if (hooks_.wrap_file_system) {
+    wrap = [this](io::FileSystem& inner) { return hooks_.wrap_file_system(inner, wal_options_); };
+  }
   int checked = 0;  // 1 after the recovery check, 2 after the reopen check
-  // Bounded: each attempt either checks one recovery or fails with EIO.
+  // Bounded: each attempt checks one recovery, or fails with EIO, or is
+  // refused while a destroyed Wal's flusher finishes its I/O call.
   for (int attempt = 0; attempt < kMaxOpenAttempts && !world_.over(); ++attempt) {
-    absl::StatusOr<std::unique_ptr<wal::Wal>> opened = wal::Wal::Open(
-        node_.FileSystem(hooks_.wrap_file_system), world_.scheduler(), kWalDir, swarm_.wal);
+    absl::StatusOr<std::unique_ptr<wal::Wal>> opened =
+        wal::Wal::Open(node_.FileSystem(wrap), world_.scheduler(), kWalDir, wal_options_);
     absl::StatusOr<std::vector<LogRecord>> records =
         opened.ok() ? ReadAll(**opened) : absl::StatusOr<std::vector<LogRecord>>(opened.status());
     if (!records.ok()) {
@@ -125,6 +84,13 @@ std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck() {
         // An injected EIO during recovery: the directory is left as found or
         // partly repaired; reopening converges.
         world_.scheduler().SleepFor(kMicrosecondNs);
+        continue;
+      }
+      if (after_abandon_ns > 0 && absl::IsFailedPrecondition(error) &&
+          !checker_.corruption_noted()) {
+        // The destroyed Wal's flusher still holds the directory.
+        world_.coverage().Count("wal_open_refused_in_use");
+        world_.scheduler().SleepFor(after_abandon_ns / 4 + kMicrosecondNs);
         continue;
       }
       if (!Verdict(checker_.CheckRecoveryError(error), "recovery error")) return nullptr;
@@ -149,105 +115,59 @@ std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck() {
   return nullptr;
 }
 
-// --- the workload ----------------------------------------------------------------
-
-std::string WalWorld::MakePayload(sim::Prng& workload, uint32_t size_bytes) const {
-  // Random bytes from one 64-bit draw, spread over the payload: distinct
-  // across records (so a stale frame never matches a reissued sequence) at
-  // one draw per record.
-  uint64_t x = workload.NextU64();
-  std::string payload(size_bytes, '\0');
-  for (uint32_t i = 0; i < size_bytes; ++i) {
-    if (i % 8 == 0 && i > 0) x = x * 6364136223846793005ull + 1442695040888963407ull;
-    payload[i] = static_cast<char>(x >> ((i % 8) * 8));
-  }
-  return payload;
-}
-
-void WalWorld::Writer(wal::Wal& log) {
-  sim::Prng& workload = world_.prng(sim::Stream::kWorkload);
-  for (int i = 0; i < swarm_.records_per_writer && !world_.over(); ++i) {
-    const uint32_t size_bytes = 1 + static_cast<uint32_t>(workload.Below(swarm_.max_payload_bytes));
-    const std::string payload = MakePayload(workload, size_bytes);
-    absl::StatusOr<wal::AppendResult> appended = log.Append(payload);
-    if (!appended.ok()) return;  // stopped after a failure: the epoch ends
-    // No park between Append's return and here: the checker learns of the
-    // record before any I/O can carry it to disk.
-    if (!Verdict(checker_.Issue(appended->last_sequence, payload), "issued")) return;
-    const absl::StatusOr<uint64_t>& durable = appended->durable.Get();
-    if (durable.ok()) {
-      if (!Verdict(checker_.Acknowledge(*durable), "acknowledged")) return;
-    } else {
-      if (!Verdict(checker_.AcknowledgeFailed(appended->last_sequence), "ack failed")) return;
-      return;
-    }
-    if (swarm_.max_think_ns > 0) world_.scheduler().SleepFor(workload.Below(swarm_.max_think_ns));
-  }
-}
-
-void WalWorld::Checkpointer(wal::Wal& log, const bool& writers_done) {
-  sim::Prng& workload = world_.prng(sim::Stream::kWorkload);
-  // Bounded by the writers' lifetime: they finish after a bounded number of
-  // records, and each iteration sleeps a positive virtual time.
-  while (!writers_done && !world_.over()) {
-    world_.scheduler().SleepFor(1 + workload.Below(swarm_.release_period_ns));
-    if (writers_done || world_.over()) return;
-    const uint64_t first = log.first_sequence();
-    const uint64_t durable_end = log.durable_sequence() + 1;
-    if (durable_end <= first) continue;
-    const uint64_t below = first + workload.Below(durable_end - first + 1);
-    // Tell the checker first: a crash inside Release may already have
-    // removed segments.
-    checker_.NoteRelease(below);
-    const absl::Status released = log.Release(below);
-    if (!released.ok()) return;  // a failed release stops further releases
-    world_.scheduler().Record(sim::TraceKind::kApp, below, log.first_sequence(), "released");
-  }
-}
-
-void WalWorld::RunWriters(wal::Wal& log) {
-  std::vector<runtime::JoinHandle> writers;
-  for (int w = 0; w < swarm_.writers; ++w) {
-    writers.push_back(
-        runtime::Spawn(world_.scheduler(), absl::StrCat("writer", w), [this, &log] { Writer(log); }));
-  }
-  bool writers_done = false;
-  runtime::JoinHandle checkpointer;
-  if (kind_ == WalScenarioKind::kRotationRetention) {
-    checkpointer = runtime::Spawn(world_.scheduler(), "checkpointer",
-                                  [this, &log, &writers_done] { Checkpointer(log, writers_done); });
-  }
-  for (runtime::JoinHandle& writer : writers) writer.Join();
-  writers_done = true;
-  if (checkpointer.valid()) checkpointer.Join();
-}
+// --- an incarnation ------------------------------------------------------------
 
 void WalWorld::NodeMain(kit::Life life) {
   // live_wal_ must not outlive the WAL, also when a crash unwinds this frame.
   struct ClearLiveWal {
-    wal::Wal*& live;
-    ~ClearLiveWal() { live = nullptr; }
-  } clear_live_wal{live_wal_};
+    WalWorld& world;
+    ~ClearLiveWal() {
+      world.live_wal_ = nullptr;
+      world.live_epoch_ = 0;
+    }
+  } clear_live_wal{*this};
+  reopened_while_blocked_ = false;
+  std::vector<std::unique_ptr<Epoch>> epochs;   // stale writers point into them
+  std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
   std::unique_ptr<wal::Wal> log = OpenAndCheck();
-  if (log != nullptr && !world_.over()) {
-    if (life == kit::Life::kVerify) {
-      node_.NoteVerified();
-    } else {
-      // One epoch per WAL instance: after a fail-stop, reopen in process
-      // (recover from what the disk holds) and go on with fresh writers.
-      for (int epoch = 0; epoch < kMaxEpochsPerIncarnation && log != nullptr && !world_.over();
-           ++epoch) {
-        live_wal_ = log.get();
-        RunWriters(*log);
-        live_wal_ = nullptr;
-        if (log->health().ok()) break;
-        const uint64_t fail_stops = world_.coverage().Count("wal_fail_stop");
-        world_.scheduler().Record(sim::TraceKind::kApp, fail_stops, 0, "wal stopped after a failure");
-        (void)log->Close();  // returns the failure that stopped it
-        log.reset();
-        log = OpenAndCheck();
-      }
-      if (log != nullptr) (void)log->Close();
+  if (log != nullptr && !world_.over() && life == kit::Life::kVerify) node_.NoteVerified();
+  // One epoch per WAL instance: after a fail-stop, reopen in process
+  // (recover from what the disk holds) and go on with fresh writers.
+  for (int e = 0; life == kit::Life::kWork && e < kMaxEpochsPerIncarnation && log != nullptr &&
+                  !world_.over();
+       ++e) {
+    epochs.push_back(std::make_unique<Epoch>());
+    Epoch& epoch = *epochs.back();
+    epoch.id = next_epoch_++;
+    live_wal_ = log.get();
+    live_epoch_ = epoch.id;
+    const bool abandon = RunEpoch(*log, epoch, stale);
+    live_wal_ = nullptr;
+    live_epoch_ = 0;
+    if (abandon) {
+      // Destroyed while its flusher is parked in a slow call; reopened at once.
+      world_.coverage().Count("wal_reopen_while_blocked");
+      log.reset();
+      log = OpenAndCheck(swarm_.slow_io_ns);
+      continue;
+    }
+    const absl::Status health = log->health();
+    if (health.ok()) break;
+    const uint64_t fail_stops = world_.coverage().Count("wal_fail_stop");
+    world_.scheduler().Record(sim::TraceKind::kApp, fail_stops, 0, "wal stopped after a failure");
+    (void)log->Close();  // returns the failure that stopped it
+    log.reset();
+    log = OpenAndCheck();
+    if (log != nullptr && absl::IsResourceExhausted(health) && !ReleaseAfterExhaustion(*log)) {
+      break;
+    }
+  }
+  if (log != nullptr) (void)log->Close();
+  // Bounded: the destroyed Wal's flushers exit once their slow call returns.
+  for (runtime::JoinHandle& fiber : stale) fiber.Join();
+  for (const std::unique_ptr<Epoch>& epoch : epochs) {
+    if (epoch->closed && !world_.over()) {
+      Verdict(checker_.CheckClose(epoch->close_status, epoch->records_failed), "close");
     }
   }
   node_.Finish();
@@ -289,13 +209,13 @@ void WalWorld::CorruptSealedSegment() {
   checker_.NoteCorruption(segments[victim].second);
 }
 
-}  // namespace
+}  // namespace wal_internal
 
 ScenarioResult RunWalScenario(WalScenarioKind kind, const ScenarioOptions& options,
                               const WalScenarioHooks& hooks) {
   // The world is large (scheduler, disk, checker): keep it off the caller's
   // (possibly fiber) stack.
-  auto world = std::make_unique<WalWorld>(kind, options, hooks);
+  auto world = std::make_unique<wal_internal::WalWorld>(kind, options, hooks);
   return world->Run();
 }
 

@@ -2,11 +2,15 @@
 // "wal_crash", "wal_fsync_failure" and "wal_rotation_retention".
 //
 // One node runs the production WAL (core/wal) on the simulated disk
-// (sim/disk). Writer fibers append records of random sizes and wait for
-// their durability futures; a nemesis crashes the node (Scheduler::Crash +
-// SimDisk::Crash) at seeded moments — at a random virtual time, in the middle
-// of a group commit, of a rotation (directory sync), of a write, or of a
-// recovery — and restarts it. Every incarnation recovers the WAL, reads the
+// (sim/disk). Writer fibers append records of random sizes (in some seeds
+// adversarial: embedded frames, all zeros, all 0xFF, maximum size) and wait
+// for their durability futures; a nemesis crashes the node — a power loss,
+// a process crash that keeps the page cache, or a process crash whose cache
+// a later power loss takes — at seeded moments: at a random virtual time, in
+// the middle of a group commit, of a rotation (directory sync), of a write,
+// or of a recovery — and restarts it. In some seeds an incarnation destroys
+// its Wal while the flusher is parked in a slow write or sync and reopens
+// the directory at once (a fiber may be waiting in Close() meanwhile). Every incarnation recovers the WAL, reads the
 // whole log back, hands it to the DurabilityChecker, reopens the WAL and
 // checks that the second recovery agrees. A run ends with a crash and a
 // final verifying recovery.
@@ -24,9 +28,10 @@
 // SWARM. Per seed, Stream::kSwarm decides which crash moments and which
 // crash-model outcomes (torn sectors, garbage, sizes without data, dropped
 // namespace ops), latencies and fault kinds are enabled and at what rates,
-// and the WAL's segment and batch sizes, so rare combinations get explored.
-// Crash timing comes from Stream::kCrash, the workload from kWorkload, the
-// disk's decisions from kDisk.
+// and the WAL's segment and batch sizes (in one seed in four at the limits
+// the WAL accepts), so rare combinations get explored. Crash timing comes
+// from Stream::kCrash, the workload (and the WAL's salt seed) from
+// kWorkload, the disk's decisions from kDisk.
 //
 // Written on the scenario kit (scenarios/kit): kit::World, kit::Node and the
 // crash-round nemesis kit::RunCrashRounds; wal_swarm.h draws the swarm.
@@ -37,8 +42,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
+#include "absl/status/status.h"
 #include "core/io/file_system.h"
+#include "core/wal/wal.h"
 #include "scenarios/scenario.h"
 
 namespace faultline::scenarios {
@@ -48,11 +56,20 @@ enum class WalScenarioKind : uint8_t { kCrash, kFsyncFailure, kRotationRetention
 // Test seams. The defaults run the production WAL on the plain simulated
 // disk.
 struct WalScenarioHooks {
-  // Called once per WAL instance opened, with the node's file system; the
-  // WAL then uses what it returns. The result must forward to `inner`, which
-  // outlives it. Tests pass decorators that emulate buggy WALs
-  // (tests/scenarios/buggy_file_systems.h); never used in the registry.
-  std::function<std::unique_ptr<io::FileSystem>(io::FileSystem& inner)> wrap_file_system;
+  // Called once per WAL instance opened, with the node's file system and the
+  // options the WAL is opened with; the WAL then uses what it returns. The
+  // result must forward to `inner`, which outlives it. Tests pass decorators
+  // that emulate buggy WALs (tests/scenarios/buggy_file_systems.h); never
+  // used in the registry.
+  std::function<std::unique_ptr<io::FileSystem>(io::FileSystem& inner,
+                                                const wal::WalOptions& options)>
+      wrap_file_system;
+  // Replaces the salt seed drawn from the run's PRNG (a WAL whose salt
+  // payload authors can predict).
+  std::optional<uint64_t> salt_seed;
+  // Rewrites what Close() returned before the workload sees it (a WAL whose
+  // Close misreports).
+  std::function<absl::Status(absl::Status)> close_status;
 };
 
 // Runs one seed of the scenario of `kind`.

@@ -5,8 +5,17 @@
 //
 // Draw order (part of every trace hash; append new draws at the end): from
 // Stream::kSwarm the disk, the moments and crash-in-recovery, the WAL
-// options, the workload, the scenario's own choices; from Stream::kCrash the
-// number of rounds.
+// options, the workload, the scenario's own choices, the crash kinds, the
+// extreme configuration, adversarial payloads and the reopen while blocked;
+// from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
+// salt seed.
+//
+// EXTREME CONFIGURATIONS (one seed in four): options at the limits
+// ValidateOptions accepts, each with probability 1/2 — max_segments of 1 to
+// 4 (the writer fail-stops with ResourceExhausted and the owner must reopen
+// and Release), payloads of exactly max_record_bytes, the smallest segment
+// that holds a record or a 1 GiB one, initial_sequence a few records below
+// the top of the range, and queue and batch limits of 1.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +41,17 @@ struct WalSwarm {
   uint32_t max_payload_bytes = 0;
   int64_t max_think_ns = 0;
   int64_t release_period_ns = 0;        // wal_rotation_retention
+  bool extreme = false;                 // options at their limits (see above)
+  uint32_t adversarial_one_in = 0;      // 0: random payloads only (wal_payloads.h)
+  uint32_t max_size_one_in = 0;         // 0: no payload of exactly max_record_bytes
+  // Once per incarnation, destroy the Wal while its flusher is parked in a
+  // slow write or sync, and reopen the directory at once (wal_reopen.cc).
+  bool reopen_while_blocked = false;
+  bool close_while_reopening = false;   // a fiber waits in Close() meanwhile
+  int64_t slow_io_ns = 0;               // the slow write or sync
 };
 
-WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash);
+WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
+                      sim::Prng& workload);
 
 }  // namespace faultline::scenarios

@@ -71,6 +71,7 @@ struct CrashArm {
   uint32_t countdown = 1;  // fires at the countdown-th counted op from now (>= 1)
   bool after = false;      // crash after the op took effect (else before it does)
   CrashKind kind = CrashKind::kPowerLoss;
+  bool tear_last_write = false;  // a power loss tears the newest pending write (CrashOptions)
   std::string label;       // in the trace (kInjectedCrash's text) and the crash reason
   // Counts an op only while this returns true (for instance "the node is
   // recovering", or "it is not"); empty: every op of the class counts.

@@ -76,7 +76,7 @@ absl::StatusOr<SimFileSystem::Decision> SimFileSystem::BeginOp(DiskOp op, std::s
 }
 
 absl::Status SimFileSystem::CrashFromOp(CrashKind kind, std::string_view reason,
-                                        std::string_view what) {
+                                        std::string_view what, const CrashOptions& options) {
   disk_->recorder_.Note(FaultKind::kInjectedCrash, node_, incarnation_,
                         absl::StrCat("fault plan crashes the node at ", AsAbsl(what),
                                      kind == CrashKind::kProcess ? " (process crash)" : ""));
@@ -85,7 +85,7 @@ absl::Status SimFileSystem::CrashFromOp(CrashKind kind, std::string_view reason,
   if (kind == CrashKind::kProcess) {
     SettleProcessCrash();
   } else {
-    SettlePowerLoss(CrashOptions{}, nullptr);
+    SettlePowerLoss(options, nullptr);
   }
   disk_->scheduler_.Crash(node_, reason);
   return io::NodeDeadError(what);
@@ -95,7 +95,7 @@ absl::Status SimFileSystem::FireArm(const CrashArm& arm, std::string_view what) 
   disk_->scheduler_.Record(TraceKind::kDisk, node_, static_cast<uint64_t>(arm.ops),
                            absl::StrCat("crash arm fires: ", arm.label));
   if (arm.on_fire) arm.on_fire(arm);
-  return CrashFromOp(arm.kind, arm.label, what);
+  return CrashFromOp(arm.kind, arm.label, what, CrashOptions{.tear_last_write = arm.tear_last_write});
 }
 
 // --- crashes ------------------------------------------------------------------

@@ -176,7 +176,8 @@ class SimFileSystem final : public io::FileSystem {
   // still live, settles a kCrashBefore, and draws the op's faults.
   absl::StatusOr<Decision> BeginOp(DiskOp op, std::string_view what, const OpTicket& ticket);
   // Crashes the node from inside an op (a rule or the arm).
-  absl::Status CrashFromOp(CrashKind kind, std::string_view reason, std::string_view what);
+  absl::Status CrashFromOp(CrashKind kind, std::string_view reason, std::string_view what,
+                           const CrashOptions& options = {});
   // Runs `body` as one call of class `ops` for the crash arm.
   template <typename Body>
   auto Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body());

@@ -1,7 +1,8 @@
 // tests/scenarios/bug_detection_test.cc — proof that the WAL scenarios'
 // checkers bite: each deliberately buggy WAL (emulated by a test-only file
-// system decorator, buggy_file_systems.h) must be caught by the default
-// sweep of its scenario within kMaxSeeds seeds.
+// system decorator, buggy_file_systems.h, or a re-planted defect,
+// buggy_wal_plants.h) must be caught by the default sweep of its scenario
+// within kMaxSeeds seeds.
 //
 // For every bug and every WAL scenario it measures seeds-to-first-detection
 // and the detection rate over the first kWindowSeeds seeds. Seeds on which
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,9 +24,11 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "scenarios/wal/wal_payloads.h"
 #include "scenarios/wal/wal_scenarios.h"
 #include "spdlog/spdlog.h"
 #include "tests/scenarios/buggy_file_systems.h"
+#include "tests/scenarios/buggy_wal_plants.h"
 
 namespace faultline::scenarios {
 namespace {
@@ -39,20 +43,45 @@ const bool kQuietLogs = [] {
   return true;
 }();
 
-using Wrapper = std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)>;
-
+// A decorator built from the inner file system alone.
 template <typename Decorator>
-Wrapper Wrap() {
-  return [](io::FileSystem& inner) -> std::unique_ptr<io::FileSystem> {
+WalScenarioHooks Wrap() {
+  WalScenarioHooks hooks;
+  hooks.wrap_file_system = [](io::FileSystem& inner,
+                              const wal::WalOptions&) -> std::unique_ptr<io::FileSystem> {
     return std::make_unique<Decorator>(inner);
   };
+  return hooks;
+}
+
+// A decorator that also reads the WAL's options.
+template <typename Decorator>
+WalScenarioHooks WrapWithOptions() {
+  WalScenarioHooks hooks;
+  hooks.wrap_file_system = [](io::FileSystem& inner,
+                              const wal::WalOptions& options) -> std::unique_ptr<io::FileSystem> {
+    return std::make_unique<Decorator>(inner, options);
+  };
+  return hooks;
+}
+
+WalScenarioHooks KnownSaltSeed() {
+  WalScenarioHooks hooks;
+  hooks.salt_seed = kGuessedSaltSeed;
+  return hooks;
+}
+
+WalScenarioHooks CloseHidesCancellation() {
+  WalScenarioHooks hooks;
+  hooks.close_status = testing::CloseHidesCancellation;
+  return hooks;
 }
 
 struct Bug {
   std::string name;
   std::string what;
   WalScenarioKind scenario;  // the scenario that must catch it
-  Wrapper wrap;
+  WalScenarioHooks hooks;
 };
 
 std::vector<Bug> Bugs() {
@@ -67,6 +96,21 @@ std::vector<Bug> Bugs() {
        WalScenarioKind::kCrash, Wrap<testing::NoRotationDirSyncFileSystem>()},
       {"corruption_as_clean_end", "treat mid-log corruption as a clean end of the log",
        WalScenarioKind::kCrash, Wrap<testing::CorruptionAsCleanEndFileSystem>()},
+      // The five defects of core/wal found by review, re-planted (buggy_wal_plants.h).
+      {"recovery_keeps_dir_unsynced",
+       "(defect 1) recovery adopts a segment without making the directory durable",
+       WalScenarioKind::kCrash, WrapWithOptions<testing::RecoveryKeepsDirUnsyncedFileSystem>()},
+      {"reader_refuses_writer_limit",
+       "(defect 2) recovery refuses a segment count the writer accepts",
+       WalScenarioKind::kCrash, WrapWithOptions<testing::ReaderRefusesWriterLimitFileSystem>()},
+      {"second_open_succeeds",
+       "(defect 3) a second Wal opens the directory while the destroyed one's flusher is in a call",
+       WalScenarioKind::kCrash, WrapWithOptions<testing::SecondOpenSucceedsFileSystem>()},
+      {"predictable_salt", "(defect 4) frames embedded in payloads verify as the log's own",
+       WalScenarioKind::kCrash, KnownSaltSeed()},
+      {"close_hides_cancellation",
+       "(defect 5) Close() returns OK although the records it flushed were cancelled",
+       WalScenarioKind::kCrash, CloseHidesCancellation()},
   };
 }
 
@@ -87,14 +131,24 @@ struct Measurement {
   std::string first_violation;
 };
 
+// Whether the correct WAL passes (scenario, seed): run once, shared by every bug.
+bool BaselinePasses(WalScenarioKind kind, uint64_t seed) {
+  static std::map<std::pair<WalScenarioKind, uint64_t>, bool> passes;
+  const auto key = std::make_pair(kind, seed);
+  auto it = passes.find(key);
+  if (it == passes.end()) {
+    it = passes.emplace(key, RunWalScenario(kind, ScenarioOptions{.seed = seed}).passed()).first;
+  }
+  return it->second;
+}
+
 Measurement Measure(const Bug& bug, WalScenarioKind kind) {
   Measurement m;
-  WalScenarioHooks hooks;
-  hooks.wrap_file_system = bug.wrap;
+  const WalScenarioHooks& hooks = bug.hooks;
   uint64_t counted = 0;
   for (uint64_t seed = 0; seed < kWindowSeeds; ++seed) {
     const ScenarioOptions options{.seed = seed};
-    if (!RunWalScenario(kind, options).passed()) {
+    if (!BaselinePasses(kind, seed)) {
       ++m.baseline_failures;
       continue;
     }
@@ -154,7 +208,9 @@ TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {
         << "Generated by `tests/scenarios/bug_detection_test` "
         << "(FAULTLINE_BUG_REPORT=docs/results/bug_detection.md); do not edit by hand.\n\n"
         << "Each buggy WAL is the production WAL behind a test-only file-system decorator "
-        << "(tests/scenarios/buggy_file_systems.h). Seeds run in order from 0; a seed on "
+        << "(tests/scenarios/buggy_file_systems.h) or with a defect of core/wal re-planted "
+        << "through a decorator or a scenario hook (tests/scenarios/buggy_wal_plants.h says "
+        << "how faithful each plant is). Seeds run in order from 0; a seed on "
         << "which the correct WAL already fails is skipped and counted. \"Seeds to first "
         << "detection\" counts the seeds run up to and including the first one whose run "
         << "the checkers failed. The test requires each bug to be caught by its designated "

@@ -191,6 +191,40 @@ TEST(DurabilityCheckerTest, OutOfOrderIssueIsReported) {
   ExpectViolation(checker.Issue(5, "x"), "issue-order", 5);
 }
 
+TEST(DurabilityCheckerTest, AcceptsAStaleAckOfTheRecordTheLogStillHolds) {
+  // Records 1..4 issued by a Wal instance that is then destroyed; a reopen
+  // recovers 1..3; the new instance reissues 4 with another payload.
+  DurabilityChecker checker = Issued(1, 4);
+  ASSERT_TRUE(checker.CheckRecovery(1, Log(1, 3)).ok());
+  ASSERT_TRUE(checker.Issue(4, Payload(4, 1)).ok());
+  ASSERT_TRUE(checker.AcknowledgeRecord(4, Payload(4, 1), /*stale=*/false).ok());
+  // The destroyed instance's acknowledgement of 3 arrives late: fine.
+  EXPECT_TRUE(checker.AcknowledgeRecord(3, Payload(3), /*stale=*/true).ok());
+  EXPECT_EQ(checker.last_acked(), 4u);
+}
+
+TEST(DurabilityCheckerTest, TwoPayloadsAcknowledgedForOneSequenceAreReported) {
+  DurabilityChecker checker = Issued(1, 4);
+  ASSERT_TRUE(checker.CheckRecovery(1, Log(1, 3)).ok());
+  ASSERT_TRUE(checker.Issue(4, Payload(4, 1)).ok());
+  ASSERT_TRUE(checker.AcknowledgeRecord(4, Payload(4, 1), /*stale=*/false).ok());
+  // The destroyed instance acknowledges its own record 4 as well.
+  ExpectViolation(checker.AcknowledgeRecord(4, Payload(4), /*stale=*/true),
+                  "one-payload-per-sequence", 4);
+  // A stale acknowledgement past what the reopen recovered is one too.
+  DurabilityChecker other = Issued(1, 4);
+  ASSERT_TRUE(other.CheckRecovery(1, Log(1, 2)).ok());
+  ExpectViolation(other.AcknowledgeRecord(3, Payload(3), /*stale=*/true),
+                  "one-payload-per-sequence", 3);
+}
+
+TEST(DurabilityCheckerTest, CloseThatHidesFailedRecordsIsReported) {
+  DurabilityChecker checker = Issued(1, 3);
+  EXPECT_TRUE(checker.CheckClose(absl::OkStatus(), 0).ok());
+  EXPECT_TRUE(checker.CheckClose(absl::CancelledError("destroyed"), 2).ok());
+  ExpectViolation(checker.CheckClose(absl::OkStatus(), 2), "honest-close", 1);
+}
+
 TEST(DurabilityCheckerTest, RecoveryErrorWithoutCorruptionIsReported) {
   DurabilityChecker checker = Issued(1, 3);
   ASSERT_TRUE(checker.Acknowledge(3).ok());

@@ -25,7 +25,7 @@ namespace faultline::scenarios::kit::example {
 
 constexpr CrashMoment kCounterMoments[] = {
     {"crash_at_time"},
-    {"crash_mid_sync", CrashPoint::kFileSync, 3, 2},
+    {"crash_mid_sync", ArmedOps::kFileSync, 3, 2},
 };
 constexpr int kRecordsPerIncarnation = 12;
 constexpr uint64_t kMagic = 0x5eed'0000'0000'0000;

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "core/runtime/event.h"
 #include "scenarios/kit/coverage.h"
+#include "scenarios/kit/crash_rounds.h"
 #include "scenarios/kit/node.h"
 #include "scenarios/kit/random_crashes.h"
 #include "scenarios/kit/world.h"
@@ -75,7 +76,7 @@ struct WritingNode {
 
 TEST(KitNode, CrashesAtTheArmedOperation) {
   WritingNode n(10);
-  n.node.ArmCrashAtOp(OpCrash{.point = CrashPoint::kWrite, .countdown = 3, .label = "crash_mid_write"});
+  n.node.ArmCrashAtOp(OpCrash{.ops = ArmedOps::kWrite, .countdown = 3, .label = "crash_mid_write"});
   n.node.Start();
   n.world.StartNemesis([&] {
     n.node.WaitForCrashOrFinish();
@@ -91,9 +92,43 @@ TEST(KitNode, CrashesAtTheArmedOperation) {
             (std::map<std::string, uint64_t>{{"crash", 1}, {"crash_mid_write", 1}}));
 }
 
+TEST(KitNode, AProcessCrashAtAnOperationKeepsThePageCacheUntilThePowerGoes) {
+  WritingNode n(10);
+  n.node.ArmCrashAtOp(OpCrash{.ops = ArmedOps::kWrite, .countdown = 3, .label = "crash_mid_write",
+                              .kind = CrashKind::kProcess});
+  n.node.Start();
+  size_t cached_after_crash = 0;
+  n.world.StartNemesis([&] {
+    n.node.WaitForCrashOrFinish();
+    EXPECT_FALSE(n.node.alive());
+    n.node.SettleDisk();  // a no-op: the arm settled a process crash
+    cached_after_crash = n.disk.CacheImage(n.node.id()).files.at("f").size();
+    n.node.PowerLoss();   // now the unsynced writes go (the file was never synced)
+    EXPECT_EQ(n.disk.DurableImage(n.node.id()).files.count("f"), 0u);
+  });
+  const ScenarioResult result = n.world.Run();
+  EXPECT_TRUE(result.passed()) << result.run.detail;
+  EXPECT_EQ(n.written, 2);
+  EXPECT_EQ(cached_after_crash, 2 * sizeof("x"));  // both writes still in the page cache
+  EXPECT_EQ(result.faults_injected.at("power_loss_while_down"), 1u);
+}
+
+TEST(KitCrashRounds, DrawsPowerLossAlwaysAndProcessCrashesInSomeSeeds) {
+  int with_process = 0;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    sim::Prng swarm(seed);
+    const std::vector<RoundCrash> kinds = DrawRoundCrashes(swarm);
+    ASSERT_FALSE(kinds.empty());
+    EXPECT_EQ(kinds.front(), RoundCrash::kPowerLoss);
+    if (kinds.size() > 1) ++with_process;
+  }
+  EXPECT_GT(with_process, 20);
+  EXPECT_LT(with_process, 60);
+}
+
 TEST(KitNode, AnArmForRecoveryIgnoresOtherOperationsAndIsDisarmedWhenRecoveryEnds) {
   WritingNode n(4);
-  n.node.ArmCrashAtOp(OpCrash{.point = CrashPoint::kAnyOp, .countdown = 1, .label = "crash_in_recovery",
+  n.node.ArmCrashAtOp(OpCrash{.ops = ArmedOps::kAnyOp, .countdown = 1, .label = "crash_in_recovery",
                               .during_recovery = true});
   n.node.Start();
   n.world.StartNemesis([&] {

@@ -61,7 +61,8 @@ void DrawFsyncFaults(sim::Prng& swarm, sim::disk::FaultPlan& plan) {
 // Options at the limits ValidateOptions accepts (wal_swarm.h).
 void DrawExtremeOptions(sim::Prng& swarm, WalSwarm& s) {
   wal::WalOptions& w = s.wal;
-  if (swarm.Chance(1, 2)) w.max_segments = static_cast<uint32_t>(swarm.Between(1, 4));
+  // Two segments is the least ValidateOptions accepts.
+  if (swarm.Chance(1, 2)) w.max_segments = static_cast<uint32_t>(swarm.Between(2, 4));
   if (swarm.Chance(1, 2)) s.max_size_one_in = static_cast<uint32_t>(swarm.Between(1, 4));
   if (swarm.Chance(1, 2)) {
     w.segment_size_bytes = swarm.Chance(1, 2) ? wal::format::kSegmentHeaderBytes +

@@ -8,6 +8,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 
 namespace faultline::io {
 namespace {
@@ -17,7 +18,7 @@ constexpr char kNodeDeadPayloadUrl[] = "faultline.io/node-dead";
 
 absl::StatusCode CodeForErrno(int errno_value) {
   switch (errno_value) {
-    case EIO: return absl::StatusCode::kInternal;
+    case EIO: return absl::StatusCode::kUnavailable;  // IoError() refines it
     case ENOSPC: return absl::StatusCode::kResourceExhausted;
     case ENOENT: return absl::StatusCode::kNotFound;
     case EEXIST: return absl::StatusCode::kAlreadyExists;
@@ -40,7 +41,7 @@ std::string_view ErrnoName(int errno_value) {
 
 absl::Status ErrnoToStatus(int errno_value, std::string_view context) {
   absl::Status status(CodeForErrno(errno_value),
-                      absl::StrCat(absl::string_view(context.data(), context.size()), ": ",
+                      absl::StrCat(AsAbsl(context), ": ",
                                    absl::string_view(ErrnoName(errno_value).data(),
                                                      ErrnoName(errno_value).size()),
                                    " (errno ", errno_value, ")"));
@@ -48,13 +49,20 @@ absl::Status ErrnoToStatus(int errno_value, std::string_view context) {
   return status;
 }
 
-absl::Status IoError(std::string_view context) { return ErrnoToStatus(EIO, context); }
+absl::Status IoError(std::string_view context, IoFailure failure) {
+  absl::Status status = ErrnoToStatus(EIO, context);
+  if (failure == IoFailure::kRefused) return status;
+  absl::Status at_risk(absl::StatusCode::kDataLoss, status.message());
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { at_risk.SetPayload(url, payload); });
+  return at_risk;
+}
 
 absl::Status NoSpaceError(std::string_view context) { return ErrnoToStatus(ENOSPC, context); }
 
 absl::Status NodeDeadError(std::string_view context) {
   absl::Status status(absl::StatusCode::kAborted,
-                      absl::StrCat(absl::string_view(context.data(), context.size()),
+                      absl::StrCat(AsAbsl(context),
                                    ": node crashed; this handle belongs to a dead incarnation"));
   status.SetPayload(kNodeDeadPayloadUrl, absl::Cord("1"));
   return status;

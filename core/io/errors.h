@@ -6,7 +6,12 @@
 //
 //   errno / condition        absl::StatusCode      predicate
 //   ---------------------    ------------------    -------------------
-//   EIO (read/write/sync)    kInternal             IsIoError()
+//   EIO on a write, truncate kUnavailable          IsIoError()
+//     or namespace call      (the device refused; what was durable before
+//                            is untouched)
+//   EIO on a read or a sync  kDataLoss             IsIoError()
+//                            (the bytes are unreadable, or the data the
+//                            sync covered may be gone)
 //   ENOSPC                   kResourceExhausted    IsNoSpace()
 //   ENOENT                   kNotFound             absl::IsNotFound()
 //   EEXIST                   kAlreadyExists        absl::IsAlreadyExists()
@@ -15,7 +20,9 @@
 //     incarnation)
 //   anything else            kUnknown
 //
-// The errno is also attached as a payload so messages stay precise.
+// The errno is also attached as a payload so messages stay precise. kInternal
+// is never used for the world's failures: Abseil keeps it for broken
+// invariants.
 #pragma once
 
 #include <string_view>
@@ -29,9 +36,15 @@ namespace faultline::io {
 // path, e.g. "fdatasync wal/000001.log".
 absl::Status ErrnoToStatus(int errno_value, std::string_view context);
 
-// A read, write or sync failed with EIO. After a failed sync the data it
-// covered must be assumed lost (see File::Sync).
-absl::Status IoError(std::string_view context);
+// What an EIO means for the data it touched; chooses the status code.
+enum class IoFailure {
+  kRefused,     // a write, truncate or namespace call failed: kUnavailable
+  kDataAtRisk,  // a read failed (unreadable) or a sync failed (the data it
+                // covered may be lost, see File::Sync): kDataLoss
+};
+
+// An I/O error (EIO) of the given kind; IsIoError() holds for both.
+absl::Status IoError(std::string_view context, IoFailure failure = IoFailure::kRefused);
 // The device is full (ENOSPC).
 absl::Status NoSpaceError(std::string_view context);
 // The node that owns this file or endpoint crashed; the handle is inert.

@@ -2,20 +2,21 @@
 #include "core/io/file_system.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
+#include "core/base/status_macros.h"
 
 namespace faultline::io {
 
 absl::Status File::WriteAtAndSync(uint64_t offset, absl::Span<const char> data) {
-  absl::Status written = WriteAt(offset, data);
-  if (!written.ok()) return written;
+  FAULTLINE_RETURN_IF_ERROR(WriteAt(offset, data));
   return Sync();
 }
 
 absl::Status ValidatePath(std::string_view path, bool allow_root) {
   auto invalid = [&](std::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "invalid path \"", absl::string_view(path.data(), path.size()), "\": ",
-        absl::string_view(why.data(), why.size())));
+        "invalid path \"", AsAbsl(path), "\": ",
+        AsAbsl(why)));
   };
   if (path.empty()) return allow_root ? absl::OkStatus() : invalid("empty");
   if (path.size() > 4096) return invalid("longer than 4096 bytes");

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 
 namespace faultline::io {
 
@@ -30,7 +31,7 @@ absl::StatusOr<std::unique_ptr<FileLock>> LockTable::Lock(std::string_view path)
   std::string key(path);
   if (state_->held.count(key) > 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("lock ", absl::string_view(path.data(), path.size()),
+        absl::StrCat("lock ", AsAbsl(path),
                      ": held by another owner"));
   }
   const uint64_t token = state_->next_token++;

@@ -12,6 +12,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 #include "core/posix/internal/beneath.h"
 #include "core/posix/internal/posix_file.h"
@@ -45,8 +47,6 @@ using internal::ParentDir;
 // FsRoot alive) until the call returns, however long the I/O pool takes and
 // whatever happens to the PosixFileSystem meanwhile.
 using RootRef = std::shared_ptr<const FsRoot>;
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 // The status for a failed call on `path`; says why when the path was
 // refused for leaving the root.
@@ -100,7 +100,7 @@ int KeepIfType(int fd, bool allow_dir, int& error) {
 
 absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_view path,
                                                    io::OpenMode mode) {
-  if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   int flags = O_RDWR;
   switch (mode) {
     case io::OpenMode::kReadWrite:
@@ -139,8 +139,8 @@ absl::StatusOr<std::unique_ptr<io::File>> OpenFile(RootRef root, std::string_vie
 }
 
 absl::Status RenameFile(RootRef root, std::string_view from, std::string_view to) {
-  if (absl::Status valid = io::ValidatePath(from); !valid.ok()) return valid;
-  if (absl::Status valid = io::ValidatePath(to); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(from));
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(to));
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
@@ -161,7 +161,7 @@ absl::Status RenameFile(RootRef root, std::string_view from, std::string_view to
 }
 
 absl::Status RemoveFile(RootRef root, std::string_view path) {
-  if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
@@ -177,7 +177,7 @@ absl::Status RemoveFile(RootRef root, std::string_view path) {
 }
 
 absl::Status MakeDir(RootRef root, std::string_view path) {
-  if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
@@ -225,7 +225,7 @@ int ReadNames(DIR* stream, std::vector<std::string>& names) {
 }
 
 absl::StatusOr<std::vector<std::string>> ListDir(RootRef root, std::string_view dir) {
-  if (absl::Status valid = io::ValidatePath(dir, /*allow_root=*/true); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(dir, /*allow_root=*/true));
   std::vector<std::string> names;
   int error = 0;
   const FsRoot& r = *root;
@@ -254,7 +254,7 @@ absl::StatusOr<std::vector<std::string>> ListDir(RootRef root, std::string_view 
 }
 
 absl::Status SyncDirectory(RootRef root, std::string_view dir) {
-  if (absl::Status valid = io::ValidatePath(dir, /*allow_root=*/true); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(dir, /*allow_root=*/true));
   int open_error = 0;
   int sync_error = 0;
   const FsRoot& r = *root;
@@ -274,13 +274,14 @@ absl::Status SyncDirectory(RootRef root, std::string_view dir) {
     return io::IoError(
         absl::StrCat(io::ErrnoToStatus(sync_error, absl::StrCat("fsync dir ", AsAbsl(dir)))
                          .message(),
-                     "; what it covered may be lost, so reported as"));
+                     "; what it covered may be lost, so reported as"),
+        io::IoFailure::kDataAtRisk);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> PathExists(RootRef root, std::string_view path) {
-  if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   int error = 0;
   const FsRoot& r = *root;
   r.loop.RunBlocking([&] {
@@ -356,7 +357,7 @@ class PosixFileLock final : public io::FileLock {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<io::FileLock>> PosixFileSystem::LockFile(std::string_view path) {
-  if (absl::Status valid = io::ValidatePath(path); !valid.ok()) return valid;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   // Each call opens its own description, so two locks in one process
   // exclude each other too. LOCK_NB: the flock itself never waits. The path
   // resolves beneath the root like every other call.

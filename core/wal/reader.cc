@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/wal/internal/wal_core.h"
 
 namespace faultline::wal {
@@ -78,8 +79,7 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
   if (core_->closed_) return absl::FailedPreconditionError("wal is closed");
   if (next_sequence_ > core_->durable_sequence_) return std::optional<Record>();
   if (file_ == nullptr) {
-    absl::Status status = OpenSegmentFor(next_sequence_);
-    if (!status.ok()) return status;
+    FAULTLINE_RETURN_IF_ERROR(OpenSegmentFor(next_sequence_));
   }
   // At most one switch to the following segment per record.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -89,8 +89,7 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
     if (*got == 0 && attempt == 0) {
       // End of this segment: the record is at the start of the next one.
       const std::string finished = path_;
-      absl::Status status = OpenSegmentFor(next_sequence_);
-      if (!status.ok()) return status;
+      FAULTLINE_RETURN_IF_ERROR(OpenSegmentFor(next_sequence_));
       if (path_ == finished) return DataLossAt(path_, offset_bytes_, "a segment is missing");
       continue;
     }

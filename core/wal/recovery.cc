@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 #include "core/wal/internal/wal_core.h"
 #include "spdlog/spdlog.h"
@@ -57,8 +59,7 @@ absl::Status WalCore::Recover() {
   Scan scan;
   // Bounded by the number of segments (ListSegments bounds it).
   for (size_t i = 0; i < firsts->size(); ++i) {
-    absl::Status status = ScanSegment(*firsts, i, &scan);
-    if (!status.ok()) return status;
+    FAULTLINE_RETURN_IF_ERROR(ScanSegment(*firsts, i, &scan));
   }
   std::string().swap(scan.bytes);
   return FinishRecovery(&scan);
@@ -215,7 +216,7 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
   format::FrameHeader later;
   if (LaterFrameProvesLoss(bytes, offset + 1, scan->expected, salt, &later_offset, &later)) {
     return DataLossAt(path, offset,
-                      absl::StrCat(Abs(format::FrameProblemName(problem)), " (record ",
+                      absl::StrCat(AsAbsl(format::FrameProblemName(problem)), " (record ",
                                    scan->expected, "), yet the valid record ", later.sequence,
                                    " at offset ", later_offset,
                                    " was written after records up to ",
@@ -240,8 +241,7 @@ absl::Status WalCore::FinishRecovery(Scan* scan) {
   if (segments_.empty()) {
     const uint64_t first = scan->removed_first.value_or(options_.initial_sequence);
     const uint32_t salt = NewSegmentSalt(first);
-    absl::Status status = InitializeSegment(first, salt, &scan->last_file);
-    if (!status.ok()) return status;
+    FAULTLINE_RETURN_IF_ERROR(InitializeSegment(first, salt, &scan->last_file));
     segments_.push_back(Segment{first, io::JoinPath(dir_, format::SegmentName(first)), salt});
     scan->last_bytes = format::kSegmentHeaderBytes;
     scan->expected = first;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
 #include "core/wal/format.h"
 #include "core/wal/internal/wal_core.h"
 
@@ -49,13 +50,10 @@ absl::Status ValidateOptions(const WalOptions& o) {
 
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(io::FileSystem& fs, runtime::Executor& executor,
                                                std::string_view dir, const WalOptions& options) {
-  absl::Status status = ValidateOptions(options);
-  if (!status.ok()) return status;
-  status = io::ValidatePath(dir);
-  if (!status.ok()) return status;
+  FAULTLINE_RETURN_IF_ERROR(ValidateOptions(options));
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(dir));
   auto core = std::make_shared<internal::WalCore>(fs, executor, std::string(dir), options);
-  status = core->Recover();
-  if (!status.ok()) return status;
+  FAULTLINE_RETURN_IF_ERROR(core->Recover());
   core->StartFlusher(core);
   return std::unique_ptr<Wal>(new Wal(std::move(core)));
 }

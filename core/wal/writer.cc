@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 #include "core/wal/internal/wal_core.h"
 #include "spdlog/spdlog.h"
@@ -42,8 +43,7 @@ absl::StatusOr<AppendResult> WalCore::Enqueue(absl::Span<const std::string_view>
   // the Wal stops); the sequence numbers are assigned only after the last
   // park, so queue order is sequence order.
   for (;;) {
-    absl::Status usable = UsableStatus();
-    if (!usable.ok()) return usable;
+    FAULTLINE_RETURN_IF_ERROR(UsableStatus());
     if (queue_.size() + payloads.size() <= options_.max_queued_records &&
         queued_bytes_ + total_bytes <= options_.max_queued_bytes) {
       break;
@@ -87,8 +87,7 @@ absl::StatusOr<AppendResult> WalCore::Enqueue(absl::Span<const std::string_view>
 }
 
 absl::Status WalCore::Flush() {
-  absl::Status usable = UsableStatus();
-  if (!usable.ok()) return usable;
+  FAULTLINE_RETURN_IF_ERROR(UsableStatus());
   const uint64_t target = next_sequence_ - 1;
   if (durable_sequence_ >= target) return absl::OkStatus();
   flush_through_ = target;
@@ -279,13 +278,11 @@ absl::Status WalCore::Rotate(uint64_t first_sequence, uint32_t salt) {
 
 absl::Status WalCore::WriteBatch(bool rotate_first, uint32_t salt) {
   if (rotate_first) {
-    absl::Status status = Rotate(batch_.front().sequence, salt);
-    if (!status.ok()) return status;
+    FAULTLINE_RETURN_IF_ERROR(Rotate(batch_.front().sequence, salt));
   }
   // Nothing is written for a Wal that was destroyed meanwhile: the owner may
   // be about to reopen the directory.
-  absl::Status abandoned = CheckAbandoned();
-  if (!abandoned.ok()) return abandoned;
+  FAULTLINE_RETURN_IF_ERROR(CheckAbandoned());
   FAULTLINE_CHECK(batch_.front().sequence == durable_sequence_ + 1);
   FAULTLINE_CHECK(batch_.front().sequence ==
                   segments_.back().first_sequence + active_records_);

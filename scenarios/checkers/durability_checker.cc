@@ -5,12 +5,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 
 namespace faultline::scenarios {
 namespace {
-
-absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 }  // namespace
 
@@ -19,8 +19,8 @@ absl::Status DurabilityChecker::Violation(std::string_view invariant, uint64_t s
                                           std::string_view detail) const {
   std::string faults = faults_so_far_ ? faults_so_far_() : std::string();
   if (faults.empty()) faults = "none";
-  return absl::InternalError(absl::StrCat("durability violated: ", Abs(invariant),
-                                          " at sequence ", sequence, ": ", Abs(detail),
+  return absl::InternalError(absl::StrCat("durability violated: ", AsAbsl(invariant),
+                                          " at sequence ", sequence, ": ", AsAbsl(detail),
                                           "; faults injected: ", faults));
 }
 
@@ -179,8 +179,7 @@ absl::Status DurabilityChecker::CheckLog(uint64_t first_sequence,
 absl::Status DurabilityChecker::CheckRecovery(uint64_t first_sequence,
                                               absl::Span<const LogRecord> records) {
   uint64_t end = 0;
-  absl::Status status = CheckLog(first_sequence, records, &end);
-  if (!status.ok()) return status;
+  FAULTLINE_RETURN_IF_ERROR(CheckLog(first_sequence, records, &end));
   // Rebase: records issued past `end` are lost for good and their numbers
   // will be handed out again; what came back is durable (Wal::Open syncs it).
   if (end + 1 >= base_sequence_ && end < last_issued()) {
@@ -212,8 +211,7 @@ absl::Status DurabilityChecker::CheckReopen(uint64_t first_sequence,
                                   ", the reopen at ", first_sequence));
   }
   uint64_t checked_end = 0;
-  absl::Status status = CheckLog(first_sequence, records, &checked_end);
-  if (!status.ok()) return status;
+  FAULTLINE_RETURN_IF_ERROR(CheckLog(first_sequence, records, &checked_end));
   ++recoveries_checked_;
   return absl::OkStatus();
 }

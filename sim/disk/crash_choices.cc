@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
 
 namespace faultline::sim::disk {
@@ -80,7 +81,7 @@ void NoteOutcomes(FaultRecorder& recorder, NodeId node, const CrashSummary& summ
     recorder.Count(kind, count - 1);  // Note adds the last one
     const std::string_view name = FaultKindName(kind);
     recorder.Note(kind, node, count,
-                  absl::StrCat("crash: ", absl::string_view(name.data(), name.size()), " x", count));
+                  absl::StrCat("crash: ", AsAbsl(name), " x", count));
   }
 }
 

@@ -7,7 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
-#include "sim/disk/status_util.h"
+#include "core/base/absl_string_view.h"
+#include "core/base/status_macros.h"
 
 namespace faultline::sim::disk {
 namespace {

@@ -2,6 +2,7 @@
 #include "sim/disk/fault_plan.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
 
 namespace faultline::sim::disk {
@@ -50,7 +51,7 @@ std::string FaultStats::ToString() const {
   for (size_t i = 0; i < kFaultKindCount; ++i) {
     if (counts[i] == 0) continue;
     const std::string_view name = FaultKindName(static_cast<FaultKind>(i));
-    absl::StrAppend(&text, text.empty() ? "" : " ", absl::string_view(name.data(), name.size()),
+    absl::StrAppend(&text, text.empty() ? "" : " ", AsAbsl(name),
                     "=", counts[i]);
   }
   return text;

@@ -9,9 +9,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
-#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
 namespace {
@@ -49,33 +50,33 @@ absl::Status SimFile::Check(std::string_view what) const {
 }
 
 absl::StatusOr<size_t> SimFile::ReadAt(uint64_t offset, absl::Span<char> out) {
-  FAULTLINE_DISK_RETURN_IF_ERROR(Check("read"));
+  FAULTLINE_RETURN_IF_ERROR(Check("read"));
   return fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoRead(offset, out); });
 }
 
 absl::Status SimFile::WriteAt(uint64_t offset, absl::Span<const char> data) {
-  FAULTLINE_DISK_RETURN_IF_ERROR(Check("write"));
+  FAULTLINE_RETURN_IF_ERROR(Check("write"));
   return fs_->Armed(ArmedOps::kWrite, path_,
                     [&] { return DoWrite(offset, /*append=*/false, data); });
 }
 
 absl::Status SimFile::Append(absl::Span<const char> data) {
-  FAULTLINE_DISK_RETURN_IF_ERROR(Check("append"));
+  FAULTLINE_RETURN_IF_ERROR(Check("append"));
   return fs_->Armed(ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); });
 }
 
 absl::Status SimFile::Sync() {
-  FAULTLINE_DISK_RETURN_IF_ERROR(Check("fdatasync"));
+  FAULTLINE_RETURN_IF_ERROR(Check("fdatasync"));
   return fs_->Armed(ArmedOps::kFileSync, path_, [&] { return DoSync(); });
 }
 
 absl::Status SimFile::Truncate(uint64_t size_bytes) {
-  FAULTLINE_DISK_RETURN_IF_ERROR(Check("truncate"));
+  FAULTLINE_RETURN_IF_ERROR(Check("truncate"));
   return fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoTruncate(size_bytes); });
 }
 
 absl::StatusOr<uint64_t> SimFile::Size() {
-  FAULTLINE_DISK_RETURN_IF_ERROR(Check("size"));
+  FAULTLINE_RETURN_IF_ERROR(Check("size"));
   return fs_->Armed(ArmedOps::kAnyOp, path_,
                     [&]() -> absl::StatusOr<uint64_t> { return uint64_t{inode_->data.size()}; });
 }
@@ -93,7 +94,7 @@ absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
   }
   auto decision = fs_->BeginOp(DiskOp::kRead, path_, Ticket());
   if (!decision.ok()) return decision.status();
-  if (decision->eio) return io::IoError(absl::StrCat("read ", path_));
+  if (decision->eio) return io::IoError(absl::StrCat("read ", path_), io::IoFailure::kDataAtRisk);
   size_t read_bytes = 0;
   const uint64_t size_bytes = inode_->data.size();
   if (offset < size_bytes && !out.empty()) {
@@ -104,7 +105,7 @@ absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
       if (bad != inode_->bad_sectors.end() && *bad <= (offset + length_bytes - 1) / unit_bytes) {
         fs_->disk_->recorder_.Note(FaultKind::kLatentSectorRead, fs_->node_, *bad,
                                    absl::StrCat("latent sector error reading ", path_));
-        return io::IoError(absl::StrCat("read ", path_));
+        return io::IoError(absl::StrCat("read ", path_), io::IoFailure::kDataAtRisk);
       }
     }
     std::memcpy(out.data(), inode_->data.data() + offset, length_bytes);
@@ -132,10 +133,10 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
     }
     return absl::OkStatus();
   };
-  FAULTLINE_DISK_RETURN_IF_ERROR(check_range());
+  FAULTLINE_RETURN_IF_ERROR(check_range());
   auto decision = fs_->BeginOp(DiskOp::kWrite, path_, Ticket());
   if (!decision.ok()) return decision.status();
-  FAULTLINE_DISK_RETURN_IF_ERROR(check_range());
+  FAULTLINE_RETURN_IF_ERROR(check_range());
   if (decision->eio) return io::IoError(absl::StrCat("write ", path_));
   if (decision->no_space) return io::NoSpaceError(absl::StrCat("write ", path_));
   SimFileSystem::CacheInode& inode = *inode_;
@@ -143,7 +144,7 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
   const uint64_t end_bytes = offset + data.size();
   const uint64_t old_size_bytes = inode.data.size();
   if (end_bytes > old_size_bytes) {
-    FAULTLINE_DISK_RETURN_IF_ERROR(
+    FAULTLINE_RETURN_IF_ERROR(
         fs_->ReserveBytes(old_size_bytes, end_bytes, absl::StrCat("write ", path_)));
     inode.data.resize(end_bytes, '\0');
   }
@@ -204,7 +205,7 @@ absl::Status SimFile::DoSync() {
   absl::Status status;
   if (decision->eio) {
     FailSync();
-    status = io::IoError(absl::StrCat("fdatasync ", path_));
+    status = io::IoError(absl::StrCat("fdatasync ", path_), io::IoFailure::kDataAtRisk);
   } else {
     if (!inode.pending.empty()) {
       ApplyAllDataOps(fs_->durable_.inodes[inode_id_], inode.pending);
@@ -217,7 +218,8 @@ absl::Status SimFile::DoSync() {
       fs_->disk_->recorder_.Note(
           FaultKind::kErrseqReport, fs_->node_, inode_id_,
           absl::StrCat("fdatasync reports an earlier writeback error on ", path_));
-      status = io::IoError(absl::StrCat("fdatasync ", path_, " (earlier writeback error)"));
+      status = io::IoError(absl::StrCat("fdatasync ", path_, " (earlier writeback error)"),
+                           io::IoFailure::kDataAtRisk);
     }
   }
   if (decision->crash_after) {
@@ -237,7 +239,7 @@ absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
   if (!decision.ok()) return decision.status();
   if (decision->eio) return io::IoError(absl::StrCat("truncate ", path_));
   if (decision->no_space) return io::NoSpaceError(absl::StrCat("truncate ", path_));
-  FAULTLINE_DISK_RETURN_IF_ERROR(
+  FAULTLINE_RETURN_IF_ERROR(
       fs_->ReserveBytes(inode_->data.size(), size_bytes, absl::StrCat("truncate ", path_)));
   inode_->data.resize(size_bytes, '\0');
   inode_->pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = size_bytes});

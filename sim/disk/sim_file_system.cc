@@ -8,11 +8,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 #include "sim/disk/crash_choices.h"
 #include "sim/disk/sim_file.h"
-#include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
 
@@ -69,7 +70,7 @@ absl::StatusOr<SimFileSystem::Decision> SimFileSystem::BeginOp(DiskOp op, std::s
   // another node): it is dead and must not act in a later incarnation.
   if (!TicketLive(ticket)) return io::NodeDeadError(what);
   if (decision.crash_before) {
-    FAULTLINE_DISK_RETURN_IF_ERROR(CrashFromOp(decision.crash_kind, "disk fault plan", what));
+    FAULTLINE_RETURN_IF_ERROR(CrashFromOp(decision.crash_kind, "disk fault plan", what));
   }
   injector_.DrawFaults(op, decision, what);
   return decision;
@@ -265,39 +266,39 @@ void SimFileSystem::RecountNamespaceRefs() {
 absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::Open(std::string_view path,
                                                               io::OpenMode mode) {
   const std::string what = absl::StrCat("open ", AsAbsl(path));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kAnyOp, what, [&] { return DoOpen(std::string(path), mode, what); });
 }
 
 absl::Status SimFileSystem::Rename(std::string_view from, std::string_view to) {
   const std::string what = absl::StrCat("rename ", AsAbsl(from), " -> ", AsAbsl(to));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kAnyOp, what,
                [&] { return DoRename(std::string(from), std::string(to), what); });
 }
 
 absl::Status SimFileSystem::Remove(std::string_view path) {
   const std::string what = absl::StrCat("remove ", AsAbsl(path));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kAnyOp, what, [&] { return DoRemove(std::string(path), what); });
 }
 
 absl::Status SimFileSystem::CreateDir(std::string_view path) {
   const std::string what = absl::StrCat("mkdir ", AsAbsl(path));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kAnyOp, what, [&] { return DoCreateDir(std::string(path), what); });
 }
 
 absl::StatusOr<std::vector<std::string>> SimFileSystem::List(std::string_view dir) {
   const std::string what = absl::StrCat("list ", AsAbsl(dir));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kAnyOp, what, [&] { return DoList(std::string(dir), what); });
 }
 
 absl::StatusOr<std::unique_ptr<io::FileLock>> SimFileSystem::LockFile(std::string_view path) {
   const std::string what = absl::StrCat("lock ", AsAbsl(path));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
-  FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(path));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   const std::string key(path);
   if (files_.count(key) == 0 && dirs_.count(key) == 0) return absl::NotFoundError(what);
   return locks_.Lock(path);
@@ -305,15 +306,15 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> SimFileSystem::LockFile(std::strin
 
 absl::Status SimFileSystem::SyncDir(std::string_view dir) {
   const std::string what = absl::StrCat("fsync dir ", AsAbsl(dir));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kDirSync, what, [&] { return DoSyncDir(std::string(dir), what); });
 }
 
 absl::StatusOr<bool> SimFileSystem::Exists(std::string_view path) {
   const std::string what = absl::StrCat("exists ", AsAbsl(path));
-  FAULTLINE_DISK_RETURN_IF_ERROR(CheckNode(what));
+  FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   return Armed(ArmedOps::kAnyOp, what, [&]() -> absl::StatusOr<bool> {
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(path));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
     const std::string key(path);
     return files_.count(key) > 0 || dirs_.count(key) > 0;
   });

@@ -9,10 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 #include "sim/disk/sim_file.h"
 #include "sim/disk/sim_file_system.h"
-#include "sim/disk/status_util.h"
+#include "core/base/absl_string_view.h"
 
 namespace faultline::sim::disk {
 
@@ -20,7 +21,7 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
                                                                 io::OpenMode mode,
                                                                 const std::string& what) {
   auto check = [&]() -> absl::Status {
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(key));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(key));
     const std::string parent(io::ParentDir(key));
     if (!parent.empty() && dirs_.count(parent) == 0) {
       return absl::NotFoundError(absl::StrCat(what, ": no such directory"));
@@ -35,10 +36,10 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
     }
     return absl::OkStatus();
   };
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   auto decision = BeginOp(DiskOp::kOpen, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   if (decision->eio) return io::IoError(what);
   auto found = files_.find(key);
   uint64_t inode_id;
@@ -69,8 +70,8 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
 absl::Status SimFileSystem::DoRename(const std::string& from, const std::string& to,
                                      const std::string& what) {
   auto check = [&]() -> absl::Status {
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(from));
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(to));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(from));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(to));
     if (dirs_.count(from) > 0 || dirs_.count(to) > 0) {
       return io::ErrnoToStatus(EISDIR, absl::StrCat(what, " (directories cannot be renamed here)"));
     }
@@ -81,10 +82,10 @@ absl::Status SimFileSystem::DoRename(const std::string& from, const std::string&
     }
     return absl::OkStatus();
   };
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   auto decision = BeginOp(DiskOp::kRename, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   if (decision->eio) return io::IoError(what);
   if (from != to) {
     auto source = files_.find(from);
@@ -106,7 +107,7 @@ absl::Status SimFileSystem::DoRename(const std::string& from, const std::string&
 
 absl::Status SimFileSystem::DoRemove(const std::string& key, const std::string& what) {
   auto check = [&]() -> absl::Status {
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(key));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(key));
     if (dirs_.count(key) > 0) {
       const std::string prefix = key + "/";
       auto child_file = files_.lower_bound(prefix);
@@ -120,10 +121,10 @@ absl::Status SimFileSystem::DoRemove(const std::string& key, const std::string& 
     if (files_.count(key) == 0) return absl::NotFoundError(absl::StrCat(what, ": no such file"));
     return absl::OkStatus();
   };
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   auto decision = BeginOp(DiskOp::kRemove, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   if (decision->eio) return io::IoError(what);
   if (dirs_.count(key) > 0) {
     dirs_.erase(key);
@@ -142,7 +143,7 @@ absl::Status SimFileSystem::DoRemove(const std::string& key, const std::string& 
 
 absl::Status SimFileSystem::DoCreateDir(const std::string& key, const std::string& what) {
   auto check = [&]() -> absl::Status {
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(key));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(key));
     const std::string parent(io::ParentDir(key));
     if (!parent.empty() && dirs_.count(parent) == 0) {
       return absl::NotFoundError(absl::StrCat(what, ": no such parent directory"));
@@ -150,10 +151,10 @@ absl::Status SimFileSystem::DoCreateDir(const std::string& key, const std::strin
     if (files_.count(key) > 0) return absl::AlreadyExistsError(absl::StrCat(what, ": a file exists"));
     return absl::OkStatus();
   };
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   auto decision = BeginOp(DiskOp::kCreateDir, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   if (decision->eio) return io::IoError(what);
   if (dirs_.count(key) == 0) {
     if (decision->no_space) return io::NoSpaceError(what);
@@ -166,7 +167,7 @@ absl::Status SimFileSystem::DoCreateDir(const std::string& key, const std::strin
 
 absl::StatusOr<std::vector<std::string>> SimFileSystem::DoList(const std::string& key,
                                                                const std::string& what) {
-  FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(key, /*allow_root=*/true));
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(key, /*allow_root=*/true));
   if (!key.empty() && dirs_.count(key) == 0) {
     if (files_.count(key) > 0) return io::ErrnoToStatus(ENOTDIR, what);
     return absl::NotFoundError(absl::StrCat(what, ": no such directory"));
@@ -189,18 +190,18 @@ absl::StatusOr<std::vector<std::string>> SimFileSystem::DoList(const std::string
 
 absl::Status SimFileSystem::DoSyncDir(const std::string& key, const std::string& what) {
   auto check = [&]() -> absl::Status {
-    FAULTLINE_DISK_RETURN_IF_ERROR(io::ValidatePath(key, /*allow_root=*/true));
+    FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(key, /*allow_root=*/true));
     if (!key.empty() && dirs_.count(key) == 0) {
       return absl::NotFoundError(absl::StrCat(what, ": no such directory"));
     }
     return absl::OkStatus();
   };
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   auto decision = BeginOp(DiskOp::kSyncDir, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
-  FAULTLINE_DISK_RETURN_IF_ERROR(check());
+  FAULTLINE_RETURN_IF_ERROR(check());
   // A failed directory sync leaves its ops pending: a crash decides them.
-  if (decision->eio) return io::IoError(what);
+  if (decision->eio) return io::IoError(what, io::IoFailure::kDataAtRisk);
   if (ApplyDirSync(durable_, namespace_ops_, key) > 0) {
     RecountNamespaceRefs();
     // A removed file whose removal is now durable may be freed; so may a

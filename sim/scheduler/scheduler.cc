@@ -5,21 +5,18 @@
 #include <memory>
 #include <utility>
 
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
 #include "core/posix/internal/fiber_stack.h"
 #include "core/runtime/internal/unwind_policy.h"
-
 
 namespace faultline::sim {
 namespace {
 
 thread_local Scheduler* active_scheduler = nullptr;
 constexpr size_t kNotInHeap = static_cast<size_t>(-1);
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 }  // namespace
 

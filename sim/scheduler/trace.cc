@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "core/base/absl_string_view.h"
 
 namespace faultline::sim {
 
@@ -29,8 +30,8 @@ std::string TraceEvent::Format(std::string_view node_name) const {
   const std::string_view kind_name = TraceKindName(kind);
   std::string line = absl::StrFormat(
       "#%-7d [%6d.%09ds] %-8s %-7s a=%d b=%d", index, time_ns / 1'000'000'000,
-      time_ns % 1'000'000'000, absl::string_view(node_name.data(), node_name.size()),
-      absl::string_view(kind_name.data(), kind_name.size()), a, b);
+      time_ns % 1'000'000'000, AsAbsl(node_name),
+      AsAbsl(kind_name), a, b);
   if (!text.empty()) {
     line += "  ";
     line += text;

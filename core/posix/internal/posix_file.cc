@@ -16,14 +16,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/base/check.h"
 #include "core/io/errors.h"
 #include "core/runtime/mutex.h"
 
 namespace faultline::posix::internal {
 namespace {
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 std::string Context(std::string_view operation, std::string_view path) {
   return absl::StrCat(AsAbsl(operation), " ", AsAbsl(path));
@@ -159,14 +158,16 @@ absl::Status Closed(const FileState& file, std::string_view operation) {
 absl::Status SyncFailed(FileState& file, int error) {
   file.sync_failed = true;
   const std::string context = Context("fdatasync", file.path);
-  if (error == EIO) return io::IoError(context);
+  if (error == EIO) return io::IoError(context, io::IoFailure::kDataAtRisk);
   return io::IoError(absl::StrCat(io::ErrnoToStatus(error, context).message(),
-                                  "; the data it covered may be lost, so reported as"));
+                                  "; the data it covered may be lost, so reported as"),
+                     io::IoFailure::kDataAtRisk);
 }
 
 absl::Status EarlierSyncFailed(const FileState& file) {
   return io::IoError(absl::StrCat(
-      "fdatasync ", file.path, ": an earlier sync of this handle failed, its data may be lost"));
+      "fdatasync ", file.path, ": an earlier sync of this handle failed, its data may be lost"),
+      io::IoFailure::kDataAtRisk);
 }
 
 enum class InlineRead { kDone, kNotCached };
@@ -222,6 +223,7 @@ absl::StatusOr<size_t> ReadAll(FileState& file, uint64_t offset, absl::Span<char
       done_bytes += static_cast<size_t>(got);
     }
   });
+  if (error == EIO) return io::IoError(Context("pread", file.path), io::IoFailure::kDataAtRisk);
   if (error != 0) return io::ErrnoToStatus(error, Context("pread", file.path));
   return done_bytes;
 }

@@ -9,12 +9,11 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/io/clock.h"
 
 namespace faultline::posix::internal {
 namespace {
-
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 bool IsLoopback(const sockaddr_storage& address) {
   if (address.ss_family == AF_INET) {

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/base/absl_string_view.h"
 #include "core/base/crc32c.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 #include "spdlog/spdlog.h"
 
@@ -23,7 +25,7 @@ constexpr size_t kReadChunkBytes = 1u << 20;
 // io::IsIoError and friends still work on the result).
 absl::Status Annotate(const absl::Status& status, std::string_view context) {
   if (status.ok()) return status;
-  absl::Status out(status.code(), absl::StrCat(Abs(context), ": ", status.message()));
+  absl::Status out(status.code(), absl::StrCat(AsAbsl(context), ": ", status.message()));
   status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
     out.SetPayload(url, payload);
   });
@@ -32,7 +34,7 @@ absl::Status Annotate(const absl::Status& status, std::string_view context) {
 
 absl::Status DataLossAt(std::string_view path, uint64_t offset_bytes, std::string_view what) {
   return absl::DataLossError(
-      absl::StrCat("wal segment ", Abs(path), " offset ", offset_bytes, ": ", Abs(what)));
+      absl::StrCat("wal segment ", AsAbsl(path), " offset ", offset_bytes, ": ", AsAbsl(what)));
 }
 
 // Reads all `size_bytes` of `file` into `out`.
@@ -65,7 +67,6 @@ absl::StatusOr<size_t> ReadFull(io::File& file, uint64_t offset, absl::Span<char
   return done;
 }
 
-
 uint32_t WalCore::NewSegmentSalt(uint64_t first_sequence) {
   const uint64_t now_ns = static_cast<uint64_t>(executor_.NowNs());
   const uint64_t seed = options_.salt_seed + 0xd1b54a32d192ed03ull * now_ns +
@@ -78,8 +79,7 @@ absl::Status WalCore::InitializeSegment(uint64_t first_sequence, uint32_t salt,
   const std::string path = io::JoinPath(dir_, format::SegmentName(first_sequence));
   absl::StatusOr<std::unique_ptr<io::File>> opened = fs_.Open(path, io::OpenMode::kCreateTruncate);
   if (!opened.ok()) return Annotate(opened.status(), absl::StrCat("create ", path));
-  absl::Status status = WriteSegmentHeader(**opened, path, first_sequence, salt);
-  if (!status.ok()) return status;
+  FAULTLINE_RETURN_IF_ERROR(WriteSegmentHeader(**opened, path, first_sequence, salt));
   *file = *std::move(opened);
   return absl::OkStatus();
 }

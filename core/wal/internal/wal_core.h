@@ -29,8 +29,6 @@
 
 namespace faultline::wal::internal {
 
-inline absl::string_view Abs(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 // Prefixes `context` to a status from the file system, keeping its code (so
 // io::IsIoError and friends still work on the result).
 absl::Status Annotate(const absl::Status& status, std::string_view context);
@@ -218,6 +216,5 @@ class WalCore {
   void FailStop(const absl::Status& status);
   void FailQueued(const absl::Status& status);
 };
-
 
 }  // namespace faultline::wal::internal

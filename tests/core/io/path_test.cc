@@ -41,5 +41,23 @@ TEST(ErrnoToStatusTest, MapsCodesAndKeepsErrno) {
   EXPECT_FALSE(IsNodeDead(IoError("read f")));
 }
 
+// An EIO is the world failing, never a broken invariant (kInternal): a
+// refused write is kUnavailable, an unreadable byte or a failed sync is
+// kDataLoss, and IsIoError and the errno hold for every kind.
+TEST(ErrnoToStatusTest, IoErrorsSayWhatTheDataRisks) {
+  const absl::Status refused = IoError("pwrite f");
+  const absl::Status at_risk = IoError("fdatasync f", IoFailure::kDataAtRisk);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(at_risk.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ErrnoToStatus(EIO, "pwrite f").code(), absl::StatusCode::kUnavailable);
+  for (const absl::Status& status : {refused, at_risk, ErrnoToStatus(EIO, "read f")}) {
+    EXPECT_TRUE(IsIoError(status)) << status;
+    EXPECT_EQ(ErrnoOf(status), EIO) << status;
+    EXPECT_FALSE(IsNoSpace(status)) << status;
+    EXPECT_NE(status.code(), absl::StatusCode::kInternal) << status;
+  }
+  EXPECT_NE(at_risk.message().find("fdatasync f"), absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace faultline::io

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/absl_string_view.h"
 #include "core/io/errors.h"
 #include "absl/types/span.h"
 #include "core/io/file_system.h"
@@ -51,7 +52,7 @@ constexpr size_t kBlockBytes = 1 << 20;
 constexpr int kBlocks = 8;  // 8 MiB of data for a 2 MiB device
 
 std::string Why(std::string_view what) {
-  return absl::StrCat(absl::string_view(what.data(), what.size()), ": ", std::strerror(errno));
+  return absl::StrCat(AsAbsl(what), ": ", std::strerror(errno));
 }
 
 // Runs a program found on PATH (plus the sbin directories); its exit status,
@@ -91,7 +92,7 @@ class TinyDisks {
     const std::string dir = scratch_.path() + "/tmpfs";
     if (mkdir(dir.c_str(), 0700) != 0) return Why("mkdir");
     const std::string options =
-        absl::StrCat("size=", absl::string_view(tmpfs_size.data(), tmpfs_size.size()));
+        absl::StrCat("size=", AsAbsl(tmpfs_size));
     if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
       return Why("mount tmpfs");
     }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "core/io/errors.h"
 
 namespace faultline::wal::testing {
@@ -15,7 +16,7 @@ class FakeFile final : public io::File {
       : fs_(fs), path_(std::move(path)), data_(std::move(data)), generation_(fs->generation_) {}
 
   absl::StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<char> out) override {
-    if (absl::Status s = Check(); !s.ok()) return s;
+    FAULTLINE_RETURN_IF_ERROR(Check());
     const std::string& bytes = data_->bytes;
     if (offset >= bytes.size()) return size_t{0};
     const size_t n = std::min<size_t>(out.size(), bytes.size() - offset);
@@ -23,7 +24,7 @@ class FakeFile final : public io::File {
     return n;
   }
   absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) override {
-    if (absl::Status s = Check(); !s.ok()) return s;
+    FAULTLINE_RETURN_IF_ERROR(Check());
     if (++fs_->write_calls_ == fs_->fail_write_at_) return io::IoError(absl::StrCat("write ", path_));
     std::string& bytes = data_->bytes;
     if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size(), '\0');
@@ -34,24 +35,24 @@ class FakeFile final : public io::File {
     return WriteAt(data_->bytes.size(), data);
   }
   absl::Status Sync() override {
-    if (absl::Status s = Check(); !s.ok()) return s;
+    FAULTLINE_RETURN_IF_ERROR(Check());
     const uint64_t call = ++fs_->sync_calls_;
     if (fs_->sync_latency_ns_ > 0) {
       FAULTLINE_CHECK(fs_->executor_ != nullptr);
       fs_->executor_->SleepFor(fs_->sync_latency_ns_);
-      if (absl::Status s = Check(); !s.ok()) return s;  // crashed meanwhile
+      FAULTLINE_RETURN_IF_ERROR(Check());  // crashed meanwhile
     }
-    if (call == fs_->fail_sync_at_) return io::IoError(absl::StrCat("fdatasync ", path_));
+    if (call == fs_->fail_sync_at_) return io::IoError(absl::StrCat("fdatasync ", path_), io::IoFailure::kDataAtRisk);
     data_->durable = data_->bytes;
     return absl::OkStatus();
   }
   absl::Status Truncate(uint64_t size_bytes) override {
-    if (absl::Status s = Check(); !s.ok()) return s;
+    FAULTLINE_RETURN_IF_ERROR(Check());
     data_->bytes.resize(size_bytes, '\0');
     return absl::OkStatus();
   }
   absl::StatusOr<uint64_t> Size() override {
-    if (absl::Status s = Check(); !s.ok()) return s;
+    FAULTLINE_RETURN_IF_ERROR(Check());
     return data_->bytes.size();
   }
   absl::Status Close() override {
@@ -75,7 +76,7 @@ class FakeFile final : public io::File {
 
 absl::StatusOr<std::unique_ptr<io::File>> FakeFileSystem::Open(std::string_view path,
                                                                io::OpenMode mode) {
-  if (absl::Status s = io::ValidatePath(path); !s.ok()) return s;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   const std::string key(path);
   if (dirs_.count(std::string(io::ParentDir(path))) == 0) {
     return absl::NotFoundError(absl::StrCat("no directory for ", key));
@@ -114,7 +115,7 @@ absl::Status FakeFileSystem::Remove(std::string_view path) {
 }
 
 absl::Status FakeFileSystem::CreateDir(std::string_view path) {
-  if (absl::Status s = io::ValidatePath(path); !s.ok()) return s;
+  FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(path));
   dirs_.insert(std::string(path));
   return absl::OkStatus();
 }

@@ -87,12 +87,19 @@ absl::Status SimFile::Close() {
   return absl::OkStatus();
 }
 
+absl::Status SimFile::CheckStillOpen(std::string_view what) const {
+  if (!closed_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(AsAbsl(what), " ", path_, ": the file was closed during the call"));
+}
+
 absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
   if (offset > kMaxOffset) {
     return absl::InvalidArgumentError(absl::StrCat("read past the largest offset: ", path_));
   }
   auto decision = fs_->BeginOp(DiskOp::kRead, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_DISK_RETURN_IF_ERROR(CheckStillOpen("read"));
   if (decision->eio) return io::IoError(absl::StrCat("read ", path_));
   size_t read_bytes = 0;
   const uint64_t size_bytes = inode_->data.size();
@@ -135,6 +142,7 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
   FAULTLINE_DISK_RETURN_IF_ERROR(check_range());
   auto decision = fs_->BeginOp(DiskOp::kWrite, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_DISK_RETURN_IF_ERROR(CheckStillOpen("write"));
   FAULTLINE_DISK_RETURN_IF_ERROR(check_range());
   if (decision->eio) return io::IoError(absl::StrCat("write ", path_));
   if (decision->no_space) return io::NoSpaceError(absl::StrCat("write ", path_));
@@ -200,6 +208,7 @@ void SimFile::FailSync() {
 absl::Status SimFile::DoSync() {
   auto decision = fs_->BeginOp(DiskOp::kSync, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_DISK_RETURN_IF_ERROR(CheckStillOpen("fdatasync"));
   SimFileSystem::CacheInode& inode = *inode_;
   absl::Status status;
   if (decision->eio) {
@@ -235,6 +244,7 @@ absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
   }
   auto decision = fs_->BeginOp(DiskOp::kTruncate, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_DISK_RETURN_IF_ERROR(CheckStillOpen("truncate"));
   if (decision->eio) return io::IoError(absl::StrCat("truncate ", path_));
   if (decision->no_space) return io::NoSpaceError(absl::StrCat("truncate ", path_));
   FAULTLINE_DISK_RETURN_IF_ERROR(

@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
   }
   CacheInode& inode = inodes_.at(inode_id);
   ++inode.open_handles;
-  auto file = std::make_unique<SimFile>(this, inode_id, &inode, key);
+  auto file =
+      std::make_unique<SimFileHandle>(std::make_shared<SimFile>(this, inode_id, &inode, key));
   if (decision->crash_after) return CrashFromOp(decision->crash_kind, "disk fault plan", what);
   return std::unique_ptr<io::File>(std::move(file));
 }

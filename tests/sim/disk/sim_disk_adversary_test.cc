@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/io/errors.h"
+#include "sim/disk/crash_enumerator.h"
 #include "sim/disk/sim_file_system.h"
 #include "tests/sim/disk/sim_disk_world.h"
 
@@ -71,6 +72,46 @@ TEST(SimDiskAdversaryTest, DestroyWhileASyncIsParkedFailsTheSync) {
   ASSERT_TRUE(world.scheduler.Run().ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(parked_sync)) << parked_sync;
   EXPECT_EQ(world.fs().pending_op_count(), 0u);
+}
+
+// --- namespace ordering -------------------------------------------------------
+
+// A durable file renamed into a directory whose creation is not durable: a
+// crash keeps it under its old name or its new one, never neither (the
+// rename's new entry lives in the new directory, so it cannot outlive the
+// directory's creation on a journaling file system).
+TEST(SimDiskAdversaryTest, RenameIntoAnUndurableDirectoryNeverLosesTheFile) {
+  World world;
+  MakeDurableFile(world, "f", "A");
+  ASSERT_TRUE(world.fs().CreateDir("d").ok());
+  ASSERT_TRUE(world.fs().Rename("f", "d/f").ok());
+  const CrashStates all = EnumerateCrashStates(world.disk, world.node, {});
+  ASSERT_TRUE(all.complete);
+  for (const DiskImage& state : all.states) {
+    const bool old_name = state.files.count("f") > 0 && state.files.at("f") == "A";
+    const bool new_name = state.files.count("d/f") > 0 && state.files.at("d/f") == "A";
+    EXPECT_TRUE(old_name != new_name) << "files: " << state.files.size()
+                                      << " dirs: " << state.dirs.size();
+  }
+}
+
+// Two levels: the rename's target directory is durable only if its own
+// parent's creation is (a directory without a durable parent is dropped
+// with everything in it).
+TEST(SimDiskAdversaryTest, RenameIntoANestedUndurableDirectoryNeverLosesTheFile) {
+  World world;
+  MakeDurableFile(world, "f", "A");
+  ASSERT_TRUE(world.fs().CreateDir("d").ok());
+  ASSERT_TRUE(world.fs().CreateDir("d/e").ok());
+  ASSERT_TRUE(world.fs().Rename("f", "d/e/f").ok());
+  const CrashStates all = EnumerateCrashStates(world.disk, world.node, {});
+  ASSERT_TRUE(all.complete);
+  for (const DiskImage& state : all.states) {
+    const bool old_name = state.files.count("f") > 0 && state.files.at("f") == "A";
+    const bool new_name = state.files.count("d/e/f") > 0 && state.files.at("d/e/f") == "A";
+    EXPECT_TRUE(old_name != new_name) << "files: " << state.files.size()
+                                      << " dirs: " << state.dirs.size();
+  }
 }
 
 }  // namespace

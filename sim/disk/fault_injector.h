@@ -76,7 +76,8 @@ struct CrashArm {
   // recovering", or "it is not"); empty: every op of the class counts.
   std::function<bool()> counts_when;
   // Called when the arm fires, before the crash is settled and the node
-  // killed: coverage, waking a nemesis. Must not crash the node itself.
+  // killed: coverage, waking a nemesis. Must not crash the node itself (if
+  // it does, that crash stands and this arm is spent without effect).
   std::function<void(const CrashArm&)> on_fire;
 };
 

@@ -94,7 +94,12 @@ absl::Status SimFileSystem::CrashFromOp(CrashKind kind, std::string_view reason,
 absl::Status SimFileSystem::FireArm(const CrashArm& arm, std::string_view what) {
   disk_->scheduler_.Record(TraceKind::kDisk, node_, static_cast<uint64_t>(arm.ops),
                            absl::StrCat("crash arm fires: ", arm.label));
+  const OpTicket ticket = CurrentTicket();
   if (arm.on_fire) arm.on_fire(arm);
+  // on_fire must not crash the node; if it did (another arm fired inside
+  // it), that crash is settled already: settling a second one would turn a
+  // process crash into a power loss after the fact.
+  if (!TicketLive(ticket)) return io::NodeDeadError(what);
   return CrashFromOp(arm.kind, arm.label, what);
 }
 

@@ -114,5 +114,32 @@ TEST(SimDiskAdversaryTest, RenameIntoANestedUndurableDirectoryNeverLosesTheFile)
   }
 }
 
+// --- crash arms ---------------------------------------------------------------
+
+// An arm's on_fire that (against its contract) makes the node crash through
+// another arm: the node is already dead when the first arm settles, so the
+// first arm is spent without effect — the process crash that happened is
+// not turned into a power loss afterwards.
+TEST(SimDiskAdversaryTest, ArmWhoseOnFireCrashedTheNodeSettlesNothingMore) {
+  World world(testing::WithCrash(testing::DropEverything()));
+  auto file = world.Open("f");
+  ASSERT_TRUE(file->Append(Bytes("x")).ok());
+  world.fs().ArmCrash(CrashArm{
+      .ops = ArmedOps::kAnyOp,
+      .kind = CrashKind::kPowerLoss,
+      .label = "outer",
+      .on_fire = [&](const CrashArm&) {
+        world.fs().ArmCrash(CrashArm{.kind = CrashKind::kProcess, .label = "inner"});
+        EXPECT_TRUE(io::IsNodeDead(world.fs().Exists("f").status()));
+      }});
+  EXPECT_TRUE(io::IsNodeDead(world.fs().Exists("f").status()));
+  EXPECT_FALSE(world.scheduler.IsAlive(world.node));
+  world.disk.Crash(world.node);  // already settled: a no-op
+  world.scheduler.Restart(world.node, "main", [] {});
+  DiskImage expected;
+  expected.files["f"] = "x";  // a process crash keeps the page cache
+  EXPECT_EQ(world.disk.CacheImage(world.node), expected);
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

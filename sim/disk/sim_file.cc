@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -105,10 +106,10 @@ absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
   const uint64_t size_bytes = inode_->data.size();
   if (offset < size_bytes && !out.empty()) {
     const uint64_t length_bytes = std::min<uint64_t>(out.size(), size_bytes - offset);
-    if (!inode_->bad_sectors.empty()) {
-      const uint64_t unit_bytes = fs_->disk_->options_.atomic_unit_bytes;
-      auto bad = inode_->bad_sectors.lower_bound(offset / unit_bytes);
-      if (bad != inode_->bad_sectors.end() && *bad <= (offset + length_bytes - 1) / unit_bytes) {
+    if (!inode_->latent.empty()) {
+      const std::optional<uint64_t> bad = inode_->latent.FirstUnreadable(
+          offset, length_bytes, fs_->disk_->options_.atomic_unit_bytes);
+      if (bad.has_value()) {
         fs_->disk_->recorder_.Note(FaultKind::kLatentSectorRead, fs_->node_, *bad,
                                    absl::StrCat("latent sector error reading ", path_));
         return io::IoError(absl::StrCat("read ", path_));
@@ -168,12 +169,10 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
   inode.pending.arena.append(data.data(), data.size());
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();
-  if (!inode.bad_sectors.empty()) {
-    // Rewriting a whole sector remaps it: the latent error is gone.
-    const uint64_t unit_bytes = fs_->disk_->options_.atomic_unit_bytes;
-    const uint64_t first_full = (offset + unit_bytes - 1) / unit_bytes;
-    const uint64_t end_full = end_bytes / unit_bytes;
-    for (uint64_t sector = first_full; sector < end_full; ++sector) inode.bad_sectors.erase(sector);
+  // A sector rewritten whole is read from the cache; the device remaps it
+  // once the write reaches it.
+  if (!inode.latent.empty()) {
+    inode.latent.Rewrote(offset, end_bytes, fs_->disk_->options_.atomic_unit_bytes);
   }
   if (decision->crash_after) {
     return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("write ", path_));
@@ -196,7 +195,9 @@ void SimFile::FailSync() {
   inode.pending.Clear();
   ++inode.error_seq;
   seen_error_seq_ = inode.error_seq;
-  if (fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs) {
+  const bool btrfs = fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs;
+  inode.latent.SyncFailed(/*cache_kept=*/!btrfs);
+  if (btrfs) {
     auto durable = fs_->durable_.inodes.find(inode_id_);
     std::string reverted = durable == fs_->durable_.inodes.end() ? std::string() : durable->second;
     fs_->ReleaseBytes(inode.data.size());
@@ -216,9 +217,11 @@ absl::Status SimFile::DoSync() {
     status = io::IoError(absl::StrCat("fdatasync ", path_));
   } else {
     if (!inode.pending.empty()) {
-      ApplyAllDataOps(fs_->durable_.inodes[inode_id_], inode.pending);
+      std::string& durable_bytes = fs_->durable_.inodes[inode_id_];
+      ApplyAllDataOps(durable_bytes, inode.pending);
       fs_->pending_data_ops_ -= inode.pending.ops.size();
       inode.pending.Clear();
+      inode.latent.Synced(durable_bytes.size(), fs_->disk_->options_.atomic_unit_bytes);
     }
     if (inode.error_seq != seen_error_seq_) {
       // errseq: a failure this handle has not been told about yet.
@@ -250,6 +253,7 @@ absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
   FAULTLINE_DISK_RETURN_IF_ERROR(
       fs_->ReserveBytes(inode_->data.size(), size_bytes, absl::StrCat("truncate ", path_)));
   inode_->data.resize(size_bytes, '\0');
+  inode_->latent.Truncated(size_bytes, fs_->disk_->options_.atomic_unit_bytes);
   inode_->pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = size_bytes});
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();

@@ -161,10 +161,16 @@ void SimFileSystem::SettleProcessCrash() {
 
 void SimFileSystem::ResetCacheFromDurable() {
   // Latent sector errors are physical: they survive a crash (inode ids are
-  // kept across a crash; an installed image has fresh ids and none).
-  std::map<uint64_t, std::set<uint64_t>> bad_sectors;
+  // kept across a crash; an installed image has fresh ids and none), except
+  // where a rewrite the crash persisted remapped them.
+  std::map<uint64_t, LatentSectors> latent;
   for (auto& [id, inode] : inodes_) {
-    if (!inode.bad_sectors.empty()) bad_sectors.emplace(id, std::move(inode.bad_sectors));
+    if (inode.latent.empty()) continue;
+    auto durable = durable_.inodes.find(id);
+    inode.latent.PowerLoss(inode.data,
+                           durable == durable_.inodes.end() ? std::string_view() : durable->second,
+                           disk_->options_.atomic_unit_bytes);
+    latent.emplace(id, std::move(inode.latent));
   }
   inodes_.clear();
   unreachable_candidates_.clear();
@@ -178,8 +184,8 @@ void SimFileSystem::ResetCacheFromDurable() {
     CacheInode& inode = inodes_[id];
     auto durable = durable_.inodes.find(id);
     if (durable != durable_.inodes.end()) inode.data = durable->second;
-    auto bad = bad_sectors.find(id);
-    if (bad != bad_sectors.end()) inode.bad_sectors = std::move(bad->second);
+    auto bad = latent.find(id);
+    if (bad != latent.end()) inode.latent = std::move(bad->second);
     used_bytes_ += inode.data.size();
   }
   ++generation_;  // every handle of the old cache is dead

@@ -51,7 +51,8 @@
 // write/read/truncate EIO (nothing is changed), ENOSPC against
 // DiskOptions::capacity_bytes (the sum of the current sizes of live files)
 // or by rule, latent sector errors (AddLatentSectorError: reads touching the
-// sector fail until a write covers the whole sector), silent bit flips of
+// sector fail until a write covering the whole sector reaches the device;
+// latent_sectors.h), silent bit flips of
 // durable bytes (FlipDurableBit, or a per-crash rate), misdirected writes
 // (the cache is right, the device puts the bytes at another sector of the
 // same file: visible after a sync and a crash), per-op latency (the calling
@@ -85,6 +86,7 @@
 #include "sim/disk/crash_model.h"
 #include "sim/disk/fault_injector.h"
 #include "sim/disk/fault_plan.h"
+#include "sim/disk/latent_sectors.h"
 #include "sim/scheduler/scheduler.h"
 
 namespace faultline::sim::disk {
@@ -156,7 +158,7 @@ class SimFileSystem final : public io::FileSystem {
     uint32_t open_handles = 0;
     bool linked = true;         // has a name in the cache namespace
     uint64_t error_seq = 0;     // bumped by each failed sync (errseq)
-    std::set<uint64_t> bad_sectors;  // latent sector errors, by sector index
+    LatentSectors latent;       // latent sector errors (physical: survive crashes)
   };
   using Decision = FaultInjector::Decision;
 

@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
       CacheInode& inode = inodes_.at(inode_id);
       ReleaseBytes(inode.data.size());
       inode.data.clear();
+      inode.latent.Truncated(0, disk_->options_.atomic_unit_bytes);
       inode.pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = 0});
       ++pending_data_ops_;
       CheckPendingBound();

@@ -141,5 +141,69 @@ TEST(SimDiskAdversaryTest, ArmWhoseOnFireCrashedTheNodeSettlesNothingMore) {
   EXPECT_EQ(world.disk.CacheImage(world.node), expected);
 }
 
+// --- latent sector errors --------------------------------------------------
+
+// A file of four durable sectors of 'a', the second one unreadable.
+std::unique_ptr<io::File> FileWithBadSector(World& world) {
+  MakeDurableFile(world, "f", std::string(2048, 'a'));
+  EXPECT_TRUE(world.disk.AddLatentSectorError(world.node, "f", 1).ok());
+  return world.Open("f", io::OpenMode::kReadWrite);
+}
+
+bool SectorReadable(io::File& file, uint64_t sector) {
+  char buffer[16];
+  return file.ReadAt(sector * 512, absl::Span<char>(buffer, sizeof(buffer))).ok();
+}
+
+// Rewriting a bad sector remaps it only when the write reaches the device:
+// the page cache serves the new bytes, but a power loss that drops the write
+// leaves the sector as unreadable as before.
+TEST(SimDiskAdversaryTest, AnUnsyncedRewriteOfABadSectorDoesNotSurviveAPowerLoss) {
+  World world(testing::WithCrash(testing::DropEverything()));
+  auto file = FileWithBadSector(world);
+  EXPECT_FALSE(SectorReadable(*file, 1));
+  ASSERT_TRUE(file->WriteAt(512, Bytes(std::string(512, 'b'))).ok());
+  EXPECT_TRUE(SectorReadable(*file, 1));  // from the cache
+  world.CrashAndRestart();
+  file = world.Open("f", io::OpenMode::kReadWrite);
+  EXPECT_FALSE(SectorReadable(*file, 1));
+}
+
+TEST(SimDiskAdversaryTest, ASyncedRewriteOfABadSectorRemapsIt) {
+  World world(testing::WithCrash(testing::DropEverything()));
+  auto file = FileWithBadSector(world);
+  ASSERT_TRUE(file->WriteAt(512, Bytes(std::string(512, 'b'))).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  world.CrashAndRestart();
+  file = world.Open("f", io::OpenMode::kReadWrite);
+  EXPECT_TRUE(SectorReadable(*file, 1));
+  EXPECT_EQ(ReadAll(*file).substr(512, 512), std::string(512, 'b'));
+}
+
+// A rewrite that a power loss persisted whole remapped the sector too.
+TEST(SimDiskAdversaryTest, APersistedRewriteOfABadSectorRemapsIt) {
+  World world(testing::WithCrash(testing::KeepEverything()));
+  auto file = FileWithBadSector(world);
+  ASSERT_TRUE(file->WriteAt(512, Bytes(std::string(512, 'b'))).ok());
+  world.CrashAndRestart();
+  file = world.Open("f", io::OpenMode::kReadWrite);
+  EXPECT_TRUE(SectorReadable(*file, 1));
+}
+
+// Truncating below a bad sector frees its block: a later write there gets a
+// fresh block, readable even where the write covers the sector only partly.
+TEST(SimDiskAdversaryTest, ATruncateBelowABadSectorFreesIt) {
+  World world(testing::WithCrash(testing::DropEverything()));
+  auto file = FileWithBadSector(world);
+  ASSERT_TRUE(file->Truncate(0).ok());
+  ASSERT_TRUE(file->WriteAt(0, Bytes(std::string(600, 'c'))).ok());
+  EXPECT_TRUE(SectorReadable(*file, 1));  // from the cache
+  ASSERT_TRUE(file->Sync().ok());
+  world.CrashAndRestart();
+  file = world.Open("f", io::OpenMode::kReadWrite);
+  EXPECT_TRUE(SectorReadable(*file, 1));
+  EXPECT_EQ(ReadAll(*file), std::string(600, 'c'));
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

@@ -95,7 +95,7 @@ absl::Status SimFile::CheckStillOpen(std::string_view what) const {
 }
 
 absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
-  if (offset > kMaxOffset) {
+  if (offset > kMaxOffset || out.size() > kMaxOffset - offset) {
     return absl::InvalidArgumentError(absl::StrCat("read past the largest offset: ", path_));
   }
   auto decision = fs_->BeginOp(DiskOp::kRead, path_, Ticket());
@@ -126,8 +126,12 @@ absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
 
 absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const char> data) {
   // Like pwrite(2) of zero bytes: nothing changes, not even the size, and
-  // no device operation happens (so none is counted or faulted).
-  if (data.empty()) return absl::OkStatus();
+  // no device operation happens (so none is counted or faulted) — but an
+  // offset past the largest is still invalid.
+  if (data.empty()) {
+    if (append || offset <= kMaxOffset) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat("write past the largest offset: ", path_));
+  }
   const uint64_t max_file_bytes = fs_->disk_->options_.max_file_bytes;
   // Checked before and after the op's waits: an append's offset moves.
   auto check_range = [&]() -> absl::Status {

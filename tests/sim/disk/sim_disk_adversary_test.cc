@@ -4,6 +4,8 @@
 // are parked.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -203,6 +205,24 @@ TEST(SimDiskAdversaryTest, ATruncateBelowABadSectorFreesIt) {
   file = world.Open("f", io::OpenMode::kReadWrite);
   EXPECT_TRUE(SectorReadable(*file, 1));
   EXPECT_EQ(ReadAll(*file), std::string(600, 'c'));
+}
+
+// --- arguments ------------------------------------------------------------
+
+// As on POSIX (and core/posix): an offset past INT64_MAX is InvalidArgument
+// even for a zero-byte write, and a read whose range ends past it is too.
+TEST(SimDiskAdversaryTest, OffsetsPastTheLargestAreRejectedWhateverTheLength) {
+  World world;
+  auto file = world.Open("f");
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  EXPECT_TRUE(absl::IsInvalidArgument(file->WriteAt(kMax + 1, {})));
+  EXPECT_TRUE(absl::IsInvalidArgument(file->WriteAt(~uint64_t{0}, {})));
+  EXPECT_TRUE(file->WriteAt(kMax, {}).ok());
+  char buffer[16];
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      file->ReadAt(kMax - 4, absl::Span<char>(buffer, sizeof(buffer))).status()));
+  EXPECT_TRUE(file->ReadAt(kMax - 16, absl::Span<char>(buffer, sizeof(buffer))).ok());
+  EXPECT_EQ(file->Size().value(), 0u);
 }
 
 }  // namespace

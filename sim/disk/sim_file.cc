@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "core/io/errors.h"
+#include "sim/disk/crash_choices.h"
 #include "sim/disk/status_util.h"
 
 namespace faultline::sim::disk {
@@ -193,8 +194,14 @@ void SimFile::Misdirect(DataOp& op) {
 
 void SimFile::FailSync() {
   SimFileSystem::CacheInode& inode = *inode_;
-  // The dirty pages are marked clean without reaching the durable image;
-  // nothing will write them again.
+  if (fs_->disk_->options_.failed_sync_writes_partway && !inode.pending.empty()) {
+    // Writeback failed partway: some of the dirty pages reached the device.
+    DrawFailedSyncWriteback(fs_->disk_->scheduler_, fs_->disk_->plan_, fs_->disk_->recorder_,
+                            fs_->node_, fs_->disk_->options_.atomic_unit_bytes, inode.pending,
+                            fs_->durable_.inodes[inode_id_]);
+  }
+  // The (rest of the) dirty pages are marked clean without reaching the
+  // durable image; nothing will write them again.
   fs_->pending_data_ops_ -= inode.pending.ops.size();
   inode.pending.Clear();
   ++inode.error_seq;

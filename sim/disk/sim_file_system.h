@@ -40,7 +40,9 @@
 // incarnation is then a no-op.
 //
 // FSYNC FAILURE (EIO). The file's pending data ops are discarded: marked
-// clean without becoming durable, so no later sync saves them. Profile
+// clean without becoming durable, so no later sync saves them (with
+// DiskOptions::failed_sync_writes_partway, each may first have reached the
+// device, as at a crash: real writeback fails page by page). Profile
 // kExt4 keeps serving the new bytes from the cache until a crash; kBtrfs
 // reverts the cache to the durable bytes at once. Like Linux's errseq, the
 // error is reported once per open handle: a handle open at the time of the
@@ -105,6 +107,11 @@ struct DiskOptions {
   size_t max_pending_ops_per_node = 1'000'000;
   // The largest file (the disk lives in memory): growing past it is EFBIG.
   uint64_t max_file_bytes = uint64_t{1} << 30;
+  // A failed sync's writeback may have reached the device partway: each of
+  // the file's pending data ops is persisted, dropped or torn as at a crash
+  // (CrashRates) before the rest is marked clean. Off: none of it persists
+  // (never durable, a state real writeback errors do not guarantee).
+  bool failed_sync_writes_partway = false;
 };
 
 // Extra instructions for one crash resolution.

@@ -225,5 +225,42 @@ TEST(SimDiskAdversaryTest, OffsetsPastTheLargestAreRejectedWhateverTheLength) {
   EXPECT_EQ(file->Size().value(), 0u);
 }
 
+// --- failed syncs -----------------------------------------------------------
+
+// Writeback fails page by page: a failed sync may have put some of its data
+// on the device. With failed_sync_writes_partway (and every pending op
+// persisted at a crash), the failed sync's bytes are durable even though no
+// later sync saves them; the cache (ext4) serves them meanwhile.
+TEST(SimDiskAdversaryTest, AFailedSyncMayHaveWrittenItsDataPartway) {
+  FaultPlan plan = testing::WithCrash(testing::KeepEverything());
+  plan.rules.push_back({.node = 1, .op = DiskOp::kSync, .nth = 2, .action = FaultAction::kEio});
+  World world(plan, DiskOptions{.failed_sync_writes_partway = true});
+  auto file = world.Open("f");
+  ASSERT_TRUE(world.fs().SyncDir("").ok());
+  ASSERT_TRUE(file->Append(Bytes("AAAA")).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Append(Bytes("BBBB")).ok());
+  EXPECT_TRUE(io::IsIoError(file->Sync()));
+  EXPECT_EQ(world.fs().pending_op_count(), 0u);
+  EXPECT_EQ(world.disk.DurableImage(world.node).files["f"], "AAAABBBB");
+  world.CrashAndRestart();
+  EXPECT_EQ(world.disk.CacheImage(world.node).files["f"], "AAAABBBB");
+}
+
+// With the crash rates dropping everything, the same failed sync wrote
+// nothing: the btrfs cache reverts to the durable bytes.
+TEST(SimDiskAdversaryTest, AFailedSyncThatWroteNothingRevertsTheBtrfsCache) {
+  FaultPlan plan = testing::WithCrash(testing::DropEverything());
+  plan.rules.push_back({.node = 1, .op = DiskOp::kSync, .nth = 2, .action = FaultAction::kEio});
+  World world(plan, DiskOptions{.fsync_profile = FsyncFailureProfile::kBtrfs,
+                                .failed_sync_writes_partway = true});
+  auto file = world.Open("f");
+  ASSERT_TRUE(file->Append(Bytes("AAAA")).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Append(Bytes("BBBB")).ok());
+  EXPECT_TRUE(io::IsIoError(file->Sync()));
+  EXPECT_EQ(ReadAll(*file), "AAAA");
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

@@ -39,10 +39,10 @@
 // caller runs on that node; a later SimDisk::Crash(node) for the same
 // incarnation is then a no-op.
 //
-// FSYNC FAILURE (EIO). The file's pending data ops are discarded: marked
-// clean without becoming durable, so no later sync saves them (with
-// DiskOptions::failed_sync_writes_partway, each may first have reached the
-// device, as at a crash: real writeback fails page by page). Profile
+// FSYNC FAILURE (EIO). Writeback failed partway: each of the file's pending
+// data ops reached the device or not, as at a crash (persisted, dropped or
+// torn; DiskOptions::failed_sync_writes_partway, on by default), and the
+// rest is marked clean without becoming durable, so no later sync saves it. Profile
 // kExt4 keeps serving the new bytes from the cache until a crash; kBtrfs
 // reverts the cache to the durable bytes at once. Like Linux's errseq, the
 // error is reported once per open handle: a handle open at the time of the
@@ -110,8 +110,9 @@ struct DiskOptions {
   // A failed sync's writeback may have reached the device partway: each of
   // the file's pending data ops is persisted, dropped or torn as at a crash
   // (CrashRates) before the rest is marked clean. Off: none of it persists
-  // (never durable, a state real writeback errors do not guarantee).
-  bool failed_sync_writes_partway = false;
+  // (never durable: gentler than real writeback errors, for tests that
+  // pin that one outcome).
+  bool failed_sync_writes_partway = true;
 };
 
 // Extra instructions for one crash resolution.

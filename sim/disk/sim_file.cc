@@ -57,13 +57,16 @@ absl::StatusOr<size_t> SimFile::ReadAt(uint64_t offset, absl::Span<char> out) {
 
 absl::Status SimFile::WriteAt(uint64_t offset, absl::Span<const char> data) {
   FAULTLINE_DISK_RETURN_IF_ERROR(Check("write"));
-  return fs_->Armed(ArmedOps::kWrite, path_,
-                    [&] { return DoWrite(offset, /*append=*/false, data); });
+  return fs_->Armed(
+      ArmedOps::kWrite, path_, [&] { return DoWrite(offset, /*append=*/false, data); },
+      [&](const CrashArm&) { MidWrite(offset, /*append=*/false, data); });
 }
 
 absl::Status SimFile::Append(absl::Span<const char> data) {
   FAULTLINE_DISK_RETURN_IF_ERROR(Check("append"));
-  return fs_->Armed(ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); });
+  return fs_->Armed(
+      ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); },
+      [&](const CrashArm&) { MidWrite(0, /*append=*/true, data); });
 }
 
 absl::Status SimFile::Sync() {
@@ -183,6 +186,15 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
     return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("write ", path_));
   }
   return absl::OkStatus();
+}
+
+void SimFile::MidWrite(uint64_t offset, bool append, absl::Span<const char> data) {
+  const uint64_t start = append ? uint64_t{inode_->data.size()} : offset;
+  if (start > kMaxOffset || data.size() > kMaxOffset - start) return;  // refused anyway
+  const uint64_t prefix_bytes = fs_->injector_.MidWritePrefix(start, data.size());
+  // The prefix is an ordinary write (counted, faulted, pending); its own
+  // failure means only that less of the write landed.
+  if (prefix_bytes > 0) (void)DoWrite(start, /*append=*/false, data.first(prefix_bytes));
 }
 
 void SimFile::Misdirect(DataOp& op) {

@@ -51,6 +51,8 @@ class SimFile final : public io::File {
   // fsyncgate: the failed sync's dirty pages are marked clean.
   void FailSync();
   void Misdirect(DataOp& op);
+  // A crash arm fires in the middle of this write: a page-aligned prefix lands.
+  void MidWrite(uint64_t offset, bool append, absl::Span<const char> data);
   // After a call parked: FailedPrecondition when the handle was closed meanwhile.
   absl::Status CheckStillOpen(std::string_view what) const;
 

@@ -83,6 +83,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/io/errors.h"
 #include "core/io/file_system.h"
 #include "core/io/lock_table.h"
 #include "sim/disk/crash_model.h"
@@ -187,9 +188,14 @@ class SimFileSystem final : public io::FileSystem {
   absl::StatusOr<Decision> BeginOp(DiskOp op, std::string_view what, const OpTicket& ticket);
   // Crashes the node from inside an op (a rule or the arm).
   absl::Status CrashFromOp(CrashKind kind, std::string_view reason, std::string_view what);
-  // Runs `body` as one call of class `ops` for the crash arm.
-  template <typename Body>
-  auto Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body());
+  // Runs `body` as one call of class `ops` for the crash arm; when an arm
+  // with mid_write fires before the call, `mid_write(arm)` runs first.
+  struct NoMidWrite {
+    void operator()(const CrashArm&) const {}
+  };
+  template <typename Body, typename MidWrite = NoMidWrite>
+  auto Armed(ArmedOps ops, std::string_view what, Body&& body, MidWrite&& mid_write = {})
+      -> decltype(body());
   absl::Status FireArm(const CrashArm& arm, std::string_view what);
 
   // --- the bodies of the io::FileSystem calls -------------------------------
@@ -315,12 +321,19 @@ class SimDisk {
   std::map<NodeId, std::unique_ptr<SimFileSystem>> nodes_;
 };
 
-template <typename Body>
-auto SimFileSystem::Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body()) {
+template <typename Body, typename MidWrite>
+auto SimFileSystem::Armed(ArmedOps ops, std::string_view what, Body&& body, MidWrite&& mid_write)
+    -> decltype(body()) {
   std::optional<CrashArm> fired = injector_.CountForArm(ops);
   if (!fired.has_value()) return body();
   const OpTicket ticket = CurrentTicket();
-  if (!fired->after) return FireArm(*fired, what);
+  if (!fired->after) {
+    if (fired->mid_write) {
+      mid_write(*fired);
+      if (!TicketLive(ticket)) return io::NodeDeadError(what);  // it crashed the node itself
+    }
+    return FireArm(*fired, what);
+  }
   auto result = body();
   if (!TicketLive(ticket)) return result;  // the node died meanwhile: nothing left to crash
   return FireArm(*fired, what);

@@ -262,5 +262,41 @@ TEST(SimDiskAdversaryTest, AFailedSyncThatWroteNothingRevertsTheBtrfsCache) {
   EXPECT_EQ(ReadAll(*file), "AAAA");
 }
 
+// --- process crash in the middle of a write ------------------------------------
+
+// kill -9 can interrupt write(2) between pages: after the restart the page
+// cache holds a page-aligned prefix of the write, never durable until
+// synced. A mid-write arm produces that state (without it, a process crash
+// leaves each write whole or absent in the cache).
+TEST(SimDiskAdversaryTest, AProcessCrashMidWriteLeavesAPageAlignedPrefix) {
+  World world;
+  MakeDurableFile(world, "f", std::string(100, 'a'));
+  auto file = world.Open("f", io::OpenMode::kReadWrite);
+  world.fs().ArmCrash(CrashArm{.ops = ArmedOps::kWrite, .kind = CrashKind::kProcess,
+                               .mid_write = true, .label = "kill -9 mid-write"});
+  const std::string data(3 * 4096, 'b');
+  EXPECT_TRUE(io::IsNodeDead(file->Append(Bytes(data))));
+  EXPECT_FALSE(world.scheduler.IsAlive(world.node));
+  world.scheduler.Restart(world.node, "main", [] {});
+  const std::string seen = world.disk.CacheImage(world.node).files["f"];
+  ASSERT_GT(seen.size(), 100u);
+  ASSERT_LT(seen.size(), 100u + data.size());
+  EXPECT_EQ(seen.size() % 4096, 0u);
+  EXPECT_EQ(seen, std::string(100, 'a') + std::string(seen.size() - 100, 'b'));
+  EXPECT_EQ(world.disk.DurableImage(world.node).files["f"], std::string(100, 'a'));
+}
+
+// A write inside one page has no boundary to stop at: nothing lands.
+TEST(SimDiskAdversaryTest, AProcessCrashMidWriteInsideOnePageLandsNothing) {
+  World world;
+  MakeDurableFile(world, "f", "a");
+  auto file = world.Open("f", io::OpenMode::kReadWrite);
+  world.fs().ArmCrash(CrashArm{.ops = ArmedOps::kWrite, .kind = CrashKind::kProcess,
+                               .mid_write = true, .label = "kill -9 mid-write"});
+  EXPECT_TRUE(io::IsNodeDead(file->WriteAt(10, Bytes(std::string(4000, 'b')))));
+  world.scheduler.Restart(world.node, "main", [] {});
+  EXPECT_EQ(world.disk.CacheImage(world.node).files["f"], "a");
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

@@ -99,6 +99,15 @@ void FlipBits(DurableState& state, Prng& prng, uint32_t flip_ppm, FaultRecorder&
 
 }  // namespace
 
+void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
+                             NodeId node, uint32_t unit_bytes, const PendingData& pending,
+                             std::string& durable_bytes) {
+  RandomChoices choices(scheduler, plan.crash);
+  CrashSummary summary;
+  ResolveDataOps(durable_bytes, pending, unit_bytes, choices, summary);
+  NoteOutcomes(recorder, node, summary);
+}
+
 DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
                             NodeId node, const CrashInput& input) {
   RandomChoices choices(scheduler, plan.crash);

@@ -18,4 +18,10 @@ namespace faultline::sim::disk {
 DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
                             NodeId node, const CrashInput& input);
 
+// A sync that failed partway: each of one file's pending data ops reached
+// the device or not, as at a crash (same rates), applied to `durable_bytes`.
+void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
+                             NodeId node, uint32_t unit_bytes, const PendingData& pending,
+                             std::string& durable_bytes);
+
 }  // namespace faultline::sim::disk

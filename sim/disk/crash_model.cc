@@ -126,6 +126,34 @@ void CollectOrphans(DurableState& state) {
   }
 }
 
+void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
+                    ChoiceSource& choices, CrashSummary& summary) {
+  Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
+  file.size_bytes = file.phys.size();
+  for (const DataOp& op : pending.ops) {
+    if (op.kind == DataOp::Kind::kTruncate) {
+      if (choices.Choose(ChoicePoint::kTruncate, 2) == 1) {
+        ReplayTruncate(file, op.offset);
+        ++summary.truncates_persisted;
+      } else {
+        ++summary.truncates_dropped;
+      }
+      continue;
+    }
+    const std::string_view bytes = pending.BytesOf(op);
+    const uint32_t mode = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
+    if (mode == 1) {
+      PersistWhole(file, op, bytes);
+      ++summary.writes_persisted;
+    } else {
+      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, unit_bytes, choices, summary);
+      ++(mode == 2 ? summary.writes_torn : summary.writes_dropped);
+    }
+  }
+  file.phys.resize(file.size_bytes);
+  durable_bytes = std::move(file.phys);
+}
+
 DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashSummary* summary) {
   FAULTLINE_CHECK(input.durable != nullptr && input.namespace_ops != nullptr);
   FAULTLINE_CHECK(input.atomic_unit_bytes == 512 || input.atomic_unit_bytes == 4096);
@@ -150,32 +178,7 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
     FAULTLINE_CHECK_MSG(inode > previous_inode, "pending data must be listed by ascending inode");
     previous_inode = inode;
     if (pending == nullptr || pending->empty()) continue;
-    std::string& durable_bytes = state.inodes[inode];
-    Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
-    file.size_bytes = file.phys.size();
-    for (const DataOp& op : pending->ops) {
-      if (op.kind == DataOp::Kind::kTruncate) {
-        if (choices.Choose(ChoicePoint::kTruncate, 2) == 1) {
-          ReplayTruncate(file, op.offset);
-          ++sum.truncates_persisted;
-        } else {
-          ++sum.truncates_dropped;
-        }
-        continue;
-      }
-      const std::string_view bytes = pending->BytesOf(op);
-      const uint32_t mode = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
-      if (mode == 1) {
-        PersistWhole(file, op, bytes);
-        ++sum.writes_persisted;
-      } else {
-        ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, input.atomic_unit_bytes, choices,
-                           sum);
-        ++(mode == 2 ? sum.writes_torn : sum.writes_dropped);
-      }
-    }
-    file.phys.resize(file.size_bytes);
-    durable_bytes = std::move(file.phys);
+    ResolveDataOps(state.inodes[inode], *pending, input.atomic_unit_bytes, choices, sum);
   }
   CollectOrphans(state);
   return state;

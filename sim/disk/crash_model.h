@@ -117,6 +117,12 @@ struct CrashSummary {
 // File::Sync).
 void ApplyAllDataOps(std::string& bytes, const PendingData& pending);
 
+// Decides each of one file's pending data ops (persisted, dropped, torn) and
+// applies the outcome to `durable_bytes`: the data part of a crash, and of a
+// writeback that failed partway (a failed sync).
+void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
+                    ChoiceSource& choices, CrashSummary& summary);
+
 // Resolves a crash: `durable` plus independently decided pending ops. The
 // pending data is listed by inode id, ascending (the order of decisions).
 // `atomic_unit_bytes` is the sector size (512 or 4096).

@@ -195,6 +195,17 @@ void FaultInjector::Arm(CrashArm arm) {
   arm_ = std::move(arm);
 }
 
+uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes) {
+  const uint64_t first_boundary = offset / kPageBytes + 1;            // in pages
+  const uint64_t last_boundary = (offset + length_bytes - 1) / kPageBytes;  // < end
+  if (length_bytes == 0 || last_boundary < first_boundary) return 0;
+  const uint64_t boundary =
+      first_boundary + scheduler_.prng(Stream::kDisk).Below(last_boundary - first_boundary + 1);
+  const uint64_t prefix_bytes = boundary * kPageBytes - offset;
+  scheduler_.Record(TraceKind::kDisk, node_, prefix_bytes, "crash mid-write: a prefix lands");
+  return prefix_bytes;
+}
+
 std::optional<CrashArm> FaultInjector::CountForArm(ArmedOps ops) {
   if (!arm_.has_value()) return std::nullopt;
   if (arm_->ops != ops && arm_->ops != ArmedOps::kAnyOp) return std::nullopt;

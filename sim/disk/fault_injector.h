@@ -72,14 +72,24 @@ struct CrashArm {
   bool after = false;      // crash after the op took effect (else before it does)
   CrashKind kind = CrashKind::kPowerLoss;
   bool tear_last_write = false;  // a power loss tears the newest pending write (CrashOptions)
+  // Before a write (or append) only: the crash comes in the middle of it. A
+  // prefix of the write, ending at a page boundary (kPageBytes) inside it,
+  // drawn from Stream::kDisk, lands in the page cache first, as when a fatal
+  // signal interrupts write(2) between pages — after a process crash the
+  // restarted node reads it. A write within one page lands not at all.
+  bool mid_write = false;
   std::string label;       // in the trace (kInjectedCrash's text) and the crash reason
   // Counts an op only while this returns true (for instance "the node is
   // recovering", or "it is not"); empty: every op of the class counts.
   std::function<bool()> counts_when;
   // Called when the arm fires, before the crash is settled and the node
-  // killed: coverage, waking a nemesis. Must not crash the node itself.
+  // killed: coverage, waking a nemesis. Must not crash the node itself (if
+  // it does, that crash stands and this arm is spent without effect).
   std::function<void(const CrashArm&)> on_fire;
 };
+
+// The page size of the simulated page cache (mid-write crashes).
+inline constexpr uint64_t kPageBytes = 4096;
 
 class FaultInjector {
  public:
@@ -122,6 +132,9 @@ class FaultInjector {
   // Counts one call of class `ops`; returns the arm (now disarmed) when this
   // call is the one it counts down to.
   std::optional<CrashArm> CountForArm(ArmedOps ops);
+  // How much of a write of `length_bytes` at `offset` lands before a
+  // mid-write crash: up to a page boundary strictly inside it (0 if none).
+  uint64_t MidWritePrefix(uint64_t offset, uint64_t length_bytes);
 
  private:
   void WaitWhileStuck();

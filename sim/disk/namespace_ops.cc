@@ -13,7 +13,9 @@ namespace {
 
 // The keys an op TOUCHES: its names ("n:"), its inode ("i:") and the
 // directories its names are in ("c:"). An op NEEDS its names and inode, and
-// a directory's removal needs its children ("c:" + the directory). A later
+// a directory's removal needs its children ("c:" + the directory), a rename
+// and a mkdir the name of the directory they put an entry in ("n:" + it:
+// its mkdir). A later
 // op is ordered after an earlier one when it needs a key the earlier touches.
 void AddKey(std::vector<std::string>& keys, char kind, std::string_view value) {
   std::string key(1, kind);
@@ -37,7 +39,17 @@ std::vector<std::string> TouchedKeys(const NamespaceOp& op) {
 std::vector<std::string> NeededKeys(const NamespaceOp& op) {
   std::vector<std::string> keys;
   AddKey(keys, 'n', op.path);
-  if (op.kind == NamespaceOp::Kind::kRename) AddKey(keys, 'n', op.to_path);
+  // A rename's new entry, and a new directory, live in a directory: they
+  // cannot outlive its creation (a dropped mkdir would orphan them, and a
+  // durable file renamed there would be lost with it).
+  if (op.kind == NamespaceOp::Kind::kRename) {
+    AddKey(keys, 'n', op.to_path);
+    const std::string_view target_dir = io::ParentDir(op.to_path);
+    if (!target_dir.empty()) AddKey(keys, 'n', target_dir);
+  }
+  if (op.kind == NamespaceOp::Kind::kMkdir && !io::ParentDir(op.path).empty()) {
+    AddKey(keys, 'n', io::ParentDir(op.path));
+  }
   if (op.inode != 0) AddKey(keys, 'i', std::to_string(op.inode));
   if (op.kind == NamespaceOp::Kind::kRemove && op.inode == 0) AddKey(keys, 'c', op.path);
   return keys;

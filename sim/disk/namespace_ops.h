@@ -4,9 +4,12 @@
 //
 // A file has exactly one name (there are no hard links). Namespace ops are
 // logged in issue order. Two ops are ORDERED when the later one touches what
-// the earlier one touched: the same inode, the same name, or — for the
-// removal of directory d — any name directly inside d (the ops that emptied
-// it). A real journaling file system commits ordered ops in order, so:
+// the earlier one touched: the same inode, the same name, for the removal of
+// directory d any name directly inside d (the ops that emptied it), and for
+// a rename into directory d or a mkdir of a subdirectory of d the name d
+// itself (its mkdir or rmdir: a durable file renamed into a new directory
+// is never lost with that directory's, or its parent's, creation). A real
+// journaling file system commits ordered ops in order, so:
 //
 //  * SyncDir(d) makes durable every pending op that is READY in d, and with
 //    each one every earlier op it is ordered after, transitively, applied in
@@ -16,8 +19,9 @@
 //    parents have been synced (each sync marks its side).
 //  * A crash decides each pending op independently, except that an op whose
 //    earlier ordered op was dropped is dropped too (no draw is made for it):
-//    a rename never survives without the create before it, and a name is
-//    never reused in the durable image while the file it named lost it.
+//    a rename never survives without the create before it, nor without the
+//    mkdir of its target directory, and a name is never reused in the
+//    durable image while the file it named lost it.
 //
 // Applying a create or a rename first erases every other durable name of the
 // inode, so the durable image never names one inode twice.

@@ -88,7 +88,7 @@ absl::Status SimDisk::AddLatentSectorError(NodeId node, std::string_view path,
   SimFileSystem& fs = ForNode(node);
   auto it = fs.files_.find(std::string(path));
   if (it == fs.files_.end()) return absl::NotFoundError(absl::StrCat("no file ", AsAbsl(path)));
-  fs.inodes_.at(it->second).bad_sectors.insert(sector_index);
+  fs.inodes_.at(it->second).latent.Add(sector_index);
   scheduler_.Record(TraceKind::kDisk, node, sector_index, "latent sector error planted");
   return absl::OkStatus();
 }

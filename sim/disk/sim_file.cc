@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "core/base/check.h"
 #include "core/base/status_macros.h"
 #include "core/io/errors.h"
+#include "sim/disk/crash_choices.h"
 
 namespace faultline::sim::disk {
 namespace {
@@ -56,13 +58,16 @@ absl::StatusOr<size_t> SimFile::ReadAt(uint64_t offset, absl::Span<char> out) {
 
 absl::Status SimFile::WriteAt(uint64_t offset, absl::Span<const char> data) {
   FAULTLINE_RETURN_IF_ERROR(Check("write"));
-  return fs_->Armed(ArmedOps::kWrite, path_,
-                    [&] { return DoWrite(offset, /*append=*/false, data); });
+  return fs_->Armed(
+      ArmedOps::kWrite, path_, [&] { return DoWrite(offset, /*append=*/false, data); },
+      [&](const CrashArm&) { MidWrite(offset, /*append=*/false, data); });
 }
 
 absl::Status SimFile::Append(absl::Span<const char> data) {
   FAULTLINE_RETURN_IF_ERROR(Check("append"));
-  return fs_->Armed(ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); });
+  return fs_->Armed(
+      ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); },
+      [&](const CrashArm&) { MidWrite(0, /*append=*/true, data); });
 }
 
 absl::Status SimFile::Sync() {
@@ -88,21 +93,28 @@ absl::Status SimFile::Close() {
   return absl::OkStatus();
 }
 
+absl::Status SimFile::CheckStillOpen(std::string_view what) const {
+  if (!closed_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(AsAbsl(what), " ", path_, ": the file was closed during the call"));
+}
+
 absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
-  if (offset > kMaxOffset) {
+  if (offset > kMaxOffset || out.size() > kMaxOffset - offset) {
     return absl::InvalidArgumentError(absl::StrCat("read past the largest offset: ", path_));
   }
   auto decision = fs_->BeginOp(DiskOp::kRead, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_RETURN_IF_ERROR(CheckStillOpen("read"));
   if (decision->eio) return io::IoError(absl::StrCat("read ", path_), io::IoFailure::kDataAtRisk);
   size_t read_bytes = 0;
   const uint64_t size_bytes = inode_->data.size();
   if (offset < size_bytes && !out.empty()) {
     const uint64_t length_bytes = std::min<uint64_t>(out.size(), size_bytes - offset);
-    if (!inode_->bad_sectors.empty()) {
-      const uint64_t unit_bytes = fs_->disk_->options_.atomic_unit_bytes;
-      auto bad = inode_->bad_sectors.lower_bound(offset / unit_bytes);
-      if (bad != inode_->bad_sectors.end() && *bad <= (offset + length_bytes - 1) / unit_bytes) {
+    if (!inode_->latent.empty()) {
+      const std::optional<uint64_t> bad = inode_->latent.FirstUnreadable(
+          offset, length_bytes, fs_->disk_->options_.atomic_unit_bytes);
+      if (bad.has_value()) {
         fs_->disk_->recorder_.Note(FaultKind::kLatentSectorRead, fs_->node_, *bad,
                                    absl::StrCat("latent sector error reading ", path_));
         return io::IoError(absl::StrCat("read ", path_), io::IoFailure::kDataAtRisk);
@@ -119,8 +131,12 @@ absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
 
 absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const char> data) {
   // Like pwrite(2) of zero bytes: nothing changes, not even the size, and
-  // no device operation happens (so none is counted or faulted).
-  if (data.empty()) return absl::OkStatus();
+  // no device operation happens (so none is counted or faulted) — but an
+  // offset past the largest is still invalid.
+  if (data.empty()) {
+    if (append || offset <= kMaxOffset) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat("write past the largest offset: ", path_));
+  }
   const uint64_t max_file_bytes = fs_->disk_->options_.max_file_bytes;
   // Checked before and after the op's waits: an append's offset moves.
   auto check_range = [&]() -> absl::Status {
@@ -136,6 +152,7 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
   FAULTLINE_RETURN_IF_ERROR(check_range());
   auto decision = fs_->BeginOp(DiskOp::kWrite, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_RETURN_IF_ERROR(CheckStillOpen("write"));
   FAULTLINE_RETURN_IF_ERROR(check_range());
   if (decision->eio) return io::IoError(absl::StrCat("write ", path_));
   if (decision->no_space) return io::NoSpaceError(absl::StrCat("write ", path_));
@@ -161,17 +178,24 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
   inode.pending.arena.append(data.data(), data.size());
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();
-  if (!inode.bad_sectors.empty()) {
-    // Rewriting a whole sector remaps it: the latent error is gone.
-    const uint64_t unit_bytes = fs_->disk_->options_.atomic_unit_bytes;
-    const uint64_t first_full = (offset + unit_bytes - 1) / unit_bytes;
-    const uint64_t end_full = end_bytes / unit_bytes;
-    for (uint64_t sector = first_full; sector < end_full; ++sector) inode.bad_sectors.erase(sector);
+  // A sector rewritten whole is read from the cache; the device remaps it
+  // once the write reaches it.
+  if (!inode.latent.empty()) {
+    inode.latent.Rewrote(offset, end_bytes, fs_->disk_->options_.atomic_unit_bytes);
   }
   if (decision->crash_after) {
     return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("write ", path_));
   }
   return absl::OkStatus();
+}
+
+void SimFile::MidWrite(uint64_t offset, bool append, absl::Span<const char> data) {
+  const uint64_t start = append ? uint64_t{inode_->data.size()} : offset;
+  if (start > kMaxOffset || data.size() > kMaxOffset - start) return;  // refused anyway
+  const uint64_t prefix_bytes = fs_->injector_.MidWritePrefix(start, data.size());
+  // The prefix is an ordinary write (counted, faulted, pending); its own
+  // failure means only that less of the write landed.
+  if (prefix_bytes > 0) (void)DoWrite(start, /*append=*/false, data.first(prefix_bytes));
 }
 
 void SimFile::Misdirect(DataOp& op) {
@@ -183,13 +207,21 @@ void SimFile::Misdirect(DataOp& op) {
 
 void SimFile::FailSync() {
   SimFileSystem::CacheInode& inode = *inode_;
-  // The dirty pages are marked clean without reaching the durable image;
-  // nothing will write them again.
+  if (fs_->disk_->options_.failed_sync_writes_partway && !inode.pending.empty()) {
+    // Writeback failed partway: some of the dirty pages reached the device.
+    DrawFailedSyncWriteback(fs_->disk_->scheduler_, fs_->disk_->plan_, fs_->disk_->recorder_,
+                            fs_->node_, fs_->disk_->options_.atomic_unit_bytes, inode.pending,
+                            fs_->durable_.inodes[inode_id_]);
+  }
+  // The (rest of the) dirty pages are marked clean without reaching the
+  // durable image; nothing will write them again.
   fs_->pending_data_ops_ -= inode.pending.ops.size();
   inode.pending.Clear();
   ++inode.error_seq;
   seen_error_seq_ = inode.error_seq;
-  if (fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs) {
+  const bool btrfs = fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs;
+  inode.latent.SyncFailed(/*cache_kept=*/!btrfs);
+  if (btrfs) {
     auto durable = fs_->durable_.inodes.find(inode_id_);
     std::string reverted = durable == fs_->durable_.inodes.end() ? std::string() : durable->second;
     fs_->ReleaseBytes(inode.data.size());
@@ -201,6 +233,7 @@ void SimFile::FailSync() {
 absl::Status SimFile::DoSync() {
   auto decision = fs_->BeginOp(DiskOp::kSync, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_RETURN_IF_ERROR(CheckStillOpen("fdatasync"));
   SimFileSystem::CacheInode& inode = *inode_;
   absl::Status status;
   if (decision->eio) {
@@ -208,9 +241,11 @@ absl::Status SimFile::DoSync() {
     status = io::IoError(absl::StrCat("fdatasync ", path_), io::IoFailure::kDataAtRisk);
   } else {
     if (!inode.pending.empty()) {
-      ApplyAllDataOps(fs_->durable_.inodes[inode_id_], inode.pending);
+      std::string& durable_bytes = fs_->durable_.inodes[inode_id_];
+      ApplyAllDataOps(durable_bytes, inode.pending);
       fs_->pending_data_ops_ -= inode.pending.ops.size();
       inode.pending.Clear();
+      inode.latent.Synced(durable_bytes.size(), fs_->disk_->options_.atomic_unit_bytes);
     }
     if (inode.error_seq != seen_error_seq_) {
       // errseq: a failure this handle has not been told about yet.
@@ -237,11 +272,13 @@ absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
   }
   auto decision = fs_->BeginOp(DiskOp::kTruncate, path_, Ticket());
   if (!decision.ok()) return decision.status();
+  FAULTLINE_RETURN_IF_ERROR(CheckStillOpen("truncate"));
   if (decision->eio) return io::IoError(absl::StrCat("truncate ", path_));
   if (decision->no_space) return io::NoSpaceError(absl::StrCat("truncate ", path_));
   FAULTLINE_RETURN_IF_ERROR(
       fs_->ReserveBytes(inode_->data.size(), size_bytes, absl::StrCat("truncate ", path_)));
   inode_->data.resize(size_bytes, '\0');
+  inode_->latent.Truncated(size_bytes, fs_->disk_->options_.atomic_unit_bytes);
   inode_->pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = size_bytes});
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();

@@ -2,12 +2,20 @@
 // sim/disk; see sim_file_system.h for the model). A handle belongs to the
 // incarnation and cache generation it was opened in: after a crash of
 // either kind every call but Close fails with io::NodeDeadError.
+//
+// A call may park (latency, a stuck disk) while another fiber closes or
+// destroys the handle. So the io::File given out is a SimFileHandle that
+// shares the SimFile with each call in flight: the SimFile outlives the
+// handle until those calls return, and a call that resumes on a closed
+// SimFile fails with FailedPrecondition instead of touching an inode that
+// closing may have freed.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,6 +51,10 @@ class SimFile final : public io::File {
   // fsyncgate: the failed sync's dirty pages are marked clean.
   void FailSync();
   void Misdirect(DataOp& op);
+  // A crash arm fires in the middle of this write: a page-aligned prefix lands.
+  void MidWrite(uint64_t offset, bool append, absl::Span<const char> data);
+  // After a call parked: FailedPrecondition when the handle was closed meanwhile.
+  absl::Status CheckStillOpen(std::string_view what) const;
 
   SimFileSystem* const fs_;
   const uint64_t inode_id_;
@@ -53,6 +65,34 @@ class SimFile final : public io::File {
   const uint64_t generation_;
   uint64_t seen_error_seq_;
   bool closed_ = false;
+};
+
+// The io::File given out by SimFileSystem::Open: each call holds a reference
+// to the SimFile for its duration, so destroying this object while a call
+// is parked is safe (the call fails with FailedPrecondition).
+class SimFileHandle final : public io::File {
+ public:
+  explicit SimFileHandle(std::shared_ptr<SimFile> file) : file_(std::move(file)) {}
+  ~SimFileHandle() override { (void)file_->Close(); }
+
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<char> out) override {
+    return Pin()->ReadAt(offset, out);
+  }
+  absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) override {
+    return Pin()->WriteAt(offset, data);
+  }
+  absl::Status Append(absl::Span<const char> data) override { return Pin()->Append(data); }
+  absl::Status Sync() override { return Pin()->Sync(); }
+  absl::Status Truncate(uint64_t size_bytes) override { return Pin()->Truncate(size_bytes); }
+  absl::StatusOr<uint64_t> Size() override { return Pin()->Size(); }
+  absl::Status Close() override { return file_->Close(); }
+
+ private:
+  // A reference for one call (a temporary: it lives until the call
+  // returns), keeping the SimFile alive if this handle is destroyed meanwhile.
+  std::shared_ptr<SimFile> Pin() const { return file_; }
+
+  const std::shared_ptr<SimFile> file_;
 };
 
 }  // namespace faultline::sim::disk

@@ -95,8 +95,14 @@ absl::Status SimFileSystem::CrashFromOp(CrashKind kind, std::string_view reason,
 absl::Status SimFileSystem::FireArm(const CrashArm& arm, std::string_view what) {
   disk_->scheduler_.Record(TraceKind::kDisk, node_, static_cast<uint64_t>(arm.ops),
                            absl::StrCat("crash arm fires: ", arm.label));
+  const OpTicket ticket = CurrentTicket();
   if (arm.on_fire) arm.on_fire(arm);
-  return CrashFromOp(arm.kind, arm.label, what, CrashOptions{.tear_last_write = arm.tear_last_write});
+  // on_fire must not crash the node; if it did (another arm fired inside
+  // it), that crash is settled already: settling a second one would turn a
+  // process crash into a power loss after the fact.
+  if (!TicketLive(ticket)) return io::NodeDeadError(what);
+  return CrashFromOp(arm.kind, arm.label, what,
+                     CrashOptions{.tear_last_write = arm.tear_last_write});
 }
 
 // --- crashes ------------------------------------------------------------------
@@ -157,10 +163,16 @@ void SimFileSystem::SettleProcessCrash() {
 
 void SimFileSystem::ResetCacheFromDurable() {
   // Latent sector errors are physical: they survive a crash (inode ids are
-  // kept across a crash; an installed image has fresh ids and none).
-  std::map<uint64_t, std::set<uint64_t>> bad_sectors;
+  // kept across a crash; an installed image has fresh ids and none), except
+  // where a rewrite the crash persisted remapped them.
+  std::map<uint64_t, LatentSectors> latent;
   for (auto& [id, inode] : inodes_) {
-    if (!inode.bad_sectors.empty()) bad_sectors.emplace(id, std::move(inode.bad_sectors));
+    if (inode.latent.empty()) continue;
+    auto durable = durable_.inodes.find(id);
+    inode.latent.PowerLoss(inode.data,
+                           durable == durable_.inodes.end() ? std::string_view() : durable->second,
+                           disk_->options_.atomic_unit_bytes);
+    latent.emplace(id, std::move(inode.latent));
   }
   inodes_.clear();
   unreachable_candidates_.clear();
@@ -174,8 +186,8 @@ void SimFileSystem::ResetCacheFromDurable() {
     CacheInode& inode = inodes_[id];
     auto durable = durable_.inodes.find(id);
     if (durable != durable_.inodes.end()) inode.data = durable->second;
-    auto bad = bad_sectors.find(id);
-    if (bad != bad_sectors.end()) inode.bad_sectors = std::move(bad->second);
+    auto bad = latent.find(id);
+    if (bad != latent.end()) inode.latent = std::move(bad->second);
     used_bytes_ += inode.data.size();
   }
   ++generation_;  // every handle of the old cache is dead

@@ -39,8 +39,10 @@
 // caller runs on that node; a later SimDisk::Crash(node) for the same
 // incarnation is then a no-op.
 //
-// FSYNC FAILURE (EIO). The file's pending data ops are discarded: marked
-// clean without becoming durable, so no later sync saves them. Profile
+// FSYNC FAILURE (EIO). Writeback failed partway: each of the file's pending
+// data ops reached the device or not, as at a crash (persisted, dropped or
+// torn; DiskOptions::failed_sync_writes_partway, on by default), and the
+// rest is marked clean without becoming durable, so no later sync saves it. Profile
 // kExt4 keeps serving the new bytes from the cache until a crash; kBtrfs
 // reverts the cache to the durable bytes at once. Like Linux's errseq, the
 // error is reported once per open handle: a handle open at the time of the
@@ -51,7 +53,8 @@
 // write/read/truncate EIO (nothing is changed), ENOSPC against
 // DiskOptions::capacity_bytes (the sum of the current sizes of live files)
 // or by rule, latent sector errors (AddLatentSectorError: reads touching the
-// sector fail until a write covers the whole sector), silent bit flips of
+// sector fail until a write covering the whole sector reaches the device;
+// latent_sectors.h), silent bit flips of
 // durable bytes (FlipDurableBit, or a per-crash rate), misdirected writes
 // (the cache is right, the device puts the bytes at another sector of the
 // same file: visible after a sync and a crash), per-op latency (the calling
@@ -80,11 +83,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/io/errors.h"
 #include "core/io/file_system.h"
 #include "core/io/lock_table.h"
 #include "sim/disk/crash_model.h"
 #include "sim/disk/fault_injector.h"
 #include "sim/disk/fault_plan.h"
+#include "sim/disk/latent_sectors.h"
 #include "sim/scheduler/scheduler.h"
 
 namespace faultline::sim::disk {
@@ -103,6 +108,12 @@ struct DiskOptions {
   size_t max_pending_ops_per_node = 1'000'000;
   // The largest file (the disk lives in memory): growing past it is EFBIG.
   uint64_t max_file_bytes = uint64_t{1} << 30;
+  // A failed sync's writeback may have reached the device partway: each of
+  // the file's pending data ops is persisted, dropped or torn as at a crash
+  // (CrashRates) before the rest is marked clean. Off: none of it persists
+  // (never durable: gentler than real writeback errors, for tests that
+  // pin that one outcome).
+  bool failed_sync_writes_partway = true;
 };
 
 // Extra instructions for one crash resolution.
@@ -156,7 +167,7 @@ class SimFileSystem final : public io::FileSystem {
     uint32_t open_handles = 0;
     bool linked = true;         // has a name in the cache namespace
     uint64_t error_seq = 0;     // bumped by each failed sync (errseq)
-    std::set<uint64_t> bad_sectors;  // latent sector errors, by sector index
+    LatentSectors latent;       // latent sector errors (physical: survive crashes)
   };
   using Decision = FaultInjector::Decision;
 
@@ -178,9 +189,14 @@ class SimFileSystem final : public io::FileSystem {
   // Crashes the node from inside an op (a rule or the arm).
   absl::Status CrashFromOp(CrashKind kind, std::string_view reason, std::string_view what,
                            const CrashOptions& options = {});
-  // Runs `body` as one call of class `ops` for the crash arm.
-  template <typename Body>
-  auto Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body());
+  // Runs `body` as one call of class `ops` for the crash arm; when an arm
+  // with mid_write fires before the call, `mid_write(arm)` runs first.
+  struct NoMidWrite {
+    void operator()(const CrashArm&) const {}
+  };
+  template <typename Body, typename MidWrite = NoMidWrite>
+  auto Armed(ArmedOps ops, std::string_view what, Body&& body, MidWrite&& mid_write = {})
+      -> decltype(body());
   absl::Status FireArm(const CrashArm& arm, std::string_view what);
 
   // --- the bodies of the io::FileSystem calls -------------------------------
@@ -306,12 +322,19 @@ class SimDisk {
   std::map<NodeId, std::unique_ptr<SimFileSystem>> nodes_;
 };
 
-template <typename Body>
-auto SimFileSystem::Armed(ArmedOps ops, std::string_view what, Body&& body) -> decltype(body()) {
+template <typename Body, typename MidWrite>
+auto SimFileSystem::Armed(ArmedOps ops, std::string_view what, Body&& body, MidWrite&& mid_write)
+    -> decltype(body()) {
   std::optional<CrashArm> fired = injector_.CountForArm(ops);
   if (!fired.has_value()) return body();
   const OpTicket ticket = CurrentTicket();
-  if (!fired->after) return FireArm(*fired, what);
+  if (!fired->after) {
+    if (fired->mid_write) {
+      mid_write(*fired);
+      if (!TicketLive(ticket)) return io::NodeDeadError(what);  // it crashed the node itself
+    }
+    return FireArm(*fired, what);
+  }
   auto result = body();
   if (!TicketLive(ticket)) return result;  // the node died meanwhile: nothing left to crash
   return FireArm(*fired, what);

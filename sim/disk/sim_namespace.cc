@@ -49,6 +49,7 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
       CacheInode& inode = inodes_.at(inode_id);
       ReleaseBytes(inode.data.size());
       inode.data.clear();
+      inode.latent.Truncated(0, disk_->options_.atomic_unit_bytes);
       inode.pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = 0});
       ++pending_data_ops_;
       CheckPendingBound();
@@ -62,7 +63,8 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
   }
   CacheInode& inode = inodes_.at(inode_id);
   ++inode.open_handles;
-  auto file = std::make_unique<SimFile>(this, inode_id, &inode, key);
+  auto file =
+      std::make_unique<SimFileHandle>(std::make_shared<SimFile>(this, inode_id, &inode, key));
   if (decision->crash_after) return CrashFromOp(decision->crash_kind, "disk fault plan", what);
   return std::unique_ptr<io::File>(std::move(file));
 }

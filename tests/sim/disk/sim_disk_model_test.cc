@@ -6,16 +6,23 @@
 //  * after a power loss the cache equals the durable image, and every file
 //    that was durable (name and data) at the last "sync everything" and
 //    untouched since survives with its bytes; the model adopts the image;
-//  * after a process crash nothing changes: the model stays as it was;
+//  * after a power loss, a file that was durable at the last "sync
+//    everything" and since then only renamed (not written, truncated,
+//    removed or replaced) survives with its bytes under one of the names it
+//    had since: a rename is atomic across a crash, never "neither name";
+//  * after a process crash nothing changes: the model stays as it was; a
+//    power loss while the node is down after it is a power loss as above;
 //  * "sync everything" (every file, then every directory, in a drawn
 //    order) makes durable == cache == model.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <ostream>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +49,8 @@ std::string PathOf(int dir, int name) {
 struct Op {
   enum Kind {
     kOpen, kWrite, kAppend, kTruncate, kSync, kClose, kSyncDir, kRename, kRemove,
-    kSyncAll, kPowerLoss, kProcessCrash, kMkdir, kRmdir, kKindCount
+    kSyncAll, kPowerLoss, kProcessCrash, kMkdir, kRmdir, kProcessCrashThenPowerLoss,
+    kKindCount
   };
   int kind = kOpen;
   int a = 0;  // handle index, or source dir
@@ -55,7 +63,7 @@ void showValue(const Op& op, std::ostream& os) {
   static const char* const kNamesOfKinds[] = {"open", "write", "append", "truncate", "sync",
                                               "close", "sync_dir", "rename", "remove",
                                               "sync_all", "power_loss", "process_crash",
-                                              "mkdir", "rmdir"};
+                                              "mkdir", "rmdir", "process_crash_then_power_loss"};
   os << kNamesOfKinds[op.kind] << "(" << op.a << "," << op.b << "," << op.c << "," << op.d << ")";
 }
 
@@ -67,7 +75,7 @@ rc::Gen<Op> GenOp() {
                                      {3, Op::kSyncDir}, {4, Op::kRename}, {2, Op::kRemove},
                                      {1, Op::kSyncAll}, {1, Op::kPowerLoss},
                                      {1, Op::kProcessCrash}, {1, Op::kMkdir},
-                                     {1, Op::kRmdir}}),
+                                     {1, Op::kRmdir}, {1, Op::kProcessCrashThenPowerLoss}}),
       rc::gen::inRange(0, 8), rc::gen::inRange(0, 1200), rc::gen::inRange(0, 700),
       rc::gen::inRange(0, kNames));
 }
@@ -76,6 +84,10 @@ struct Model {
   std::map<std::string, int> names;        // path → model file
   std::map<int, std::string> bytes;        // model file → content
   std::map<int, bool> stable;              // durable and untouched since the last sync-all
+  // Durable at the last sync-all, and since then only renamed: the names it
+  // had since (a file missing here was created, written, removed or
+  // replaced since).
+  std::map<int, std::set<std::string>> renamed_only;
   bool d3 = false;                         // whether directory d3 exists
   int next_file = 0;
 
@@ -92,6 +104,7 @@ struct Model {
     names.clear();
     bytes.clear();
     stable.clear();
+    renamed_only.clear();
     d3 = image.dirs.count("d3") > 0;
     for (const auto& [path, content] : image.files) {
       names[path] = next_file;
@@ -144,6 +157,7 @@ class ModelRun {
       case Op::kSyncAll: return SyncAll(op.a % 2 == 0);
       case Op::kPowerLoss: return PowerLoss();
       case Op::kProcessCrash: return ProcessCrash();
+      case Op::kProcessCrashThenPowerLoss: return ProcessCrashThenPowerLoss();
     }
   }
 
@@ -167,13 +181,18 @@ class ModelRun {
     RC_ASSERT(world_.disk.DurableImage(world_.node) == expected);
     RC_ASSERT(world_.disk.CacheImage(world_.node) == expected);
     for (auto& [file, stable] : model_.stable) stable = true;
+    model_.renamed_only.clear();
+    for (const auto& [path, file] : model_.names) model_.renamed_only[file] = {path};
   }
 
  private:
   Handle* HandleOf(const Op& op) {
     return handles_.empty() ? nullptr : &handles_[op.a % handles_.size()];
   }
-  void Touch(int file) { model_.stable[file] = false; }
+  void Touch(int file) {
+    model_.stable[file] = false;
+    model_.renamed_only.erase(file);
+  }
 
   void Open(const Op& op) {
     if (handles_.size() >= kMaxHandles) return;
@@ -231,7 +250,9 @@ class ModelRun {
     auto target = model_.names.find(to);
     if (target != model_.names.end()) Touch(target->second);
     model_.names[to] = file;
-    Touch(file);
+    model_.stable[file] = false;
+    auto renamed = model_.renamed_only.find(file);
+    if (renamed != model_.renamed_only.end()) renamed->second.insert(to);
   }
 
   void Remove(const Op& op) {
@@ -265,6 +286,19 @@ class ModelRun {
   void PowerLoss() {
     handles_.clear();
     world_.CrashAndRestart();
+    CheckAfterPowerLoss();
+  }
+
+  void ProcessCrashThenPowerLoss() {
+    handles_.clear();
+    world_.scheduler.Crash(world_.node, "model");
+    world_.disk.CrashProcess(world_.node);
+    world_.disk.PowerLoss(world_.node);
+    world_.scheduler.Restart(world_.node, "main", [] {});
+    CheckAfterPowerLoss();
+  }
+
+  void CheckAfterPowerLoss() {
     const DiskImage image = world_.disk.CacheImage(world_.node);
     RC_ASSERT(world_.disk.DurableImage(world_.node) == image);
     RC_ASSERT(world_.fs().pending_op_count() == 0u);
@@ -273,6 +307,13 @@ class ModelRun {
       auto found = image.files.find(path);
       RC_ASSERT(found != image.files.end());
       RC_ASSERT(found->second == model_.bytes[file]);
+    }
+    for (const auto& [file, names] : model_.renamed_only) {
+      const bool survives = std::any_of(names.begin(), names.end(), [&](const std::string& path) {
+        auto found = image.files.find(path);
+        return found != image.files.end() && found->second == model_.bytes[file];
+      });
+      RC_ASSERT(survives);
     }
     model_.Adopt(image);
   }

@@ -284,7 +284,8 @@ RC_GTEST_PROP(SimDiskProperty, CreateOrRenameWithoutDirSyncMayVanish, (uint64_t 
 
 // With every pending op persisted at the crash, the durable file is exactly
 // the successful syncs' data plus the pending tail; the writes a failed sync
-// covered are absent even though later syncs succeeded.
+// covered are absent even though later syncs succeeded (in the mode where a
+// failed sync writes none of its data: failed_sync_writes_partway off).
 RC_GTEST_PROP(SimDiskProperty, FailedSyncDataNeverBecomesDurable, (uint64_t seed)) {
   const auto ops = *rc::gen::container<std::vector<Op>>(GenOp(/*with_sync=*/true));
   const auto failing_sync = static_cast<uint64_t>(*rc::gen::inRange(1, 6));
@@ -297,7 +298,8 @@ RC_GTEST_PROP(SimDiskProperty, FailedSyncDataNeverBecomesDurable, (uint64_t seed
                         .action = FaultAction::kEio});
   World world(seed, plan,
               DiskOptions{.fsync_profile = btrfs ? FsyncFailureProfile::kBtrfs
-                                                 : FsyncFailureProfile::kExt4});
+                                                 : FsyncFailureProfile::kExt4,
+                          .failed_sync_writes_partway = false});
   auto opened = world.fs().Open("f", io::OpenMode::kCreateExclusive);
   RC_ASSERT(opened.ok());
   io::File& file = **opened;

@@ -223,7 +223,7 @@ TEST(SimDiskRegressionTest, DurableImageLeavesOutOrphans) {
 TEST(SimDiskRegressionTest, BitFlipNeverShowsAValueThatNeverExisted) {
   FaultPlan plan;
   plan.rules.push_back({.node = 1, .op = DiskOp::kSync, .nth = 2, .action = FaultAction::kEio});
-  World world(plan);
+  World world(plan, DiskOptions{.failed_sync_writes_partway = false});  // durable stays 'A'
   MakeDurableFile(world, "f", "A");
   auto file = world.Open("f", io::OpenMode::kReadWrite);
   ASSERT_TRUE(file->WriteAt(0, Bytes("B")).ok());

@@ -116,7 +116,9 @@ TEST(SimDiskTest, RenameWithoutDataSyncCanPersistAnEmptyFile) {
 TEST(SimDiskTest, FailedSyncDataNeverBecomesDurableExt4) {
   FaultPlan plan = WithCrash(KeepEverything());
   plan.rules.push_back({.node = 1, .op = DiskOp::kSync, .nth = 2, .action = FaultAction::kEio});
-  World world(plan);
+  // The mode where a failed sync writes none of its data (the other one is
+  // in sim_disk_adversary_test).
+  World world(plan, DiskOptions{.failed_sync_writes_partway = false});
   auto file = world.Open("f");
   ASSERT_TRUE(world.fs().SyncDir("").ok());
   ASSERT_TRUE(file->Append(Bytes("AAAA")).ok());
@@ -136,7 +138,8 @@ TEST(SimDiskTest, FailedSyncDataNeverBecomesDurableExt4) {
 TEST(SimDiskTest, FailedSyncRevertsTheCacheBtrfs) {
   FaultPlan plan;
   plan.rules.push_back({.node = 1, .op = DiskOp::kSync, .nth = 2, .action = FaultAction::kEio});
-  World world(plan, DiskOptions{.fsync_profile = FsyncFailureProfile::kBtrfs});
+  World world(plan, DiskOptions{.fsync_profile = FsyncFailureProfile::kBtrfs,
+                                .failed_sync_writes_partway = false});
   auto file = world.Open("f");
   ASSERT_TRUE(file->Append(Bytes("AAAA")).ok());
   ASSERT_TRUE(file->Sync().ok());

@@ -3,8 +3,10 @@
 //
 // Adversarial payloads are bytes a log's own framing could mistake for its
 // own: payloads that embed valid WAL frames (of this log, forged with the
-// salt an attacker who guessed the log's salt seed would use, or of another
-// log), all zeros, all 0xFF, and payloads of exactly max_record_bytes. A
+// salt an attacker who guessed the log's salt seed would use — or, in a test
+// that plants a WAL whose salt payload authors know, with that salt — or of
+// another log), all zeros, all 0xFF, and payloads of exactly
+// max_record_bytes. A
 // torn tail behind such a payload must still read as a torn tail, never as
 // damage (DataLoss), and never as records.
 //
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "sim/scheduler/prng.h"
@@ -19,8 +22,8 @@
 namespace faultline::scenarios {
 
 // The salt seed an attacker assumes when forging frames of "this log": the
-// WAL's default. A log opened with a salt seed drawn from the run's PRNG
-// (as the scenarios do) is not fooled; one opened with this seed is.
+// WAL's default. The WAL mixes the clock and the directory into its seed
+// (core/wal/FORMAT.md), so even a log left at this seed is not fooled.
 inline constexpr uint64_t kGuessedSaltSeed = 0;
 
 struct PayloadShape {
@@ -33,7 +36,12 @@ struct PayloadShape {
 };
 
 // A payload for the record the writer expects to get `next_sequence`.
+// `known_salt`: the salt of the segment the author expects the record to
+// land in, when it knows it (a planted defect; the scenarios never pass
+// one); frames of this log are then forged with it instead of guessed. The
+// draws from `workload` do not depend on it.
 std::string MakeWalPayload(sim::Prng& workload, const PayloadShape& shape,
-                           uint64_t next_sequence);
+                           uint64_t next_sequence,
+                           std::optional<uint32_t> known_salt = std::nullopt);
 
 }  // namespace faultline::scenarios

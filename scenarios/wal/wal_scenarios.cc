@@ -27,13 +27,11 @@ WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
       world_(options),
       swarm_(DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm), world_.prng(sim::Stream::kCrash),
                           world_.prng(sim::Stream::kWorkload))),
-      wal_options_(swarm_.wal),
       disk_(world_.scheduler(), swarm_.disk.disk, swarm_.disk.plan),
       node_(world_, "n1"),
       checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }),
       epoch_event_(world_.scheduler()) {
   FAULTLINE_CHECK(node_.id() == kWalNode);  // the fault rules name it
-  if (hooks_.salt_seed.has_value()) wal_options_.salt_seed = *hooks_.salt_seed;
   world_.coverage().WatchDisk(disk_);
   node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
   node_.SetMain([this](kit::Life life) { NodeMain(life); });
@@ -68,14 +66,14 @@ std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
   kit::Node::RecoveryScope recovering(node_);
   std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)> wrap;
   if (hooks_.wrap_file_system) {
-    wrap = [this](io::FileSystem& inner) { return hooks_.wrap_file_system(inner, wal_options_); };
+    wrap = [this](io::FileSystem& inner) { return hooks_.wrap_file_system(inner, swarm_.wal); };
   }
   int checked = 0;  // 1 after the recovery check, 2 after the reopen check
   // Bounded: each attempt checks one recovery, or fails with EIO, or is
   // refused while a destroyed Wal's flusher finishes its I/O call.
   for (int attempt = 0; attempt < kMaxOpenAttempts && !world_.over(); ++attempt) {
     absl::StatusOr<std::unique_ptr<wal::Wal>> opened =
-        wal::Wal::Open(node_.FileSystem(wrap), world_.scheduler(), kWalDir, wal_options_);
+        wal::Wal::Open(node_.FileSystem(wrap), world_.scheduler(), kWalDir, swarm_.wal);
     absl::StatusOr<std::vector<LogRecord>> records =
         opened.ok() ? ReadAll(**opened) : absl::StatusOr<std::vector<LogRecord>>(opened.status());
     if (!records.ok()) {

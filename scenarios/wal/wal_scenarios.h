@@ -64,9 +64,13 @@ struct WalScenarioHooks {
   std::function<std::unique_ptr<io::FileSystem>(io::FileSystem& inner,
                                                 const wal::WalOptions& options)>
       wrap_file_system;
-  // Replaces the salt seed drawn from the run's PRNG (a WAL whose salt
-  // payload authors can predict).
-  std::optional<uint64_t> salt_seed;
+  // The salt of the segment a record expected to get `sequence` lands in,
+  // as payload authors know it (a WAL whose salt payload authors know; a
+  // test learns the salts the WAL writes through wrap_file_system). Writers
+  // then forge "this log's" frames with it (wal_payloads.h); nullopt, or
+  // unset: they guess, as in the registry's runs. Called once per payload,
+  // without drawing from any stream (a run's draws do not depend on it).
+  std::function<std::optional<uint32_t>(uint64_t sequence)> payload_salt;
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).
   std::function<absl::Status(absl::Status)> close_status;

@@ -8,6 +8,7 @@
 // be destroyed); a writer parked on a durability future when that happens
 // stays behind as a stale writer: its acknowledgement, if one comes, is
 // checked against what the log holds now (one payload per sequence).
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,7 +37,10 @@ void WalWorld::Writer(wal::Wal* log, Epoch* epoch) {
                            .adversarial_one_in = swarm_.adversarial_one_in,
                            .max_size_one_in = swarm_.max_size_one_in};
   for (int i = 0; i < swarm_.records_per_writer && epoch_live(epoch->id); ++i) {
-    const std::string payload = MakeWalPayload(workload, shape, log->last_sequence() + 1);
+    const uint64_t next_sequence = log->last_sequence() + 1;
+    const std::optional<uint32_t> known_salt =
+        hooks_.payload_salt ? hooks_.payload_salt(next_sequence) : std::nullopt;
+    const std::string payload = MakeWalPayload(workload, shape, next_sequence, known_salt);
     absl::StatusOr<wal::AppendResult> appended = log->Append(payload);
     if (!appended.ok()) return;  // stopped after a failure: the epoch ends
     // A record appended to an instance that is no longer live (Append parked

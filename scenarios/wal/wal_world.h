@@ -88,7 +88,6 @@ class WalWorld {
   const WalScenarioHooks& hooks_;
   kit::World world_;
   const WalSwarm swarm_;
-  wal::WalOptions wal_options_;  // the swarm's, with the hooks' salt seed
   sim::disk::SimDisk disk_;
   kit::Node node_;
   DurabilityChecker checker_;

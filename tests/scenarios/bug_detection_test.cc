@@ -24,7 +24,6 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "scenarios/wal/wal_payloads.h"
 #include "scenarios/wal/wal_scenarios.h"
 #include "spdlog/spdlog.h"
 #include "tests/scenarios/buggy_file_systems.h"
@@ -65,9 +64,15 @@ WalScenarioHooks WrapWithOptions() {
   return hooks;
 }
 
-WalScenarioHooks KnownSaltSeed() {
+// Payload authors who know the salt of the segment their record lands in.
+WalScenarioHooks SaltKnownToPayloads() {
+  auto salts = std::make_shared<testing::KnownSalts>();
   WalScenarioHooks hooks;
-  hooks.salt_seed = kGuessedSaltSeed;
+  hooks.wrap_file_system = [salts](io::FileSystem& inner,
+                                   const wal::WalOptions&) -> std::unique_ptr<io::FileSystem> {
+    return std::make_unique<testing::SaltKnownToPayloadsFileSystem>(inner, *salts);
+  };
+  hooks.payload_salt = [salts](uint64_t sequence) { return salts->SaltFor(sequence); };
   return hooks;
 }
 
@@ -82,6 +87,9 @@ struct Bug {
   std::string what;
   WalScenarioKind scenario;  // the scenario that must catch it
   WalScenarioHooks hooks;
+  // For a re-planted defect: how the plant reproduces it, and how faithfully
+  // (for the report; buggy_wal_plants.h has the details). Empty otherwise.
+  std::string plant = {};
 };
 
 std::vector<Bug> Bugs() {
@@ -99,18 +107,34 @@ std::vector<Bug> Bugs() {
       // The five defects of core/wal found by review, re-planted (buggy_wal_plants.h).
       {"recovery_keeps_dir_unsynced",
        "(defect 1) recovery adopts a segment without making the directory durable",
-       WalScenarioKind::kCrash, WrapWithOptions<testing::RecoveryKeepsDirUnsyncedFileSystem>()},
+       WalScenarioKind::kCrash, WrapWithOptions<testing::RecoveryKeepsDirUnsyncedFileSystem>(),
+       "the directory sync that ends a recovery does nothing; faithful: the fixed WAL's calls "
+       "minus that one"},
       {"reader_refuses_writer_limit",
        "(defect 2) recovery refuses a segment count the writer accepts",
-       WalScenarioKind::kCrash, WrapWithOptions<testing::ReaderRefusesWriterLimitFileSystem>()},
+       WalScenarioKind::kCrash, WrapWithOptions<testing::ReaderRefusesWriterLimitFileSystem>(),
+       "listing a directory that holds max_segments segments fails; scaled down: the gap "
+       "between writer and reader is one segment, reached only by extreme configurations"},
       {"second_open_succeeds",
        "(defect 3) a second Wal opens the directory while the destroyed one's flusher is in a call",
-       WalScenarioKind::kCrash, WrapWithOptions<testing::SecondOpenSucceedsFileSystem>()},
-      {"predictable_salt", "(defect 4) frames embedded in payloads verify as the log's own",
-       WalScenarioKind::kCrash, KnownSaltSeed()},
+       WalScenarioKind::kCrash, WrapWithOptions<testing::SecondOpenSucceedsFileSystem>(),
+       "the directory lock never refuses; half faithful: the flusher's abandonment checks "
+       "stay in force, and the lock is what stops a call already in flight"},
+      {"predictable_salt",
+       "(defect 4) payload authors know the segment's salt: embedded frames verify as the log's own",
+       WalScenarioKind::kCrash, SaltKnownToPayloads(),
+       "a decorator records the salt of every segment header the WAL writes and the writers "
+       "forge their payloads' frames with the active segment's salt (sequences and watermarks "
+       "just ahead of their own record); faithful in kind: the WAL's salt derivation is "
+       "untouched, the plant only lets payload authors know its result, as every embedded "
+       "frame verified before the salt existed. A record that opens a new segment carries "
+       "frames salted for the previous one, so fewer torn tails are mistaken for damage "
+       "than without any salt"},
       {"close_hides_cancellation",
        "(defect 5) Close() returns OK although the records it flushed were cancelled",
-       WalScenarioKind::kCrash, CloseHidesCancellation()},
+       WalScenarioKind::kCrash, CloseHidesCancellation(),
+       "a scenario hook maps the Cancelled that Close() returns to OK; faithful at the "
+       "caller's side"},
   };
 }
 
@@ -174,7 +198,9 @@ TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {
       "detected in first " + std::to_string(kWindowSeeds) +
       " seeds | baseline failures skipped |\n|---|---|---|---|---|---|---|\n";
   std::string violations;
+  std::string plants;
   for (const Bug& bug : Bugs()) {
+    if (!bug.plant.empty()) absl::StrAppend(&plants, "- ", bug.name, ": ", bug.plant, ".\n");
     bool caught_by_its_scenario = false;
     for (WalScenarioKind kind : {WalScenarioKind::kCrash, WalScenarioKind::kFsyncFailure,
                                  WalScenarioKind::kRotationRetention}) {
@@ -215,7 +241,8 @@ TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {
         << "detection\" counts the seeds run up to and including the first one whose run "
         << "the checkers failed. The test requires each bug to be caught by its designated "
         << "scenario within " << kMaxSeeds << " seeds.\n\n"
-        << table << "\n## First violation reported per bug and scenario\n\n"
+        << table << "\n## How each re-planted defect is planted, and how faithfully\n\n"
+        << plants << "\n## First violation reported per bug and scenario\n\n"
         << violations;
   }
 }

@@ -22,10 +22,18 @@
 //      Half of the fix (the flusher's abandonment checks) stays in force;
 //      they cannot stop a call already in flight, which is what the lock is
 //      for.
-//  (defect 4) a WAL whose salt seed payload authors know: the scenario
-//      hook WalScenarioHooks::salt_seed = kGuessedSaltSeed, so the frames
-//      adversarial payloads forge for "this log" verify, as every embedded
-//      frame did before the salt existed.
+//  SaltKnownToPayloads  (defect 4) payload authors know the salt of the
+//      segment their record lands in: a decorator records the salt of every
+//      segment header the WAL writes, and the scenario hook
+//      WalScenarioHooks::payload_salt hands it to the writers, who forge
+//      "this log's" frames with it (sequences and watermarks just ahead of
+//      their own record, as a writer would write them next). A torn tail
+//      behind such a payload then looks like damage, as it did for every
+//      embedded frame before the salt existed. Faithful in kind: the WAL's
+//      own salt derivation is untouched (guessing its seed does not help);
+//      the plant only lets the author know its result. Only the active
+//      segment's salt can be known when a payload is made, so a record that
+//      opens a new segment carries frames that do not verify there.
 //  (defect 5) Close() that returns OK although abandonment cancelled what it
 //      was flushing: WalScenarioHooks::close_status maps Cancelled to OK.
 //
@@ -33,7 +41,11 @@
 // it and the files it opens.
 #pragma once
 
+#include <cstdint>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -153,6 +165,74 @@ class SecondOpenSucceedsFileSystem final : public ForwardingFileSystem {
  private:
   class NoLock final : public io::FileLock {};
 };
+
+// --- SaltKnownToPayloads --------------------------------------------------------
+
+// The salts of the segments a WAL wrote headers for, by first sequence.
+// Shared by the decorator (which learns them) and the payload hook (which
+// tells them), across the runs of a sweep.
+class KnownSalts {
+ public:
+  // A header for `first_sequence` is written only for the newest segment
+  // (a rotation, or recovery creating the active segment), so the salts
+  // recorded for later first sequences are stale: dropped. That also keeps
+  // an earlier run's salts from answering: every run writes its first
+  // segment's header before any payload is made.
+  void Learn(uint64_t first_sequence, uint32_t salt) {
+    salts_.erase(salts_.upper_bound(first_sequence), salts_.end());
+    salts_[first_sequence] = salt;
+  }
+  // The salt of the newest segment that can hold `sequence`.
+  std::optional<uint32_t> SaltFor(uint64_t sequence) const {
+    auto it = salts_.upper_bound(sequence);
+    if (it == salts_.begin()) return std::nullopt;
+    return std::prev(it)->second;
+  }
+
+ private:
+  std::map<uint64_t, uint32_t> salts_;
+};
+
+class SaltKnownToPayloadsFileSystem final : public ForwardingFileSystem {
+ public:
+  SaltKnownToPayloadsFileSystem(io::FileSystem& inner, KnownSalts& salts)
+      : ForwardingFileSystem(inner), salts_(salts) {}
+
+ protected:
+  std::unique_ptr<io::File> WrapFile(std::string_view path,
+                                     std::unique_ptr<io::File> file) override;
+
+ private:
+  KnownSalts& salts_;
+};
+
+// Learns the salt from a segment header written at offset 0.
+class SaltKnownToPayloadsFile final : public ForwardingFile {
+ public:
+  SaltKnownToPayloadsFile(std::unique_ptr<io::File> inner, KnownSalts& salts)
+      : ForwardingFile(std::move(inner)), salts_(salts) {}
+  absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) override {
+    const absl::Status status = ForwardingFile::WriteAt(offset, data);
+    if (status.ok() && offset == 0 && data.size() >= wal::format::kSegmentHeaderBytes) {
+      const wal::format::DecodedHeader decoded = wal::format::DecodeSegmentHeader(
+          std::string_view(data.data(), wal::format::kSegmentHeaderBytes));
+      if (decoded.problem == wal::format::HeaderProblem::kNone) {
+        salts_.Learn(decoded.header.first_sequence, decoded.header.salt);
+      }
+    }
+    return status;
+  }
+
+ private:
+  KnownSalts& salts_;
+};
+
+inline std::unique_ptr<io::File> SaltKnownToPayloadsFileSystem::WrapFile(
+    std::string_view path, std::unique_ptr<io::File> file) {
+  const std::string_view name = path.substr(path.rfind('/') + 1);
+  if (!wal::format::ParseSegmentName(name).has_value()) return file;
+  return std::make_unique<SaltKnownToPayloadsFile>(std::move(file), salts_);
+}
 
 // --- Close misreporting -----------------------------------------------------------
 

@@ -129,7 +129,10 @@ void Scheduler::Crash(NodeId node, std::string_view reason) {
   nodes_[node].alive = false;
   RecordAt(node, TraceKind::kCrash, nodes_[node].incarnation, 0, reason);
   KillFibers(node, /*all_nodes=*/false);
-  if (current_ != nullptr && current_->node == node) throw runtime::FiberKilled{};
+  // Like Park in a killed fiber: throwing from a destructor that runs while
+  // an exception unwinds the caller (a crash, a shutdown) would terminate
+  // the process, so the caller then returns and unwinds on.
+  if (current_ != nullptr && current_->node == node) SimFiber::KilledOrThrow();
 }
 
 void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void() &&> main) {

@@ -111,7 +111,8 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   // calling fiber is being unwound, or Shutdown() is in progress.
   void StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body);
   // Kills `node`'s incarnation and unwinds its fibers; if the caller is one
-  // of them, throws runtime::FiberKilled. No-op on a dead node.
+  // of them, throws runtime::FiberKilled (returns instead while an exception
+  // is already unwinding the caller, as Park does). No-op on a dead node.
   void Crash(NodeId node, std::string_view reason);
   // Begins a new incarnation of a crashed node and starts `main` on it.
   void Restart(NodeId node, std::string name, absl::AnyInvocable<void() &&> main);

@@ -1,0 +1,78 @@
+// The SIGSEGV handler that names a fiber which overflowed into its guard gap
+// (core/posix/internal/fiber_stack.h) must leave every other SIGSEGV as it
+// was: a fault elsewhere still kills the process with SIGSEGV and is not
+// called an overflow, a signal sent by kill() or raise() is not swallowed,
+// and a handler installed before it still gets the faults that are not
+// overflows.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/posix/internal/fiber_stack.h"
+#include "sim/scheduler/scheduler.h"
+
+namespace faultline::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class SegvReporterDeathTest : public ::testing::Test {
+ protected:
+  SegvReporterDeathTest() { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+// Dies of anything: a signal, or a sanitizer's report and non-zero exit.
+bool Died(int status) { return !(WIFEXITED(status) && WEXITSTATUS(status) == 0); }
+
+[[gnu::noinline]] void WriteThrough(volatile int* pointer) { *pointer = 1; }
+
+TEST_F(SegvReporterDeathTest, ARaisedSigsegvIsNotSwallowed) {
+  EXPECT_EXIT(
+      {
+        posix::internal::InstallStackOverflowReporter();
+        raise(SIGSEGV);
+        std::exit(0);  // reached only if the signal was swallowed
+      },
+      Died, "");
+}
+
+TEST_F(SegvReporterDeathTest, ANullDereferenceInAFiberIsNotCalledAnOverflow) {
+  EXPECT_EXIT(
+      {
+        sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+        scheduler.StartFiber("faulty", [] { WriteThrough(nullptr); });
+        scheduler.Run();
+        std::exit(0);
+      },
+      Died, Not(HasSubstr("overflowed")));
+}
+
+volatile sig_atomic_t earlier_handler_ran = 0;
+
+TEST_F(SegvReporterDeathTest, AHandlerInstalledBeforeStillSeesOtherFaults) {
+  EXPECT_EXIT(
+      {
+        struct sigaction action {};
+        action.sa_handler = [](int) {
+          earlier_handler_ran = 1;
+          static const char kText[] = "earlier handler\n";
+          [[maybe_unused]] ssize_t written = write(STDERR_FILENO, kText, sizeof(kText) - 1);
+          _exit(3);
+        };
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGSEGV, &action, nullptr);
+        sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+        scheduler.StartFiber("faulty", [] { WriteThrough(nullptr); });
+        scheduler.Run();
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(3), HasSubstr("earlier handler"));
+}
+
+}  // namespace
+}  // namespace faultline::runtime

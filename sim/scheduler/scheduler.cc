@@ -76,7 +76,11 @@ void Scheduler::Shutdown() {
   KillFibers(kSimNode, /*all_nodes=*/true);
   Scheduler* previous = active_scheduler;
   active_scheduler = this;
-  while (!unwinding_.empty()) {
+  // Fibers started meanwhile are unwound too; destructors that keep
+  // starting them get as many as the step budget, then a checked failure.
+  const uint64_t max_unwound = fibers_.size() + options_.max_steps;
+  for (uint64_t unwound = 0; !unwinding_.empty(); ++unwound) {
+    FAULTLINE_CHECK_MSG(unwound < max_unwound, "fibers kept starting fibers during shutdown");
     SimFiber* fiber = unwinding_.front();
     unwinding_.pop_front();
     SwitchTo(fiber);

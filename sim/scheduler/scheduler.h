@@ -128,7 +128,9 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   // Unwinds every fiber still alive (as if every node crashed), so that
   // their destructors run while the objects they use still exist. Call it
   // before destroying primitives (Event, Channel, ...) that fibers may still
-  // be waiting on; the destructor calls it too. Idempotent.
+  // be waiting on; the destructor calls it too. Idempotent. Fibers started
+  // meanwhile are born killed; more of them than max_steps is a checked
+  // failure (destructors that keep starting fibers), not an endless loop.
   void Shutdown();
 
   // --- determinism --------------------------------------------------------

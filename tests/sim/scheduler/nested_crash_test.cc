@@ -3,6 +3,7 @@
 // None may throw out of a destructor (std::terminate) or lose a fiber.
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -121,6 +122,44 @@ TEST(NestedCrash, CrashesAcrossNodesDuringUnwinding) {
   EXPECT_TRUE(scheduler.IsAlive(a));
   EXPECT_FALSE(scheduler.IsAlive(b));
   EXPECT_EQ(scheduler.live_fibers(), 0u);
+}
+
+// Starts a fiber holding another of its kind when destroyed: during a
+// shutdown, each is born killed and destroyed at once, so without a bound
+// the shutdown would never end. Stops by itself after kMaxRespawns, so that
+// an unbounded shutdown shows as a test failure rather than a hang.
+class Respawner {
+ public:
+  static constexpr int kMaxRespawns = 200'000;
+  Respawner(Scheduler* scheduler, int* respawns) : scheduler_(scheduler), respawns_(respawns) {}
+  Respawner(Respawner&& other) noexcept
+      : scheduler_(std::exchange(other.scheduler_, nullptr)), respawns_(other.respawns_) {}
+  Respawner& operator=(Respawner&&) = delete;
+  ~Respawner() {
+    if (scheduler_ == nullptr || ++*respawns_ >= kMaxRespawns) return;
+    scheduler_->StartFiber("respawned", [again = Respawner(scheduler_, respawns_)] {});
+  }
+
+ private:
+  Scheduler* scheduler_;
+  int* respawns_;
+};
+
+using NestedCrashDeathTest = ::testing::Test;
+
+TEST(NestedCrashDeathTest, AShutdownWhoseFibersKeepStartingFibersIsBounded) {
+  EXPECT_DEATH(
+      {
+        Scheduler scheduler(SchedulerOptions{.seed = 1, .max_steps = 1000});
+        runtime::Event never(scheduler);
+        int respawns = 0;
+        scheduler.StartFiber("first", [&never, keep = Respawner(&scheduler, &respawns)] {
+          never.Wait();
+        });
+        scheduler.Run();  // deadlock: the fiber waits forever
+        scheduler.Shutdown();
+      },
+      "kept starting fibers during shutdown");
 }
 
 }  // namespace

@@ -74,5 +74,27 @@ TEST_F(SegvReporterDeathTest, AHandlerInstalledBeforeStillSeesOtherFaults) {
       ::testing::ExitedWithCode(3), HasSubstr("earlier handler"));
 }
 
+// Recurses until the thread's own stack runs out (no tail call, no loop).
+// (Bounded by the argument only in name: the stack ends long before.)
+[[gnu::noinline]] int Recurse(int depth, int limit) {
+  volatile char frame[256];
+  frame[0] = static_cast<char>(depth);
+  if (depth == limit) return frame[0];
+  return Recurse(depth + 1, limit) + frame[0];
+}
+
+// An overflow of the main thread's stack (not a fiber's) still kills the
+// process with SIGSEGV and is not blamed on a fiber, even while fibers exist.
+TEST_F(SegvReporterDeathTest, AMainThreadOverflowIsNotBlamedOnAFiber) {
+  EXPECT_EXIT(
+      {
+        sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+        scheduler.StartFiber("idle", [] {});
+        scheduler.Run();
+        std::exit(Recurse(0, 1 << 30) == 0 ? 0 : 0);
+      },
+      Died, Not(HasSubstr("fiber '")));
+}
+
 }  // namespace
 }  // namespace faultline::runtime

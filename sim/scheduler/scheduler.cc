@@ -172,6 +172,11 @@ void Scheduler::StartFiber(std::string name, absl::AnyInvocable<void() &&> body)
 void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body) {
   FAULTLINE_CHECK(node < nodes_.size());
   FAULTLINE_CHECK(body != nullptr);
+  if (fibers_.size() >= options_.max_fibers) {
+    Fail(absl::StrFormat("starting fiber '%s' would pass max_fibers (%d live fibers)", name,
+                         options_.max_fibers));
+    return;  // `body` goes out of scope here: a JoinHandle on it completes
+  }
   const uint64_t id = next_fiber_id_++;
   auto owned = std::make_unique<SimFiber>(this, id, std::move(name), node, std::move(body));
   SimFiber* fiber = owned.get();

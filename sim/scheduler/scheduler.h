@@ -55,6 +55,11 @@ struct SchedulerOptions {
   // aborts the run naming itself (core/runtime/internal/stack_guard.h).
   size_t stack_size_bytes = 64 * 1024;
   uint64_t max_steps = 50'000'000;                               // fiber resumptions
+  // Live fibers at once; starting one more fails the run (a fiber leak
+  // would otherwise grow the run queue and the stacks until memory runs
+  // out, long before the step budget). The refused fiber's body is
+  // destroyed at once, so a JoinHandle on it completes.
+  size_t max_fibers = size_t{1} << 20;
   int64_t max_virtual_time_ns = int64_t{3600} * 1'000'000'000;  // one virtual hour
   bool record_trace = false;  // keep events (for dumps), not just the hash
 };

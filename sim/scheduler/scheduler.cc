@@ -136,7 +136,7 @@ void Scheduler::Crash(NodeId node, std::string_view reason) {
   // Like Park in a killed fiber: throwing from a destructor that runs while
   // an exception unwinds the caller (a crash, a shutdown) would terminate
   // the process, so the caller then returns and unwinds on.
-  if (current_ != nullptr && current_->node == node) SimFiber::KilledOrThrow();
+  if (current_ != nullptr && current_->node == node) current_->KilledOrThrow();
 }
 
 void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void() &&> main) {
@@ -210,14 +210,14 @@ runtime::Fiber* Scheduler::CurrentFiber() { return current_; }
 runtime::WakeReason Scheduler::Park(int64_t deadline_ns, std::string_view waiting_on) {
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
-  if (self->killed) return SimFiber::KilledOrThrow();
+  if (self->killed) return self->KilledOrThrow();
   if (deadline_ns <= now_ns_) return runtime::WakeReason::kTimedOut;
   self->state = SimFiber::State::kParked;
   self->waiting_on = waiting_on;
   self->deadline_ns = deadline_ns;
   if (deadline_ns != runtime::kNoDeadline) TimerPush(self);
   self->Suspend();
-  if (self->killed) return SimFiber::KilledOrThrow();
+  if (self->killed) return self->KilledOrThrow();
   return self->wake_reason;
 }
 
@@ -237,12 +237,12 @@ void Scheduler::Yield() {
   // have thrown) returns at once: it must finish unwinding before any other
   // fiber runs.
   if (self->killed) {
-    SimFiber::KilledOrThrow();
+    self->KilledOrThrow();
     return;
   }
   MakeRunnable(self);
   self->Suspend();
-  if (self->killed) SimFiber::KilledOrThrow();
+  if (self->killed) self->KilledOrThrow();
 }
 
 void Scheduler::MakeRunnable(SimFiber* fiber) {

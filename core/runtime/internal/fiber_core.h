@@ -131,8 +131,12 @@ class FiberCore : public Fiber {
 
   // What Park() and Yield() do in a killed fiber: throw FiberKilled, or —
   // while another exception is already unwinding the stack, when throwing
-  // would terminate the process — return kKilled.
-  static WakeReason KilledOrThrow();
+  // would terminate the process — return kKilled. No other fiber runs until
+  // a killed one has unwound, so a destructor that keeps parking or yielding
+  // until another fiber acts would spin forever: after kMaxKilledWaits such
+  // returns the process aborts naming the fiber.
+  WakeReason KilledOrThrow();
+  static constexpr uint32_t kMaxKilledWaits = uint32_t{1} << 20;
 
   // Where the fiber's stack lies: [sp - size, sp) usable, a guard gap below
   // (stack_guard.h). Meaningless once the fiber finished.
@@ -170,6 +174,7 @@ class FiberCore : public Fiber {
   boost::context::fiber return_context_;  // the executor, while this fiber runs
   boost::context::stack_context stack_{};
   ExceptionState exception_state_;  // this fiber's, while it is suspended
+  uint32_t killed_waits_ = 0;       // kKilled returns of KilledOrThrow
   // The executor's stack, as AddressSanitizer reports it on each switch.
   const void* caller_stack_bottom_ = nullptr;
   size_t caller_stack_size_ = 0;

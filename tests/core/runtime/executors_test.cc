@@ -141,6 +141,34 @@ struct UnwindNote {
   ~UnwindNote() { log.push_back(name); }
 };
 
+// A killed fiber's Yield returns at once and no other fiber runs until it
+// has unwound, so a destructor that yields until another fiber acts would
+// spin forever. It is a checked failure naming the fiber instead.
+TYPED_TEST(ExecutorsDeathTest, ADestructorThatWaitsForeverWhileUnwoundFailsNamingTheFiber) {
+  EXPECT_DEATH(
+      {
+        TypeParam world;
+        Executor& executor = world.executor();
+        Event never(executor);
+        bool other_acted = false;
+        executor.StartFiber("spinner", [&] {
+          struct WaitsForTheOther {
+            Executor& executor;
+            bool& other_acted;
+            ~WaitsForTheOther() {
+              // Bounded only so that a missing check fails the test, not hangs.
+              for (int i = 0; i < 50'000'000 && !other_acted; ++i) executor.Yield();
+            }
+          } guard{executor, other_acted};
+          never.Wait();
+        });
+        executor.StartFiber("stopper", [&] { world.Stop(); });
+        world.Run();
+        world.Shutdown();
+      },
+      "fiber 'spinner' \\(#1\\) kept waiting while being unwound");
+}
+
 // A parent keeps a channel and an event on its stack for its children; the
 // executor shuts down while all of them wait. The children must be unwound
 // first (newest first), or the parent's primitives die under waiting

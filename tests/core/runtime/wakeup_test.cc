@@ -145,5 +145,29 @@ RC_GTEST_PROP(WakeUps, ReceiversAndSelectsOnOneChannelLoseNoItem, (uint64_t seed
   RC_ASSERT(sorted.size() == static_cast<size_t>(kItems));
 }
 
+// A receive whose deadline falls at the very instant the item is sent: in
+// either order the item is received exactly once — by the receiver (its
+// wake-up won) or, after it timed out, by a later receive — never lost and
+// never twice, whatever the seed picks first.
+RC_GTEST_PROP(WakeUps, ADeadlineAtTheInstantOfTheSendNeitherLosesNorDoublesTheItem,
+              (uint64_t seed)) {
+  Scheduler scheduler(SchedulerOptions{.seed = seed});
+  Channel<int> channel(scheduler, 1);
+  int received = 0;
+  scheduler.StartFiber("receiver", [&] {
+    absl::StatusOr<int> item = channel.Receive(100);
+    if (item.ok()) ++received;
+  });
+  scheduler.StartFiber("sender", [&] {
+    scheduler.SleepUntil(100);
+    RC_ASSERT(channel.TrySend(7).ok());
+  });
+  const RunResult result = scheduler.Run();
+  scheduler.Shutdown();
+  RC_ASSERT(result.outcome == RunResult::Outcome::kCompleted);
+  RC_ASSERT(received + static_cast<int>(channel.size()) == 1);
+  RC_ASSERT(scheduler.NowNs() == 100);
+}
+
 }  // namespace
 }  // namespace faultline::runtime

@@ -143,7 +143,7 @@ void EventLoop::OnFiberFailed(runtime::internal::FiberCore& fiber, std::string_v
 runtime::WakeReason EventLoop::Park(int64_t deadline_ns, std::string_view waiting_on) {
   LoopFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
-  if (self->killed) return LoopFiber::KilledOrThrow();
+  if (self->killed) return self->KilledOrThrow();
   if (deadline_ns != runtime::kNoDeadline && deadline_ns <= NowNs()) {
     return runtime::WakeReason::kTimedOut;
   }
@@ -151,7 +151,7 @@ runtime::WakeReason EventLoop::Park(int64_t deadline_ns, std::string_view waitin
   self->waiting_on = waiting_on;
   if (deadline_ns != runtime::kNoDeadline) ArmFiberTimer(self, deadline_ns);
   self->Suspend();
-  if (self->killed) return LoopFiber::KilledOrThrow();
+  if (self->killed) return self->KilledOrThrow();
   return self->wake_reason;
 }
 
@@ -169,12 +169,12 @@ void EventLoop::Yield() {
   FAULTLINE_CHECK_MSG(self != nullptr, "Yield outside a fiber");
   // A killed fiber returns at once (see unwind_policy.h).
   if (self->killed) {
-    LoopFiber::KilledOrThrow();
+    self->KilledOrThrow();
     return;
   }
   MakeRunnable(self);
   self->Suspend();
-  if (self->killed) LoopFiber::KilledOrThrow();
+  if (self->killed) self->KilledOrThrow();
 }
 
 void EventLoop::MakeRunnable(LoopFiber* fiber) {

@@ -10,7 +10,10 @@
 namespace faultline::runtime {
 
 // Fibers wait until the event is set; Set() wakes them all and the event stays
-// set until Reset(). Waiters must be gone before the Event is destroyed.
+// set until Reset(). Every fiber waiting when Set() is called returns from its
+// wait as set, even if Reset() comes before it runs (a pulse is not lost);
+// it re-checks its own condition. Waiters must be gone before the Event is
+// destroyed.
 class Event final : public Waitable {
  public:
   explicit Event(Executor& executor) : executor_(executor) {}
@@ -23,7 +26,8 @@ class Event final : public Waitable {
 
   // Waits until set. Throws FiberKilled on crash.
   void Wait() { WaitUntil(kNoDeadline); }
-  // Waits until set or the deadline/timeout passes; returns is_set().
+  // Waits until set or the deadline/timeout passes; returns whether it was
+  // set (at the return, or by a Set() during the wait).
   bool WaitUntil(int64_t deadline_ns);
   bool WaitFor(int64_t timeout_ns) {
     return WaitUntil(DeadlineAfter(executor_.NowNs(), timeout_ns));

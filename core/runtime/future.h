@@ -40,7 +40,11 @@ class Future {
   Future() = default;  // an invalid future; valid() is false
 
   bool valid() const { return state_ != nullptr; }
-  bool ready() const { return state_->result.has_value(); }
+  // Every member below needs a valid() future (a checked error otherwise).
+  bool ready() const {
+    FAULTLINE_CHECK_MSG(valid(), "an invalid (default-constructed) Future was used");
+    return state_->result.has_value();
+  }
 
   // Waits for the result. Throws FiberKilled on crash.
   const absl::StatusOr<T>& Get() {
@@ -59,11 +63,15 @@ class Future {
     return ready();
   }
   bool WaitFor(int64_t timeout_ns) {
+    FAULTLINE_CHECK(valid());
     return WaitUntil(DeadlineAfter(state_->executor.NowNs(), timeout_ns));
   }
 
   // For WaitAny.
-  Waitable* waitable() { return state_.get(); }
+  Waitable* waitable() {
+    FAULTLINE_CHECK(valid());
+    return state_.get();
+  }
 
  private:
   template <typename>
@@ -80,6 +88,7 @@ class Promise {
       : state_(std::make_shared<internal::FutureState<T>>(executor)) {}
   Promise(Promise&&) noexcept = default;
   Promise& operator=(Promise&& other) noexcept {
+    if (&other == this) return *this;  // abandoning first would cancel its own futures
     Abandon();
     state_ = std::move(other.state_);
     return *this;

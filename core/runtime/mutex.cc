@@ -10,7 +10,9 @@ void Mutex::Lock() {
   while (owner_ != nullptr) {
     internal::WaitQueue* queue = &waiters_;
     // kWaitKilled only happens while unwinding; locking then is a bug.
-    FAULTLINE_CHECK(internal::WaitOn(executor_, {&queue, 1}, kNoDeadline, "Mutex") >= 0);
+    FAULTLINE_CHECK_MSG(internal::WaitOn(executor_, {&queue, 1}, kNoDeadline, "Mutex") >= 0,
+                        "Mutex::Lock in a fiber being unwound while another fiber holds it "
+                        "(destructors must not wait)");
   }
   owner_ = self;
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "core/base/check.h"
 #include "core/runtime/event.h"
 #include "core/runtime/executor.h"
 
@@ -16,20 +17,25 @@ class JoinHandle {
   JoinHandle() = default;
 
   bool valid() const { return done_ != nullptr; }
-  bool done() const { return done_->is_set(); }
+  // Every member below needs a valid() handle (a checked error otherwise).
+  bool done() const { return Checked().is_set(); }
 
   // Waits for the fiber to finish. Throws FiberKilled if the waiter crashes.
-  void Join() { done_->Wait(); }
+  void Join() { Checked().Wait(); }
   // Waits up to the deadline; returns done().
-  bool JoinUntil(int64_t deadline_ns) { return done_->WaitUntil(deadline_ns); }
+  bool JoinUntil(int64_t deadline_ns) { return Checked().WaitUntil(deadline_ns); }
 
   // For WaitAny.
-  Waitable* waitable() { return done_.get(); }
+  Waitable* waitable() { return &Checked(); }
 
  private:
   template <typename Body>
   friend JoinHandle Spawn(Executor& executor, std::string name, Body body);
   explicit JoinHandle(std::shared_ptr<Event> done) : done_(std::move(done)) {}
+  Event& Checked() const {
+    FAULTLINE_CHECK_MSG(valid(), "an invalid (default-constructed) JoinHandle was used");
+    return *done_;
+  }
 
   std::shared_ptr<Event> done_;
 };

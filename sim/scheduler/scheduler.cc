@@ -73,7 +73,11 @@ void Scheduler::Shutdown() {
   KillFibers(kSimNode, /*all_nodes=*/true);
   Scheduler* previous = active_scheduler;
   active_scheduler = this;
-  while (!unwinding_.empty()) {
+  // Fibers started meanwhile are unwound too; destructors that keep
+  // starting them get as many as the step budget, then a checked failure.
+  const uint64_t max_unwound = fibers_.size() + options_.max_steps;
+  for (uint64_t unwound = 0; !unwinding_.empty(); ++unwound) {
+    FAULTLINE_CHECK_MSG(unwound < max_unwound, "fibers kept starting fibers during shutdown");
     SimFiber* fiber = unwinding_.front();
     unwinding_.pop_front();
     SwitchTo(fiber);
@@ -126,7 +130,10 @@ void Scheduler::Crash(NodeId node, std::string_view reason) {
   nodes_[node].alive = false;
   RecordAt(node, TraceKind::kCrash, nodes_[node].incarnation, 0, reason);
   KillFibers(node, /*all_nodes=*/false);
-  if (current_ != nullptr && current_->node == node) throw runtime::FiberKilled{};
+  // Like Park in a killed fiber: throwing from a destructor that runs while
+  // an exception unwinds the caller (a crash, a shutdown) would terminate
+  // the process, so the caller then returns and unwinds on.
+  if (current_ != nullptr && current_->node == node) current_->KilledOrThrow();
 }
 
 void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void() &&> main) {
@@ -162,6 +169,11 @@ void Scheduler::StartFiber(std::string name, absl::AnyInvocable<void() &&> body)
 void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body) {
   FAULTLINE_CHECK(node < nodes_.size());
   FAULTLINE_CHECK(body != nullptr);
+  if (fibers_.size() >= options_.max_fibers) {
+    Fail(absl::StrFormat("starting fiber '%s' would pass max_fibers (%d live fibers)", name,
+                         options_.max_fibers));
+    return;  // `body` goes out of scope here: a JoinHandle on it completes
+  }
   const uint64_t id = next_fiber_id_++;
   auto owned = std::make_unique<SimFiber>(this, id, std::move(name), node, std::move(body));
   SimFiber* fiber = owned.get();
@@ -195,14 +207,14 @@ runtime::Fiber* Scheduler::CurrentFiber() { return current_; }
 runtime::WakeReason Scheduler::Park(int64_t deadline_ns, std::string_view waiting_on) {
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
-  if (self->killed) return SimFiber::KilledOrThrow();
+  if (self->killed) return self->KilledOrThrow();
   if (deadline_ns <= now_ns_) return runtime::WakeReason::kTimedOut;
   self->state = SimFiber::State::kParked;
   self->waiting_on = waiting_on;
   self->deadline_ns = deadline_ns;
   if (deadline_ns != runtime::kNoDeadline) TimerPush(self);
   self->Suspend();
-  if (self->killed) return SimFiber::KilledOrThrow();
+  if (self->killed) return self->KilledOrThrow();
   return self->wake_reason;
 }
 
@@ -222,12 +234,12 @@ void Scheduler::Yield() {
   // have thrown) returns at once: it must finish unwinding before any other
   // fiber runs.
   if (self->killed) {
-    SimFiber::KilledOrThrow();
+    self->KilledOrThrow();
     return;
   }
   MakeRunnable(self);
   self->Suspend();
-  if (self->killed) SimFiber::KilledOrThrow();
+  if (self->killed) self->KilledOrThrow();
 }
 
 void Scheduler::MakeRunnable(SimFiber* fiber) {

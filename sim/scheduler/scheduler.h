@@ -55,6 +55,11 @@ struct SchedulerOptions {
   // aborts the run naming itself (core/runtime/internal/stack_guard.h).
   size_t stack_size_bytes = 64 * 1024;
   uint64_t max_steps = 50'000'000;                               // fiber resumptions
+  // Live fibers at once; starting one more fails the run (a fiber leak
+  // would otherwise grow the run queue and the stacks until memory runs
+  // out, long before the step budget). The refused fiber's body is
+  // destroyed at once, so a JoinHandle on it completes.
+  size_t max_fibers = size_t{1} << 20;
   int64_t max_virtual_time_ns = int64_t{3600} * 1'000'000'000;  // one virtual hour
   bool record_trace = false;  // keep events (for dumps), not just the hash
 };
@@ -111,7 +116,8 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   // calling fiber is being unwound, or Shutdown() is in progress.
   void StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<void() &&> body);
   // Kills `node`'s incarnation and unwinds its fibers; if the caller is one
-  // of them, throws runtime::FiberKilled. No-op on a dead node.
+  // of them, throws runtime::FiberKilled (returns instead while an exception
+  // is already unwinding the caller, as Park does). No-op on a dead node.
   void Crash(NodeId node, std::string_view reason);
   // Begins a new incarnation of a crashed node and starts `main` on it.
   void Restart(NodeId node, std::string name, absl::AnyInvocable<void() &&> main);
@@ -127,7 +133,9 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   // Unwinds every fiber still alive (as if every node crashed), so that
   // their destructors run while the objects they use still exist. Call it
   // before destroying primitives (Event, Channel, ...) that fibers may still
-  // be waiting on; the destructor calls it too. Idempotent.
+  // be waiting on; the destructor calls it too. Idempotent. Fibers started
+  // meanwhile are born killed; more of them than max_steps is a checked
+  // failure (destructors that keep starting fibers), not an endless loop.
   void Shutdown();
 
   // --- determinism --------------------------------------------------------

@@ -48,8 +48,11 @@ struct sigaction previous_segv_action;
 
 void OnSegv(int signal_number, siginfo_t* info, void* context) {
   char message[512];
+  // Only a fault the kernel raised has an address; one sent by kill() or
+  // raise() (si_code <= 0) carries a sender there instead.
+  const bool is_fault = info->si_code > 0;
   const size_t length =
-      runtime::internal::FormatGuardFault(info->si_addr, message, sizeof(message));
+      is_fault ? runtime::internal::FormatGuardFault(info->si_addr, message, sizeof(message)) : 0;
   if (length > 0) {
     [[maybe_unused]] ssize_t written = write(STDERR_FILENO, message, length);
     abort();
@@ -61,8 +64,12 @@ void OnSegv(int signal_number, siginfo_t* info, void* context) {
              previous_segv_action.sa_handler != SIG_IGN) {
     previous_segv_action.sa_handler(signal_number);
   } else {
-    // Restore the default action; the faulting instruction faults again.
+    // Restore the previous action and raise the signal again: it is blocked
+    // until this handler returns, and then acts as if this handler had never
+    // been installed — also for a signal sent by kill() or raise(), which,
+    // unlike a fault, does not come back by itself once the handler returns.
     sigaction(SIGSEGV, &previous_segv_action, nullptr);
+    raise(signal_number);
   }
 }
 

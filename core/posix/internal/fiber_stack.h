@@ -37,8 +37,9 @@ class GuardedStackAllocator {
 
 // Installs, once per process, a SIGSEGV handler that reports a fault in the
 // guard gap below the running fiber's stack as "fiber 'X' (#N) overflowed
-// its S-byte stack" and aborts; any other fault goes on to the handler that
-// was installed before (or the default action). Also gives the calling
+// its S-byte stack" and aborts; any other fault, and a SIGSEGV sent by
+// kill() or raise(), goes on to the handler that was installed before (or
+// the default action: the process dies of SIGSEGV). Also gives the calling
 // thread an alternate signal stack if it has none (the overflowed stack has
 // no room left for the handler). Call on every thread that runs fibers,
 // before it runs them; cheap after the first call on a thread.

@@ -1,6 +1,8 @@
 // core/runtime/internal/fiber_core.cc — see fiber_core.h.
 #include "core/runtime/internal/fiber_core.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "core/base/check.h"
@@ -18,8 +20,17 @@ FiberCore::~FiberCore() {
 }
 
 WakeReason FiberCore::KilledOrThrow() {
-  if (std::uncaught_exceptions() > 0) return WakeReason::kKilled;
-  throw FiberKilled{};
+  if (std::uncaught_exceptions() == 0) throw FiberKilled{};
+  if (++killed_waits_ > kMaxKilledWaits) {
+    std::fprintf(stderr,
+                 "fiber '%s' (#%llu) kept waiting while being unwound: %u parks or yields "
+                 "returned at once (a destructor waits in a loop for another fiber, which "
+                 "cannot run until this one has unwound)\n",
+                 name().c_str(), static_cast<unsigned long long>(id()), kMaxKilledWaits);
+    std::fflush(stderr);
+    std::abort();
+  }
+  return WakeReason::kKilled;
 }
 
 boost::context::fiber FiberCore::Main(boost::context::fiber&& caller) {

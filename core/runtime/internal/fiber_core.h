@@ -7,7 +7,8 @@
 // builds), the fiber's entry function — which lets FiberKilled end the fiber,
 // lets Boost's forced_unwind pass, and reports any other exception instead of
 // letting it escape (Boost.Context's rule) — and what Park/Yield do in a
-// killed fiber, and the stack-overflow checks (stack_guard.h). Each executor
+// killed fiber, the stack-overflow checks (stack_guard.h), and each fiber's
+// own C++ exception state (ExceptionState below). Each executor
 // keeps only its own policy: which fiber runs next, timers, nodes — and its
 // stacks, which follow stack_guard.h's layout.
 //
@@ -21,6 +22,7 @@
 #include <utility>
 
 #include <boost/context/fiber.hpp>
+#include <cxxabi.h>
 
 #if defined(FAULTLINE_ASAN)
 #include <sanitizer/common_interface_defs.h>
@@ -34,6 +36,34 @@
 namespace faultline::runtime::internal {
 
 class FiberCore;
+
+// The C++ runtime's per-thread exception state: the stack of exceptions
+// being handled (what `throw;` and std::current_exception() see) and the
+// count of exceptions in flight (std::uncaught_exceptions()). Every fiber of
+// an executor shares one thread, so each fiber keeps its own copy and
+// Resume() swaps it in and out: otherwise a catch block that parks would
+// come back to another fiber's exception, end it (freeing it under that
+// fiber's handler), and a fiber would see another's exception in flight —
+// which Park() reads to decide between throwing FiberKilled and returning
+// kKilled. The layout is the Itanium C++ ABI's __cxa_eh_globals (libstdc++
+// and libc++abi alike); only these two leading fields are touched.
+struct ExceptionState {
+  void* caught_exceptions = nullptr;
+  unsigned int uncaught_exceptions = 0;
+};
+
+// The runtime's call reaches a thread-local of the shared C++ library
+// (several nanoseconds: a third of a scheduler step); the address it
+// returns is fixed per thread, so it is asked once per thread.
+inline constinit thread_local ExceptionState* thread_exception_state = nullptr;
+inline ExceptionState* ThreadExceptionState() {
+  ExceptionState* state = thread_exception_state;
+  if (state == nullptr) [[unlikely]] {
+    state = reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
+    thread_exception_state = state;
+  }
+  return state;
+}
 
 // Told when an exception other than FiberKilled escapes a fiber's body.
 // Called on the failing fiber's own stack, before it finishes.
@@ -78,7 +108,12 @@ class FiberCore : public Fiber {
 #endif
     const FiberCore* resumer = running_fiber;
     running_fiber = this;
+    ExceptionState* thread_state = ThreadExceptionState();
+    const ExceptionState resumer_state = *thread_state;
+    *thread_state = exception_state_;
     context_ = std::move(context_).resume();
+    exception_state_ = *thread_state;
+    *thread_state = resumer_state;
     running_fiber = resumer;
 #if defined(FAULTLINE_ASAN)
     __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
@@ -105,8 +140,12 @@ class FiberCore : public Fiber {
 
   // What Park() and Yield() do in a killed fiber: throw FiberKilled, or —
   // while another exception is already unwinding the stack, when throwing
-  // would terminate the process — return kKilled.
-  static WakeReason KilledOrThrow();
+  // would terminate the process — return kKilled. No other fiber runs until
+  // a killed one has unwound, so a destructor that keeps parking or yielding
+  // until another fiber acts would spin forever: after kMaxKilledWaits such
+  // returns the process aborts naming the fiber.
+  WakeReason KilledOrThrow();
+  static constexpr uint32_t kMaxKilledWaits = uint32_t{1} << 20;
 
   // Where the fiber's stack lies: [sp - size, sp) usable, a guard gap below
   // (stack_guard.h). Meaningless once the fiber finished.
@@ -143,6 +182,8 @@ class FiberCore : public Fiber {
   boost::context::fiber context_;         // this fiber, while suspended
   boost::context::fiber return_context_;  // the executor, while this fiber runs
   boost::context::stack_context stack_{};
+  ExceptionState exception_state_;  // this fiber's, while it is suspended
+  uint32_t killed_waits_ = 0;       // kKilled returns of KilledOrThrow
   // The executor's stack, as AddressSanitizer reports it on each switch.
   const void* caller_stack_bottom_ = nullptr;
   size_t caller_stack_size_ = 0;

@@ -16,6 +16,7 @@
 #include "core/runtime/channel.h"
 #include "core/runtime/event.h"
 #include "core/runtime/internal/fiber_core.h"
+#include "core/runtime/mutex.h"
 #include "core/runtime/spawn.h"
 #include "core/runtime/waitable.h"
 #include "sim/scheduler/scheduler.h"
@@ -139,6 +140,34 @@ struct UnwindNote {
   std::string name;
   ~UnwindNote() { log.push_back(name); }
 };
+
+// A killed fiber's Yield returns at once and no other fiber runs until it
+// has unwound, so a destructor that yields until another fiber acts would
+// spin forever. It is a checked failure naming the fiber instead.
+TYPED_TEST(ExecutorsDeathTest, ADestructorThatWaitsForeverWhileUnwoundFailsNamingTheFiber) {
+  EXPECT_DEATH(
+      {
+        TypeParam world;
+        Executor& executor = world.executor();
+        Event never(executor);
+        bool other_acted = false;
+        executor.StartFiber("spinner", [&] {
+          struct WaitsForTheOther {
+            Executor& executor;
+            bool& other_acted;
+            ~WaitsForTheOther() {
+              // Bounded only so that a missing check fails the test, not hangs.
+              for (int i = 0; i < 50'000'000 && !other_acted; ++i) executor.Yield();
+            }
+          } guard{executor, other_acted};
+          never.Wait();
+        });
+        executor.StartFiber("stopper", [&] { world.Stop(); });
+        world.Run();
+        world.Shutdown();
+      },
+      "fiber 'spinner' \\(#1\\) kept waiting while being unwound");
+}
 
 // A parent keeps a channel and an event on its stack for its children; the
 // executor shuts down while all of them wait. The children must be unwound
@@ -265,6 +294,47 @@ TEST(ExecutorsSim, ASelectDoesNotDelayAReceiverWithADeadline) {
   const sim::RunResult result = scheduler.Run();
   EXPECT_EQ(result.outcome, sim::RunResult::Outcome::kCompleted) << result.detail;
   EXPECT_EQ(received_at_ns, 10);
+}
+
+// Fibers blocked on each other in a cycle — each holds one mutex and waits
+// for the other's, and a third joins both — are all unwound by the shutdown:
+// the mutex released by the first one unwound wakes the second, which is
+// already killed and passes the wake-up on to nobody; no wait node stays
+// linked on a stack that is gone (AddressSanitizer would see it).
+TYPED_TEST(Executors, ShutdownUnwindsFibersBlockedOnEachOtherInACycle) {
+  TypeParam world;
+  Executor& executor = world.executor();
+  Mutex first(executor);
+  Mutex second(executor);
+  Event both_hold(executor);
+  int holding = 0;
+  JoinHandle a, b;
+  auto lock_then_lock = [&](Mutex& mine, Mutex& theirs) {
+    return [&] {
+      MutexLock hold(mine);
+      if (++holding == 2) both_hold.Set();
+      both_hold.Wait();
+      MutexLock wait(theirs);  // never: the other holds it
+    };
+  };
+  a = Spawn(executor, "a", lock_then_lock(first, second));
+  b = Spawn(executor, "b", lock_then_lock(second, first));
+  executor.StartFiber("joiner", [&] {
+    a.Join();
+    b.Join();
+  });
+  executor.StartFiber("stopper", [&] {
+    for (int i = 0; i < 8; ++i) executor.Yield();
+    world.Stop();
+  });
+  world.Run();
+  EXPECT_EQ(holding, 2);
+  EXPECT_FALSE(a.done());  // the cycle formed
+  world.Shutdown();
+  EXPECT_TRUE(a.done());
+  EXPECT_TRUE(b.done());
+  EXPECT_FALSE(first.locked());
+  EXPECT_FALSE(second.locked());
 }
 
 }  // namespace

@@ -376,6 +376,26 @@ TEST(Scheduler, FailFromACheckerEndsTheRun) {
   EXPECT_EQ(result.detail, "invariant X violated");
 }
 
+// A fiber leak is a failure of the run, bounded by max_fibers, not a run
+// queue and stacks that grow until memory runs out.
+TEST(Scheduler, StartingMoreThanMaxFibersFailsTheRun) {
+  Scheduler scheduler(SchedulerOptions{.seed = 1, .max_fibers = 100});
+  runtime::Event never(scheduler);
+  std::vector<runtime::JoinHandle> handles;
+  scheduler.StartFiber("leaker", [&] {
+    for (int i = 0; i < 1000; ++i) {
+      handles.push_back(runtime::Spawn(scheduler, "leaked", [&] { never.Wait(); }));
+    }
+    never.Wait();
+  });
+  const RunResult result = scheduler.Run();
+  EXPECT_EQ(result.outcome, Outcome::kFailed);
+  EXPECT_THAT(result.detail, HasSubstr("max_fibers (100 live fibers)"));
+  EXPECT_LE(scheduler.live_fibers(), 100u);
+  EXPECT_TRUE(handles.back().done());  // refused: its body was destroyed
+  scheduler.Shutdown();
+}
+
 TEST(Scheduler, TenThousandIdleFibersFit) {
   Scheduler scheduler(SchedulerOptions{.seed = 1});
   runtime::Event release(scheduler);

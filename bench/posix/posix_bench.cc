@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -37,6 +36,7 @@
 #include <vector>
 
 #include "bench/common/scratch_dir.h"
+#include "bench/common/steady_clock.h"
 #include "core/base/check.h"
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
@@ -53,12 +53,7 @@ constexpr int kOpsPerRound = 4;
 constexpr uint64_t kMaxFileBytes = 64ull << 20;
 
 using bench::ScratchDir;
-
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+using bench::SteadyNowNs;
 
 // Which busy-waits the loop may use (EventLoopOptions): 0 none (the
 // default), 1 I/O threads only, 2 I/O threads and loop (50 us each).

@@ -6,13 +6,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <string>
 #include <vector>
 
+#include "bench/common/steady_clock.h"
 #include "core/posix/internal/frame_mac.h"
 #include "core/posix/internal/tcp_frame.h"
 
@@ -27,12 +27,6 @@ struct Attacker {
   size_t progress = 0;  // bytes of `script` sent
   int64_t next_ns = 0;  // when to act next
 };
-
-int64_t NowNs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
 
 int Connect(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -129,9 +123,9 @@ AttackCounts RunAttack(const AttackPlan& plan) {
   add(Kind::kForged, plan.forged);
   add(Kind::kFdFlood, plan.fd_flood);
   AttackCounts counts;
-  const int64_t end_ns = NowNs() + plan.duration_ns;
+  const int64_t end_ns = SteadyNowNs() + plan.duration_ns;
   // Bounded by the duration: each round sleeps 1 ms.
-  for (int64_t now_ns = NowNs(); now_ns < end_ns; now_ns = NowNs()) {
+  for (int64_t now_ns = SteadyNowNs(); now_ns < end_ns; now_ns = SteadyNowNs()) {
     for (Attacker& attacker : attackers) {
       if (attacker.next_ns <= now_ns) Step(attacker, plan, scripts, now_ns, counts);
     }

@@ -28,9 +28,10 @@ void FillRandom(sim::Prng& workload, std::string& payload) {
 // recovery, scanning past a torn frame, would take any that verifies as
 // proof of lost durable records. kOwnFrames salts frame k for a segment
 // starting k records before the payload's own sequence (the attacker does
-// not know where segments start, so it covers the likely ones).
+// not know where segments start, so it covers the likely ones) — unless it
+// knows the newest segment's salt (`known_salt`), which it then uses for all.
 void FillFrames(sim::Prng& workload, std::string& payload, uint64_t next_sequence,
-                uint64_t salt_seed) {
+                uint64_t salt_seed, std::optional<uint32_t> known_salt) {
   // Close ahead: recovery ignores a claimed sequence further ahead of the
   // expected one than the segment has bytes.
   const uint64_t claimed = next_sequence + 1 + workload.Below(4);
@@ -41,8 +42,10 @@ void FillFrames(sim::Prng& workload, std::string& payload, uint64_t next_sequenc
   for (uint64_t k = 0; frames.size() + wal::format::FrameBytes(inner.size()) <= payload.size();
        ++k) {
     const uint64_t segment_first = next_sequence > k ? next_sequence - k : 1;
-    wal::format::AppendFrame(&frames, far + k, far + k, inner,
-                             wal::format::SegmentSalt(salt_seed, segment_first));
+    const uint32_t salt = known_salt.has_value()
+                              ? *known_salt
+                              : wal::format::SegmentSalt(salt_seed, segment_first);
+    wal::format::AppendFrame(&frames, far + k, far + k, inner, salt);
   }
   // Across the whole payload: whichever of its sectors a torn write keeps
   // while losing the record's own header or tail holds forged frames.
@@ -53,7 +56,7 @@ void FillFrames(sim::Prng& workload, std::string& payload, uint64_t next_sequenc
 }  // namespace
 
 std::string MakeWalPayload(sim::Prng& workload, const PayloadShape& shape,
-                           uint64_t next_sequence) {
+                           uint64_t next_sequence, std::optional<uint32_t> known_salt) {
   FAULTLINE_CHECK(shape.max_payload_bytes >= 1 && shape.max_record_bytes >= 1);
   uint32_t size_bytes = 1 + static_cast<uint32_t>(workload.Below(shape.max_payload_bytes));
   if (shape.max_size_one_in > 0 && workload.Chance(1, shape.max_size_one_in)) {
@@ -75,10 +78,10 @@ std::string MakeWalPayload(sim::Prng& workload, const PayloadShape& shape,
       // As large as allowed: room for frames salted for the segments that
       // start up to that many records back, and a record that spans sectors.
       payload.resize(shape.max_record_bytes);
-      FillFrames(workload, payload, next_sequence, kGuessedSaltSeed);
+      FillFrames(workload, payload, next_sequence, kGuessedSaltSeed, known_salt);
       break;
     case Adversary::kForeignFrames:
-      FillFrames(workload, payload, next_sequence, workload.NextU64());
+      FillFrames(workload, payload, next_sequence, workload.NextU64(), std::nullopt);
       break;
     case Adversary::kZeros:
       break;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "sim/scheduler/prng.h"
@@ -20,7 +21,10 @@ namespace faultline::scenarios {
 
 // The salt seed an attacker assumes when forging frames of "this log": the
 // WAL's default. A log opened with a salt seed drawn from the run's PRNG
-// (as the scenarios do) is not fooled; one opened with this seed is.
+// (as the scenarios do) is not fooled. The writer mixes the clock and the
+// directory into each segment's salt as well, so knowing the seed is not
+// enough by itself: an author who also guesses the creation time knows the
+// salt, which the caller then passes as `known_salt`.
 inline constexpr uint64_t kGuessedSaltSeed = 0;
 
 struct PayloadShape {
@@ -33,7 +37,12 @@ struct PayloadShape {
 };
 
 // A payload for the record the writer expects to get `next_sequence`.
+// `known_salt`: the salt of the log's newest segment, when the payload's
+// author knows it (a predictable salt); frames forged for "this log" then
+// use it. Without it they use SegmentSalt(kGuessedSaltSeed, ...), a guess.
+// Either way the same draws are made, so it changes bytes, not the history.
 std::string MakeWalPayload(sim::Prng& workload, const PayloadShape& shape,
-                           uint64_t next_sequence);
+                           uint64_t next_sequence,
+                           std::optional<uint32_t> known_salt = std::nullopt);
 
 }  // namespace faultline::scenarios

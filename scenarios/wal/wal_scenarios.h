@@ -65,7 +65,9 @@ struct WalScenarioHooks {
                                                 const wal::WalOptions& options)>
       wrap_file_system;
   // Replaces the salt seed drawn from the run's PRNG (a WAL whose salt
-  // payload authors can predict).
+  // payload authors can predict): the writers' adversarial payloads then
+  // forge frames with the salt of the log's newest segment, as an author
+  // who knows the seed and guesses the segment's creation time would.
   std::optional<uint64_t> salt_seed;
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).

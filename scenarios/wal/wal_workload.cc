@@ -8,12 +8,14 @@
 // be destroyed); a writer parked on a durability future when that happens
 // stays behind as a stale writer: its acknowledgement, if one comes, is
 // checked against what the log holds now (one payload per sequence).
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/io/errors.h"
+#include "core/wal/format.h"
 #include "scenarios/wal/wal_payloads.h"
 #include "scenarios/wal/wal_world.h"
 
@@ -36,7 +38,8 @@ void WalWorld::Writer(wal::Wal* log, Epoch* epoch) {
                            .adversarial_one_in = swarm_.adversarial_one_in,
                            .max_size_one_in = swarm_.max_size_one_in};
   for (int i = 0; i < swarm_.records_per_writer && epoch_live(epoch->id); ++i) {
-    const std::string payload = MakeWalPayload(workload, shape, log->last_sequence() + 1);
+    const std::string payload =
+        MakeWalPayload(workload, shape, log->last_sequence() + 1, SaltKnownToAuthors());
     absl::StatusOr<wal::AppendResult> appended = log->Append(payload);
     if (!appended.ok()) return;  // stopped after a failure: the epoch ends
     // A record appended to an instance that is no longer live (Append parked
@@ -60,6 +63,27 @@ void WalWorld::Writer(wal::Wal* log, Epoch* epoch) {
     }
     if (swarm_.max_think_ns > 0) world_.scheduler().SleepFor(workload.Below(swarm_.max_think_ns));
   }
+}
+
+std::optional<uint32_t> WalWorld::SaltKnownToAuthors() {
+  if (!hooks_.salt_seed.has_value()) return std::nullopt;
+  // The newest segment of the node's directory as the node sees it (page
+  // cache): the one an appended record most likely lands in.
+  const sim::disk::DiskImage image = disk_.CacheImage(node_.id());
+  const std::string prefix = absl::StrCat(kWalDir, "/");
+  std::optional<uint32_t> salt;
+  uint64_t newest = 0;
+  for (const auto& [path, bytes] : image.files) {  // std::map: sorted by path
+    if (path.rfind(prefix, 0) != 0) continue;
+    const std::optional<uint64_t> first =
+        wal::format::ParseSegmentName(path.substr(prefix.size()));
+    if (!first.has_value() || *first < newest) continue;
+    const wal::format::DecodedHeader header = wal::format::DecodeSegmentHeader(bytes);
+    if (header.problem != wal::format::HeaderProblem::kNone) continue;
+    newest = *first;
+    salt = header.header.salt;
+  }
+  return salt;
 }
 
 void WalWorld::Checkpointer(wal::Wal& log, uint64_t epoch_id) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,9 @@ class WalWorld {
   bool RunEpoch(wal::Wal& log, Epoch& epoch, std::vector<runtime::JoinHandle>& stale);
   void Writer(wal::Wal* log, Epoch* epoch);
   void Checkpointer(wal::Wal& log, uint64_t epoch_id);
+  // With a predictable salt (WalScenarioHooks::salt_seed), the salt payload
+  // authors know: that of the newest segment; otherwise none.
+  std::optional<uint32_t> SaltKnownToAuthors();
   // Waits a while, slows the node's writes or syncs, lets the flusher park
   // in one, and ends the epoch (see RunEpoch).
   void Reopener(wal::Wal& log, Epoch& epoch, std::vector<runtime::JoinHandle>& stale);

@@ -22,10 +22,14 @@
 //      Half of the fix (the flusher's abandonment checks) stays in force;
 //      they cannot stop a call already in flight, which is what the lock is
 //      for.
-//  (defect 4) a WAL whose salt seed payload authors know: the scenario
-//      hook WalScenarioHooks::salt_seed = kGuessedSaltSeed, so the frames
-//      adversarial payloads forge for "this log" verify, as every embedded
-//      frame did before the salt existed.
+//  (defect 4) a WAL whose salt payload authors know: the scenario hook
+//      WalScenarioHooks::salt_seed = kGuessedSaltSeed. The writer mixes the
+//      clock and the directory into each salt, so with the hook set the
+//      writers forge frames with the newest segment's salt itself (an author
+//      who knows the seed and guesses the creation time); those frames
+//      verify, as every embedded frame did before the salt existed. Records
+//      that land in a segment created after the payload was made are not
+//      covered, so this detects less often than a fixed salt would.
 //  (defect 5) Close() that returns OK although abandonment cancelled what it
 //      was flushing: WalScenarioHooks::close_status maps Cancelled to OK.
 //

@@ -155,7 +155,9 @@ void WalWorld::NodeMain(kit::Life life) {
     if (health.ok()) break;
     const uint64_t fail_stops = world_.coverage().Count("wal_fail_stop");
     world_.scheduler().Record(sim::TraceKind::kApp, fail_stops, 0, "wal stopped after a failure");
-    (void)log->Close();  // returns the failure that stopped it
+    // Close returns the failure that stopped the Wal: records failed with
+    // it, and an OK here would hide them.
+    if (!CloseAndCheck(*log, epoch)) break;
     log.reset();
     log = OpenAndCheck();
     if (log != nullptr && absl::IsResourceExhausted(health) && !ReleaseAfterExhaustion(*log)) {
@@ -171,6 +173,12 @@ void WalWorld::NodeMain(kit::Life life) {
     }
   }
   node_.Finish();
+}
+
+bool WalWorld::CloseAndCheck(wal::Wal& log, const Epoch& epoch) {
+  absl::Status closed = log.Close();
+  if (hooks_.close_status) closed = hooks_.close_status(std::move(closed));
+  return Verdict(checker_.CheckClose(closed, epoch.records_failed), "close");
 }
 
 // --- the nemesis's side -------------------------------------------------------------

@@ -55,6 +55,9 @@ class WalWorld {
   // use) until that flusher has exited, and is retried this often.
   std::unique_ptr<wal::Wal> OpenAndCheck(int64_t after_abandon_ns = 0);
   absl::StatusOr<std::vector<LogRecord>> ReadAll(wal::Wal& log);
+  // Closes `log`, which `epoch`'s writers used, and checks that Close()
+  // owned up to the records that failed (honest close). Returns ok.
+  bool CloseAndCheck(wal::Wal& log, const Epoch& epoch);
 
   // --- the workload (wal_workload.cc) ---
   // Runs one epoch's writers (and checkpointer) on `log`. Returns true when

@@ -77,6 +77,12 @@ WalScenarioHooks CloseHidesCancellation() {
   return hooks;
 }
 
+WalScenarioHooks CloseHidesFailure() {
+  WalScenarioHooks hooks;
+  hooks.close_status = testing::CloseHidesFailure;
+  return hooks;
+}
+
 struct Bug {
   std::string name;
   std::string what;
@@ -111,6 +117,9 @@ std::vector<Bug> Bugs() {
       {"close_hides_cancellation",
        "(defect 5) Close() returns OK although the records it flushed were cancelled",
        WalScenarioKind::kCrash, CloseHidesCancellation()},
+      {"close_hides_failure",
+       "Close() returns OK after a failed sync stopped the Wal and failed its records",
+       WalScenarioKind::kFsyncFailure, CloseHidesFailure()},
   };
 }
 
@@ -166,6 +175,22 @@ Measurement Measure(const Bug& bug, WalScenarioKind kind) {
     }
   }
   return m;
+}
+
+// Most fsync-failure seeds fail-stop the Wal with records failed, and then
+// close it: a Close() that hides the failure must be caught there, not only
+// in the rarer seeds that close a Wal while it is being destroyed.
+TEST(BugDetectionTest, CloseHidingAFailStopIsCaughtInMostFsyncFailureSeeds) {
+  constexpr uint64_t kSeeds = 40;
+  uint64_t detected = 0;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    const ScenarioOptions options{.seed = seed};
+    ASSERT_TRUE(RunWalScenario(WalScenarioKind::kFsyncFailure, options).passed()) << seed;
+    if (!RunWalScenario(WalScenarioKind::kFsyncFailure, options, CloseHidesFailure()).passed()) {
+      ++detected;
+    }
+  }
+  EXPECT_GE(detected, kSeeds / 2);
 }
 
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {

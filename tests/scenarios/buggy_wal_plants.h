@@ -32,6 +32,8 @@
 //      covered, so this detects less often than a fixed salt would.
 //  (defect 5) Close() that returns OK although abandonment cancelled what it
 //      was flushing: WalScenarioHooks::close_status maps Cancelled to OK.
+//  CloseHidesFailure  Close() of a Wal stopped by a failed write or sync
+//      returns OK instead of that failure (every error but Cancelled to OK).
 //
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
@@ -162,6 +164,13 @@ class SecondOpenSucceedsFileSystem final : public ForwardingFileSystem {
 
 inline absl::Status CloseHidesCancellation(absl::Status status) {
   return absl::IsCancelled(status) ? absl::OkStatus() : status;
+}
+
+// Close() of a Wal that stopped after a failed write or sync returns OK
+// instead of that failure (as if nothing it had been given was lost). A
+// cancellation (the Wal was destroyed) is still reported.
+inline absl::Status CloseHidesFailure(absl::Status status) {
+  return absl::IsCancelled(status) ? status : absl::OkStatus();
 }
 
 }  // namespace faultline::scenarios::testing

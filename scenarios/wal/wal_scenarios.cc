@@ -127,6 +127,8 @@ void WalWorld::NodeMain(kit::Life life) {
     }
   } clear_live_wal{*this};
   reopened_while_blocked_ = false;
+  // A crash that killed the checkpointer inside Release cleared its flag.
+  FAULTLINE_CHECK_MSG(!releasing_, "an earlier incarnation left a Release in flight");
   std::vector<std::unique_ptr<Epoch>> epochs;   // stale writers point into them
   std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
   std::unique_ptr<wal::Wal> log = OpenAndCheck();

@@ -100,9 +100,18 @@ void WalWorld::Checkpointer(wal::Wal& log, uint64_t epoch_id) {
     // Tell the checker first: a crash inside Release may already have
     // removed segments.
     checker_.NoteRelease(below);
-    releasing_ = true;
-    const absl::Status released = log.Release(below);
-    releasing_ = false;
+    // Cleared however Release ends, a crash inside it included: the flag
+    // must not outlive this incarnation (the next one's reopener reads it).
+    struct Releasing {
+      bool& flag;
+      explicit Releasing(bool& f) : flag(f) { flag = true; }
+      ~Releasing() { flag = false; }
+    };
+    absl::Status released;
+    {
+      const Releasing releasing(releasing_);
+      released = log.Release(below);
+    }
     if (!released.ok() || !epoch_live(epoch_id)) return;  // a failed release stops releases
     world_.scheduler().Record(sim::TraceKind::kApp, below, log.first_sequence(), "released");
   }

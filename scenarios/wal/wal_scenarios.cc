@@ -132,6 +132,16 @@ void WalWorld::NodeMain(kit::Life life) {
   std::vector<std::unique_ptr<Epoch>> epochs;   // stale writers point into them
   std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
   std::unique_ptr<wal::Wal> log = OpenAndCheck();
+  if (log != nullptr && !world_.over() && life == kit::Life::kVerify &&
+      swarm_.corrupt_sealed_segment) {
+    // The final recovery was checked undamaged; now damage a sealed segment
+    // and recover again (DataLoss, or a log the checker accepts). Damaging
+    // first would excuse any DataLoss the final crash itself caused.
+    (void)log->Close();
+    log.reset();
+    CorruptSealedSegment();
+    log = OpenAndCheck();
+  }
   if (log != nullptr && !world_.over() && life == kit::Life::kVerify) node_.NoteVerified();
   // One epoch per WAL instance: after a fail-stop, reopen in process
   // (recover from what the disk holds) and go on with fresh writers.
@@ -191,15 +201,13 @@ void WalWorld::NoteDurableClaim() {
   if (durable > checker_.last_acked()) Verdict(checker_.Acknowledge(durable), "durable claimed");
 }
 
-void WalWorld::BeforeVerify() {
-  kit::StopInjectedFaults(disk_);
-  if (swarm_.corrupt_sealed_segment) CorruptSealedSegment();
-}
+void WalWorld::BeforeVerify() { kit::StopInjectedFaults(disk_); }
 
 void WalWorld::CorruptSealedSegment() {
   // A bit flip in a sealed (not the newest) segment: every byte of one is
   // a synced header or record, so the WAL must report DataLoss, never
-  // return the damaged record or cut the log short.
+  // return the damaged record or cut the log short. Flipped in the durable
+  // bytes and in the clean cache pages that show them (the WAL was closed).
   const sim::disk::DiskImage image = disk_.DurableImage(node_.id());
   std::vector<std::pair<std::string, uint64_t>> segments;  // path, first sequence
   const std::string prefix = absl::StrCat(kWalDir, "/");

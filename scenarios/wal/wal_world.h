@@ -82,8 +82,9 @@ class WalWorld {
   // to it are resolved) as acknowledged, just before a crash: a writer may
   // not have run since its future resolved, and the claim binds all the same.
   void NoteDurableClaim();
-  // Faults stop before the final recovery; wal_crash may damage a sealed
-  // segment, which that recovery must report as DataLoss.
+  // Faults stop before the final recovery. In wal_crash seeds that damage a
+  // sealed segment, the verifying incarnation checks the final recovery,
+  // then damages it and recovers again, which must report DataLoss.
   void BeforeVerify();
   void CorruptSealedSegment();
   // Records a checker verdict; a violation ends the run. Returns ok.

@@ -193,6 +193,25 @@ TEST(BugDetectionTest, CloseHidingAFailStopIsCaughtInMostFsyncFailureSeeds) {
   EXPECT_GE(detected, kSeeds / 2);
 }
 
+// A sealed segment damaged on purpose excuses a DataLoss of the recovery
+// that follows it, but not one the final crash caused: in the wal_crash
+// seeds that damage a segment, a WAL that acknowledges before its sync must
+// be caught (the final recovery is checked before the damage).
+TEST(BugDetectionTest, DeliberateDamageDoesNotMaskTheFinalCrashsLosses) {
+  int damaged_seeds = 0;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    const ScenarioOptions options{.seed = seed};
+    const ScenarioResult correct = RunWalScenario(WalScenarioKind::kCrash, options);
+    ASSERT_TRUE(correct.passed()) << seed;
+    if (correct.faults_injected.count("corrupt_sealed_segment") == 0) continue;
+    ++damaged_seeds;
+    const ScenarioResult buggy = RunWalScenario(WalScenarioKind::kCrash, options,
+                                                Wrap<testing::AckBeforeSyncFileSystem>());
+    EXPECT_FALSE(buggy.passed()) << "seed " << seed << " passed: the damage excused the bug";
+  }
+  EXPECT_GE(damaged_seeds, 5);
+}
+
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {
   std::string table =
       "| bug | what the buggy WAL does | scenario | seeds to first detection | first seed | "

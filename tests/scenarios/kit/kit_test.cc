@@ -126,6 +126,25 @@ TEST(KitCrashRounds, DrawsPowerLossAlwaysAndProcessCrashesInSomeSeeds) {
   EXPECT_LT(with_process, 60);
 }
 
+TEST(KitCrashRounds, ATimedCrashOfANodeThatHadFinishedCountsAsIdle) {
+  World world(ScenarioOptions{.seed = 3});
+  Node node(world, "n1");
+  node.SetMain([&](Life life) {
+    if (life == Life::kVerify) node.NoteVerified();
+    node.Finish();  // no work: every timed crash finds the node idle
+  });
+  CrashRoundsPlan plan;
+  plan.rounds = 2;
+  plan.moments = {CrashMoment{.label = "crash_at_time"}};
+  plan.time_horizon_ns = 1'000'000;
+  node.Start();
+  world.StartNemesis([&] { RunCrashRounds(world, node, plan, nullptr); });
+  const ScenarioResult result = world.Run();
+  EXPECT_TRUE(result.passed()) << result.violation;
+  EXPECT_EQ(result.faults_injected.count("crash_at_time"), 0u);
+  EXPECT_EQ(result.faults_injected.at("crash_idle"), 2u);
+}
+
 TEST(KitNode, AnArmForRecoveryIgnoresOtherOperationsAndIsDisarmedWhenRecoveryEnds) {
   WritingNode n(4);
   n.node.ArmCrashAtOp(OpCrash{.ops = ArmedOps::kAnyOp, .countdown = 1, .label = "crash_in_recovery",

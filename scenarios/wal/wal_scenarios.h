@@ -72,6 +72,9 @@ struct WalScenarioHooks {
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).
   std::function<absl::Status(absl::Status)> close_status;
+  // Makes Append refuse a payload it returns true for, with InvalidArgument,
+  // without calling the WAL (a WAL whose Append rejects valid records).
+  std::function<bool(std::string_view payload, const wal::WalOptions& options)> refuse_append;
 };
 
 // Runs one seed of the scenario of `kind`.

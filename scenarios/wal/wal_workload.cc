@@ -40,8 +40,25 @@ void WalWorld::Writer(wal::Wal* log, Epoch* epoch) {
   for (int i = 0; i < swarm_.records_per_writer && epoch_live(epoch->id); ++i) {
     const std::string payload =
         MakeWalPayload(workload, shape, log->last_sequence() + 1, SaltKnownToAuthors());
-    absl::StatusOr<wal::AppendResult> appended = log->Append(payload);
-    if (!appended.ok()) return;  // stopped after a failure: the epoch ends
+    absl::StatusOr<wal::AppendResult> appended =
+        hooks_.refuse_append && hooks_.refuse_append(payload, wal_options_)
+            ? absl::InvalidArgumentError("refused by the test hook")
+            : log->Append(payload);
+    if (!appended.ok()) {
+      // Stopped after a failure, closed, or out of sequence numbers: the
+      // epoch ends. But the payload is never empty nor over
+      // max_record_bytes, so InvalidArgument refuses a valid record.
+      if (absl::IsInvalidArgument(appended.status())) {
+        Verdict(absl::InternalError(absl::StrCat(
+                    "durability violated: append-refused at sequence ", log->last_sequence() + 1,
+                    ": a ", payload.size(), "-byte payload (max_record_bytes ",
+                    wal_options_.max_record_bytes, ") was refused (",
+                    appended.status().ToString(), "); faults injected: ",
+                    world_.coverage().Summary())),
+                "append");
+      }
+      return;
+    }
     // A record appended to an instance that is no longer live (Append parked
     // meanwhile) is not one the checker tracks.
     if (!epoch_live(epoch->id)) return;

@@ -83,6 +83,12 @@ WalScenarioHooks CloseHidesFailure() {
   return hooks;
 }
 
+WalScenarioHooks RefusesMaxSizeRecord() {
+  WalScenarioHooks hooks;
+  hooks.refuse_append = testing::RefusesMaxSizeRecord;
+  return hooks;
+}
+
 struct Bug {
   std::string name;
   std::string what;
@@ -120,6 +126,8 @@ std::vector<Bug> Bugs() {
       {"close_hides_failure",
        "Close() returns OK after a failed sync stopped the Wal and failed its records",
        WalScenarioKind::kFsyncFailure, CloseHidesFailure()},
+      {"refuses_max_size_record", "Append refuses a payload of exactly max_record_bytes",
+       WalScenarioKind::kCrash, RefusesMaxSizeRecord()},
   };
 }
 

@@ -147,6 +147,14 @@ absl::Status DurabilityChecker::CheckLog(uint64_t first_sequence,
                                     " bytes issued"));
     }
   }
+  if (end > last_issued()) {
+    // Only an empty log gets here (a record past the issued ones failed
+    // above): it claims records up to `end` existed, and would hand out
+    // end + 1 next.
+    return Violation("no-phantom", end,
+                     absl::StrCat("an empty log that starts at ", first_sequence,
+                                  ", but issued sequences end at ", last_issued()));
+  }
   if (first_sequence < base_sequence_ && !records.empty()) {
     // Covered by the phantom check above; an empty log may report any start
     // at or below its end.

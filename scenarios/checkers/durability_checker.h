@@ -15,7 +15,8 @@
 //                is there: a released prefix may vanish, nothing else;
 //  no corrupt    each recovered payload is byte-equal to the one issued at
 //                that sequence;
-//  no phantom    no recovered sequence was never issued;
+//  no phantom    no recovered sequence was never issued (nor does an empty
+//                log start past the issued ones);
 //  no duplicate  no sequence appears twice;
 //  idempotent    recovering again (a reopen) gives the same log;
 //  fail-stop     no record is acknowledged at or after a sequence whose

@@ -88,8 +88,10 @@ void CrashRound(World& world, Node& node, const CrashRoundsPlan& plan, bool& pow
     node.WaitForCrashOrFinish();
   }
   if (world.over()) return;
-  // Armed but never reached (the workload finished first): crash now.
-  const std::string_view label = timed ? moment->label : std::string_view("crash_idle");
+  // Armed but never reached, or timed but the workload finished first: the
+  // crash hits an idle node, and is counted as such (not as the moment).
+  const std::string_view label =
+      timed && !node.finished() ? moment->label : std::string_view("crash_idle");
   node.CrashNow(label, label);
   node.SettleDisk(kind);
   if (round_crash == RoundCrash::kProcessThenPowerLoss) {

@@ -12,7 +12,8 @@
 // it has acknowledged a group commit or more (the next round, or the final
 // crash if none is left). It
 // waits until the node crashes there or finishes its work — an armed crash
-// the workload never reached becomes a crash now, "crash_idle" — lets the
+// the workload never reached, or a timed one that finds the node finished,
+// becomes a crash now, "crash_idle" — lets the
 // disk settle, and restarts the node after a short pause. With
 // crash_in_recovery, a restart may arm a crash at one of the recovery's own
 // operations ("crash_in_recovery"), up to kMaxRecoveryCrashes times in a

@@ -125,9 +125,21 @@ void WalWorld::NodeMain(kit::Life life) {
     }
   } clear_live_wal{*this};
   reopened_while_blocked_ = false;
+  // A crash that killed the checkpointer inside Release cleared its flag.
+  FAULTLINE_CHECK_MSG(!releasing_, "an earlier incarnation left a Release in flight");
   std::vector<std::unique_ptr<Epoch>> epochs;   // stale writers point into them
   std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
   std::unique_ptr<wal::Wal> log = OpenAndCheck();
+  if (log != nullptr && !world_.over() && life == kit::Life::kVerify &&
+      swarm_.corrupt_sealed_segment) {
+    // The final recovery was checked undamaged; now damage a sealed segment
+    // and recover again (DataLoss, or a log the checker accepts). Damaging
+    // first would excuse any DataLoss the final crash itself caused.
+    (void)log->Close();
+    log.reset();
+    CorruptSealedSegment();
+    log = OpenAndCheck();
+  }
   if (log != nullptr && !world_.over() && life == kit::Life::kVerify) node_.NoteVerified();
   // One epoch per WAL instance: after a fail-stop, reopen in process
   // (recover from what the disk holds) and go on with fresh writers.
@@ -153,7 +165,9 @@ void WalWorld::NodeMain(kit::Life life) {
     if (health.ok()) break;
     const uint64_t fail_stops = world_.coverage().Count("wal_fail_stop");
     world_.scheduler().Record(sim::TraceKind::kApp, fail_stops, 0, "wal stopped after a failure");
-    (void)log->Close();  // returns the failure that stopped it
+    // Close returns the failure that stopped the Wal: records failed with
+    // it, and an OK here would hide them.
+    if (!CloseAndCheck(*log, epoch)) break;
     log.reset();
     log = OpenAndCheck();
     if (log != nullptr && absl::IsResourceExhausted(health) && !ReleaseAfterExhaustion(*log)) {
@@ -171,6 +185,12 @@ void WalWorld::NodeMain(kit::Life life) {
   node_.Finish();
 }
 
+bool WalWorld::CloseAndCheck(wal::Wal& log, const Epoch& epoch) {
+  absl::Status closed = log.Close();
+  if (hooks_.close_status) closed = hooks_.close_status(std::move(closed));
+  return Verdict(checker_.CheckClose(closed, epoch.records_failed), "close");
+}
+
 // --- the nemesis's side -------------------------------------------------------------
 
 void WalWorld::NoteDurableClaim() {
@@ -179,15 +199,13 @@ void WalWorld::NoteDurableClaim() {
   if (durable > checker_.last_acked()) Verdict(checker_.Acknowledge(durable), "durable claimed");
 }
 
-void WalWorld::BeforeVerify() {
-  kit::StopInjectedFaults(disk_);
-  if (swarm_.corrupt_sealed_segment) CorruptSealedSegment();
-}
+void WalWorld::BeforeVerify() { kit::StopInjectedFaults(disk_); }
 
 void WalWorld::CorruptSealedSegment() {
   // A bit flip in a sealed (not the newest) segment: every byte of one is
   // a synced header or record, so the WAL must report DataLoss, never
-  // return the damaged record or cut the log short.
+  // return the damaged record or cut the log short. Flipped in the durable
+  // bytes and in the clean cache pages that show them (the WAL was closed).
   const sim::disk::DiskImage image = disk_.DurableImage(node_.id());
   std::vector<std::pair<std::string, uint64_t>> segments;  // path, first sequence
   const std::string prefix = absl::StrCat(kWalDir, "/");

@@ -71,6 +71,9 @@ struct WalScenarioHooks {
   // unset: they guess, as in the registry's runs. Called once per payload,
   // without drawing from any stream (a run's draws do not depend on it).
   std::function<std::optional<uint32_t>(uint64_t sequence)> payload_salt;
+  // Makes Append refuse a payload it returns true for, with InvalidArgument,
+  // without calling the WAL (a WAL whose Append rejects valid records).
+  std::function<bool(std::string_view payload, const wal::WalOptions& options)> refuse_append;
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).
   std::function<absl::Status(absl::Status)> close_status;

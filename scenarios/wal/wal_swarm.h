@@ -35,7 +35,7 @@ struct WalSwarm {
   kit::DiskSwarm disk;              // plus, for wal_fsync_failure, EIO rules and rates
   kit::CrashRoundsPlan nemesis;
   wal::WalOptions wal;
-  bool corrupt_sealed_segment = false;  // wal_crash: flip a bit before the final recovery
+  bool corrupt_sealed_segment = false;  // wal_crash: flip a bit after the final recovery, recover again
   int writers = 0;
   int records_per_writer = 0;           // per incarnation (and per epoch)
   uint32_t max_payload_bytes = 0;

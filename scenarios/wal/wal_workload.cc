@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/io/errors.h"
+#include "core/wal/format.h"
 #include "scenarios/wal/wal_payloads.h"
 #include "scenarios/wal/wal_world.h"
 
@@ -41,8 +42,25 @@ void WalWorld::Writer(wal::Wal* log, Epoch* epoch) {
     const std::optional<uint32_t> known_salt =
         hooks_.payload_salt ? hooks_.payload_salt(next_sequence) : std::nullopt;
     const std::string payload = MakeWalPayload(workload, shape, next_sequence, known_salt);
-    absl::StatusOr<wal::AppendResult> appended = log->Append(payload);
-    if (!appended.ok()) return;  // stopped after a failure: the epoch ends
+    absl::StatusOr<wal::AppendResult> appended =
+        hooks_.refuse_append && hooks_.refuse_append(payload, swarm_.wal)
+            ? absl::InvalidArgumentError("refused by the test hook")
+            : log->Append(payload);
+    if (!appended.ok()) {
+      // Stopped after a failure, closed, or out of sequence numbers: the
+      // epoch ends. But the payload is never empty nor over
+      // max_record_bytes, so InvalidArgument refuses a valid record.
+      if (absl::IsInvalidArgument(appended.status())) {
+        Verdict(absl::InternalError(absl::StrCat(
+                    "durability violated: append-refused at sequence ", next_sequence,
+                    ": a ", payload.size(), "-byte payload (max_record_bytes ",
+                    swarm_.wal.max_record_bytes, ") was refused (",
+                    appended.status().ToString(), "); faults injected: ",
+                    world_.coverage().Summary())),
+                "append");
+      }
+      return;
+    }
     // A record appended to an instance that is no longer live (Append parked
     // meanwhile) is not one the checker tracks.
     if (!epoch_live(epoch->id)) return;
@@ -80,9 +98,18 @@ void WalWorld::Checkpointer(wal::Wal& log, uint64_t epoch_id) {
     // Tell the checker first: a crash inside Release may already have
     // removed segments.
     checker_.NoteRelease(below);
-    releasing_ = true;
-    const absl::Status released = log.Release(below);
-    releasing_ = false;
+    // Cleared however Release ends, a crash inside it included: the flag
+    // must not outlive this incarnation (the next one's reopener reads it).
+    struct Releasing {
+      bool& flag;
+      explicit Releasing(bool& f) : flag(f) { flag = true; }
+      ~Releasing() { flag = false; }
+    };
+    absl::Status released;
+    {
+      const Releasing releasing(releasing_);
+      released = log.Release(below);
+    }
     if (!released.ok() || !epoch_live(epoch_id)) return;  // a failed release stops releases
     world_.scheduler().Record(sim::TraceKind::kApp, below, log.first_sequence(), "released");
   }

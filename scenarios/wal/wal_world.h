@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ class WalWorld {
   // use) until that flusher has exited, and is retried this often.
   std::unique_ptr<wal::Wal> OpenAndCheck(int64_t after_abandon_ns = 0);
   absl::StatusOr<std::vector<LogRecord>> ReadAll(wal::Wal& log);
+  // Closes `log`, which `epoch`'s writers used, and checks that Close()
+  // owned up to the records that failed (honest close). Returns ok.
+  bool CloseAndCheck(wal::Wal& log, const Epoch& epoch);
 
   // --- the workload (wal_workload.cc) ---
   // Runs one epoch's writers (and checkpointer) on `log`. Returns true when
@@ -75,8 +79,9 @@ class WalWorld {
   // to it are resolved) as acknowledged, just before a crash: a writer may
   // not have run since its future resolved, and the claim binds all the same.
   void NoteDurableClaim();
-  // Faults stop before the final recovery; wal_crash may damage a sealed
-  // segment, which that recovery must report as DataLoss.
+  // Faults stop before the final recovery. In wal_crash seeds that damage a
+  // sealed segment, the verifying incarnation checks the final recovery,
+  // then damages it and recovers again, which must report DataLoss.
   void BeforeVerify();
   void CorruptSealedSegment();
   // Records a checker verdict; a violation ends the run. Returns ok.

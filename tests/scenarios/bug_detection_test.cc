@@ -82,6 +82,18 @@ WalScenarioHooks CloseHidesCancellation() {
   return hooks;
 }
 
+WalScenarioHooks CloseHidesFailure() {
+  WalScenarioHooks hooks;
+  hooks.close_status = testing::CloseHidesFailure;
+  return hooks;
+}
+
+WalScenarioHooks RefusesMaxSizeRecord() {
+  WalScenarioHooks hooks;
+  hooks.refuse_append = testing::RefusesMaxSizeRecord;
+  return hooks;
+}
+
 struct Bug {
   std::string name;
   std::string what;
@@ -135,6 +147,15 @@ std::vector<Bug> Bugs() {
        WalScenarioKind::kCrash, CloseHidesCancellation(),
        "a scenario hook maps the Cancelled that Close() returns to OK; faithful at the "
        "caller's side"},
+      {"close_hides_failure",
+       "Close() returns OK after a failed sync stopped the Wal and failed its records",
+       WalScenarioKind::kFsyncFailure, CloseHidesFailure(),
+       "a scenario hook maps the failure that Close() returns after a fail-stop to OK; "
+       "faithful at the caller's side"},
+      {"refuses_max_size_record", "Append refuses a payload of exactly max_record_bytes",
+       WalScenarioKind::kCrash, RefusesMaxSizeRecord(),
+       "a scenario hook refuses, with InvalidArgument, a payload of exactly "
+       "max_record_bytes before it reaches the WAL; faithful at the API boundary"},
   };
 }
 
@@ -190,6 +211,41 @@ Measurement Measure(const Bug& bug, WalScenarioKind kind) {
     }
   }
   return m;
+}
+
+// Most fsync-failure seeds fail-stop the Wal with records failed, and then
+// close it: a Close() that hides the failure must be caught there, not only
+// in the rarer seeds that close a Wal while it is being destroyed.
+TEST(BugDetectionTest, CloseHidingAFailStopIsCaughtInMostFsyncFailureSeeds) {
+  constexpr uint64_t kSeeds = 40;
+  uint64_t detected = 0;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    const ScenarioOptions options{.seed = seed};
+    ASSERT_TRUE(RunWalScenario(WalScenarioKind::kFsyncFailure, options).passed()) << seed;
+    if (!RunWalScenario(WalScenarioKind::kFsyncFailure, options, CloseHidesFailure()).passed()) {
+      ++detected;
+    }
+  }
+  EXPECT_GE(detected, kSeeds / 2);
+}
+
+// A sealed segment damaged on purpose excuses a DataLoss of the recovery
+// that follows it, but not one the final crash caused: in the wal_crash
+// seeds that damage a segment, a WAL that acknowledges before its sync must
+// be caught (the final recovery is checked before the damage).
+TEST(BugDetectionTest, DeliberateDamageDoesNotMaskTheFinalCrashsLosses) {
+  int damaged_seeds = 0;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    const ScenarioOptions options{.seed = seed};
+    const ScenarioResult correct = RunWalScenario(WalScenarioKind::kCrash, options);
+    ASSERT_TRUE(correct.passed()) << seed;
+    if (correct.faults_injected.count("corrupt_sealed_segment") == 0) continue;
+    ++damaged_seeds;
+    const ScenarioResult buggy = RunWalScenario(WalScenarioKind::kCrash, options,
+                                                Wrap<testing::AckBeforeSyncFileSystem>());
+    EXPECT_FALSE(buggy.passed()) << "seed " << seed << " passed: the damage excused the bug";
+  }
+  EXPECT_GE(damaged_seeds, 5);
 }
 
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {

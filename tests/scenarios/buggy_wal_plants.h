@@ -36,6 +36,11 @@
 //      opens a new segment carries frames that do not verify there.
 //  (defect 5) Close() that returns OK although abandonment cancelled what it
 //      was flushing: WalScenarioHooks::close_status maps Cancelled to OK.
+//  CloseHidesFailure  Close() of a Wal stopped by a failed write or sync
+//      returns OK instead of that failure (every error but Cancelled to OK).
+//  RefusesMaxSizeRecord  Append refuses a payload of exactly
+//      max_record_bytes (WalScenarioHooks::refuse_append; the WAL is not
+//      called, as if its size check were off by one).
 //
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
@@ -238,6 +243,21 @@ inline std::unique_ptr<io::File> SaltKnownToPayloadsFileSystem::WrapFile(
 
 inline absl::Status CloseHidesCancellation(absl::Status status) {
   return absl::IsCancelled(status) ? absl::OkStatus() : status;
+}
+
+// Close() of a Wal that stopped after a failed write or sync returns OK
+// instead of that failure (as if nothing it had been given was lost). A
+// cancellation (the Wal was destroyed) is still reported.
+inline absl::Status CloseHidesFailure(absl::Status status) {
+  return absl::IsCancelled(status) ? status : absl::OkStatus();
+}
+
+// --- Append refusing valid records --------------------------------------------------
+
+// An off-by-one in Append's size check: a payload of exactly
+// max_record_bytes is refused as too large.
+inline bool RefusesMaxSizeRecord(std::string_view payload, const wal::WalOptions& options) {
+  return payload.size() >= options.max_record_bytes;
 }
 
 }  // namespace faultline::scenarios::testing

@@ -148,6 +148,17 @@ TEST(DurabilityCheckerTest, RecordBeforeTheFirstIssuedIsAPhantom) {
   ExpectViolation(checker.CheckRecovery(4, log), "no-phantom", 4);
 }
 
+TEST(DurabilityCheckerTest, EmptyLogThatStartsPastTheIssuedRecordsIsAPhantom) {
+  // Everything was released, and the empty log claims records up to 999
+  // existed: its next record would be 1000, not 4.
+  DurabilityChecker checker = Issued(1, 3);
+  ASSERT_TRUE(checker.Acknowledge(3).ok());
+  checker.NoteRelease(4);
+  EXPECT_TRUE(checker.CheckRecovery(4, {}).ok());  // released exactly: empty at 4
+  ExpectViolation(checker.CheckRecovery(1000, {}), "no-phantom", 999);
+  ExpectViolation(checker.CheckReopen(1000, {}), "idempotent-recovery", 4);
+}
+
 TEST(DurabilityCheckerTest, DuplicateIsReported) {
   DurabilityChecker checker = Issued(1, 5);
   std::vector<LogRecord> log = Log(1, 3);

@@ -113,6 +113,43 @@ TEST(KitNode, AProcessCrashAtAnOperationKeepsThePageCacheUntilThePowerGoes) {
   EXPECT_EQ(result.faults_injected.at("power_loss_while_down"), 1u);
 }
 
+TEST(KitNode, AProcessCrashNowKeepsThePageCacheIntoTheNextIncarnation) {
+  World world(ScenarioOptions{.seed = 4});
+  sim::disk::SimDisk disk(world.scheduler());
+  Node node(world, "n1");
+  node.AttachDisk(disk, 0);
+  uint64_t size_seen_by_verify = 0;
+  node.SetMain([&](Life life) {
+    auto file = node.FileSystem().Open("f", io::OpenMode::kCreate);
+    ASSERT_TRUE(file.ok());
+    if (life == Life::kWork) {
+      ASSERT_TRUE((*file)->Append("abc").ok());  // never synced
+    } else {
+      absl::StatusOr<uint64_t> size = (*file)->Size();
+      ASSERT_TRUE(size.ok());
+      size_seen_by_verify = *size;
+      node.NoteVerified();
+    }
+    node.Finish();
+  });
+  node.Start();
+  world.StartNemesis([&] {
+    node.WaitForCrashOrFinish();
+    EXPECT_TRUE(node.CrashNow("crash_at_time", "crash_at_time"));
+    node.SettleDisk(CrashKind::kProcess);
+    // Nothing was synced: the device holds no data of "f"; only the page
+    // cache does, and the next incarnation must read it from there.
+    const sim::disk::DiskImage durable = disk.DurableImage(node.id());
+    EXPECT_TRUE(durable.files.count("f") == 0 || durable.files.at("f").empty());
+    node.Restart(Life::kVerify);
+    node.WaitForCrashOrFinish();
+    world.scheduler().Stop("done");
+  });
+  const ScenarioResult result = world.Run();
+  EXPECT_TRUE(result.passed()) << result.run.detail;
+  EXPECT_EQ(size_seen_by_verify, sizeof("abc"));  // the unsynced append outlived the process
+}
+
 TEST(KitCrashRounds, DrawsPowerLossAlwaysAndProcessCrashesInSomeSeeds) {
   int with_process = 0;
   for (uint64_t seed = 0; seed < 60; ++seed) {
@@ -124,6 +161,25 @@ TEST(KitCrashRounds, DrawsPowerLossAlwaysAndProcessCrashesInSomeSeeds) {
   }
   EXPECT_GT(with_process, 20);
   EXPECT_LT(with_process, 60);
+}
+
+TEST(KitCrashRounds, ATimedCrashOfANodeThatHadFinishedCountsAsIdle) {
+  World world(ScenarioOptions{.seed = 3});
+  Node node(world, "n1");
+  node.SetMain([&](Life life) {
+    if (life == Life::kVerify) node.NoteVerified();
+    node.Finish();  // no work: every timed crash finds the node idle
+  });
+  CrashRoundsPlan plan;
+  plan.rounds = 2;
+  plan.moments = {CrashMoment{.label = "crash_at_time"}};
+  plan.time_horizon_ns = 1'000'000;
+  node.Start();
+  world.StartNemesis([&] { RunCrashRounds(world, node, plan, nullptr); });
+  const ScenarioResult result = world.Run();
+  EXPECT_TRUE(result.passed()) << result.violation;
+  EXPECT_EQ(result.faults_injected.count("crash_at_time"), 0u);
+  EXPECT_EQ(result.faults_injected.at("crash_idle"), 2u);
 }
 
 TEST(KitNode, AnArmForRecoveryIgnoresOtherOperationsAndIsDisarmedWhenRecoveryEnds) {

@@ -22,30 +22,63 @@ bool IsLogLevel(const std::string& level) {
 
 }  // namespace
 
+namespace {
+
+struct CommandUsage {
+  const char* name;
+  const char* text;
+};
+
+constexpr CommandUsage kCommandUsages[] = {
+    {"list",
+     "  faultline list\n"
+     "      the scenarios, one per line\n"},
+    {"run",
+     "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+     "                [--trace] [--log-level L] [--all-failures]\n"
+     "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
+     "                [--json FILE] [--junit FILE]\n"
+     "      run seeds; a sweep's failures are summed up by invariant, each group\n"
+     "      with its simplest seed (fewest faults, then fewest steps) and the\n"
+     "      command that replays it; --all-failures prints every failing seed, and\n"
+     "      --json / --junit list every seed; a seed running past --seed-timeout-s\n"
+     "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
+     "      seeds not finished in time are counted as not run\n"},
+    {"replay",
+     "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
+     "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"},
+    {"check-determinism",
+     "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+     "                [--seed-timeout-s SECONDS]\n"
+     "      run each seed twice in separate processes; on a mismatch, name the first\n"
+     "      trace event that differs; then run the seeds in one process in ascending\n"
+     "      and in descending order and compare each seed's trace hash\n"},
+    {"help",
+     "  faultline help [command]\n"
+     "      this text, or one command's\n"},
+};
+
+constexpr const char* kUsageNotes =
+    "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
+    "log levels: trace debug info warn error off (default: warn for one seed,\n"
+    "            off for sweeps)\n"
+    "exit codes: 0 all passed, 1 a seed failed (an invariant, a crash, a timeout),\n"
+    "            2 bad usage, 3 non-determinism detected, 4 a report could not be\n"
+    "            written (when no seed failed)\n";
+
+}  // namespace
+
 std::string UsageText() {
-  return "usage:\n"
-         "  faultline list\n"
-         "      the scenarios, one per line\n"
-         "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-         "                [--trace] [--log-level L]\n"
-         "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
-         "                [--json FILE] [--junit FILE]\n"
-         "      run seeds; prints each failure with the command that replays it; a seed\n"
-         "      running past --seed-timeout-s (default 60) is killed and fails as a timeout;\n"
-         "      with --time-budget, seeds not finished in time are counted as not run\n"
-         "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
-         "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"
-         "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-         "                [--seed-timeout-s SECONDS]\n"
-         "      run each seed twice in separate processes; on a mismatch, name the first\n"
-         "      trace event that differs; then run the seeds in one process in ascending\n"
-         "      and in descending order and compare each seed's trace hash\n"
-         "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
-         "log levels: trace debug info warn error off (default: warn for one seed,\n"
-         "            off for sweeps)\n"
-         "exit codes: 0 all passed, 1 a seed failed (an invariant, a crash, a timeout),\n"
-         "            2 bad usage, 3 non-determinism detected, 4 a report could not be\n"
-         "            written (when no seed failed)\n";
+  std::string text = "usage:\n";
+  for (const CommandUsage& usage : kCommandUsages) text += usage.text;
+  return text + kUsageNotes;
+}
+
+std::string CommandUsageText(const std::string& command) {
+  for (const CommandUsage& usage : kCommandUsages) {
+    if (command == usage.name) return absl::StrCat("usage:\n", usage.text, kUsageNotes);
+  }
+  return "";
 }
 
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
@@ -68,6 +101,15 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   size_t next = 1;
   if (command == "help" || command == "--help" || command == "-h") {
     parsed.command = Command::kHelp;
+    if (command != "help" || args.size() == 1) {
+      if (args.size() > 1) return Usage(absl::StrCat("'", command, "' takes no arguments"));
+      return parsed;
+    }
+    if (args.size() > 2) return Usage("'help' takes one command at most");
+    if (CommandUsageText(args[1]).empty()) {
+      return Usage(absl::StrCat("unknown command '", args[1], "'"));
+    }
+    parsed.help_topic = args[1];
     return parsed;
   } else if (command == "list") {
     parsed.command = Command::kList;
@@ -149,6 +191,8 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
       if (!path.ok()) return path.status();
       if (path->empty()) return Usage(absl::StrCat(option, " needs a file path"));
       (option == "--json" ? parsed.json_path : parsed.junit_path) = *path;
+    } else if (option == "--all-failures" && parsed.command == Command::kRun) {
+      parsed.all_failures = true;
     } else if (option == "--trace" && parsed.command != Command::kCheckDeterminism) {
       parsed.trace = true;
     } else if (option == "--log-level" && parsed.command != Command::kCheckDeterminism) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -191,6 +192,24 @@ ScenarioResult FailsEverySeed(const ScenarioOptions& options) {
   return result;
 }
 
+// Every seed fails, like a planted bug found by a sweep: seeds 0 mod 3
+// break "prefix", the others "clean-recovery", worded as the durability
+// checker words them. Seeds 3 mod 4 inject one fault, the others three; the
+// step count varies with the seed, so that within each invariant the first
+// failing seed is not the simplest (fewest faults, then fewest steps).
+ScenarioResult ManyFailures(const ScenarioOptions& options) {
+  const uint64_t seed = options.seed;
+  ScenarioResult result = Passed(seed);
+  result.run.steps = 100 + (seed * 13) % 31;
+  result.faults_injected = seed % 4 == 3 ? std::map<std::string, uint64_t>{{"crash", 1}}
+                                         : std::map<std::string, uint64_t>{{"crash", 1}, {"eio", 2}};
+  const std::string faults = seed % 4 == 3 ? "crash=1" : "crash=1 eio=2";
+  result.violation = absl::StrCat("durability violated: ", seed % 3 == 0 ? "prefix" : "clean-recovery",
+                                  " at sequence ", seed, ": the acknowledged record is gone",
+                                  "; faults injected: ", faults);
+  return result;
+}
+
 }  // namespace
 
 void CloseInheritedDescriptors() {
@@ -224,6 +243,8 @@ const std::vector<Scenario>& SelftestScenarios() {
       {"selftest_hangs_telling_pid",
        "writes its pid to $FAULTLINE_SELFTEST_PID_FILE, then hangs (bounded)", HangsTellingPid},
       {"selftest it's spaced", "a name a shell splits; fails every seed", FailsEverySeed},
+      {"selftest_many_failures", "fails every seed, breaking one of two invariants",
+       ManyFailures},
   };
   return list;
 }

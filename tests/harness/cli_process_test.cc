@@ -542,6 +542,18 @@ TEST(FaultlineCli, EachGroupPointsToItsSimplestSeedWithItsReplayCommand) {
                                       "0x0000000000000003 --trace"));
 }
 
+TEST(FaultlineCli, APlantedBugsFailuresAreGroupedByTheCheckersRules) {
+  // Most of the 200 seeds fail; the checker's own wording gives the groups.
+  ProcessResult sweep = RunSelftest("run selftest_wal_ack_before_sync --seeds 200 --jobs 2");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output, ::testing::ContainsRegex("\nclean-recovery: [0-9]+ failing seeds \\("));
+  EXPECT_THAT(sweep.output, ::testing::ContainsRegex("\nprefix: [0-9]+ failing seeds \\("));
+  const size_t groups = Occurrences(sweep.output, " failing seeds (");
+  EXPECT_EQ(Occurrences(sweep.output, "\nFAIL "), groups) << sweep.output;
+  EXPECT_LE(groups, 5u) << sweep.output;
+  EXPECT_EQ(Occurrences(sweep.output, "violated"), groups) << sweep.output;
+}
+
 TEST(FaultlineCli, AUsageErrorIsOneLineAndAHint) {
   const std::pair<std::string, std::string> cases[] = {
       {"", "faultline: missing command\nsee 'faultline --help'\n"},

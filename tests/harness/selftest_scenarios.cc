@@ -11,12 +11,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "scenarios/registry.h"
+#include "scenarios/wal/wal_scenarios.h"
+#include "tests/scenarios/buggy_file_systems.h"
 
 namespace faultline::harness::selftest {
 namespace {
@@ -210,6 +213,18 @@ ScenarioResult ManyFailures(const ScenarioOptions& options) {
   return result;
 }
 
+// wal_crash over a WAL planted with a bug (it acknowledges a batch before
+// its sync completed): many seeds fail, on more than one invariant, as when
+// a sweep finds a real bug.
+ScenarioResult WalAckBeforeSync(const ScenarioOptions& options) {
+  scenarios::WalScenarioHooks hooks;
+  hooks.wrap_file_system = [](io::FileSystem& inner,
+                              const wal::WalOptions&) -> std::unique_ptr<io::FileSystem> {
+    return std::make_unique<scenarios::testing::AckBeforeSyncFileSystem>(inner);
+  };
+  return scenarios::RunWalScenario(scenarios::WalScenarioKind::kCrash, options, hooks);
+}
+
 }  // namespace
 
 void CloseInheritedDescriptors() {
@@ -245,6 +260,8 @@ const std::vector<Scenario>& SelftestScenarios() {
       {"selftest it's spaced", "a name a shell splits; fails every seed", FailsEverySeed},
       {"selftest_many_failures", "fails every seed, breaking one of two invariants",
        ManyFailures},
+      {"selftest_wal_ack_before_sync", "wal_crash over a WAL that acknowledges before syncing",
+       WalAckBeforeSync},
   };
   return list;
 }

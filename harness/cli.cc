@@ -1,7 +1,9 @@
 // harness/cli.cc — the `faultline` command (see cli.h): list, run, replay
 // and check-determinism.
 //
-// Every failing seed is printed with the one command that replays it. The
+// Every failure on the console comes with the one command that replays it:
+// a single seed's in full, a sweep's grouped by invariant
+// (reports/failure_summary.h). The
 // harness (unlike core/) may read the real clock: it reports seeds per
 // second of wall time.
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include "harness/report_file.h"
 #include "harness/sweep.h"
 #include "reports/console_text.h"
+#include "reports/failure_summary.h"
 #include "reports/json_lines.h"
 #include "reports/junit_xml.h"
 #include "sim/scheduler/sim_log.h"
@@ -45,19 +48,8 @@ std::string FaultSummary(const std::map<std::string, uint64_t>& faults) {
   return text;
 }
 
-// Free text from the code under test goes through ConsoleText: one line,
-// no control bytes.
-std::string FailureText(const reports::SeedResult& result) {
-  return absl::StrFormat(
-      "FAIL %s seed=%s\n  violated: %s: %s\n  faults injected: %s\n  trace hash: %s\n"
-      "  replay: %s\n",
-      reports::ConsoleText(result.scenario), Hex64(result.seed), reports::ConsoleText(result.outcome),
-      reports::ConsoleText(result.detail), FaultSummary(result.faults_injected),
-      Hex64(result.trace_hash), result.ReplayCommand());
-}
-
 void PrintFailure(const reports::SeedResult& result) {
-  std::cout << FailureText(result);
+  std::cout << reports::FailureBlock(result);
   std::cout.flush();
 }
 
@@ -161,6 +153,16 @@ bool WriteReports(ReportFiles& files, const SweepOutcome& outcome) {
   return all_written;
 }
 
+// The failures of a sweep, one group per invariant, each with its simplest
+// seed; every seed is in the reports, and on the console with --all-failures.
+void PrintFailureGroups(const SweepOutcome& outcome) {
+  const std::vector<reports::FailureGroup> groups = reports::GroupFailures(outcome.results);
+  if (groups.empty()) return;
+  std::cout << absl::StrFormat(
+      "== %d failing seeds by invariant (every seed: --all-failures, --json FILE, --junit FILE)\n%s",
+      outcome.seeds_failed, reports::FailureGroupsText(groups));
+}
+
 void PrintSweepSummary(const SweepOutcome& outcome) {
   // Rates are per core: seeds (and simulated seconds) per second of the time
   // the seeds themselves took, whatever --jobs was.
@@ -205,7 +207,9 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
                        .seed_count = args.seed_count, .jobs = args.jobs,
                        .time_budget_ns = args.time_budget_ns,
                        .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
-  SweepOutcome outcome = RunSweep(options, PrintFailure);
+  SweepOutcome outcome =
+      RunSweep(options, args.all_failures ? PrintFailure : [](const reports::SeedResult&) {});
+  PrintFailureGroups(outcome);
   PrintSweepSummary(outcome);
   const bool reports_written = WriteReports(*report_files, outcome);
   // Seeds the time budget left are never counted as passed: the summary
@@ -243,13 +247,16 @@ int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Sc
   OpenMissingStandardDescriptors();
   absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);
   if (!parsed.ok()) {
-    std::cerr << "faultline: " << parsed.status().message() << "\n" << UsageText();
+    // One line and where to read more: the whole usage text would bury it.
+    const bool command_known = !args.empty() && args[0] != "help" && !CommandUsageText(args[0]).empty();
+    std::cerr << "faultline: " << parsed.status().message() << "\nsee 'faultline "
+              << (command_known ? "help " + args[0] : std::string("--help")) << "'\n";
     return 2;
   }
   sim::InstallSimLogger(spdlog::level::from_str(parsed->log_level));
   switch (parsed->command) {
     case Command::kHelp:
-      std::cout << UsageText();
+      std::cout << (parsed->help_topic.empty() ? UsageText() : CommandUsageText(parsed->help_topic));
       return 0;
     case Command::kList:
       for (const auto& scenario : known) {

@@ -1,8 +1,16 @@
 // harness/cli_args.cc — see cli_args.h.
+//
+// CLI11 finds the command and collects each option's values; the values
+// themselves are checked here, strictly, so that every malformed number,
+// repeated option or unknown word is refused with the same one-line message
+// and exit code whatever the library would have let through.
 #include "harness/cli_args.h"
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
+
+#include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
 
@@ -22,30 +30,63 @@ bool IsLogLevel(const std::string& level) {
 
 }  // namespace
 
+namespace {
+
+struct CommandUsage {
+  const char* name;
+  const char* text;
+};
+
+constexpr CommandUsage kCommandUsages[] = {
+    {"list",
+     "  faultline list\n"
+     "      the scenarios, one per line\n"},
+    {"run",
+     "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+     "                [--trace] [--log-level L] [--all-failures]\n"
+     "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
+     "                [--json FILE] [--junit FILE]\n"
+     "      run seeds; a sweep's failures are summed up by invariant, each group\n"
+     "      with its simplest seed (fewest faults, then fewest steps) and the\n"
+     "      command that replays it; --all-failures prints every failing seed, and\n"
+     "      --json / --junit list every seed; a seed running past --seed-timeout-s\n"
+     "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
+     "      seeds not finished in time are counted as not run\n"},
+    {"replay",
+     "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
+     "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"},
+    {"check-determinism",
+     "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
+     "                [--seed-timeout-s SECONDS]\n"
+     "      run each seed twice in separate processes; on a mismatch, name the first\n"
+     "      trace event that differs; then run the seeds in one process in ascending\n"
+     "      and in descending order and compare each seed's trace hash\n"},
+    {"help",
+     "  faultline help [command]\n"
+     "      this text, or one command's\n"},
+};
+
+constexpr const char* kUsageNotes =
+    "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
+    "log levels: trace debug info warn error off (default: warn for one seed,\n"
+    "            off for sweeps)\n"
+    "exit codes: 0 all passed, 1 a seed failed (an invariant, a crash, a timeout),\n"
+    "            2 bad usage, 3 non-determinism detected, 4 a report could not be\n"
+    "            written (when no seed failed)\n";
+
+}  // namespace
+
 std::string UsageText() {
-  return "usage:\n"
-         "  faultline list\n"
-         "      the scenarios, one per line\n"
-         "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-         "                [--trace] [--log-level L]\n"
-         "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
-         "                [--json FILE] [--junit FILE]\n"
-         "      run seeds; prints each failure with the command that replays it; a seed\n"
-         "      running past --seed-timeout-s (default 60) is killed and fails as a timeout;\n"
-         "      with --time-budget, seeds not finished in time are counted as not run\n"
-         "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
-         "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"
-         "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-         "                [--seed-timeout-s SECONDS]\n"
-         "      run each seed twice in separate processes; on a mismatch, name the first\n"
-         "      trace event that differs; then run the seeds in one process in ascending\n"
-         "      and in descending order and compare each seed's trace hash\n"
-         "seeds are decimal or 0x-prefixed hexadecimal 64-bit numbers;\n"
-         "log levels: trace debug info warn error off (default: warn for one seed,\n"
-         "            off for sweeps)\n"
-         "exit codes: 0 all passed, 1 a seed failed (an invariant, a crash, a timeout),\n"
-         "            2 bad usage, 3 non-determinism detected, 4 a report could not be\n"
-         "            written (when no seed failed)\n";
+  std::string text = "usage:\n";
+  for (const CommandUsage& usage : kCommandUsages) text += usage.text;
+  return text + kUsageNotes;
+}
+
+std::string CommandUsageText(const std::string& command) {
+  for (const CommandUsage& usage : kCommandUsages) {
+    if (command == usage.name) return absl::StrCat("usage:\n", usage.text, kUsageNotes);
+  }
+  return "";
 }
 
 absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
@@ -61,118 +102,216 @@ absl::StatusOr<uint64_t> ParseSeed(const std::string& text) {
   return value;
 }
 
-absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
-  CliArgs parsed;
-  if (args.empty()) return Usage("missing command");
-  const std::string& command = args[0];
-  size_t next = 1;
-  if (command == "help" || command == "--help" || command == "-h") {
-    parsed.command = Command::kHelp;
-    return parsed;
-  } else if (command == "list") {
-    parsed.command = Command::kList;
-  } else if (command == "run" || command == "replay" || command == "check-determinism") {
-    parsed.command = command == "run"      ? Command::kRun
-                     : command == "replay" ? Command::kReplay
-                                           : Command::kCheckDeterminism;
-    if (args.size() < 2 || args[1].rfind("--", 0) == 0) {
-      return Usage(absl::StrCat("'", command, "' needs a scenario name"));
-    }
-    parsed.scenario = args[1];
-    next = 2;
-  } else {
-    return Usage(absl::StrCat("unknown command '", command, "'"));
-  }
+namespace {
 
-  bool seed_given = false, seeds_given = false, first_seed_given = false;
-  std::vector<std::string> seen;  // the options given so far
-  for (size_t i = next; i < args.size(); ++i) {
-    const std::string& option = args[i];
-    auto value = [&]() -> absl::StatusOr<std::string> {
-      if (i + 1 >= args.size()) return Usage(absl::StrCat(option, " needs a value"));
-      return args[++i];
-    };
-    if (parsed.command == Command::kList) {
-      return Usage(absl::StrCat("'list' takes no options (got '", option, "')"));
-    }
-    // The last of two values would win silently: a CI line edited in one
-    // place and not the other would run something else than it says.
-    if (std::find(seen.begin(), seen.end(), option) != seen.end()) {
-      return Usage(absl::StrCat(option, " given twice"));
-    }
-    seen.push_back(option);
-    if (option == "--seed" || option == "--first-seed") {
-      absl::StatusOr<std::string> text = value();
-      if (!text.ok()) return text.status();
-      absl::StatusOr<uint64_t> seed = ParseSeed(*text);
-      if (!seed.ok()) return seed.status();
-      parsed.first_seed = *seed;
-      (option == "--seed" ? seed_given : first_seed_given) = true;
-    } else if (option == "--seeds" && parsed.command != Command::kReplay) {
-      absl::StatusOr<std::string> text = value();
-      if (!text.ok()) return text.status();
-      absl::StatusOr<uint64_t> count = ParseSeed(*text);
-      if (!count.ok() || *count == 0 || *count > kMaxSeedCount) {
-        return Usage(absl::StrCat("--seeds takes a count from 1 to ", kMaxSeedCount, " (got '",
-                                  *text, "')"));
-      }
-      parsed.seed_count = *count;
-      seeds_given = true;
-    } else if (option == "--jobs" && parsed.command == Command::kRun) {
-      absl::StatusOr<std::string> text = value();
-      if (!text.ok()) return text.status();
-      absl::StatusOr<uint64_t> jobs = ParseSeed(*text);
-      if (!jobs.ok() || *jobs == 0 || *jobs > 256) {
-        return Usage(absl::StrCat("--jobs takes a count from 1 to 256 (got '", *text, "')"));
-      }
-      parsed.jobs = static_cast<int>(*jobs);
-    } else if (option == "--time-budget" && parsed.command == Command::kRun) {
-      absl::StatusOr<std::string> text = value();
-      if (!text.ok()) return text.status();
-      absl::StatusOr<uint64_t> seconds = ParseSeed(*text);
-      if (!seconds.ok() || *seconds == 0 || *seconds > 7 * 24 * 3600) {
-        return Usage(absl::StrCat("--time-budget takes whole seconds from 1 to 604800 (got '",
-                                  *text, "')"));
-      }
-      parsed.time_budget_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
-    } else if (option == "--seed-timeout-s" && parsed.command != Command::kReplay) {
-      absl::StatusOr<std::string> text = value();
-      if (!text.ok()) return text.status();
-      absl::StatusOr<uint64_t> seconds = ParseSeed(*text);
-      if (!seconds.ok() || *seconds == 0 || *seconds > 7 * 24 * 3600) {
-        return Usage(absl::StrCat("--seed-timeout-s takes whole seconds from 1 to 604800 (got '",
-                                  *text, "')"));
-      }
-      parsed.seed_timeout_ns = static_cast<int64_t>(*seconds) * 1'000'000'000;
-    } else if ((option == "--json" || option == "--junit") && parsed.command == Command::kRun) {
-      absl::StatusOr<std::string> path = value();
-      if (!path.ok()) return path.status();
-      if (path->empty()) return Usage(absl::StrCat(option, " needs a file path"));
-      (option == "--json" ? parsed.json_path : parsed.junit_path) = *path;
-    } else if (option == "--trace" && parsed.command != Command::kCheckDeterminism) {
-      parsed.trace = true;
-    } else if (option == "--log-level" && parsed.command != Command::kCheckDeterminism) {
-      absl::StatusOr<std::string> level = value();
-      if (!level.ok()) return level.status();
-      if (!IsLogLevel(*level)) return Usage(absl::StrCat("unknown log level '", *level, "'"));
-      parsed.log_level = *level;
-    } else {
-      return Usage(absl::StrCat("unknown option '", option, "' for '", command, "'"));
-    }
+// What one command line gave, as text, before it is checked: every value
+// option collects each of its values, so that one given twice is refused
+// (CLI11 would otherwise keep the last silently), and numbers are parsed
+// here, strictly, not by CLI11's lenient converters.
+struct RawOptions {
+  std::vector<std::string> seed, first_seed, seeds, jobs, time_budget, seed_timeout, json, junit,
+      log_level, help_topic;
+  int64_t trace = 0;         // times --trace was given
+  int64_t all_failures = 0;  // times --all-failures was given
+};
+
+void AddValue(CLI::App& command, const char* name, std::vector<std::string>& into) {
+  command.add_option(name, into)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+}
+
+CLI::App* AddCommand(CLI::App& app, const char* name) {
+  CLI::App* command = app.add_subcommand(name);
+  command->set_help_flag();  // `faultline help <command>` explains a command
+  command->allow_extras();   // unknown words are refused below, in our words
+  return command;
+}
+
+// The options `kind` takes, as the usage text lists them.
+void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
+  AddValue(command, "--seed", raw.seed);
+  AddValue(command, "--first-seed", raw.first_seed);
+  if (kind != Command::kReplay) {
+    AddValue(command, "--seeds", raw.seeds);
+    AddValue(command, "--seed-timeout-s", raw.seed_timeout);
   }
-  if (seed_given && (seeds_given || first_seed_given)) {
+  if (kind == Command::kRun) {
+    AddValue(command, "--jobs", raw.jobs);
+    AddValue(command, "--time-budget", raw.time_budget);
+    AddValue(command, "--json", raw.json);
+    AddValue(command, "--junit", raw.junit);
+    command.add_flag("--all-failures", raw.all_failures);
+  }
+  if (kind != Command::kCheckDeterminism) {
+    command.add_flag("--trace", raw.trace);
+    AddValue(command, "--log-level", raw.log_level);
+  }
+}
+
+// What CLI11 would accept and the command line never did: "--opt=value",
+// "--" (everything after it positional), and a value option with no value
+// at the end (reported in our words rather than CLI11's).
+absl::Status RefuseUnsupportedForms(const CLI::App& command, const std::vector<std::string>& words,
+                                    const std::string& name) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word == "--" || (word.rfind("--", 0) == 0 && word.find('=') != std::string::npos)) {
+      return Usage(absl::StrCat("unknown option '", word, "' for '", name, "'"));
+    }
+    const CLI::Option* option = command.get_option_no_throw(word);
+    if (option == nullptr || option->get_items_expected_min() == 0) continue;
+    if (i + 1 >= words.size()) return Usage(absl::StrCat(word, " needs a value"));
+    ++i;  // the value, whatever it looks like
+  }
+  return absl::OkStatus();
+}
+
+// A whole number from `min` to `max`, or the error `problem` + " (got '<text>')".
+absl::StatusOr<uint64_t> ParseCount(const std::string& text, uint64_t min, uint64_t max,
+                                    const std::string& problem) {
+  absl::StatusOr<uint64_t> value = ParseSeed(text);
+  if (!value.ok() || *value < min || *value > max) {
+    return Usage(absl::StrCat(problem, " (got '", text, "')"));
+  }
+  return *value;
+}
+
+constexpr uint64_t kMaxSeconds = 7 * 24 * 3600;
+
+// Checks each value and stores it in `parsed`.
+absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
+  for (const std::vector<std::string>* seed : {&raw.seed, &raw.first_seed}) {
+    if (seed->empty()) continue;
+    absl::StatusOr<uint64_t> value = ParseSeed(seed->front());
+    if (!value.ok()) return value.status();
+    parsed.first_seed = *value;
+  }
+  if (!raw.seeds.empty()) {
+    absl::StatusOr<uint64_t> count = ParseCount(
+        raw.seeds.front(), 1, kMaxSeedCount, absl::StrCat("--seeds takes a count from 1 to ", kMaxSeedCount));
+    if (!count.ok()) return count.status();
+    parsed.seed_count = *count;
+  }
+  if (!raw.jobs.empty()) {
+    absl::StatusOr<uint64_t> jobs = ParseCount(raw.jobs.front(), 1, 256, "--jobs takes a count from 1 to 256");
+    if (!jobs.ok()) return jobs.status();
+    parsed.jobs = static_cast<int>(*jobs);
+  }
+  for (auto [texts, name, into] : {std::tuple{&raw.time_budget, "--time-budget", &parsed.time_budget_ns},
+                                   {&raw.seed_timeout, "--seed-timeout-s", &parsed.seed_timeout_ns}}) {
+    if (texts->empty()) continue;
+    absl::StatusOr<uint64_t> seconds = ParseCount(
+        texts->front(), 1, kMaxSeconds, absl::StrCat(name, " takes whole seconds from 1 to ", kMaxSeconds));
+    if (!seconds.ok()) return seconds.status();
+    *into = static_cast<int64_t>(*seconds) * 1'000'000'000;
+  }
+  for (auto [texts, name, into] : {std::tuple{&raw.json, "--json", &parsed.json_path},
+                                   {&raw.junit, "--junit", &parsed.junit_path}}) {
+    if (texts->empty()) continue;
+    if (texts->front().empty()) return Usage(absl::StrCat(name, " needs a file path"));
+    *into = texts->front();
+  }
+  if (!raw.log_level.empty()) {
+    if (!IsLogLevel(raw.log_level.front())) {
+      return Usage(absl::StrCat("unknown log level '", raw.log_level.front(), "'"));
+    }
+    parsed.log_level = raw.log_level.front();
+  }
+  parsed.trace = raw.trace > 0;
+  parsed.all_failures = raw.all_failures > 0;
+  return absl::OkStatus();
+}
+
+// The rules between options, checked once each value is.
+absl::Status CheckCombination(const CliArgs& parsed, const RawOptions& raw) {
+  const bool seed_given = !raw.seed.empty();
+  if (seed_given && (!raw.seeds.empty() || !raw.first_seed.empty())) {
     return Usage("--seed names one seed; use --seeds N with --first-seed S for a range");
   }
   if (parsed.seed_count - 1 > UINT64_MAX - parsed.first_seed) {
     return Usage(absl::StrCat("the seed range from ", parsed.first_seed, " with ",
                               parsed.seed_count, " seeds runs past 2^64-1"));
   }
-  if (parsed.command == Command::kReplay && !seed_given) {
-    return Usage("'replay' needs --seed S");
-  }
+  if (parsed.command == Command::kReplay && !seed_given) return Usage("'replay' needs --seed S");
   if (parsed.command == Command::kReplay && parsed.scenario == "all") {
     return Usage("'replay' takes one scenario, not 'all'");
   }
+  return absl::OkStatus();
+}
+
+// `faultline help [command]`, `--help`, `-h`.
+absl::StatusOr<CliArgs> ParseHelp(const std::vector<std::string>& args) {
+  CliArgs parsed;
+  parsed.command = Command::kHelp;
+  if (args[0] != "help") {
+    if (args.size() > 1) return Usage(absl::StrCat("'", args[0], "' takes no arguments"));
+    return parsed;
+  }
+  if (args.size() > 2) return Usage("'help' takes one command at most");
+  if (args.size() == 2) {
+    if (CommandUsageText(args[1]).empty()) {
+      return Usage(absl::StrCat("unknown command '", args[1], "'"));
+    }
+    parsed.help_topic = args[1];
+  }
+  return parsed;
+}
+
+}  // namespace
+
+absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
+  if (args.empty()) return Usage("missing command");
+  const std::string& name = args[0];
+  if (name == "help" || name == "--help" || name == "-h") return ParseHelp(args);
+  CliArgs parsed;
+  const std::pair<const char*, Command> kCommands[] = {
+      {"list", Command::kList}, {"run", Command::kRun}, {"replay", Command::kReplay},
+      {"check-determinism", Command::kCheckDeterminism}};
+  CLI::App app{"faultline"};
+  app.set_help_flag();
+  app.require_subcommand(1, 1);
+  RawOptions raw;
+  CLI::App* chosen = nullptr;
+  for (const auto& [command_name, kind] : kCommands) {
+    CLI::App* command = AddCommand(app, command_name);
+    if (kind != Command::kList) DefineOptions(*command, kind, raw);
+    if (name == command_name) chosen = command, parsed.command = kind;
+  }
+  if (chosen == nullptr) return Usage(absl::StrCat("unknown command '", name, "'"));
+  // The scenario comes first, always: a name after the options is refused.
+  size_t first_option = 1;
+  if (parsed.command != Command::kList) {
+    if (args.size() < 2 || args[1].rfind("--", 0) == 0) {
+      return Usage(absl::StrCat("'", name, "' needs a scenario name"));
+    }
+    parsed.scenario = args[1];
+    first_option = 2;
+  }
+  const std::vector<std::string> words(args.begin() + first_option, args.end());
+  if (parsed.command == Command::kList && !words.empty()) {
+    return Usage(absl::StrCat("'list' takes no options (got '", words[0], "')"));
+  }
+  if (absl::Status refused = RefuseUnsupportedForms(*chosen, words, name); !refused.ok()) return refused;
+  std::vector<std::string> reversed = {name};  // CLI11 reads its vector from the back
+  reversed.insert(reversed.end(), words.begin(), words.end());
+  std::reverse(reversed.begin(), reversed.end());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    return Usage(error.what());
+  }
+  if (!chosen->remaining().empty()) {
+    return Usage(absl::StrCat("unknown option '", chosen->remaining().front(), "' for '", name, "'"));
+  }
+  for (const CLI::Option* option : chosen->get_options()) {
+    // The last of two values would win silently: a CI line edited in one
+    // place and not the other would run something else than it says.
+    if (option->count() > 1) return Usage(absl::StrCat(option->get_name(), " given twice"));
+  }
+  if (absl::Status converted = ConvertValues(raw, parsed); !converted.ok()) return converted;
+  if (absl::Status combined = CheckCombination(parsed, raw); !combined.ok()) return combined;
   if (parsed.log_level.empty()) {
     const bool sweep = parsed.command == Command::kCheckDeterminism ||
                        (parsed.command == Command::kRun && parsed.seed_count > 1);

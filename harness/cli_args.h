@@ -18,6 +18,7 @@ enum class Command { kHelp, kList, kRun, kReplay, kCheckDeterminism };
 struct CliArgs {
   Command command = Command::kHelp;
   std::string scenario;          // a scenario name, or "all" (run only)
+  std::string help_topic;        // help: the command to explain, or empty for all
   uint64_t first_seed = 0;       // --seed S, or --first-seed S with --seeds
   uint64_t seed_count = 1;       // --seeds N
   bool trace = false;            // --trace: print the trace, one event a line
@@ -32,6 +33,9 @@ struct CliArgs {
   int64_t seed_timeout_ns = 60'000'000'000;
   std::string json_path;         // --json FILE: JSON lines, one per seed
   std::string junit_path;        // --junit FILE: JUnit XML
+  // --all-failures (run): print every failing seed as it is found, not only
+  // the summary grouped by invariant.
+  bool all_failures = false;
 };
 
 // The most seeds one --seeds (or FAULTLINE_SEEDS) may ask for.
@@ -44,7 +48,11 @@ absl::StatusOr<uint64_t> ParseSeed(const std::string& text);
 // unknown command or option, missing or malformed value.
 absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args);
 
-// The usage text.
+// The usage text of every command.
 std::string UsageText();
+
+// The usage text of one command (`faultline help <command>`); empty if
+// `command` names none.
+std::string CommandUsageText(const std::string& command);
 
 }  // namespace faultline::harness

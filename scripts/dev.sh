@@ -16,7 +16,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-context-dev libboost-fiber-dev libabsl-dev librapidcheck-dev
   libgtest-dev libgmock-dev libspdlog-dev libfmt-dev libbenchmark-dev
-  liburing-dev libsqlite3-dev libleveldb-dev librocksdb-dev libssl-dev
+  liburing-dev libsqlite3-dev libleveldb-dev librocksdb-dev libssl-dev libcli11-dev
   e2fsprogs
 )
 

@@ -83,5 +83,31 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
   }
 }
 
+TEST(ParseCliArgs, HelpTakesAtMostOneKnownCommand) {
+  auto all = ParseCliArgs({"help"});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->command, Command::kHelp);
+  EXPECT_EQ(all->help_topic, "");
+  auto run = ParseCliArgs({"help", "run"});
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->help_topic, "run");
+  EXPECT_THAT(CommandUsageText("run"), HasSubstr("--all-failures"));
+  EXPECT_THAT(CommandUsageText("run"), ::testing::Not(HasSubstr("faultline replay")));
+  EXPECT_EQ(CommandUsageText("nosuch"), "");
+  for (std::vector<std::string> bad : {std::vector<std::string>{"help", "nosuch"},
+                                       {"help", "run", "replay"}, {"--help", "run"}}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ParseCliArgs(bad).status())) << bad[1];
+  }
+}
+
+TEST(ParseCliArgs, AllFailuresIsARunOption) {
+  auto run = ParseCliArgs({"run", "all", "--seeds", "10", "--all-failures"});
+  ASSERT_TRUE(run.ok());
+  EXPECT_TRUE(run->all_failures);
+  EXPECT_FALSE(ParseCliArgs({"run", "all", "--seeds", "10"})->all_failures);
+  EXPECT_FALSE(ParseCliArgs({"replay", "demo", "--seed", "1", "--all-failures"}).ok());
+  EXPECT_FALSE(ParseCliArgs({"run", "all", "--all-failures", "--all-failures"}).ok());
+}
+
 }  // namespace
 }  // namespace faultline::harness

@@ -339,7 +339,8 @@ TEST(FaultlineCli, ReplayCommandsAreShellQuoted) {
   const std::string dir = MakeTempDir();
   ASSERT_FALSE(dir.empty());
   ProcessResult run = RunSelftest(
-      absl::StrFormat(R"(run 'selftest it'\''s spaced' --seeds 2 --json %s/out.jsonl)", dir));
+      absl::StrFormat(R"(run 'selftest it'\''s spaced' --seeds 2 --all-failures --json %s/out.jsonl)",
+      dir));
   EXPECT_EQ(run.exit_code, 1) << run.output;
   const std::string replay =
       R"(faultline replay 'selftest it'\''s spaced' --seed 0x0000000000000001 --trace)";
@@ -349,7 +350,7 @@ TEST(FaultlineCli, ReplayCommandsAreShellQuoted) {
   // The printed command, pasted into a shell, replays that seed of that scenario.
   ProcessResult replayed = RunSelftest(replay.substr(std::string("faultline ").size()));
   EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
-  EXPECT_THAT(replayed.output, HasSubstr("seed=0x0000000000000001\n  violated: violation: always"));
+  EXPECT_THAT(replayed.output, HasSubstr("seed=0x0000000000000001\n  violated: always"));
   std::filesystem::remove_all(dir);
 }
 
@@ -489,6 +490,91 @@ TEST(FaultlineCli, AWorkerThatDiesWhileAChildHoldsItsPipeFailsItsSeed) {
                                     "  violated: worker crashed: the worker process died of "
                                     "signal 6"));
   EXPECT_THAT(run.output, HasSubstr("faultline: 2 seeds, 1 failed\n"));
+}
+
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+TEST(FaultlineCli, ASweepWithManyFailuresPrintsOneGroupPerInvariant) {
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  ProcessResult sweep = RunSelftest(
+      absl::StrFormat("run selftest_many_failures --seeds 30 --jobs 2 --json %s/out.jsonl", dir));
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 30 seeds, 30 failed\n"));
+  // Seeds 0 mod 3 break "prefix" (10 seeds), the others "clean-recovery".
+  EXPECT_THAT(sweep.output, HasSubstr("clean-recovery: 20 failing seeds (selftest_many_failures "
+                                      "0x0000000000000001, 0x0000000000000002, 0x0000000000000004"
+                                      " and 17 more)"));
+  EXPECT_THAT(sweep.output, HasSubstr("prefix: 10 failing seeds (selftest_many_failures "
+                                      "0x0000000000000000, 0x0000000000000003, 0x0000000000000006"
+                                      " and 7 more)"));
+  // One block per group, not one per seed; each violation worded once.
+  EXPECT_EQ(Occurrences(sweep.output, "\nFAIL "), 2u) << sweep.output;
+  EXPECT_EQ(Occurrences(sweep.output, "  faults injected: "), 2u) << sweep.output;
+  EXPECT_EQ(Occurrences(sweep.output, "violated"), 2u) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("  violated: prefix at sequence 3: the acknowledged record"));
+  // The full list stays in the report.
+  EXPECT_EQ(Occurrences(Slurp(dir + "/out.jsonl"), "\n"), 30u);
+  std::filesystem::remove_all(dir);
+
+  ProcessResult all = RunSelftest("run selftest_many_failures --seeds 30 --all-failures");
+  EXPECT_EQ(all.exit_code, 1) << all.output;
+  EXPECT_EQ(Occurrences(all.output, "FAIL selftest_many_failures seed="), 30u + 2u) << all.output;
+}
+
+TEST(FaultlineCli, EachGroupPointsToItsSimplestSeedWithItsReplayCommand) {
+  ProcessResult sweep = RunSelftest("run selftest_many_failures --seeds 30 --jobs 2");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  // clean-recovery: seeds 7, 11, 19, 23 inject one fault; 11 takes the
+  // fewest steps (119), though seed 1 (three faults) takes fewer (113).
+  EXPECT_THAT(sweep.output, HasSubstr("FAIL selftest_many_failures seed=0x000000000000000b\n"
+                                      "  violated: clean-recovery at sequence 11: the acknowledged "
+                                      "record is gone\n  faults injected: crash=1; 119 steps\n"));
+  EXPECT_THAT(sweep.output, HasSubstr("replay: faultline replay selftest_many_failures --seed "
+                                      "0x000000000000000b --trace"));
+  // prefix: seeds 3, 15, 27 inject one fault; 3 takes the fewest steps.
+  EXPECT_THAT(sweep.output, HasSubstr("FAIL selftest_many_failures seed=0x0000000000000003\n"));
+  EXPECT_THAT(sweep.output, HasSubstr("replay: faultline replay selftest_many_failures --seed "
+                                      "0x0000000000000003 --trace"));
+}
+
+TEST(FaultlineCli, APlantedBugsFailuresAreGroupedByTheCheckersRules) {
+  // Most of the 200 seeds fail; the checker's own wording gives the groups.
+  ProcessResult sweep = RunSelftest("run selftest_wal_ack_before_sync --seeds 200 --jobs 2");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output, ::testing::ContainsRegex("\nclean-recovery: [0-9]+ failing seeds \\("));
+  EXPECT_THAT(sweep.output, ::testing::ContainsRegex("\nprefix: [0-9]+ failing seeds \\("));
+  const size_t groups = Occurrences(sweep.output, " failing seeds (");
+  EXPECT_EQ(Occurrences(sweep.output, "\nFAIL "), groups) << sweep.output;
+  EXPECT_LE(groups, 5u) << sweep.output;
+  EXPECT_EQ(Occurrences(sweep.output, "violated"), groups) << sweep.output;
+}
+
+TEST(FaultlineCli, AUsageErrorIsOneLineAndAHint) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "faultline: missing command\nsee 'faultline --help'\n"},
+      {"frobnicate", "faultline: unknown command 'frobnicate'\nsee 'faultline --help'\n"},
+      {"run demo --frob", "faultline: unknown option '--frob' for 'run'\nsee 'faultline help run'\n"},
+      {"replay demo", "faultline: 'replay' needs --seed S\nsee 'faultline help replay'\n"},
+      {"help nosuch", "faultline: unknown command 'nosuch'\nsee 'faultline --help'\n"},
+  };
+  for (const auto& [arguments, output] : cases) {
+    ProcessResult result = RunFaultline(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments;
+    EXPECT_EQ(result.output, output) << arguments;
+  }
+  ProcessResult help_run = RunFaultline("help run");
+  EXPECT_EQ(help_run.exit_code, 0) << help_run.output;
+  EXPECT_THAT(help_run.output, HasSubstr("faultline run <scenario|all>"));
+  EXPECT_THAT(help_run.output, HasSubstr("--all-failures"));
+  EXPECT_THAT(help_run.output, ::testing::Not(HasSubstr("faultline replay <scenario>")));
+  ProcessResult help = RunFaultline("--help");
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  EXPECT_THAT(help.output, HasSubstr("faultline replay <scenario>"));
 }
 
 }  // namespace

@@ -10,12 +10,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "scenarios/registry.h"
+#include "scenarios/wal/wal_scenarios.h"
+#include "tests/scenarios/buggy_file_systems.h"
 
 namespace faultline::harness::selftest {
 namespace {
@@ -191,6 +195,36 @@ ScenarioResult FailsEverySeed(const ScenarioOptions& options) {
   return result;
 }
 
+// Every seed fails, like a planted bug found by a sweep: seeds 0 mod 3
+// break "prefix", the others "clean-recovery", worded as the durability
+// checker words them. Seeds 3 mod 4 inject one fault, the others three; the
+// step count varies with the seed, so that within each invariant the first
+// failing seed is not the simplest (fewest faults, then fewest steps).
+ScenarioResult ManyFailures(const ScenarioOptions& options) {
+  const uint64_t seed = options.seed;
+  ScenarioResult result = Passed(seed);
+  result.run.steps = 100 + (seed * 13) % 31;
+  result.faults_injected = seed % 4 == 3 ? std::map<std::string, uint64_t>{{"crash", 1}}
+                                         : std::map<std::string, uint64_t>{{"crash", 1}, {"eio", 2}};
+  const std::string faults = seed % 4 == 3 ? "crash=1" : "crash=1 eio=2";
+  result.violation = absl::StrCat("durability violated: ", seed % 3 == 0 ? "prefix" : "clean-recovery",
+                                  " at sequence ", seed, ": the acknowledged record is gone",
+                                  "; faults injected: ", faults);
+  return result;
+}
+
+// wal_crash over a WAL planted with a bug (it acknowledges a batch before
+// its sync completed): many seeds fail, on more than one invariant, as when
+// a sweep finds a real bug.
+ScenarioResult WalAckBeforeSync(const ScenarioOptions& options) {
+  scenarios::WalScenarioHooks hooks;
+  hooks.wrap_file_system = [](io::FileSystem& inner,
+                              const wal::WalOptions&) -> std::unique_ptr<io::FileSystem> {
+    return std::make_unique<scenarios::testing::AckBeforeSyncFileSystem>(inner);
+  };
+  return scenarios::RunWalScenario(scenarios::WalScenarioKind::kCrash, options, hooks);
+}
+
 }  // namespace
 
 void CloseInheritedDescriptors() {
@@ -224,6 +258,10 @@ const std::vector<Scenario>& SelftestScenarios() {
       {"selftest_hangs_telling_pid",
        "writes its pid to $FAULTLINE_SELFTEST_PID_FILE, then hangs (bounded)", HangsTellingPid},
       {"selftest it's spaced", "a name a shell splits; fails every seed", FailsEverySeed},
+      {"selftest_many_failures", "fails every seed, breaking one of two invariants",
+       ManyFailures},
+      {"selftest_wal_ack_before_sync", "wal_crash over a WAL that acknowledges before syncing",
+       WalAckBeforeSync},
   };
   return list;
 }

@@ -5,8 +5,10 @@
 // control bytes and UTF-8, one that leaks state between seeds through a
 // function-local static; seeds that end their process with exit(0) or
 // _exit(0), hang with every signal blocked, close their sweep pipe and hang,
-// leave a child process holding the pipe, or tell their pid and hang; and a
-// scenario whose name a shell would split.
+// leave a child process holding the pipe, or tell their pid and hang; a
+// scenario whose name a shell would split; one failing every seed on two
+// invariants with varied faults and steps; and wal_crash over a WAL planted
+// with a bug (tests/scenarios/buggy_file_systems.h).
 //
 // They are registered only in the test binary `faultline_selftest` (and used
 // directly by the harness's unit tests), never in the shipped `faultline`.

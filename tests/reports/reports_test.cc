@@ -1,11 +1,12 @@
 // Tests for reports/: JSON lines and JUnit XML stay well-formed whatever the
-// detail text holds.
+// detail text holds; failures are worded once and grouped by invariant.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include "reports/console_text.h"
+#include "reports/failure_summary.h"
 #include "reports/json_lines.h"
 #include "reports/junit_xml.h"
 #include "reports/utf8.h"
@@ -98,6 +99,61 @@ TEST(JunitXml, OneSuitePerScenarioAndEscapedFailures) {
   EXPECT_THAT(xml, HasSubstr("replay: faultline replay wal_crash --seed 0x000000000000002a"));
   EXPECT_THAT(xml, HasSubstr(R"(<testcase classname="faultline.demo" name="seed 0x0000000000000001")"));
   EXPECT_EQ(xml.find('\x01'), std::string::npos);
+}
+
+SeedResult Violated(uint64_t seed, const std::string& detail, uint64_t faults, uint64_t steps) {
+  SeedResult result;
+  result.scenario = "wal_crash";
+  result.seed = seed;
+  result.outcome = "violation";
+  result.detail = detail;
+  result.steps = steps;
+  if (faults > 0) result.faults_injected = {{"crash", faults}};
+  return result;
+}
+
+TEST(FailureSummary, WordsAViolationOnce) {
+  const SeedResult result = Violated(
+      1, "durability violated: prefix at sequence 9: record 9 lost; faults injected: crash=2", 2, 5);
+  EXPECT_EQ(FailureStatement(result), "prefix at sequence 9: record 9 lost");
+  EXPECT_EQ(InvariantOf(result), "prefix");
+  const std::string block = FailureBlock(result);
+  EXPECT_EQ(block.find("violation:"), std::string::npos) << block;
+  EXPECT_THAT(block, HasSubstr("  violated: prefix at sequence 9: record 9 lost\n"
+                               "  faults injected: crash=2; 5 steps\n"));
+  // Free text without the checker's shape is kept whole.
+  EXPECT_EQ(InvariantOf(Violated(1, "always fails", 0, 1)), "always fails");
+  EXPECT_EQ(InvariantOf(Violated(1, "lost: record 3", 0, 1)), "lost");
+}
+
+TEST(FailureSummary, OtherFailuresGroupByTheirOutcome) {
+  SeedResult timeout;
+  timeout.outcome = "timeout";
+  timeout.detail = "the seed ran past the 60 s wall-clock limit";
+  EXPECT_EQ(InvariantOf(timeout), "timeout");
+  EXPECT_EQ(FailureStatement(timeout), "timeout: the seed ran past the 60 s wall-clock limit");
+}
+
+TEST(FailureSummary, GroupsByInvariantAndPicksTheSimplestSeed) {
+  std::vector<SeedResult> results = {
+      Violated(0, "durability violated: prefix at sequence 1: x", 3, 10),
+      Violated(1, "durability violated: no-corrupt at sequence 2: y", 1, 50),
+      Violated(2, "durability violated: prefix at sequence 4: z", 1, 90),
+      Violated(3, "durability violated: prefix at sequence 3: w", 1, 40),
+      Violated(4, "durability violated: prefix at sequence 3: w", 1, 40),  // a tie: first wins
+  };
+  results.push_back(SeedResult{.scenario = "wal_crash", .seed = 5, .passed = true});
+  const std::vector<FailureGroup> groups = GroupFailures(results);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].invariant, "prefix");  // most seeds first
+  EXPECT_EQ(groups[0].seeds.size(), 4u);
+  EXPECT_EQ(groups[0].simplest->seed, 3u);  // fewest faults, then fewest steps
+  EXPECT_EQ(groups[1].invariant, "no-corrupt");
+  EXPECT_EQ(groups[1].simplest->seed, 1u);
+  const std::string text = FailureGroupsText(groups, 2);
+  EXPECT_THAT(text, HasSubstr("prefix: 4 failing seeds (wal_crash 0x0000000000000000, "
+                              "0x0000000000000002 and 2 more)"));
+  EXPECT_THAT(text, HasSubstr("replay: faultline replay wal_crash --seed 0x0000000000000003"));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // them), paths every call must refuse, and offsets no file can have. No
 // call may hang, crash, report a write to something that is not a regular
 // file as done, or leak a descriptor on any error path.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -29,20 +28,10 @@
 namespace faultline::posix {
 namespace {
 
+using ::faultline::posix::testing::Bytes;
+using ::faultline::posix::testing::OpenFdCount;
 using ::faultline::posix::testing::RunInFiber;
 using ::faultline::posix::testing::TempDir;
-
-absl::Span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
-
-// Entries of /proc/self/fd (the directory's own fd included, every time).
-int OpenFdCount() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
-}
 
 // A FIFO in the tree: opening it for reading blocks until a writer comes, so
 // a LockFile that opens it plainly holds an I/O thread forever (and the loop's

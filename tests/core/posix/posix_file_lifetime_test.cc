@@ -4,7 +4,6 @@
 // handed to another file, nor read freed memory. A PoolGate holds the only
 // pool thread so that the job is certainly queued when the test acts; a file
 // opened then gets the lowest free number — the one just closed, if it was.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -16,7 +15,6 @@
 #include <string>
 #include <string_view>
 
-#include "absl/types/span.h"
 #include "core/io/errors.h"
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
@@ -28,13 +26,12 @@
 namespace faultline::posix {
 namespace {
 
+using ::faultline::posix::testing::Bytes;
+using ::faultline::posix::testing::OpenFdCount;
 using ::faultline::posix::testing::OpenGateOnExit;
 using ::faultline::posix::testing::PoolGate;
 using ::faultline::posix::testing::RunInFiber;
 using ::faultline::posix::testing::TempDir;
-
-// The bytes of a string, as the io calls take them.
-absl::Span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
 
 std::string ReadHostFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -167,15 +164,6 @@ TEST(PosixFileLifetimeTest, FileSystemDestroyedBeforeTheLoopWithAnOpenQueued) {
   close(decoy_fd);
   EXPECT_EQ(access((dir.path() + "/created").c_str(), F_OK), 0);
   EXPECT_NE(access((elsewhere.path() + "/created").c_str(), F_OK), 0);
-}
-
-int OpenFdCount() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
 }
 
 // The loop is destroyed while an Open and a LockFile wait in the pool queue.

@@ -29,7 +29,6 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/absl_string_view.h"
 #include "core/io/errors.h"
-#include "absl/types/span.h"
 #include "core/io/file_system.h"
 #include "core/posix/event_loop.h"
 #include "core/posix/posix_file_system.h"
@@ -40,13 +39,11 @@
 namespace faultline::posix {
 namespace {
 
+using ::faultline::posix::testing::Bytes;
 using ::faultline::posix::testing::OpenGateOnExit;
 using ::faultline::posix::testing::PoolGate;
 using ::faultline::posix::testing::RunInFiber;
 using ::faultline::posix::testing::TempDir;
-
-// The bytes of a string, as the io calls take them.
-absl::Span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
 
 constexpr size_t kBlockBytes = 1 << 20;
 constexpr int kBlocks = 8;  // 8 MiB of data for a 2 MiB device
@@ -120,6 +117,13 @@ class TinyDisks {
     return "";
   }
 
+  // Both, on a 2 MiB tmpfs: the devices of every failed-sync test. "" or why
+  // they cannot be made.
+  std::string MountExt4OnSmallTmpfs() {
+    if (std::string why = MountTmpfs("2m"); !why.empty()) return why;
+    return MountExt4OnTmpfs();
+  }
+
   const std::string& tmpfs_dir() const { return tmpfs_dir_; }
   const std::string& ext4_dir() const { return ext4_dir_; }
 
@@ -178,8 +182,7 @@ void FillPageCache(io::File& file) {
 
 TEST(PosixSyncFailureTest, FailedSyncIsAnIoErrorAndStaysFailed) {
   TinyDisks disks;
-  if (std::string why = disks.MountTmpfs("2m"); !why.empty()) GTEST_SKIP() << why;
-  if (std::string why = disks.MountExt4OnTmpfs(); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = disks.MountExt4OnSmallTmpfs(); !why.empty()) GTEST_SKIP() << why;
   EventLoop loop;
   auto fs = PosixFileSystem::Open(loop, disks.ext4_dir());
   ASSERT_TRUE(fs.ok()) << fs.status();
@@ -202,8 +205,7 @@ TEST(PosixSyncFailureTest, FailedSyncIsAnIoErrorAndStaysFailed) {
 
 TEST(PosixSyncFailureTest, FailedSyncStageOfWriteAtAndSyncIsAnIoError) {
   TinyDisks disks;
-  if (std::string why = disks.MountTmpfs("2m"); !why.empty()) GTEST_SKIP() << why;
-  if (std::string why = disks.MountExt4OnTmpfs(); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = disks.MountExt4OnSmallTmpfs(); !why.empty()) GTEST_SKIP() << why;
   EventLoop loop;
   auto fs = PosixFileSystem::Open(loop, disks.ext4_dir());
   ASSERT_TRUE(fs.ok()) << fs.status();
@@ -226,8 +228,7 @@ TEST(PosixSyncFailureTest, FailedSyncStageOfWriteAtAndSyncIsAnIoError) {
 // been issued, runs them in order.
 TEST(PosixSyncFailureTest, ConcurrentSyncOfAHandleDoesNotPassWhenTheOtherFailed) {
   TinyDisks disks;
-  if (std::string why = disks.MountTmpfs("2m"); !why.empty()) GTEST_SKIP() << why;
-  if (std::string why = disks.MountExt4OnTmpfs(); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = disks.MountExt4OnSmallTmpfs(); !why.empty()) GTEST_SKIP() << why;
   EventLoopOptions loop_options;
   loop_options.io_threads = 1;
   EventLoop loop(loop_options);

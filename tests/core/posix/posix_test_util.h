@@ -1,17 +1,21 @@
 // tests/core/posix/posix_test_util.h — fixtures for tests on the real world:
-// a scratch directory under /tmp that is removed afterwards, and a helper
-// that runs a body in a fiber of an EventLoop until everything finished.
+// a scratch directory under /tmp that is removed afterwards, a helper that
+// runs a body in a fiber of an EventLoop until everything finished, and the
+// small helpers the file tests share (bytes of a string, open descriptors).
 #pragma once
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/types/span.h"
 #include "core/posix/event_loop.h"
 
 namespace faultline::posix::testing {
@@ -48,6 +52,20 @@ inline void RunInFiber(EventLoop& loop, absl::AnyInvocable<void() &&> body) {
   const RunOutcome outcome = loop.Run();
   EXPECT_EQ(outcome, RunOutcome::kCompleted);
   EXPECT_EQ(loop.live_fibers(), 0u);
+}
+
+// The bytes of a string, as the io calls take them.
+inline absl::Span<const char> Bytes(std::string_view text) { return {text.data(), text.size()}; }
+
+// Entries of /proc/self/fd (the directory's own fd included, every time), or
+// -1 if it cannot be read; compare two counts to find a leaked descriptor.
+inline int OpenFdCount() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
 }
 
 }  // namespace faultline::posix::testing

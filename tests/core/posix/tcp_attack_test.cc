@@ -27,25 +27,21 @@
 namespace faultline::posix {
 namespace {
 
+using testing::ExpectClosedAfterSending;
 using testing::ExpectDelivery;
 using testing::Frame;
 using testing::kWaitNs;
 using testing::MustListen;
+using testing::MustListenPair;
 using testing::PortOf;
 using testing::RawClient;
 using testing::RunInFiber;
 using testing::TcpWorld;
 using testing::TestOptions;
+using testing::WaitFor;
 
 constexpr int64_t kMs = io::kNanosPerMilli;
 constexpr std::string_view kWrongKey = "not-the-cluster-key-0123456789";
-
-// Runs the loop until `done()` or about `wait_ns` passed (1 ms steps).
-template <typename Done>
-bool WaitFor(EventLoop& loop, Done done, int64_t wait_ns = kWaitNs) {
-  for (int64_t i = 0; i < wait_ns / kMs && !done(); ++i) loop.SleepFor(kMs);
-  return done();
-}
 
 // Peers without the key hold partial frames up to the endpoint's bound; a
 // member's large frame, which needs more than one read, must still get in:
@@ -56,8 +52,7 @@ TEST(TcpAttackTest, UnauthenticatedPartialFramesDoNotStarveAMember) {
   options.max_inbound_buffered_bytes = kBufferedBound;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     ExpectDelivery(*a, *b, "authenticate a's connection");
     // Exactly the bound, in a frame that claims to be much longer.
@@ -128,9 +123,7 @@ TEST(TcpAttackTest, AddressWithEmbeddedNulIsRejected) {
     EXPECT_TRUE(absl::IsInvalidArgument(listened.status())) << listened.status();
     auto b = MustListen(world.network);
     ASSERT_TRUE(b);
-    RawClient member(world.loop, PortOf(b->address()));
-    member.SendAll(Frame(with_nul, "who am I"));
-    EXPECT_TRUE(member.WaitClosed());
+    ExpectClosedAfterSending(world.loop, *b, Frame(with_nul, "who am I"));
     EXPECT_TRUE(absl::IsDeadlineExceeded(b->Receive(0).status()));
   });
   EXPECT_EQ(world.network.stats().frames_wrong_host, 1u);

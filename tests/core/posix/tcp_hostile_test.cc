@@ -23,15 +23,18 @@
 namespace faultline::posix {
 namespace {
 
+using testing::ExpectClosedAfterSending;
 using testing::ExpectDelivery;
 using testing::Frame;
 using testing::kWaitNs;
 using testing::MustListen;
+using testing::MustListenPair;
 using testing::PortOf;
 using testing::RawClient;
 using testing::RunInFiber;
 using testing::TcpWorld;
 using testing::TestOptions;
+using testing::WaitFor;
 
 constexpr int64_t kMs = io::kNanosPerMilli;
 
@@ -48,12 +51,9 @@ TEST(TcpHostileTest, ShortOrEmptyClusterKeyIsRefused) {
 TEST(TcpHostileTest, FrameUnderAnotherKeyIsRejected) {
   TcpWorld world;
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
-    RawClient attacker(world.loop, PortOf(b->address()));
-    attacker.SendAll(Frame(a->address(), "forged", "another-cluster-key-0123456789"));
-    EXPECT_TRUE(attacker.WaitClosed());
+    ExpectClosedAfterSending(world.loop, *b, Frame(a->address(), "forged", "another-cluster-key-0123456789"));
     ExpectDelivery(*a, *b, "genuine");
   });
   EXPECT_EQ(world.network.stats().frames_forged, 1u);
@@ -63,14 +63,11 @@ TEST(TcpHostileTest, FrameUnderAnotherKeyIsRejected) {
 TEST(TcpHostileTest, FromNamingAnotherHostIsRejected) {
   TcpWorld world;
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     // Correct key, but the frame claims a host the connection does not come
     // from.
-    RawClient impostor(world.loop, PortOf(b->address()));
-    impostor.SendAll(Frame("10.9.9.9:7000", "not from 10.9.9.9"));
-    EXPECT_TRUE(impostor.WaitClosed());
+    ExpectClosedAfterSending(world.loop, *b, Frame("10.9.9.9:7000", "not from 10.9.9.9"));
     ExpectDelivery(*a, *b, "genuine");
   });
   EXPECT_EQ(world.network.stats().frames_wrong_host, 1u);
@@ -118,8 +115,7 @@ TEST(TcpHostileTest, IdleSocketsDoNotLockOutASender) {
   options.max_inbound_connections = 4;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     std::vector<std::unique_ptr<RawClient>> idle;
     for (int i = 0; i < 4; ++i) {
@@ -168,8 +164,7 @@ TEST(TcpHostileTest, RefusedSenderBacksOff) {
   options.reconnect_backoff_max_ns = io::kNanosPerSecond;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     // b's only slot is held by an authenticated connection: every
     // connection a opens is accepted and closed at once.
@@ -192,14 +187,11 @@ TEST(TcpHostileTest, InboxIsBoundedInBytes) {
   options.max_inbox_bytes = 3500;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     const std::string payload(1000, 'm');
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->Send(b->address(), payload).ok());
-    for (int i = 0; i < 1000 && world.network.stats().frames_received < 5; ++i) {
-      world.loop.SleepFor(kMs);
-    }
+    WaitFor(world.loop, [&] { return world.network.stats().frames_received >= 5; }, 1000 * kMs);
     // 3 × (1000 + |from|) bytes fit, the rest were dropped.
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(b->Receive(0).ok());
     EXPECT_TRUE(absl::IsDeadlineExceeded(b->Receive(0).status()));
@@ -214,8 +206,7 @@ TEST(TcpHostileTest, PartialFramesAreBoundedInBytes) {
   options.max_inbound_buffered_bytes = 100'000;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     const std::string frame = Frame("127.0.0.1:1", std::string(60'000, 'p'));
     const std::string partial = frame.substr(0, 55'000);
@@ -262,13 +253,10 @@ TEST(TcpHostileTest, IdlePeersAreDropped) {
   options.peer_idle_timeout_ns = 30 * kMs;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     ExpectDelivery(*a, *b, "once");
-    for (int i = 0; i < 1000 && world.network.stats().peers_evicted == 0; ++i) {
-      world.loop.SleepFor(kMs);
-    }
+    WaitFor(world.loop, [&] { return world.network.stats().peers_evicted != 0; }, 1000 * kMs);
     EXPECT_EQ(world.network.stats().peers_evicted, 1u);
     ExpectDelivery(*a, *b, "and again, on a new connection");
   });
@@ -301,8 +289,7 @@ TEST(TcpHostileTest, OutboundConnectionsDetectAVanishedReceiver) {
   options.outbound_user_timeout_ns = 7 * io::kNanosPerSecond;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     ExpectDelivery(*a, *b, "connect");
     const std::vector<int> fds = SocketsConnectedTo(PortOf(b->address()));

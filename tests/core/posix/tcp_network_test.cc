@@ -56,10 +56,12 @@ INSTANTIATE_TYPED_TEST_SUITE_P(PosixTcp, NetworkContractTest,
 namespace faultline::posix {
 namespace {
 
+using testing::ExpectClosedAfterSending;
 using testing::ExpectDelivery;
 using testing::Frame;
 using testing::kWaitNs;
 using testing::MustListen;
+using testing::MustListenPair;
 using testing::PortOf;
 using testing::RawClient;
 using testing::TcpWorld;
@@ -68,13 +70,10 @@ using testing::TestOptions;
 TEST(TcpNetworkTest, GarbagePeerIsDisconnectedWhileOthersKeepWorking) {
   TcpWorld world;
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     ExpectDelivery(*a, *b, "before");
-    RawClient attacker(world.loop, PortOf(b->address()));
-    attacker.SendAll("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
-    EXPECT_TRUE(attacker.WaitClosed());
+    ExpectClosedAfterSending(world.loop, *b, "GET / HTTP/1.1\r\nHost: example\r\n\r\n");
     ExpectDelivery(*a, *b, "after");
     ExpectDelivery(*b, *a, "and back");
   });
@@ -87,14 +86,11 @@ TEST(TcpNetworkTest, OversizeIncomingFrameClosesConnection) {
   options.max_message_bytes = 1024;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     // A well-formed frame whose payload exceeds the receiver's limit: the
     // header alone condemns it, before any body is buffered.
-    RawClient attacker(world.loop, PortOf(b->address()));
-    attacker.SendAll(Frame("127.0.0.1:1", std::string(4096, 'x')));
-    EXPECT_TRUE(attacker.WaitClosed());
+    ExpectClosedAfterSending(world.loop, *b, Frame("127.0.0.1:1", std::string(4096, 'x')));
     ExpectDelivery(*a, *b, "still fine");
   });
   EXPECT_EQ(world.network.stats().frames_rejected, 1u);
@@ -103,14 +99,11 @@ TEST(TcpNetworkTest, OversizeIncomingFrameClosesConnection) {
 TEST(TcpNetworkTest, CorruptFrameIsRejected) {
   TcpWorld world;
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     std::string frame = Frame("127.0.0.1:1", "payload");
     frame[frame.size() - internal::kFrameTagBytes - 1] ^= 0x01;  // one bit of the payload
-    RawClient attacker(world.loop, PortOf(b->address()));
-    attacker.SendAll(frame);
-    EXPECT_TRUE(attacker.WaitClosed());
+    ExpectClosedAfterSending(world.loop, *b, frame);
     ExpectDelivery(*a, *b, "clean");
   });
   EXPECT_EQ(world.network.stats().frames_rejected, 1u);
@@ -176,8 +169,7 @@ TEST(TcpNetworkTest, FullInboxDropsAndCounts) {
   options.max_inbox_messages = 2;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->Send(b->address(), std::to_string(i)).ok());
     // Let all five arrive (bounded wait), without taking any.
@@ -220,8 +212,7 @@ TEST(TcpNetworkTest, ReconnectsAfterThePeerComesBack) {
   options.reconnect_backoff_max_ns = 20 * io::kNanosPerMilli;
   TcpWorld world(options);
   RunInFiber(world.loop, [&] {
-    auto a = MustListen(world.network);
-    auto b = MustListen(world.network);
+    auto [a, b] = MustListenPair(world.network);
     ASSERT_TRUE(a && b);
     const io::Address b_address = b->address();
     ExpectDelivery(*a, *b, "first");

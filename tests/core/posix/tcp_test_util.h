@@ -1,6 +1,7 @@
 // tests/core/posix/tcp_test_util.h — fixtures for the TCP network tests: a
 // loop with a network under a fixed test key, a raw (hostile or hand-driven)
-// loopback client, and frames encoded under the test key or another one.
+// loopback client, frames encoded under the test key or another one, and the
+// set-up and drive steps many tests share.
 #pragma once
 
 #include <arpa/inet.h>
@@ -46,6 +47,15 @@ inline uint16_t PortOf(const io::Address& address) {
   return static_cast<uint16_t>(port);
 }
 
+// Runs the loop until `done()` or about `wait_ns` passed (1 ms steps);
+// whether `done()` holds at the end.
+template <typename Done>
+bool WaitFor(EventLoop& loop, Done done, int64_t wait_ns = kWaitNs) {
+  constexpr int64_t kStepNs = io::kNanosPerMilli;
+  for (int64_t i = 0; i < wait_ns / kStepNs && !done(); ++i) loop.SleepFor(kStepNs);
+  return done();
+}
+
 struct TcpWorld {
   explicit TcpWorld(const TcpNetworkOptions& options = TestOptions()) : network(loop, options) {}
   EventLoop loop;
@@ -57,6 +67,17 @@ inline std::unique_ptr<io::Endpoint> MustListen(TcpNetwork& network,
   auto endpoint = network.Listen(address);
   EXPECT_TRUE(endpoint.ok()) << endpoint.status();
   return endpoint.ok() ? std::move(*endpoint) : nullptr;
+}
+
+// Two endpoints on loopback, the start of most tests; either is null (with
+// a failure recorded) if it could not listen.
+struct ListenedPair {
+  std::unique_ptr<io::Endpoint> a;
+  std::unique_ptr<io::Endpoint> b;
+};
+inline ListenedPair MustListenPair(TcpNetwork& network) {
+  auto a = MustListen(network);
+  return ListenedPair{std::move(a), MustListen(network)};
 }
 
 // Checks that a → b still delivers.
@@ -136,5 +157,14 @@ class RawClient {
   int fd_ = -1;
   std::unique_ptr<FdWatcher> watcher_;
 };
+
+// Sends `bytes` to `server` from a raw loopback client and checks that the
+// server closes that connection (what it must do to a hostile peer).
+inline void ExpectClosedAfterSending(EventLoop& loop, const io::Endpoint& server,
+                                     std::string_view bytes) {
+  RawClient client(loop, PortOf(server.address()));
+  client.SendAll(bytes);
+  EXPECT_TRUE(client.WaitClosed());
+}
 
 }  // namespace faultline::posix::testing

@@ -9,18 +9,20 @@ namespace faultline::reports {
 std::string ConsoleText(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t pos = 0; pos < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[pos]);
-    size_t length = Utf8SequenceLength(text, pos);
-    const bool c1_control = length == 2 && Utf8CodePoint(text, pos, length) < 0xA0;
-    if (length == 0 || c1_control) {
-      length = length == 0 ? 1 : length;
-      for (size_t i = 0; i < length; ++i) {
-        absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(text[pos + i]));
+  ForEachUtf8Unit(text, [&out](const Utf8Unit& unit) {
+    const bool c1_control = unit.valid && unit.bytes.size() == 2 && unit.code_point < 0xA0;
+    if (!unit.valid || c1_control) {
+      for (const char byte : unit.bytes) {
+        absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(byte));
       }
-    } else if (length > 1) {
-      out.append(text.substr(pos, length));
-    } else if (c == '\n') {
+      return;
+    }
+    if (unit.bytes.size() > 1) {
+      out.append(unit.bytes);
+      return;
+    }
+    const unsigned char c = static_cast<unsigned char>(unit.bytes[0]);
+    if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
@@ -31,8 +33,7 @@ std::string ConsoleText(std::string_view text) {
     } else {
       out.push_back(static_cast<char>(c));
     }
-    pos += length;
-  }
+  });
   return out;
 }
 

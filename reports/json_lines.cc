@@ -9,17 +9,17 @@ namespace faultline::reports {
 
 std::string JsonString(std::string_view text) {
   std::string out = "\"";
-  for (size_t pos = 0; pos < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[pos]);
-    const size_t length = Utf8SequenceLength(text, pos);
-    if (length == 0) {
+  ForEachUtf8Unit(text, [&out](const Utf8Unit& unit) {
+    if (!unit.valid) {
       out += "\\ufffd";  // not UTF-8 (a corrupt payload in a detail): one per byte
-      ++pos;
-      continue;
+      return;
     }
-    if (length > 1) {
-      out.append(text.substr(pos, length));
-    } else if (c == '"') {
+    if (unit.bytes.size() > 1) {
+      out.append(unit.bytes);
+      return;
+    }
+    const unsigned char c = static_cast<unsigned char>(unit.bytes[0]);
+    if (c == '"') {
       out += "\\\"";
     } else if (c == '\\') {
       out += "\\\\";
@@ -34,8 +34,7 @@ std::string JsonString(std::string_view text) {
     } else {
       out.push_back(static_cast<char>(c));
     }
-    pos += length;
-  }
+  });
   out += "\"";
   return out;
 }

@@ -13,22 +13,21 @@ namespace {
 
 std::string Escape(std::string_view text, bool attribute) {
   std::string out;
-  for (size_t pos = 0; pos < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[pos]);
-    const size_t length = Utf8SequenceLength(text, pos);
-    if (length == 0) {
+  ForEachUtf8Unit(text, [&out, attribute](const Utf8Unit& unit) {
+    if (!unit.valid) {
       out += kUtf8Replacement;
-      ++pos;
-      continue;
+      return;
     }
-    if (length > 1) {
-      const char32_t code = Utf8CodePoint(text, pos, length);
-      if (code == 0xFFFE || code == 0xFFFF) {
+    if (unit.bytes.size() > 1) {
+      if (unit.code_point == 0xFFFE || unit.code_point == 0xFFFF) {
         out.push_back('?');
       } else {
-        out.append(text.substr(pos, length));
+        out.append(unit.bytes);
       }
-    } else if (c == '&') {
+      return;
+    }
+    const unsigned char c = static_cast<unsigned char>(unit.bytes[0]);
+    if (c == '&') {
       out += "&amp;";
     } else if (c == '<') {
       out += "&lt;";
@@ -49,8 +48,7 @@ std::string Escape(std::string_view text, bool attribute) {
     } else {
       out.push_back(static_cast<char>(c));
     }
-    pos += length;
-  }
+  });
   return out;
 }
 

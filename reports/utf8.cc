@@ -45,4 +45,20 @@ char32_t Utf8CodePoint(std::string_view text, size_t pos, size_t length) {
   return code;
 }
 
+void ForEachUtf8Unit(std::string_view text, absl::FunctionRef<void(const Utf8Unit&)> escape) {
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t length = Utf8SequenceLength(text, pos);
+    Utf8Unit unit;
+    if (length == 0) {
+      unit.bytes = text.substr(pos, 1);
+    } else {
+      unit.bytes = text.substr(pos, length);
+      unit.valid = true;
+      unit.code_point = Utf8CodePoint(text, pos, length);
+    }
+    escape(unit);
+    pos += unit.bytes.size();
+  }
+}
+
 }  // namespace faultline::reports

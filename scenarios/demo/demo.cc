@@ -71,7 +71,7 @@ void RunPipeline(kit::World& world, int node_index) {
           : absl::InternalError(absl::StrFormat("node %d: consumed %d items, expected each of %d "
                                                 "exactly once",
                                                 node_index, consumed.size(), expected.size()));
-  world.Check(verdict, "pipeline complete", consumed.size(), 0);
+  world.Check(verdict, "pipeline complete", {"consumed", consumed.size()});
   spdlog::debug("pipeline complete: {} items consumed", consumed.size());
 }
 

@@ -22,7 +22,8 @@ sim::SchedulerOptions SchedulerOptionsFor(const ScenarioOptions& options) {
 World::World(const ScenarioOptions& options)
     : scheduler_(SchedulerOptionsFor(options)), record_trace_(options.record_trace) {}
 
-bool World::Check(const absl::Status& status, std::string_view what, uint64_t a, uint64_t b) {
+bool World::Check(const absl::Status& status, std::string_view what, sim::TraceField a,
+                  sim::TraceField b) {
   if (status.ok()) {
     scheduler_.Record(sim::TraceKind::kCheck, a, b, what);
     return true;
@@ -34,7 +35,7 @@ bool World::Check(const absl::Status& status, std::string_view what, uint64_t a,
 void World::Fail(std::string_view violation) {
   if (violation_.empty()) {
     violation_ = std::string(violation);
-    scheduler_.Record(sim::TraceKind::kCheck, 1, 0, violation_);
+    scheduler_.Record(sim::TraceKind::kCheck, {"violated", 1}, {}, violation_);
     spdlog::debug("violation: {}", violation_);
   }
   over_ = true;

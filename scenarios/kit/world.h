@@ -45,7 +45,8 @@ class World {
   // Records a checker's verdict. ok: a kCheck event (a, b, what) — callers
   // put what the checker knows there (e.g. last acknowledged and issued
   // sequence). Not ok: Fail(status.message()). Returns status.ok().
-  bool Check(const absl::Status& status, std::string_view what, uint64_t a = 0, uint64_t b = 0);
+  bool Check(const absl::Status& status, std::string_view what, sim::TraceField a = {},
+             sim::TraceField b = {});
   // Records `violation` (the first one wins), ends the run.
   void Fail(std::string_view violation);
   // Ends the run without a violation (e.g. a deliberate corruption was

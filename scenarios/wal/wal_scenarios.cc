@@ -164,7 +164,8 @@ void WalWorld::NodeMain(kit::Life life) {
     const absl::Status health = log->health();
     if (health.ok()) break;
     const uint64_t fail_stops = world_.coverage().Count("wal_fail_stop");
-    world_.scheduler().Record(sim::TraceKind::kApp, fail_stops, 0, "wal stopped after a failure");
+    world_.scheduler().Record(sim::TraceKind::kApp, {"fail_stops", fail_stops}, {},
+                              "wal stopped after a failure");
     // Close returns the failure that stopped the Wal: records failed with
     // it, and an OK here would hide them.
     if (!CloseAndCheck(*log, epoch)) break;

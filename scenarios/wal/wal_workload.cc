@@ -111,7 +111,8 @@ void WalWorld::Checkpointer(wal::Wal& log, uint64_t epoch_id) {
       released = log.Release(below);
     }
     if (!released.ok() || !epoch_live(epoch_id)) return;  // a failed release stops releases
-    world_.scheduler().Record(sim::TraceKind::kApp, below, log.first_sequence(), "released");
+    world_.scheduler().Record(sim::TraceKind::kApp, {"below", below},
+                              {"first_sequence", log.first_sequence()}, "released");
   }
 }
 

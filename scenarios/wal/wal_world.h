@@ -86,7 +86,8 @@ class WalWorld {
   void CorruptSealedSegment();
   // Records a checker verdict; a violation ends the run. Returns ok.
   bool Verdict(const absl::Status& status, std::string_view what) {
-    return world_.Check(status, what, checker_.last_acked(), checker_.last_issued());
+    return world_.Check(status, what, {"durable", checker_.last_acked()},
+                        {"issued", checker_.last_issued()});
   }
 
   const WalScenarioKind kind_;

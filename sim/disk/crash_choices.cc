@@ -25,7 +25,8 @@ class RandomChoices final : public ChoiceSource {
     FAULTLINE_CHECK(arity >= 2);
     uint32_t choice = Draw(point);
     if (choice >= arity) choice = arity - 1;
-    scheduler_.Record(TraceKind::kDisk, static_cast<uint64_t>(point), choice, {});
+    scheduler_.Record(TraceKind::kDisk, {"choice_point", static_cast<uint64_t>(point)},
+                      {"choice", choice}, "crash choice");
     return choice;
   }
 
@@ -80,7 +81,7 @@ void NoteOutcomes(FaultRecorder& recorder, NodeId node, const CrashSummary& summ
     if (count == 0) continue;
     recorder.Count(kind, count - 1);  // Note adds the last one
     const std::string_view name = FaultKindName(kind);
-    recorder.Note(kind, node, count,
+    recorder.Note(kind, node, {"count", count},
                   absl::StrCat("crash: ", AsAbsl(name), " x", count));
   }
 }
@@ -93,7 +94,7 @@ void FlipBits(DurableState& state, Prng& prng, uint32_t flip_ppm, FaultRecorder&
     if (bytes.empty() || !prng.ChancePpm(flip_ppm)) continue;
     const uint64_t bit = prng.Below(bytes.size() * 8);
     bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1u << (bit % 8)));
-    recorder.Note(FaultKind::kBitFlip, node, bit, absl::StrCat("bit flip in ", path));
+    recorder.Note(FaultKind::kBitFlip, node, {"bit", bit}, absl::StrCat("bit flip in ", path));
   }
 }
 

@@ -47,10 +47,9 @@ FaultKind EioKindFor(DiskOp op) {
 
 }  // namespace
 
-void FaultRecorder::Note(FaultKind kind, NodeId node, uint64_t detail, std::string_view text) {
+void FaultRecorder::Note(FaultKind kind, NodeId node, TraceField detail, std::string_view text) {
   stats_.Add(kind);
-  scheduler_.Record(TraceKind::kFault, static_cast<uint64_t>(kind) | (uint64_t{node} << 32), detail,
-                    text);
+  scheduler_.RecordAt(node, TraceKind::kFault, {"kind", static_cast<uint64_t>(kind)}, detail, text);
 }
 
 std::string_view ArmedOpsName(ArmedOps ops) {
@@ -112,7 +111,7 @@ FaultInjector::Decision FaultInjector::Begin(DiskOp op, std::string_view what) {
   }
   if (stick_ns >= 0) {
     stuck_until_ns_ = std::max(stuck_until_ns_, runtime::DeadlineAfter(scheduler_.NowNs(), stick_ns));
-    recorder_.Note(FaultKind::kStuck, node_, static_cast<uint64_t>(stick_ns),
+    recorder_.Note(FaultKind::kStuck, node_, {"stuck_ns", static_cast<uint64_t>(stick_ns)},
                    absl::StrCat("disk stuck at ", AsAbsl(DiskOpName(op)), " #", nth, " ", AsAbsl(what)));
   }
   if (stuck_until_ns_ > scheduler_.NowNs()) WaitWhileStuck();
@@ -135,11 +134,11 @@ void FaultInjector::DrawFaults(DiskOp op, Decision& decision, std::string_view w
     decision.misdirect = true;
   }
   if (decision.eio) {
-    recorder_.Note(EioKindFor(op), node_, nth,
+    recorder_.Note(EioKindFor(op), node_, {"nth", nth},
                    absl::StrCat("EIO on ", AsAbsl(DiskOpName(op)), " #", nth, " ", AsAbsl(what)));
   }
   if (decision.no_space) {
-    recorder_.Note(FaultKind::kNoSpace, node_, nth,
+    recorder_.Note(FaultKind::kNoSpace, node_, {"nth", nth},
                    absl::StrCat("ENOSPC on ", AsAbsl(DiskOpName(op)), " #", nth, " ", AsAbsl(what)));
   }
 }
@@ -150,7 +149,7 @@ uint64_t FaultInjector::MisdirectedOffset(uint64_t offset, uint64_t size_bytes,
   uint64_t sector = scheduler_.prng(Stream::kDisk).Below(sectors);
   if (sector == offset / unit_bytes) sector = sectors;
   const uint64_t durable_offset = sector * unit_bytes + offset % unit_bytes;
-  recorder_.Note(FaultKind::kMisdirectedWrite, node_, durable_offset,
+  recorder_.Note(FaultKind::kMisdirectedWrite, node_, {"lands_at", durable_offset},
                  absl::StrCat(AsAbsl(what), " at ", offset, " lands at ", durable_offset));
   return durable_offset;
 }
@@ -174,21 +173,22 @@ void FaultInjector::WaitWhileStuck() {
 
 void FaultInjector::Stick(int64_t until_ns) {
   stuck_until_ns_ = until_ns;
-  recorder_.Note(FaultKind::kStuck, node_, static_cast<uint64_t>(until_ns), "disk stuck");
+  recorder_.Note(FaultKind::kStuck, node_, {"until_ns", static_cast<uint64_t>(until_ns)},
+                 "disk stuck");
   const std::vector<runtime::Fiber*> waiters = stuck_waiters_;
   for (runtime::Fiber* fiber : waiters) scheduler_.Unpark(fiber);
 }
 
 void FaultInjector::Unstick() {
   stuck_until_ns_ = 0;
-  scheduler_.Record(TraceKind::kDisk, node_, 0, "disk unstuck");
+  scheduler_.Record(TraceKind::kDisk, {"node", node_}, {}, "disk unstuck");
   const std::vector<runtime::Fiber*> waiters = stuck_waiters_;
   for (runtime::Fiber* fiber : waiters) scheduler_.Unpark(fiber);
 }
 
 void FaultInjector::Arm(CrashArm arm) {
   FAULTLINE_CHECK_MSG(arm.countdown >= 1, "a crash arm counts down from 1 or more");
-  scheduler_.Record(TraceKind::kDisk, node_, arm.countdown,
+  scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"countdown", arm.countdown},
                     absl::StrCat("crash armed: ", AsAbsl(arm.label), " at ",
                                  AsAbsl(ArmedOpsName(arm.ops)), " #", arm.countdown,
                                  arm.after ? " after" : " before"));
@@ -202,7 +202,8 @@ uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes) {
   const uint64_t boundary =
       first_boundary + scheduler_.prng(Stream::kDisk).Below(last_boundary - first_boundary + 1);
   const uint64_t prefix_bytes = boundary * kPageBytes - offset;
-  scheduler_.Record(TraceKind::kDisk, node_, prefix_bytes, "crash mid-write: a prefix lands");
+  scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"prefix_bytes", prefix_bytes},
+                    "crash mid-write: a prefix lands");
   return prefix_bytes;
 }
 

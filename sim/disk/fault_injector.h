@@ -39,7 +39,7 @@ class FaultRecorder {
  public:
   explicit FaultRecorder(Scheduler& scheduler) : scheduler_(scheduler) {}
   // TraceKind::kFault with a = kind | (node << 32), b = detail, and `text`.
-  void Note(FaultKind kind, NodeId node, uint64_t detail, std::string_view text);
+  void Note(FaultKind kind, NodeId node, TraceField detail, std::string_view text);
   // Counts without tracing (per-op latency).
   void Count(FaultKind kind, uint64_t n = 1) { stats_.Add(kind, n); }
   const FaultStats& stats() const { return stats_; }

@@ -49,7 +49,8 @@ void SimDisk::CrashProcess(NodeId node) {
 
 void SimDisk::PowerLoss(NodeId node, const CrashOptions& options) {
   SimFileSystem& fs = DeadNode(node);
-  scheduler_.Record(TraceKind::kDisk, node, fs.pending_op_count(), "power loss");
+  scheduler_.Record(TraceKind::kDisk, {"node", node}, {"pending_ops", fs.pending_op_count()},
+                    "power loss");
   fs.SettlePowerLoss(options, nullptr);
 }
 
@@ -89,7 +90,8 @@ absl::Status SimDisk::AddLatentSectorError(NodeId node, std::string_view path,
   auto it = fs.files_.find(std::string(path));
   if (it == fs.files_.end()) return absl::NotFoundError(absl::StrCat("no file ", AsAbsl(path)));
   fs.inodes_.at(it->second).latent.Add(sector_index);
-  scheduler_.Record(TraceKind::kDisk, node, sector_index, "latent sector error planted");
+  scheduler_.Record(TraceKind::kDisk, {"node", node}, {"sector", sector_index},
+                    "latent sector error planted");
   return absl::OkStatus();
 }
 
@@ -114,7 +116,8 @@ absl::Status SimDisk::FlipDurableBit(NodeId node, std::string_view path, uint64_
     // the device (ext4 after a failed sync) are left alone.
     cached->second.data[byte] = bytes[byte];
   }
-  recorder_.Note(FaultKind::kBitFlip, node, bit_offset, absl::StrCat("bit flip in ", AsAbsl(path)));
+  recorder_.Note(FaultKind::kBitFlip, node, {"bit", bit_offset},
+                 absl::StrCat("bit flip in ", AsAbsl(path)));
   return absl::OkStatus();
 }
 

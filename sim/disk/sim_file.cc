@@ -115,7 +115,7 @@ absl::StatusOr<size_t> SimFile::DoRead(uint64_t offset, absl::Span<char> out) {
       const std::optional<uint64_t> bad = inode_->latent.FirstUnreadable(
           offset, length_bytes, fs_->disk_->options_.atomic_unit_bytes);
       if (bad.has_value()) {
-        fs_->disk_->recorder_.Note(FaultKind::kLatentSectorRead, fs_->node_, *bad,
+        fs_->disk_->recorder_.Note(FaultKind::kLatentSectorRead, fs_->node_, {"sector", *bad},
                                    absl::StrCat("latent sector error reading ", path_));
         return io::IoError(absl::StrCat("read ", path_), io::IoFailure::kDataAtRisk);
       }
@@ -251,7 +251,7 @@ absl::Status SimFile::DoSync() {
       // errseq: a failure this handle has not been told about yet.
       seen_error_seq_ = inode.error_seq;
       fs_->disk_->recorder_.Note(
-          FaultKind::kErrseqReport, fs_->node_, inode_id_,
+          FaultKind::kErrseqReport, fs_->node_, {"inode", inode_id_},
           absl::StrCat("fdatasync reports an earlier writeback error on ", path_));
       status = io::IoError(absl::StrCat("fdatasync ", path_, " (earlier writeback error)"),
                            io::IoFailure::kDataAtRisk);

@@ -41,7 +41,8 @@ void SimFileSystem::CatchUpIncarnation() {
   if (current == incarnation_) return;
   if (settled_incarnation_ != incarnation_) {
     // The harness restarted the node without settling its crash: a power loss.
-    disk_->scheduler_.Record(TraceKind::kDisk, node_, incarnation_, "crash resolved on restart");
+    disk_->scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"incarnation", incarnation_},
+                             "crash resolved on restart");
     SettlePowerLoss(CrashOptions{}, nullptr);
   }
   incarnation_ = current;
@@ -78,7 +79,7 @@ absl::StatusOr<SimFileSystem::Decision> SimFileSystem::BeginOp(DiskOp op, std::s
 
 absl::Status SimFileSystem::CrashFromOp(CrashKind kind, std::string_view reason,
                                         std::string_view what, const CrashOptions& options) {
-  disk_->recorder_.Note(FaultKind::kInjectedCrash, node_, incarnation_,
+  disk_->recorder_.Note(FaultKind::kInjectedCrash, node_, {"incarnation", incarnation_},
                         absl::StrCat("fault plan crashes the node at ", AsAbsl(what),
                                      kind == CrashKind::kProcess ? " (process crash)" : ""));
   // Settle while the cache is intact; then kill the node (throws
@@ -93,7 +94,7 @@ absl::Status SimFileSystem::CrashFromOp(CrashKind kind, std::string_view reason,
 }
 
 absl::Status SimFileSystem::FireArm(const CrashArm& arm, std::string_view what) {
-  disk_->scheduler_.Record(TraceKind::kDisk, node_, static_cast<uint64_t>(arm.ops),
+  disk_->scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"ops", static_cast<uint64_t>(arm.ops)},
                            absl::StrCat("crash arm fires: ", arm.label));
   const OpTicket ticket = CurrentTicket();
   if (arm.on_fire) arm.on_fire(arm);
@@ -133,10 +134,12 @@ void SimFileSystem::SettlePowerLoss(const CrashOptions& options, const DiskImage
   if (chosen != nullptr) {
     durable_ = DurableState::FromImage(*chosen, next_inode_);
     next_inode_ += chosen->files.size();
-    scheduler.Record(TraceKind::kDisk, node_, chosen->files.size(), "crash state installed");
+    scheduler.Record(TraceKind::kDisk, {"node", node_}, {"files", chosen->files.size()},
+                     "crash state installed");
   } else {
     if (options.tear_last_write) MarkNewestWriteTorn();
-    scheduler.Record(TraceKind::kDisk, node_, pending_op_count(), "crash resolution");
+    scheduler.Record(TraceKind::kDisk, {"node", node_}, {"pending_ops", pending_op_count()},
+                     "crash resolution");
     durable_ = DrawCrashState(scheduler, disk_->plan_, disk_->recorder_, node_, MakeCrashInput());
   }
   settled_incarnation_ = incarnation_;
@@ -144,7 +147,7 @@ void SimFileSystem::SettlePowerLoss(const CrashOptions& options, const DiskImage
 }
 
 void SimFileSystem::SettleProcessCrash() {
-  disk_->scheduler_.Record(TraceKind::kDisk, node_, pending_op_count(),
+  disk_->scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"pending_ops", pending_op_count()},
                            "process crash: the page cache stays");
   settled_incarnation_ = incarnation_;
   ++generation_;  // every handle of the dead process is inert
@@ -205,7 +208,7 @@ absl::Status SimFileSystem::ReserveBytes(uint64_t old_size_bytes, uint64_t new_s
   const uint64_t grow_bytes = new_size_bytes - old_size_bytes;
   const uint64_t capacity_bytes = disk_->options_.capacity_bytes;
   if (capacity_bytes != 0 && used_bytes_ + grow_bytes > capacity_bytes) {
-    disk_->recorder_.Note(FaultKind::kNoSpace, node_, used_bytes_,
+    disk_->recorder_.Note(FaultKind::kNoSpace, node_, {"used_bytes", used_bytes_},
                           absl::StrCat("ENOSPC: ", AsAbsl(what), " needs ", grow_bytes, " bytes, ",
                                        capacity_bytes - std::min(capacity_bytes, used_bytes_),
                                        " free"));

@@ -128,7 +128,7 @@ void Scheduler::Crash(NodeId node, std::string_view reason) {
   FAULTLINE_CHECK_MSG(node != kSimNode && node < nodes_.size(), "cannot crash that node");
   if (!nodes_[node].alive) return;
   nodes_[node].alive = false;
-  RecordAt(node, TraceKind::kCrash, nodes_[node].incarnation, 0, reason);
+  RecordAt(node, TraceKind::kCrash, {"incarnation", nodes_[node].incarnation}, {}, reason);
   KillFibers(node, /*all_nodes=*/false);
   // Like Park in a killed fiber: throwing from a destructor that runs while
   // an exception unwinds the caller (a crash, a shutdown) would terminate
@@ -141,7 +141,7 @@ void Scheduler::Restart(NodeId node, std::string name, absl::AnyInvocable<void()
   FAULTLINE_CHECK_MSG(!nodes_[node].alive, "restart of a node that is running");
   nodes_[node].alive = true;
   ++nodes_[node].incarnation;
-  RecordAt(node, TraceKind::kRestart, nodes_[node].incarnation, 0, {});
+  RecordAt(node, TraceKind::kRestart, {"incarnation", nodes_[node].incarnation}, {}, {});
   StartFiberOn(node, std::move(name), std::move(main));
 }
 
@@ -178,7 +178,7 @@ void Scheduler::StartFiberOn(NodeId node, std::string name, absl::AnyInvocable<v
   auto owned = std::make_unique<SimFiber>(this, id, std::move(name), node, std::move(body));
   SimFiber* fiber = owned.get();
   fibers_.emplace(id, std::move(owned));
-  RecordAt(node, TraceKind::kSpawn, id, 0, fiber->name());
+  RecordAt(node, TraceKind::kSpawn, {"fiber", id}, {}, fiber->name());
 
   if (!nodes_[node].alive || runtime::internal::StartsKilled(current_, shutting_down_)) {
     // Refused: its node is dead, its starter is being unwound (even if the
@@ -200,7 +200,8 @@ runtime::Fiber* Scheduler::CurrentFiber() { return current_; }
   fiber->Resume();
   current_ = nullptr;
   if (fiber->state == SimFiber::State::kDone) {
-    RecordAt(fiber->node, TraceKind::kFiberExit, fiber->id(), fiber->killed ? 1 : 0, {});
+    RecordAt(fiber->node, TraceKind::kFiberExit, {"fiber", fiber->id()},
+             {"killed", fiber->killed ? 1u : 0u}, {});
   }
 }
 
@@ -326,7 +327,7 @@ void Scheduler::Fail(std::string_view detail) {
   if (!failed_) {
     failed_ = true;
     failure_detail_ = std::string(detail);
-    Record(TraceKind::kFailure, 0, 0, detail);
+    Record(TraceKind::kFailure, {}, {}, detail);
   }
 }
 
@@ -336,11 +337,11 @@ void Scheduler::OnFiberFailed(runtime::internal::FiberCore& fiber, std::string_v
                        nodes_[sim_fiber.node].name, AsAbsl(what)));
 }
 
-void Scheduler::Record(TraceKind kind, uint64_t a, uint64_t b, std::string_view text) {
+void Scheduler::Record(TraceKind kind, TraceField a, TraceField b, std::string_view text) {
   RecordAt(CurrentNode(), kind, a, b, text);
 }
 
-void Scheduler::RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b,
+void Scheduler::RecordAt(NodeId node, TraceKind kind, TraceField a, TraceField b,
                          std::string_view text) {
   trace_.Record(now_ns_, node, kind, a, b, text);
 }
@@ -415,7 +416,7 @@ RunResult Scheduler::Run() {
   }
 
   if (!result.ok()) {
-    RecordAt(kSimNode, TraceKind::kFailure, static_cast<uint64_t>(result.outcome), 0,
+    RecordAt(kSimNode, TraceKind::kFailure, {"outcome", static_cast<uint64_t>(result.outcome)}, {},
              OutcomeName(result.outcome));
   }
   result.trace_hash = trace_.hash();

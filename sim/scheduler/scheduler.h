@@ -148,7 +148,9 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   Prng& prng(Stream stream);
   Trace& trace() { return trace_; }
   // Appends an event stamped with the current time and node.
-  void Record(TraceKind kind, uint64_t a, uint64_t b, std::string_view text);
+  void Record(TraceKind kind, TraceField a, TraceField b, std::string_view text);
+  // The same, for an event about `node` (e.g. a fault injected on its disk).
+  void RecordAt(NodeId node, TraceKind kind, TraceField a, TraceField b, std::string_view text);
 
   // --- introspection -----------------------------------------------------
   size_t live_fibers() const { return fibers_.size(); }
@@ -185,7 +187,6 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
     return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns : a.seq < b.seq;
   }
   void KillFibers(NodeId node, bool all_nodes);
-  void RecordAt(NodeId node, TraceKind kind, uint64_t a, uint64_t b, std::string_view text);
 
   struct Node {
     std::string name;

@@ -28,10 +28,13 @@ std::string_view TraceKindName(TraceKind kind) {
 
 std::string TraceEvent::Format(std::string_view node_name) const {
   const std::string_view kind_name = TraceKindName(kind);
-  std::string line = absl::StrFormat(
-      "#%-7d [%6d.%09ds] %-8s %-7s a=%d b=%d", index, time_ns / 1'000'000'000,
-      time_ns % 1'000'000'000, AsAbsl(node_name),
-      AsAbsl(kind_name), a, b);
+  std::string line = absl::StrFormat("#%-7d [%6d.%09ds] %-8s %-7s", index,
+                                     time_ns / 1'000'000'000, time_ns % 1'000'000'000,
+                                     AsAbsl(node_name), AsAbsl(kind_name));
+  for (const TraceField& field : {a, b}) {
+    if (field.name.empty()) continue;
+    absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
+  }
   if (!text.empty()) {
     line += "  ";
     line += text;
@@ -49,8 +52,10 @@ uint64_t Trace::HashBytes(std::string_view bytes) {
   return Fold(hash, bytes.size());
 }
 
-void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
-                   std::string_view text) {
+void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a_field,
+                   TraceField b_field, std::string_view text) {
+  const uint64_t a = a_field.value;
+  const uint64_t b = b_field.value;
   // kStep and kTimer fold exactly as RecordStep and RecordTimer do, so that
   // recording never changes the hash.
   if (kind == TraceKind::kStep) {
@@ -65,7 +70,7 @@ void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, u
   }
   if (recording_ && events_.size() < max_events_) {
     events_.push_back(TraceEvent{.index = count_, .time_ns = time_ns, .node = node, .kind = kind,
-                                 .a = a, .b = b, .text = std::string(text), .hash_after = hash_});
+                                 .a = a_field, .b = b_field, .text = std::string(text), .hash_after = hash_});
   }
   ++count_;
 }

@@ -38,24 +38,35 @@ enum class TraceKind : uint32_t {
 
 std::string_view TraceKindName(TraceKind kind);
 
+// One named number of an event ("durable=728"). Only the value is folded
+// into the hash: the name is fixed by the call site, so it adds no logical
+// content, and leaving it out keeps recording free of string work.
+// Contract: `name` has static storage (a string literal); an empty name means
+// the field is unused and is not printed.
+struct TraceField {
+  std::string_view name;
+  uint64_t value = 0;
+};
+
 struct TraceEvent {
   uint64_t index = 0;     // position in the trace, from 0
   int64_t time_ns = 0;    // virtual time
   uint32_t node = 0;      // node id (0 = the simulator itself)
   TraceKind kind = TraceKind::kApp;
-  uint64_t a = 0;         // kind-specific numbers
-  uint64_t b = 0;
+  TraceField a;           // kind-specific named numbers
+  TraceField b;
   std::string text;       // human-readable detail (folded into the hash)
   uint64_t hash_after = 0;
 
-  // "[    0.001000000s] n1 disk  fsync failed ..." — one line, no newline.
+  // "#12  [  0.001000000s] n1  disk  fiber=3 killed=1  detail" — one line,
+  // no newline; unnamed fields are left out.
   std::string Format(std::string_view node_name) const;
 };
 
 class Trace {
  public:
   // Appends an event. `text` is hashed byte by byte.
-  void Record(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
+  void Record(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
               std::string_view text);
 
   // The hot path of the scheduler: one fold, no text, no allocation unless
@@ -64,7 +75,7 @@ class Trace {
   // of a step is already fixed by the events before it.
   void RecordStep(int64_t time_ns, uint32_t node, uint64_t fiber_id) {
     if (recording_) {
-      Record(time_ns, node, TraceKind::kStep, fiber_id, 0, {});
+      Record(time_ns, node, TraceKind::kStep, {"fiber", fiber_id}, {}, {});
       return;
     }
     hash_ = FoldStep(hash_, fiber_id);
@@ -73,7 +84,7 @@ class Trace {
   // Virtual time advanced to `time_ns` (two folds: kind and time).
   void RecordTimer(int64_t time_ns) {
     if (recording_) {
-      Record(time_ns, 0, TraceKind::kTimer, static_cast<uint64_t>(time_ns), 0, {});
+      Record(time_ns, 0, TraceKind::kTimer, {"now_ns", static_cast<uint64_t>(time_ns)}, {}, {});
       return;
     }
     hash_ = Fold(Fold(hash_, static_cast<uint64_t>(TraceKind::kTimer)), static_cast<uint64_t>(time_ns));

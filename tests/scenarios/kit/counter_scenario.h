@@ -71,7 +71,7 @@ class CounterWorld {
           count >= acked_ ? absl::OkStatus()
                           : absl::InternalError(absl::StrCat("lost acknowledged record ", count,
                                                              "; faults: ", world_.coverage().Summary()));
-      if (!world_.Check(verdict, "recovered", count, acked_)) return;
+      if (!world_.Check(verdict, "recovered", {"count", count}, {"acked", acked_})) return;
     }
     if (life == Life::kVerify) node_.NoteVerified();
     for (int i = 0; life == Life::kWork && i < kRecordsPerIncarnation && !world_.over(); ++i) {

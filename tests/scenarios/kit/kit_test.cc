@@ -24,7 +24,7 @@ TEST(KitWorld, FirstViolationWinsAndEndsTheRun) {
   World world(ScenarioOptions{.seed = 1, .record_trace = true});
   bool ran_after_violation = false;
   world.StartNemesis([&] {
-    EXPECT_TRUE(world.Check(absl::OkStatus(), "fine", 7, 8));
+    EXPECT_TRUE(world.Check(absl::OkStatus(), "fine", {"x", 7}, {"y", 8}));
     EXPECT_FALSE(world.Check(absl::InternalError("first"), "bad"));
     world.Fail("second");
     EXPECT_TRUE(world.over());
@@ -36,7 +36,7 @@ TEST(KitWorld, FirstViolationWinsAndEndsTheRun) {
   EXPECT_EQ(result.violation, "first");
   EXPECT_EQ(result.run.outcome, sim::RunResult::Outcome::kStopped);
   EXPECT_FALSE(ran_after_violation);
-  EXPECT_NE(result.trace_dump.find("a=7 b=8  fine"), std::string::npos) << result.trace_dump;
+  EXPECT_NE(result.trace_dump.find("x=7 y=8  fine"), std::string::npos) << result.trace_dump;
   EXPECT_NE(result.trace_dump.find("first"), std::string::npos);
 }
 

@@ -414,7 +414,7 @@ TEST(Scheduler, RecordedTraceDumpsOneStampedLinePerEvent) {
   const NodeId node = scheduler.AddNode("n1");
   scheduler.StartFiberOn(node, "f", [&] {
     scheduler.SleepFor(1'500'000'000);
-    scheduler.Record(TraceKind::kApp, 1, 2, "hello");
+    scheduler.Record(TraceKind::kApp, {"x", 1}, {"y", 2}, "hello");
   });
   RunResult result = scheduler.Run();
   ASSERT_TRUE(result.ok());
@@ -430,7 +430,7 @@ TEST(Scheduler, RecordedTraceDumpsOneStampedLinePerEvent) {
   const NodeId quiet_node = quiet.AddNode("n1");
   quiet.StartFiberOn(quiet_node, "f", [&] {
     quiet.SleepFor(1'500'000'000);
-    quiet.Record(TraceKind::kApp, 1, 2, "hello");
+    quiet.Record(TraceKind::kApp, {"x", 1}, {"y", 2}, "hello");
   });
   EXPECT_EQ(quiet.Run().trace_hash, result.trace_hash);
 }

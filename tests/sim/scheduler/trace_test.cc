@@ -11,7 +11,7 @@ TEST(Trace, HashDependsOnEveryField) {
   auto hash_of = [](int64_t t, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
                     std::string_view text) {
     Trace trace;
-    trace.Record(t, node, kind, a, b, text);
+    trace.Record(t, node, kind, {"a", a}, {"b", b}, text);
     return trace.hash();
   };
   const uint64_t base = hash_of(5, 1, TraceKind::kDisk, 2, 3, "x");
@@ -26,10 +26,10 @@ TEST(Trace, HashDependsOnEveryField) {
 
 TEST(Trace, OrderMatters) {
   Trace ab, ba;
-  ab.Record(0, 0, TraceKind::kApp, 1, 0, {});
-  ab.Record(0, 0, TraceKind::kApp, 2, 0, {});
-  ba.Record(0, 0, TraceKind::kApp, 2, 0, {});
-  ba.Record(0, 0, TraceKind::kApp, 1, 0, {});
+  ab.Record(0, 0, TraceKind::kApp, {"n", 1}, {}, {});
+  ab.Record(0, 0, TraceKind::kApp, {"n", 2}, {}, {});
+  ba.Record(0, 0, TraceKind::kApp, {"n", 2}, {}, {});
+  ba.Record(0, 0, TraceKind::kApp, {"n", 1}, {}, {});
   EXPECT_NE(ab.hash(), ba.hash());
 }
 
@@ -38,7 +38,7 @@ TEST(Trace, RecordingDoesNotChangeTheHash) {
   recorded.set_recording(true);
   for (Trace* trace : {&quiet, &recorded}) {
     trace->RecordStep(10, 1, 3);
-    trace->Record(20, 2, TraceKind::kNetwork, 4, 5, "drop");
+    trace->Record(20, 2, TraceKind::kNetwork, {"from", 4}, {"to", 5}, "drop");
     trace->RecordStep(30, 1, 3);
   }
   EXPECT_EQ(quiet.hash(), recorded.hash());
@@ -48,19 +48,35 @@ TEST(Trace, RecordingDoesNotChangeTheHash) {
   EXPECT_NE(recorded.events()[1].Format("n2").find("drop"), std::string::npos);
 }
 
+TEST(Trace, FieldsPrintByNameAndNamesAreNotHashed) {
+  Trace named, renamed;
+  named.set_recording(true);
+  named.Record(7, 1, TraceKind::kCheck, {"durable", 728}, {"issued", 729}, "acknowledged");
+  renamed.Record(7, 1, TraceKind::kCheck, {"x", 728}, {"y", 729}, "acknowledged");
+  EXPECT_EQ(named.hash(), renamed.hash());
+  const std::string line = named.events()[0].Format("n1");
+  EXPECT_NE(line.find(" durable=728 issued=729  acknowledged"), std::string::npos) << line;
+  EXPECT_EQ(line.find("a="), std::string::npos) << line;
+
+  Trace one_field;
+  one_field.set_recording(true);
+  one_field.Record(0, 0, TraceKind::kDisk, {"node", 1}, {}, "disk unstuck");
+  EXPECT_EQ(one_field.events()[0].Format("sim").find("=0"), std::string::npos);
+}
+
 TEST(Trace, FirstDivergenceFindsTheFirstDifferentEvent) {
   Trace a, b;
   a.set_recording(true);
   b.set_recording(true);
   for (int i = 0; i < 5; ++i) {
-    a.Record(i, 0, TraceKind::kApp, i, 0, {});
-    b.Record(i, 0, TraceKind::kApp, i == 3 ? 99 : i, 0, {});
+    a.Record(i, 0, TraceKind::kApp, {"n", static_cast<uint64_t>(i)}, {}, {});
+    b.Record(i, 0, TraceKind::kApp, {"n", static_cast<uint64_t>(i == 3 ? 99 : i)}, {}, {});
   }
   EXPECT_EQ(FirstDivergence(a.events(), b.events()), 3u);
   EXPECT_EQ(FirstDivergence(a.events(), a.events()), std::nullopt);
   Trace prefix;
   prefix.set_recording(true);
-  prefix.Record(0, 0, TraceKind::kApp, 0, 0, {});
+  prefix.Record(0, 0, TraceKind::kApp, {"n", 0}, {}, {});
   EXPECT_EQ(FirstDivergence(a.events(), prefix.events()), 1u);
 }
 

@@ -53,31 +53,45 @@ absl::Status SimFile::Check(std::string_view what) const {
 
 absl::StatusOr<size_t> SimFile::ReadAt(uint64_t offset, absl::Span<char> out) {
   FAULTLINE_RETURN_IF_ERROR(Check("read"));
-  return fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoRead(offset, out); });
+  auto read = fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoRead(offset, out); });
+  // len is what was read (short at the end of the file), or asked for on error.
+  fs_->TraceIo("read", path_, inode_id_, {"off", offset}, {"len", read.ok() ? *read : out.size()},
+               read.status());
+  return read;
 }
 
 absl::Status SimFile::WriteAt(uint64_t offset, absl::Span<const char> data) {
   FAULTLINE_RETURN_IF_ERROR(Check("write"));
-  return fs_->Armed(
+  absl::Status status = fs_->Armed(
       ArmedOps::kWrite, path_, [&] { return DoWrite(offset, /*append=*/false, data); },
       [&](const CrashArm&) { MidWrite(offset, /*append=*/false, data); });
+  fs_->TraceIo("write", path_, inode_id_, {"off", offset}, {"len", data.size()}, status);
+  return status;
 }
 
 absl::Status SimFile::Append(absl::Span<const char> data) {
   FAULTLINE_RETURN_IF_ERROR(Check("append"));
-  return fs_->Armed(
+  const uint64_t offset = inode_->data.size();  // where the bytes go, for the trace
+  absl::Status status = fs_->Armed(
       ArmedOps::kWrite, path_, [&] { return DoWrite(0, /*append=*/true, data); },
       [&](const CrashArm&) { MidWrite(0, /*append=*/true, data); });
+  fs_->TraceIo("append", path_, inode_id_, {"off", offset}, {"len", data.size()}, status);
+  return status;
 }
 
 absl::Status SimFile::Sync() {
   FAULTLINE_RETURN_IF_ERROR(Check("fdatasync"));
-  return fs_->Armed(ArmedOps::kFileSync, path_, [&] { return DoSync(); });
+  absl::Status status = fs_->Armed(ArmedOps::kFileSync, path_, [&] { return DoSync(); });
+  fs_->TraceIo("fdatasync", path_, inode_id_, {}, {}, status);
+  return status;
 }
 
 absl::Status SimFile::Truncate(uint64_t size_bytes) {
   FAULTLINE_RETURN_IF_ERROR(Check("truncate"));
-  return fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoTruncate(size_bytes); });
+  absl::Status status =
+      fs_->Armed(ArmedOps::kAnyOp, path_, [&] { return DoTruncate(size_bytes); });
+  fs_->TraceIo("truncate", path_, inode_id_, {"size", size_bytes}, {}, status);
+  return status;
 }
 
 absl::StatusOr<uint64_t> SimFile::Size() {

@@ -48,6 +48,16 @@ void SimFileSystem::CatchUpIncarnation() {
   incarnation_ = current;
 }
 
+void SimFileSystem::TraceIo(std::string_view op, std::string_view file, uint64_t file_key,
+                            TraceField a, TraceField b, const absl::Status& result) {
+  const uint64_t key = Trace::Fold(Trace::Fold(Trace::HashBytes(op), file_key),
+                                   static_cast<uint64_t>(result.code()));
+  disk_->scheduler_.RecordLazyAt(node_, TraceKind::kIo, a, b, key, [&] {
+    return absl::StrCat(AsAbsl(op), " ", file.empty() ? "." : AsAbsl(file), " -> ",
+                        result.ok() ? "ok" : absl::StatusCodeToString(result.code()));
+  });
+}
+
 absl::Status SimFileSystem::CheckNode(std::string_view what) {
   if (!disk_->scheduler_.IsAlive(node_)) return io::NodeDeadError(what);
   CatchUpIncarnation();
@@ -282,26 +292,37 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::Open(std::string_view p
                                                               io::OpenMode mode) {
   const std::string what = absl::StrCat("open ", AsAbsl(path));
   FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
-  return Armed(ArmedOps::kAnyOp, what, [&] { return DoOpen(std::string(path), mode, what); });
+  auto file = Armed(ArmedOps::kAnyOp, what, [&] { return DoOpen(std::string(path), mode, what); });
+  TraceIo("open", path, Trace::HashBytes(path), {"mode", static_cast<uint64_t>(mode)}, {},
+          file.status());
+  return file;
 }
 
 absl::Status SimFileSystem::Rename(std::string_view from, std::string_view to) {
   const std::string what = absl::StrCat("rename ", AsAbsl(from), " -> ", AsAbsl(to));
   FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
-  return Armed(ArmedOps::kAnyOp, what,
-               [&] { return DoRename(std::string(from), std::string(to), what); });
+  absl::Status status = Armed(ArmedOps::kAnyOp, what,
+                              [&] { return DoRename(std::string(from), std::string(to), what); });
+  TraceIo("rename", what.substr(7), Trace::HashBytes(what), {}, {}, status);
+  return status;
 }
 
 absl::Status SimFileSystem::Remove(std::string_view path) {
   const std::string what = absl::StrCat("remove ", AsAbsl(path));
   FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
-  return Armed(ArmedOps::kAnyOp, what, [&] { return DoRemove(std::string(path), what); });
+  absl::Status status =
+      Armed(ArmedOps::kAnyOp, what, [&] { return DoRemove(std::string(path), what); });
+  TraceIo("remove", path, Trace::HashBytes(path), {}, {}, status);
+  return status;
 }
 
 absl::Status SimFileSystem::CreateDir(std::string_view path) {
   const std::string what = absl::StrCat("mkdir ", AsAbsl(path));
   FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
-  return Armed(ArmedOps::kAnyOp, what, [&] { return DoCreateDir(std::string(path), what); });
+  absl::Status status =
+      Armed(ArmedOps::kAnyOp, what, [&] { return DoCreateDir(std::string(path), what); });
+  TraceIo("mkdir", path, Trace::HashBytes(path), {}, {}, status);
+  return status;
 }
 
 absl::StatusOr<std::vector<std::string>> SimFileSystem::List(std::string_view dir) {
@@ -322,7 +343,10 @@ absl::StatusOr<std::unique_ptr<io::FileLock>> SimFileSystem::LockFile(std::strin
 absl::Status SimFileSystem::SyncDir(std::string_view dir) {
   const std::string what = absl::StrCat("fsync dir ", AsAbsl(dir));
   FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
-  return Armed(ArmedOps::kDirSync, what, [&] { return DoSyncDir(std::string(dir), what); });
+  absl::Status status =
+      Armed(ArmedOps::kDirSync, what, [&] { return DoSyncDir(std::string(dir), what); });
+  TraceIo("fsync_dir", dir, Trace::HashBytes(dir), {}, {}, status);
+  return status;
 }
 
 absl::StatusOr<bool> SimFileSystem::Exists(std::string_view path) {

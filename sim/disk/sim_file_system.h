@@ -181,6 +181,12 @@ class SimFileSystem final : public io::FileSystem {
   // Node liveness for fs-level calls; settles a forgotten crash when a new
   // incarnation shows up.
   absl::Status CheckNode(std::string_view what);
+  // Records one operation of the code under test as a TraceKind::kIo event
+  // ("write wal/7.wal -> ok" with off= and len=). The hash folds `op`, `file_key` (the inode, or
+  // a hash of the paths), the fields and the result code; the text is built
+  // only when the trace is kept, so sweeps pay no formatting.
+  void TraceIo(std::string_view op, std::string_view file, uint64_t file_key, TraceField a,
+               TraceField b, const absl::Status& result);
   OpTicket CurrentTicket() const;
   bool TicketLive(const OpTicket& ticket) const;
   // Counts the op, applies stuck/latency waits, checks that `ticket` is

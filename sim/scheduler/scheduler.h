@@ -151,6 +151,13 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   void Record(TraceKind kind, TraceField a, TraceField b, std::string_view text);
   // The same, for an event about `node` (e.g. a fault injected on its disk).
   void RecordAt(NodeId node, TraceKind kind, TraceField a, TraceField b, std::string_view text);
+  // A frequent event whose text is built only when the trace is kept; see
+  // Trace::RecordLazy for what `text_key` must cover.
+  template <typename Describe>
+  void RecordLazyAt(NodeId node, TraceKind kind, TraceField a, TraceField b, uint64_t text_key,
+                    Describe&& describe) {
+    trace_.RecordLazy(now_ns_, node, kind, a, b, text_key, describe);
+  }
 
   // --- introspection -----------------------------------------------------
   size_t live_fibers() const { return fibers_.size(); }

@@ -22,6 +22,7 @@ std::string_view TraceKindName(TraceKind kind) {
     case TraceKind::kCheck: return "check";
     case TraceKind::kApp: return "app";
     case TraceKind::kFailure: return "FAIL";
+    case TraceKind::kIo: return "io";
   }
   return "?";
 }
@@ -31,12 +32,14 @@ std::string TraceEvent::Format(std::string_view node_name) const {
   std::string line = absl::StrFormat("#%-7d [%6d.%09ds] %-8s %-7s", index,
                                      time_ns / 1'000'000'000, time_ns % 1'000'000'000,
                                      AsAbsl(node_name), AsAbsl(kind_name));
+  bool any_field = false;
   for (const TraceField& field : {a, b}) {
     if (field.name.empty()) continue;
     absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
+    any_field = true;
   }
   if (!text.empty()) {
-    line += "  ";
+    line += any_field ? "  " : " ";
     line += text;
   }
   return line;
@@ -63,16 +66,26 @@ void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a_
   } else if (kind == TraceKind::kTimer) {
     hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), static_cast<uint64_t>(time_ns));
   } else {
-    hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), a);
-    hash_ = Fold(Fold(hash_, b), node);
-    if (!text.empty()) hash_ = Fold(hash_, HashBytes(text));
-    hash_ = Fold(hash_, static_cast<uint64_t>(time_ns));
+    FoldEvent(time_ns, node, kind, a, b, text.empty() ? 0 : HashBytes(text));
   }
   if (recording_ && events_.size() < max_events_) {
-    events_.push_back(TraceEvent{.index = count_, .time_ns = time_ns, .node = node, .kind = kind,
-                                 .a = a_field, .b = b_field, .text = std::string(text), .hash_after = hash_});
+    Keep(time_ns, node, kind, a_field, b_field, std::string(text));
   }
   ++count_;
+}
+
+void Trace::FoldEvent(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
+                      uint64_t text_key) {
+  hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), a);
+  hash_ = Fold(Fold(hash_, b), node);
+  if (text_key != 0) hash_ = Fold(hash_, text_key);
+  hash_ = Fold(hash_, static_cast<uint64_t>(time_ns));
+}
+
+void Trace::Keep(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
+                 std::string text) {
+  events_.push_back(TraceEvent{.index = count_, .time_ns = time_ns, .node = node, .kind = kind,
+                               .a = a, .b = b, .text = std::move(text), .hash_after = hash_});
 }
 
 std::optional<uint64_t> FirstDivergence(const std::vector<TraceEvent>& a,

@@ -34,6 +34,7 @@ enum class TraceKind : uint32_t {
   kCheck = 9,       // a checker verdict
   kApp = 10,        // anything the workload wants to record
   kFailure = 11,    // the run failed (exception, deadlock, budget)
+  kIo = 12,         // an I/O operation of the code under test on a simulated disk
 };
 
 std::string_view TraceKindName(TraceKind kind);
@@ -68,6 +69,20 @@ class Trace {
   // Appends an event. `text` is hashed byte by byte.
   void Record(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
               std::string_view text);
+
+  // An event whose text is only built when events are kept, for frequent
+  // events (every I/O operation) that sweeps only hash. Instead of the text,
+  // the hash folds `text_key`: a number the caller derives from everything
+  // the text says (operation, file, result), so recording never changes it.
+  template <typename Describe>
+  void RecordLazy(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
+                  uint64_t text_key, Describe&& describe) {
+    FoldEvent(time_ns, node, kind, a.value, b.value, text_key);
+    if (recording_ && events_.size() < max_events_) {
+      Keep(time_ns, node, kind, a, b, describe());
+    }
+    ++count_;
+  }
 
   // The hot path of the scheduler: one fold, no text, no allocation unless
   // recording. A step folds only the fiber id: virtual time changes only
@@ -121,6 +136,11 @@ class Trace {
   }
 
  private:
+  void FoldEvent(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,
+                 uint64_t text_key);
+  void Keep(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
+            std::string text);
+
   uint64_t hash_ = 0xCBF29CE484222325ull;
   uint64_t count_ = 0;
   bool recording_ = false;

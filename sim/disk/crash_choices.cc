@@ -14,6 +14,20 @@
 namespace faultline::sim::disk {
 namespace {
 
+// What a crash did to one pending operation, in words (see ChoicePoint).
+std::string_view OutcomeName(ChoicePoint point, uint32_t choice) {
+  static constexpr std::string_view kNames[][3] = {
+      {"namespace op dropped", "namespace op persisted", "?"},
+      {"truncate dropped", "truncate persisted", "?"},
+      {"write dropped", "write persisted", "write torn"},
+      {"torn sector keeps old data", "torn sector keeps new data", "torn sector gets garbage"},
+      {"size not persisted", "size without data (zeros)", "size without data (garbage)"},
+  };
+  const auto index = static_cast<size_t>(point);
+  if (index >= std::size(kNames) || choice >= 3) return "?";
+  return kNames[index][choice];
+}
+
 // Crash decisions drawn from Stream::kDisk with the plan's CrashRates. Each
 // decision is folded into the trace (no text: cheap when not recording).
 class RandomChoices final : public ChoiceSource {
@@ -25,8 +39,8 @@ class RandomChoices final : public ChoiceSource {
     FAULTLINE_CHECK(arity >= 2);
     uint32_t choice = Draw(point);
     if (choice >= arity) choice = arity - 1;
-    scheduler_.Record(TraceKind::kDisk, {"choice_point", static_cast<uint64_t>(point)},
-                      {"choice", choice}, "crash choice");
+    scheduler_.Record(TraceKind::kCrash, {"choice_point", static_cast<uint64_t>(point)},
+                      {"choice", choice}, OutcomeName(point, choice));
     return choice;
   }
 

@@ -67,5 +67,21 @@ TEST(IoTrace, KeepingTheEventsDoesNotChangeTheHash) {
   EXPECT_TRUE(quiet.empty());
 }
 
+TEST(IoTrace, ACrashNamesWhatItDidToEachPendingOperation) {
+  Scheduler scheduler(SchedulerOptions{.seed = 1, .record_trace = true});
+  const NodeId node = scheduler.AddNode("n1");
+  SimDisk disk(scheduler, DiskOptions{}, testing::WithCrash(testing::DropEverything()));
+  auto file = disk.ForNode(node).Open("f", io::OpenMode::kCreate).value();
+  ASSERT_TRUE(file->Append(Bytes("unsynced")).ok());
+  scheduler.Crash(node, "test");
+  disk.Crash(node, CrashOptions{});
+  std::vector<std::string> crash_lines;
+  for (const TraceEvent& event : scheduler.trace().events()) {
+    if (event.kind == TraceKind::kCrash) crash_lines.push_back(event.Format("n1"));
+  }
+  EXPECT_TRUE(AnyLineHas(crash_lines, "write dropped"));
+  EXPECT_TRUE(AnyLineHas(crash_lines, "namespace op dropped"));
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

@@ -80,7 +80,7 @@ void PrintPassed(const reports::SeedResult& result) {
 int ReplayInProcess(const scenarios::Scenario& scenario, const CliArgs& args) {
   std::string trace;
   reports::SeedResult result = RunOneSeed(scenario, args.first_seed, args.trace ? &trace : nullptr);
-  std::cout << trace;
+  std::cout << FilterTrace(trace, args.trace_filter);
   result.passed ? PrintPassed(result) : PrintFailure(result);
   return result.passed ? 0 : 1;
 }

@@ -54,7 +54,11 @@ constexpr CommandUsage kCommandUsages[] = {
      "      seeds not finished in time are counted as not run\n"},
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
-     "      rerun one seed, bit for bit, with its trace and logs in simulated time\n"},
+     "                [--trace-kind K,...] [--trace-node NAME]\n"
+     "      rerun one seed, bit for bit, with its trace and logs in simulated time;\n"
+     "      the trace shows all but the scheduler's events (step, timer, spawn,\n"
+     "      exit) unless --trace-kind picks from io, fault, crash, check, app,\n"
+     "      sched, all; --trace-node shows one node's events (n1, sim)\n"},
     {"check-determinism",
      "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
      "                [--seed-timeout-s SECONDS]\n"
@@ -110,7 +114,7 @@ namespace {
 // here, strictly, not by CLI11's lenient converters.
 struct RawOptions {
   std::vector<std::string> seed, first_seed, seeds, jobs, time_budget, seed_timeout, json, junit,
-      log_level, help_topic;
+      log_level, help_topic, trace_kind, trace_node;
   int64_t trace = 0;         // times --trace was given
   int64_t all_failures = 0;  // times --all-failures was given
 };
@@ -147,6 +151,10 @@ void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
   if (kind != Command::kCheckDeterminism) {
     command.add_flag("--trace", raw.trace);
     AddValue(command, "--log-level", raw.log_level);
+  }
+  if (kind == Command::kReplay) {
+    AddValue(command, "--trace-kind", raw.trace_kind);
+    AddValue(command, "--trace-node", raw.trace_node);
   }
 }
 
@@ -219,7 +227,16 @@ absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
     }
     parsed.log_level = raw.log_level.front();
   }
-  parsed.trace = raw.trace > 0;
+  parsed.trace = raw.trace > 0 || !raw.trace_kind.empty() || !raw.trace_node.empty();
+  if (!raw.trace_kind.empty()) {
+    absl::StatusOr<unsigned> kinds = ParseTraceKinds(raw.trace_kind.front());
+    if (!kinds.ok()) return kinds.status();
+    parsed.trace_filter.kinds = *kinds;
+  }
+  if (!raw.trace_node.empty()) {
+    if (raw.trace_node.front().empty()) return Usage("--trace-node needs a node name");
+    parsed.trace_filter.node = raw.trace_node.front();
+  }
   parsed.all_failures = raw.all_failures > 0;
   return absl::OkStatus();
 }

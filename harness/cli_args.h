@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "harness/trace_filter.h"
 
 namespace faultline::harness {
 
@@ -22,6 +23,9 @@ struct CliArgs {
   uint64_t first_seed = 0;       // --seed S, or --first-seed S with --seeds
   uint64_t seed_count = 1;       // --seeds N
   bool trace = false;            // --trace: print the trace, one event a line
+  // replay: --trace-kind K,... and --trace-node NAME choose the lines shown
+  // (either implies --trace); by default all but the scheduler's own events.
+  TraceFilter trace_filter = DefaultTraceFilter();
   // --log-level trace|debug|info|warn|error|off. Sweeps (run, with more than
   // one seed, and check-determinism) default to off; one-seed runs to warn.
   std::string log_level;

@@ -73,6 +73,9 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"replay", "demo", "--seed", "1", "--seed-timeout-s", "5"}, "unknown option"},
       {{"run", "demo", "--seeds", "3", "--jobs", "2", "--jobs", "3"}, "--jobs given twice"},
       {{"run", "demo", "--trace", "--trace"}, "--trace given twice"},
+      {{"replay", "demo", "--seed", "1", "--trace-kind", "io,disk"}, "unknown trace kind 'disk'"},
+      {{"replay", "demo", "--seed", "1", "--trace-node", ""}, "--trace-node needs a node name"},
+      {{"run", "demo", "--trace-kind", "io"}, "unknown option '--trace-kind'"},
       {{"run", "demo", "--seed", "1", "--seed", "2"}, "--seed given twice"},
   };
   for (const auto& [args, message] : cases) {

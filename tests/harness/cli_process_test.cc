@@ -136,10 +136,36 @@ TEST(FaultlineCli, SweepReportsAreWritten) {
 }
 
 TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {
-  ProcessResult replay = RunFaultline("replay demo --seed 3 --trace --log-level debug");
+  ProcessResult replay =
+      RunFaultline("replay demo --seed 3 --trace --trace-kind all --log-level debug");
   EXPECT_EQ(replay.exit_code, 0) << replay.output;
   EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s\] n[1-3] +step)"));
   EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s sim\] debug: nemesis)"));
+}
+
+TEST(FaultlineCli, ReplayTraceHidesSchedulerEventsUnlessAsked) {
+  ProcessResult replay = RunFaultline("replay wal_crash --seed 0x2a --trace");
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_THAT(replay.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(step|timer) )")));
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +io +off=[0-9]+ len=[0-9]+  write wal/)"));
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +check +durable=[0-9]+ issued=)"));
+}
+
+TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
+  ProcessResult crash = RunFaultline("replay wal_crash --seed 0x2a --trace-kind crash,fault");
+  EXPECT_EQ(crash.exit_code, 0) << crash.output;
+  EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +crash +choice_point=)"));
+  EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +fault +kind=)"));
+  EXPECT_THAT(crash.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step) )")));
+
+  ProcessResult sim = RunFaultline("replay wal_crash --seed 0x2a --trace-kind sched --trace-node sim");
+  EXPECT_EQ(sim.exit_code, 0) << sim.output;
+  EXPECT_THAT(sim.output, ::testing::ContainsRegex(R"(s\] sim +timer +now_ns=)"));
+  EXPECT_THAT(sim.output, ::testing::Not(::testing::ContainsRegex(R"(s\] n1 )")));
+
+  ProcessResult bad = RunFaultline("replay wal_crash --seed 0x2a --trace-kind bogus");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));
 }
 
 std::string Slurp(const std::string& path) {

@@ -1,0 +1,89 @@
+// harness/trace_filter.cc — see trace_filter.h.
+#include "harness/trace_filter.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/base/absl_string_view.h"
+
+namespace faultline::harness {
+namespace {
+
+enum Category : unsigned {
+  kIo = 1u << 0,
+  kFault = 1u << 1,
+  kCrash = 1u << 2,
+  kCheck = 1u << 3,
+  kApp = 1u << 4,
+  kSched = 1u << 5,
+  kAll = (1u << 6) - 1,
+};
+
+struct CategoryName {
+  std::string_view name;
+  Category category;
+};
+constexpr CategoryName kCategories[] = {{"io", kIo},       {"fault", kFault}, {"crash", kCrash},
+                                        {"check", kCheck}, {"app", kApp},     {"sched", kSched}};
+
+// The category of a trace event kind name (sim::TraceKindName).
+Category CategoryOfKind(std::string_view kind) {
+  if (kind == "io") return kIo;
+  if (kind == "fault") return kFault;
+  if (kind == "crash" || kind == "restart" || kind == "disk") return kCrash;
+  if (kind == "check" || kind == "FAIL") return kCheck;
+  if (kind == "step" || kind == "timer" || kind == "spawn" || kind == "exit") return kSched;
+  return kApp;  // app, net, and any kind added later: shown unless filtered out
+}
+
+}  // namespace
+
+std::string_view TraceCategoryNames() { return "io, fault, crash, check, app, sched, all"; }
+
+absl::StatusOr<unsigned> ParseTraceKinds(std::string_view list) {
+  unsigned kinds = 0;
+  for (absl::string_view word : absl::StrSplit(AsAbsl(list), ',')) {
+    if (word == "all") {
+      kinds |= kAll;
+      continue;
+    }
+    bool known = false;
+    for (const CategoryName& category : kCategories) {
+      if (word == AsAbsl(category.name)) {
+        kinds |= category.category;
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown trace kind '", word, "' (expected ",
+                                                     AsAbsl(TraceCategoryNames()), ")"));
+    }
+  }
+  return kinds;
+}
+
+TraceFilter DefaultTraceFilter() { return TraceFilter{.kinds = kAll & ~unsigned{kSched}}; }
+
+std::string FilterTrace(std::string_view dump, const TraceFilter& filter) {
+  std::string kept;
+  for (absl::string_view line : absl::StrSplit(AsAbsl(dump), '\n', absl::SkipEmpty())) {
+    // "#12      [     0.001s] n1       io      ..." : node and kind follow "] ".
+    const size_t stamp_end = line.find("] ");
+    if (stamp_end == absl::string_view::npos) {
+      absl::StrAppend(&kept, line, "\n");  // not an event line: keep it
+      continue;
+    }
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line.substr(stamp_end + 2), ' ', absl::SkipEmpty());
+    if (words.size() < 2) continue;
+    if (!filter.node.empty() && words[0] != AsAbsl(filter.node)) continue;
+    if ((filter.kinds & CategoryOfKind(std::string_view(words[1].data(), words[1].size()))) == 0) {
+      continue;
+    }
+    absl::StrAppend(&kept, line, "\n");
+  }
+  return kept;
+}
+
+}  // namespace faultline::harness

@@ -55,10 +55,12 @@ constexpr CommandUsage kCommandUsages[] = {
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
      "                [--trace-kind K,...] [--trace-node NAME]\n"
+     "                [--trace-from-ns T] [--trace-until-ns T]\n"
      "      rerun one seed, bit for bit, with its trace and logs in simulated time;\n"
      "      the trace shows all but the scheduler's events (step, timer, spawn,\n"
      "      exit) unless --trace-kind picks from io, fault, crash, check, app,\n"
-     "      sched, all; --trace-node shows one node's events (n1, sim)\n"},
+     "      sched, all; --trace-node shows one node's events (n1, sim); --trace-from-ns\n"
+     "      and --trace-until-ns keep a window of virtual time\n"},
     {"check-determinism",
      "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
      "                [--seed-timeout-s SECONDS]\n"
@@ -114,7 +116,7 @@ namespace {
 // here, strictly, not by CLI11's lenient converters.
 struct RawOptions {
   std::vector<std::string> seed, first_seed, seeds, jobs, time_budget, seed_timeout, json, junit,
-      log_level, help_topic, trace_kind, trace_node;
+      log_level, help_topic, trace_kind, trace_node, trace_from, trace_until;
   int64_t trace = 0;         // times --trace was given
   int64_t all_failures = 0;  // times --all-failures was given
 };
@@ -155,6 +157,8 @@ void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
   if (kind == Command::kReplay) {
     AddValue(command, "--trace-kind", raw.trace_kind);
     AddValue(command, "--trace-node", raw.trace_node);
+    AddValue(command, "--trace-from-ns", raw.trace_from);
+    AddValue(command, "--trace-until-ns", raw.trace_until);
   }
 }
 
@@ -227,7 +231,17 @@ absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
     }
     parsed.log_level = raw.log_level.front();
   }
-  parsed.trace = raw.trace > 0 || !raw.trace_kind.empty() || !raw.trace_node.empty();
+  parsed.trace = raw.trace > 0 || !raw.trace_kind.empty() || !raw.trace_node.empty() ||
+                 !raw.trace_from.empty() || !raw.trace_until.empty();
+  for (auto [texts, name, into] :
+       {std::tuple{&raw.trace_from, "--trace-from-ns", &parsed.trace_filter.from_ns},
+        {&raw.trace_until, "--trace-until-ns", &parsed.trace_filter.until_ns}}) {
+    if (texts->empty()) continue;
+    absl::StatusOr<uint64_t> ns = ParseCount(texts->front(), 0, INT64_MAX,
+                                             absl::StrCat(name, " takes virtual nanoseconds"));
+    if (!ns.ok()) return ns.status();
+    *into = static_cast<int64_t>(*ns);
+  }
   if (!raw.trace_kind.empty()) {
     absl::StatusOr<unsigned> kinds = ParseTraceKinds(raw.trace_kind.front());
     if (!kinds.ok()) return kinds.status();

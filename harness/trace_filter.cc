@@ -1,7 +1,12 @@
 // harness/trace_filter.cc — see trace_filter.h.
 #include "harness/trace_filter.h"
 
+#include <optional>
 #include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,6 +40,20 @@ Category CategoryOfKind(std::string_view kind) {
   if (kind == "check" || kind == "FAIL") return kCheck;
   if (kind == "step" || kind == "timer" || kind == "spawn" || kind == "exit") return kSched;
   return kApp;  // app, net, and any kind added later: shown unless filtered out
+}
+
+// "     1.500000000s" -> 1'500'000'000; nullopt if not of that form.
+std::optional<int64_t> ParseStampNs(absl::string_view stamp) {
+  stamp = absl::StripAsciiWhitespace(stamp);
+  const size_t dot = stamp.find('.');
+  if (dot == absl::string_view::npos || !absl::EndsWith(stamp, "s")) return std::nullopt;
+  int64_t seconds = 0;
+  int64_t nanos = 0;
+  if (!absl::SimpleAtoi(stamp.substr(0, dot), &seconds) ||
+      !absl::SimpleAtoi(stamp.substr(dot + 1, stamp.size() - dot - 2), &nanos)) {
+    return std::nullopt;
+  }
+  return seconds * 1'000'000'000 + nanos;
 }
 
 }  // namespace
@@ -77,6 +96,11 @@ std::string FilterTrace(std::string_view dump, const TraceFilter& filter) {
     std::vector<absl::string_view> words =
         absl::StrSplit(line.substr(stamp_end + 2), ' ', absl::SkipEmpty());
     if (words.size() < 2) continue;
+    const size_t stamp_begin = line.find('[');
+    const std::optional<int64_t> time_ns =
+        stamp_begin < stamp_end ? ParseStampNs(line.substr(stamp_begin + 1, stamp_end - stamp_begin - 1))
+                                : std::nullopt;
+    if (!time_ns.has_value() || *time_ns < filter.from_ns || *time_ns > filter.until_ns) continue;
     if (!filter.node.empty() && words[0] != AsAbsl(filter.node)) continue;
     if ((filter.kinds & CategoryOfKind(std::string_view(words[1].data(), words[1].size()))) == 0) {
       continue;

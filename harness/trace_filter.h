@@ -6,6 +6,7 @@
 // exit) are hidden: they are most of the lines and rarely the cause.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ struct TraceFilter {
   // Bit per category (see ParseTraceKinds); default: all but sched.
   unsigned kinds = 0;
   std::string node;  // only events of this node ("n1", "sim"); empty = all
+  // Only events with from_ns <= virtual time <= until_ns.
+  int64_t from_ns = 0;
+  int64_t until_ns = INT64_MAX;
 };
 
 // The category names, for help and errors: "io, fault, crash, check, app, sched".

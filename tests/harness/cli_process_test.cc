@@ -163,6 +163,13 @@ TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   EXPECT_THAT(sim.output, ::testing::ContainsRegex(R"(s\] sim +timer +now_ns=)"));
   EXPECT_THAT(sim.output, ::testing::Not(::testing::ContainsRegex(R"(s\] n1 )")));
 
+  ProcessResult window = RunFaultline(
+      "replay wal_crash --seed 0x2a --trace-from-ns 1000000 --trace-until-ns 1200000");
+  EXPECT_EQ(window.exit_code, 0) << window.output;
+  EXPECT_THAT(window.output, ::testing::ContainsRegex(R"(\[ +0\.0011[0-9]{5}s\] n1 +crash )"));
+  EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.000[0-9]{6}s\])")));
+  EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.00(1[2-9]|[2-9])[0-9]+s\])")));
+
   ProcessResult bad = RunFaultline("replay wal_crash --seed 0x2a --trace-kind bogus");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
 
 namespace faultline::harness {
 namespace {
@@ -324,7 +325,7 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   if (parsed.command == Command::kList && !words.empty()) {
     return Usage(absl::StrCat("'list' takes no options (got '", words[0], "')"));
   }
-  if (absl::Status refused = RefuseUnsupportedForms(*chosen, words, name); !refused.ok()) return refused;
+  FAULTLINE_RETURN_IF_ERROR(RefuseUnsupportedForms(*chosen, words, name));
   std::vector<std::string> reversed = {name};  // CLI11 reads its vector from the back
   reversed.insert(reversed.end(), words.begin(), words.end());
   std::reverse(reversed.begin(), reversed.end());
@@ -341,8 +342,8 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
     // place and not the other would run something else than it says.
     if (option->count() > 1) return Usage(absl::StrCat(option->get_name(), " given twice"));
   }
-  if (absl::Status converted = ConvertValues(raw, parsed); !converted.ok()) return converted;
-  if (absl::Status combined = CheckCombination(parsed, raw); !combined.ok()) return combined;
+  FAULTLINE_RETURN_IF_ERROR(ConvertValues(raw, parsed));
+  FAULTLINE_RETURN_IF_ERROR(CheckCombination(parsed, raw));
   if (parsed.log_level.empty()) {
     const bool sweep = parsed.command == Command::kCheckDeterminism ||
                        (parsed.command == Command::kRun && parsed.seed_count > 1);

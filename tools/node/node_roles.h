@@ -8,8 +8,8 @@
 namespace faultline::node {
 
 // Each returns the process's exit code (0 done, 1 failed, 2 an unusable
-// --key-file) and prints one
-// summary line on stdout, or one error line on stderr.
+// --key-file) and prints one summary line on stdout, or one error line on
+// stderr.
 int RunLeader(const NodeArgs& args);
 int RunFollower(const NodeArgs& args);
 int RunVerify(const NodeArgs& args);

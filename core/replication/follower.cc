@@ -117,11 +117,7 @@ void Follower::Apply(const AppendMsg& append, const FollowerState::Decision& dec
   std::vector<std::string_view> payloads;
   payloads.reserve(decision.take);
   const uint64_t first = append.first_sequence + decision.skip;
-  for (size_t i = 0; i < decision.take; ++i) {
-    const std::string& entry = append.entries[decision.skip + i];
-    payloads.push_back(entry);
-    if (options_.on_append) options_.on_append(first + i, entry);
-  }
+  for (size_t i = 0; i < decision.take; ++i) payloads.push_back(append.entries[decision.skip + i]);
   absl::StatusOr<wal::AppendResult> result = wal_.AppendBatch(payloads);
   if (!result.ok()) {
     Fail(result.status());
@@ -131,6 +127,9 @@ void Follower::Apply(const AppendMsg& append, const FollowerState::Decision& dec
   FAULTLINE_CHECK_MSG(result->first_sequence == first,
                       "the follower's Wal assigned a sequence other than the leader's");
   FAULTLINE_CHECK(result->last_sequence == state_.appended_sequence());
+  if (options_.on_append) {
+    for (size_t i = 0; i < payloads.size(); ++i) options_.on_append(first + i, payloads[i]);
+  }
   if (!pending_.Send(Pending{result->last_sequence, result->durable}).ok()) return;  // stopping
 }
 

@@ -45,8 +45,8 @@ struct FollowerOptions {
   // Appends handed to the Wal and not yet acknowledged, at most.
   uint32_t max_unacked_appends = 64;
   int64_t receive_poll_ns = 10'000'000;
-  // Called for each entry as it is handed to the Wal, in sequence order
-  // (observers and checkers; must not park).
+  // Called for each entry once the Wal accepted it (queued, not yet
+  // durable), in sequence order (observers and checkers; must not park).
   std::function<void(uint64_t sequence, std::string_view payload)> on_append;
 };
 

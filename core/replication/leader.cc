@@ -13,6 +13,10 @@
 #include "core/io/errors.h"
 
 namespace faultline::replication {
+namespace {
+// The least time the shipper sleeps between passes when nothing kicks it.
+constexpr int64_t kMinShipWaitNs = 1'000'000;  // 1 ms
+}  // namespace
 
 struct Leader::Peer {
   Peer(io::Address a, uint64_t next_sequence, const FlowOptions& flow)
@@ -140,8 +144,9 @@ void Leader::ShipLoop() {
       deadline_ns = std::min(deadline_ns, peer->progress.NextDeadlineNs());
     }
     // Records made durable without Append (written to the Wal directly) are
-    // picked up at the next heartbeat deadline at the latest.
-    kick_.WaitUntil(deadline_ns);
+    // picked up at the next heartbeat deadline at the latest. The floor keeps
+    // a deadline that is already due from turning this loop into a spin.
+    kick_.WaitUntil(std::max(deadline_ns, executor_.NowNs() + kMinShipWaitNs));
   }
 }
 
@@ -230,7 +235,10 @@ void Leader::SendHeartbeat(Peer& peer, int64_t now_ns) {
   heartbeat.first_sequence = peer.progress.next_sequence();
   heartbeat.commit_sequence = commit_.commit_sequence();
   heartbeat.leader_durable_sequence = wal_.durable_sequence();
-  if (SendMessage(peer, heartbeat).ok()) peer.progress.OnHeartbeatSent(now_ns);
+  // A refused heartbeat counts as sent (the network may drop it anyway):
+  // heartbeats are paced even while the network pushes back.
+  (void)SendMessage(peer, heartbeat);
+  peer.progress.OnHeartbeatSent(now_ns);
 }
 
 absl::Status Leader::SendMessage(Peer& peer, const WireMessage& message) {

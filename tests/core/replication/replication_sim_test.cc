@@ -102,6 +102,11 @@ class SimCluster {
                                   WalOpts().max_record_bytes, {kNames[1], kNames[2]},
                                   LeaderOpts());
     leader->Start();
+    struct Publish {
+      Leader** slot;
+      ~Publish() { *slot = nullptr; }
+    } publish{&leader_};
+    leader_ = leader.get();
     std::vector<runtime::JoinHandle> appenders;
     for (int a = 0; a < 8; ++a) {
       appenders.push_back(runtime::Spawn(scheduler_, "appender", [&] {
@@ -126,6 +131,15 @@ class SimCluster {
     std::unique_ptr<wal::Wal> log = OpenWal(i);
     if (log == nullptr) return;
     next_apply_[i] = log->durable_sequence() + 1;
+    // Acknowledged means durable: whatever the leader holds as acknowledged
+    // by this follower survived its crash.
+    if (leader_ != nullptr) {
+      for (const PeerStatus& peer : leader_->peers()) {
+        if (peer.address != kNames[i]) continue;
+        EXPECT_LE(peer.acked_sequence, log->durable_sequence())
+            << kNames[i] << " acknowledged records its crash lost";
+      }
+    }
     FollowerOptions options;
     options.resend_interval_ns = 10 * kMs;
     options.on_append = [this, i](uint64_t sequence, std::string_view) {
@@ -218,6 +232,7 @@ class SimCluster {
   std::mt19937_64 rng_;
   FakeFileSystem fs_[kNodes];
   sim::NodeId nodes_[kNodes] = {};
+  Leader* leader_ = nullptr;
   Follower* followers_[kNodes] = {};
   uint64_t next_apply_[kNodes] = {};
   std::vector<wal::Record> logs_[kNodes];

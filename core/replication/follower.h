@@ -12,7 +12,8 @@
 //
 // The follower's Wal must have been created for this stream (its sequence
 // numbers are the leader's: initial_sequence 1, every record appended by a
-// Follower). After a crash the owner reopens the Wal and creates a new
+// Follower) and accept every record the leader's does (max_record_bytes at
+// least the leader's, max_queued_bytes at least a batch). After a crash the owner reopens the Wal and creates a new
 // Follower on it: it resumes from the Wal's durable position and tells the
 // leader with a Resend from there.
 //

@@ -47,9 +47,13 @@ PartitionRule DrawPartition(sim::Prng& swarm, const std::vector<sim::NodeId>& no
   PartitionRule rule;
   std::vector<sim::NodeId> shuffled = nodes;
   swarm.Shuffle(absl::MakeSpan(shuffled));
-  switch (swarm.Below(3)) {
+  switch (swarm.Below(4)) {
     case 0:  // a node isolated from every other
       rule.spec.side_a = {shuffled[0]};
+      break;
+    case 1:  // a bridge: two nodes cut from each other, the rest reach both
+      rule.spec.side_a = {shuffled[0]};
+      rule.spec.side_b = {shuffled[1]};
       break;
     default: {  // a split, symmetric or one-way
       const size_t cut = static_cast<size_t>(swarm.Between(1, static_cast<int64_t>(nodes.size()) - 1));

@@ -6,7 +6,8 @@
 // For a simulated network that means: the latency distribution of its links
 // (fixed, uniform or long-tailed), the rates of drop, duplicate, reorder,
 // corrupt and delay, and a few rules — partitions (symmetric, one-way, a
-// node isolated) and clogs with time windows inside the fault horizon, and
+// node isolated, a bridge: two nodes cut from each other while the rest
+// reach both) and clogs with time windows inside the fault horizon, and
 // faults aimed at the nth message of a pair of nodes.
 //
 // Draws come from the swarm stream in a fixed order: latency, rates,

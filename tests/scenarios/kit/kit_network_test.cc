@@ -90,9 +90,13 @@ TEST(KitNetworkSwarm, SameSeedSamePlanAndEveryKindAppearsAcrossSeeds) {
       EXPECT_GE(rule.start_ns, 0);
       EXPECT_LT(rule.start_ns, horizon_ns);
       EXPECT_GT(rule.end_ns, rule.start_ns);
-      seen.insert(rule.spec.side_b.empty()
-                      ? "isolation"
-                      : "partition" + std::to_string(static_cast<int>(rule.spec.direction)));
+      if (rule.spec.side_b.empty()) {
+        seen.insert("isolation");
+      } else if (rule.spec.side_a.size() + rule.spec.side_b.size() < nodes.size()) {
+        seen.insert("bridge");
+      } else {
+        seen.insert("partition" + std::to_string(static_cast<int>(rule.spec.direction)));
+      }
     }
     if (!plan.clog_rules.empty()) seen.insert("clog");
     for (const auto& rule : plan.message_rules) {
@@ -100,7 +104,7 @@ TEST(KitNetworkSwarm, SameSeedSamePlanAndEveryKindAppearsAcrossSeeds) {
       seen.insert(std::string(sim::net::MessageActionName(rule.action)));
     }
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"clog", "corrupt", "delay", "drop", "duplicate",
+  EXPECT_EQ(seen, (std::set<std::string>{"bridge", "clog", "corrupt", "delay", "drop", "duplicate",
                                          "isolation", "latency1", "latency2", "latency3",
                                          "partition0", "partition1", "partition2", "reorder"}))
       << "plus every message action";

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -336,6 +337,17 @@ TEST(SimNetworkBoundsTest, ADuplicateNeverPassesTheBound) {
   ASSERT_TRUE(a->Send("b", "one").ok());  // and its copy: the queue is full
   EXPECT_TRUE(absl::IsResourceExhausted(a->Send("b", "two")));
   EXPECT_EQ(world.network.in_flight(), 2u);
+}
+
+TEST(SimNetworkBoundsTest, AnEndpointThatOutlivesItsNetworkFailsCleanly) {
+  Scheduler scheduler(SchedulerOptions{.seed = 1});
+  auto network = std::make_unique<SimNetwork>(scheduler);
+  auto listened = network->Listen("a");
+  ASSERT_TRUE(listened.ok());
+  std::unique_ptr<io::Endpoint> endpoint = std::move(*listened);
+  network.reset();
+  EXPECT_TRUE(absl::IsFailedPrecondition(endpoint->Send("a", "x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(endpoint->Receive(0).status()));
 }
 
 // --- determinism -------------------------------------------------------------------

@@ -53,8 +53,11 @@
 // TraceKind::kFault event (net_plan.h) counted in fault_stats().
 //
 // LIFETIME. The SimNetwork must outlive every fiber waiting in Receive
-// (Scheduler::Shutdown first). An endpoint that outlives the network fails
-// every call. Not thread-safe (nothing in the simulation is).
+// (Scheduler::Shutdown first), and an endpoint must not be destroyed while
+// a fiber waits in its Receive (both are checked errors, as for any
+// runtime primitive). An endpoint that outlives the network fails every
+// call with FailedPrecondition. Not thread-safe (nothing in the simulation
+// is).
 #pragma once
 
 #include <cstdint>

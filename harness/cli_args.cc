@@ -60,8 +60,8 @@ constexpr CommandUsage kCommandUsages[] = {
      "      rerun one seed, bit for bit, with its trace and logs in simulated time;\n"
      "      the trace shows all but the scheduler's events (step, timer, spawn,\n"
      "      exit) unless --trace-kind picks from io, fault, crash, check, app,\n"
-     "      sched, all; --trace-node shows one node's events (n1, sim); --trace-from-ns\n"
-     "      and --trace-until-ns keep a window of virtual time\n"},
+     "      sched, net, all; --trace-node shows one node's events (n1, sim);\n"
+     "      --trace-from-ns and --trace-until-ns keep a window of virtual time\n"},
     {"check-determinism",
      "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
      "                [--seed-timeout-s SECONDS]\n"

@@ -4,7 +4,8 @@
 // A scenario counts what its nemesis and workload do ("crash",
 // "crash_mid_commit", "wal_fail_stop", ...) with Count(); the faults a
 // simulated disk injected (its FaultStats, latency excepted: a delay, not a
-// fault worth counting) join every snapshot once the disk is watched. The
+// fault worth counting) join every snapshot once the disk is watched, and
+// so do a simulated network's (its NetFaultStats, named net_*). The
 // snapshot becomes ScenarioResult::faults_injected, and Summary() is what a
 // checker's violation message says about "faults injected so far".
 //
@@ -18,6 +19,7 @@
 #include <string_view>
 
 #include "sim/disk/sim_file_system.h"
+#include "sim/network/sim_network.h"
 
 namespace faultline::scenarios::kit {
 
@@ -31,6 +33,8 @@ class FaultCoverage {
   // Includes `disk`'s fault counters in every later snapshot. The disk must
   // outlive this object's last use.
   void WatchDisk(const sim::disk::SimDisk& disk) { disk_ = &disk; }
+  // The same for a network's fault counters.
+  void WatchNetwork(const sim::net::SimNetwork& network) { network_ = &network; }
 
   // Every kind with a non-zero count, by name.
   std::map<std::string, uint64_t> Snapshot() const;
@@ -40,6 +44,7 @@ class FaultCoverage {
  private:
   std::map<std::string, uint64_t, std::less<>> counts_;
   const sim::disk::SimDisk* disk_ = nullptr;
+  const sim::net::SimNetwork* network_ = nullptr;
 };
 
 }  // namespace faultline::scenarios::kit

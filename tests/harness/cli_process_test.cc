@@ -170,6 +170,14 @@ TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.000[0-9]{6}s\])")));
   EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.00(1[2-9]|[2-9])[0-9]+s\])")));
 
+  // The simulated network's sends and deliveries, and its faults.
+  ProcessResult net = RunFaultline("replay net_echo --seed 1 --trace-kind net,fault");
+  EXPECT_EQ(net.exit_code, 0) << net.output;
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ arrive_ns=[0-9]+  sent n)"));
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ len=[0-9]+  delivered n)"));
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] \S+ +fault +net_fault=)"));
+  EXPECT_THAT(net.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step|crash) )")));
+
   ProcessResult bad = RunFaultline("replay wal_crash --seed 0x2a --trace-kind bogus");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));

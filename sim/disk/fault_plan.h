@@ -179,8 +179,10 @@ enum class FaultKind : uint8_t {
   kDroppedNamespaceOp = 15,  // crash: a create/rename/remove/mkdir was undone
   kErrseqReport = 16,      // a sync reported an earlier failure seen via another handle
   kLatency = 17,           // an op was delayed (counted, not traced per op)
+  kLostFile = 18,          // a durable file vanished (SimDisk::LoseDurableFile)
+  kTruncatedFile = 19,     // a durable file was cut short (SimDisk::TruncateDurableFile)
 };
-inline constexpr size_t kFaultKindCount = 18;
+inline constexpr size_t kFaultKindCount = 20;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

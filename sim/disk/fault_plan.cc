@@ -44,6 +44,7 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kLatency: return "latency";
     case FaultKind::kLostFile: return "lost_file";
     case FaultKind::kTruncatedFile: return "truncated_file";
+    case FaultKind::kLatencySpike: return "latency_spike";
   }
   return "?";
 }

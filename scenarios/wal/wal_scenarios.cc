@@ -32,6 +32,7 @@ WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
       checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }),
       epoch_event_(world_.scheduler()) {
   FAULTLINE_CHECK(node_.id() == kWalNode);  // the fault rules name it
+  world_.scheduler().SetNodeClock(node_.id(), swarm_.clock);  // before any fiber reads it
   world_.coverage().WatchDisk(disk_);
   for (const std::string& fault : swarm_.enabled_faults) world_.coverage().Enable(fault);
   node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);

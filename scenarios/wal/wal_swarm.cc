@@ -92,6 +92,7 @@ void DrawStorageFaults(WalScenarioKind kind, sim::Prng& swarm, WalSwarm& s) {
   const bool damage = !s.corrupt_sealed_segment && swarm.Chance(1, kind == WalScenarioKind::kCrash ? 3 : 5);
   if (damage) s.damage = static_cast<DurableDamage>(swarm.Between(1, 4));
   s.nemesis.crash_first_write_after_recovery = swarm.Chance(1, 2);
+  s.clock = kit::DrawNodeClock(swarm);
 }
 
 // What the seed enabled, by coverage name (no draws).

@@ -7,8 +7,8 @@
 // Stream::kSwarm the disk, the moments and crash-in-recovery, the WAL
 // options, the workload, the scenario's own choices, the crash kinds, the
 // extreme configuration, adversarial payloads and the reopen while blocked,
-// the storage faults (kit::DrawDiskFaults), the durable damage and the crash
-// at the first write after a recovery;
+// the storage faults (kit::DrawDiskFaults), the durable damage, the crash
+// at the first write after a recovery and the node's clock;
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/wal/wal.h"
+#include "scenarios/kit/clock_swarm.h"
 #include "scenarios/kit/crash_rounds.h"
 #include "scenarios/kit/disk_swarm.h"
 #include "scenarios/wal/wal_scenarios.h"
@@ -67,6 +68,7 @@ struct WalSwarm {
   bool close_while_reopening = false;   // a fiber waits in Close() meanwhile
   int64_t slow_io_ns = 0;               // the slow write or sync
   DurableDamage damage = DurableDamage::kNone;  // when corrupt_sealed_segment is not drawn
+  sim::NodeClock clock;                 // the WAL node's clock (kit::DrawNodeClock)
   // Every fault kind this seed enabled, as the coverage names it.
   std::vector<std::string> enabled_faults;
 };

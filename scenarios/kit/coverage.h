@@ -9,12 +9,17 @@
 // snapshot becomes ScenarioResult::faults_injected, and Summary() is what a
 // checker's violation message says about "faults injected so far".
 //
+// A scenario also declares which kinds its swarm enabled for this seed
+// (Enable): a kind enabled but never injected over a whole sweep is a fault
+// the sweep claims to test and does not (the sweep's table flags it).
+//
 // Ordered by name (std::map), so no output depends on hashing.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -36,6 +41,10 @@ class FaultCoverage {
   // The same for a network's fault counters.
   void WatchNetwork(const sim::net::SimNetwork& network) { network_ = &network; }
 
+  // This seed's swarm enabled `kind` (a name as Snapshot() reports it).
+  void Enable(std::string_view kind) { enabled_.emplace(kind); }
+  const std::set<std::string, std::less<>>& enabled() const { return enabled_; }
+
   // Every kind with a non-zero count, by name.
   std::map<std::string, uint64_t> Snapshot() const;
   // The snapshot on one line: "crash=3 torn_write=2".
@@ -43,6 +52,7 @@ class FaultCoverage {
 
  private:
   std::map<std::string, uint64_t, std::less<>> counts_;
+  std::set<std::string, std::less<>> enabled_;
   const sim::disk::SimDisk* disk_ = nullptr;
   const sim::net::SimNetwork* network_ = nullptr;
 };

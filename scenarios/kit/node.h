@@ -89,6 +89,7 @@ class Node {
   // loss there tears the newest pending write as SettleDisk would (drawn now).
   void ArmCrashAtOp(OpCrash crash);
   bool armed_for_recovery() const { return crash_at_op_.armed_for_recovery(); }
+  bool armed() const { return crash_at_op_.armed(); }
 
   // While a RecoveryScope lives, the node is recovering: only crashes armed
   // for a recovery count its operations. When it ends, a crash armed for the

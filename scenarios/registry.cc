@@ -2,6 +2,7 @@
 #include "scenarios/registry.h"
 
 #include "scenarios/demo/demo.h"
+#include "scenarios/journal/journal_scenarios.h"
 #include "scenarios/wal/wal_scenarios.h"
 
 namespace faultline::scenarios {
@@ -12,6 +13,8 @@ const std::vector<Scenario>& AllScenarios() {
       WalCrashScenario(),
       WalFsyncFailureScenario(),
       WalRotationRetentionScenario(),
+      JournalCheckpointCrashScenario(),
+      JournalFsyncFailureScenario(),
   };
   return scenarios;
 }

@@ -100,6 +100,7 @@ JournalSwarm DrawJournalSwarm(JournalScenarioKind kind, sim::Prng& swarm, sim::P
       DrawStorageFaults(swarm, s.disk.plan);
       break;
   }
+  s.leftover_tmp = kind == JournalScenarioKind::kCheckpointCrash && swarm.Chance(1, 3);
   s.nemesis.rounds = static_cast<int>(crash.Between(2, 5));
   s.nemesis.time_horizon_ns = 50 * kMicrosecondNs + s.max_think_ns * s.records_per_incarnation;
   return s;

@@ -29,6 +29,11 @@ struct JournalSwarm {
   int64_t max_think_ns = 0;     // the writer's pause between records
   int64_t checkpoint_period_ns = 0;
   SnapshotDamage damage = SnapshotDamage::kNone;
+  // Before the final recovery, a crash's leftover is planted: a tmp file
+  // named for the record after the newest snapshot, holding that snapshot's
+  // bytes with one bit flipped (journal_checkpoint_crash). Recovery must
+  // remove it unread.
+  bool leftover_tmp = false;
 };
 
 JournalSwarm DrawJournalSwarm(JournalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash);

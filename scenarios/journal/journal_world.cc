@@ -100,6 +100,7 @@ void JournalWorld::NodeMain(kit::Life life) {
   std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)> wrap;
   if (hooks_.wrap_file_system) wrap = hooks_.wrap_file_system;
   io::FileSystem& fs = node_.FileSystem(wrap);
+  if (life == kit::Life::kVerify && swarm_.leftover_tmp) PlantLeftoverTmp(node_.FileSystem());
   bool ok = RecoverAndCheck(fs);
   if (ok && life == kit::Life::kVerify) {
     // The final recovery was checked undamaged; now damage the newest
@@ -217,18 +218,42 @@ void JournalWorld::Checkpointer() {
   }
 }
 
-bool JournalWorld::DamageNewestSnapshot() {
+std::string JournalWorld::NewestDurableSnapshot(std::string* bytes) {
   const sim::disk::DiskImage image = disk_.DurableImage(node_.id());
   std::string newest;
-  uint64_t size_bytes = 0;
   const std::string prefix = absl::StrCat(kJournalDir, "/");
-  for (const auto& [path, bytes] : image.files) {  // std::map: sorted by path
-    if (path.rfind(prefix, 0) != 0) continue;
+  for (const auto& [path, content] : image.files) {  // std::map: sorted by path
+    if (path.rfind(prefix, 0) != 0 || content.empty()) continue;
     if (!journal::format::ParseSnapshotName(path.substr(prefix.size())).has_value()) continue;
-    if (bytes.empty()) continue;
     newest = path;  // sorted: the last one is the newest
-    size_bytes = bytes.size();
+    *bytes = content;
   }
+  return newest;
+}
+
+void JournalWorld::PlantLeftoverTmp(io::FileSystem& fs) {
+  std::string bytes;
+  const std::string newest = NewestDurableSnapshot(&bytes);
+  if (newest.empty()) return;
+  const uint64_t sequence =
+      *journal::format::ParseSnapshotName(newest.substr(std::string_view(kJournalDir).size() + 1));
+  if (sequence == UINT64_MAX) return;
+  sim::Prng& crash = world_.prng(sim::Stream::kCrash);
+  const uint64_t bit = crash.Below(bytes.size() * 8);
+  bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+  const std::string tmp = io::JoinPath(kJournalDir, journal::format::TmpName(sequence + 1));
+  absl::StatusOr<std::unique_ptr<io::File>> file = fs.Open(tmp, io::OpenMode::kCreateTruncate);
+  absl::Status status = file.ok() ? (*file)->WriteAt(0, bytes) : file.status();
+  if (status.ok()) status = (*file)->Sync();
+  if (status.ok()) status = fs.SyncDir(kJournalDir);
+  FAULTLINE_CHECK_MSG(status.ok(), "planting a leftover tmp file failed with faults stopped");
+  world_.coverage().Count("leftover_tmp_planted");
+}
+
+bool JournalWorld::DamageNewestSnapshot() {
+  std::string bytes;
+  const std::string newest = NewestDurableSnapshot(&bytes);
+  const uint64_t size_bytes = bytes.size();
   if (newest.empty()) {
     world_.coverage().Count("damage_without_snapshot");
     return false;

@@ -47,6 +47,10 @@ class JournalWorld {
   // The verifying incarnation damages the newest durable snapshot on
   // purpose (journal_checkpoint_crash). False if there was none.
   bool DamageNewestSnapshot();
+  // Plants a damaged leftover tmp file (JournalSwarm::leftover_tmp).
+  void PlantLeftoverTmp(io::FileSystem& fs);
+  // The newest snapshot in the durable image: its path (empty if none).
+  std::string NewestDurableSnapshot(std::string* bytes);
 
   // Before a crash: what the WAL claims durable counts as acknowledged, and
   // the checkpoint stage in flight is counted.

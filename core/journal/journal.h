@@ -68,15 +68,25 @@
 
 namespace faultline::journal {
 
+// The WAL options a journal starts from: the WAL's defaults with 1 MiB
+// segments, so that a checkpoint releases all but the newest MiB of the
+// records it covers, and recovery skips at most that much to reach the
+// first record after the snapshot.
+inline wal::WalOptions DefaultJournalWalOptions() {
+  wal::WalOptions options;
+  options.segment_size_bytes = 1u << 20;
+  return options;
+}
+
 struct JournalOptions {
   // The WAL's options; initial_sequence is set by the journal (the record
   // after the snapshot recovery starts from).
-  wal::WalOptions wal;
+  wal::WalOptions wal = DefaultJournalWalOptions();
   // Snapshot files kept (1..16): the newest and older ones to fall back on
   // while the WAL still holds the records after them.
   uint32_t kept_snapshots = 2;
   // The largest piece of a snapshot written or read at once (512 B..16 MiB).
-  uint32_t chunk_bytes = 64u << 10;
+  uint32_t chunk_bytes = 1u << 20;
 };
 
 enum class CheckpointStage : uint8_t {

@@ -8,9 +8,9 @@
 //    state machine, the WAL recovered and its suffix replayed) vs reading the
 //    same files sequentially in 1 MiB reads. Both start cold: the files'
 //    pages are dropped from the page cache first (posix_fadvise DONTNEED on
-//    synced files), alternately, best of kRounds. Also the floor no
-//    recovery can beat: rebuilding the state machine from the snapshot's
-//    body already in memory;
+//    synced files), alternately, best of kRounds. Also the cost of
+//    rebuilding the state machine from the snapshot's body already in
+//    memory, with no I/O;
 //  * appends: journaled appends (Journal::Append: WAL append, durability,
 //    apply) vs bare WAL appends of the same bytes (Wal::Append, wait for
 //    durability), kAppenders fibers each, alternating rounds, median.
@@ -187,8 +187,8 @@ void CheckpointAndRecovery(uint64_t entries) {
     if (path.find("snapshot-") != std::string::npos) newest = path;
   }
   read_set.push_back(newest);
-  // The floor of any recovery: rebuilding the state from the snapshot's
-  // body already in memory (no I/O), in 1 MiB pieces.
+  // What rebuilding the state costs without I/O: the snapshot's body,
+  // already in memory, restored in 1 MiB pieces.
   int64_t best_rebuild_ns = INT64_MAX;
   {
     std::string body;

@@ -106,13 +106,23 @@ void KvStateMachine::Clear() {
 }
 
 absl::Status KvStateMachine::RestoreChunk(std::string_view bytes) {
+  size_t used = 0;
+  if (partial_.empty()) {
+    // The common case: parse the chunk in place, keep only its incomplete tail.
+    absl::Status status = Parse(bytes, &used);
+    if (!status.ok()) return status;
+    partial_.assign(bytes.data() + used, bytes.size() - used);
+    return absl::OkStatus();
+  }
   partial_.append(bytes.data(), bytes.size());
-  return ParseBuffered();
+  absl::Status status = Parse(partial_, &used);
+  if (!status.ok()) return status;
+  partial_.erase(0, used);
+  return absl::OkStatus();
 }
 
-absl::Status KvStateMachine::ParseBuffered() {
+absl::Status KvStateMachine::Parse(std::string_view buffered, size_t* used) {
   size_t pos = 0;
-  const std::string_view buffered(partial_);
   // Bounded: each iteration consumes a count or an entry, or leaves.
   while (true) {
     const std::string_view rest = buffered.substr(pos);
@@ -136,16 +146,16 @@ absl::Status KvStateMachine::ParseBuffered() {
     }
     const size_t entry_bytes = kEntryHeaderBytes + key_bytes + value_bytes;
     if (rest.size() < entry_bytes) break;
-    std::string key(rest.substr(kEntryHeaderBytes, key_bytes));
-    if (!entries_.empty() && key <= entries_.rbegin()->first) {
+    const std::string_view key = rest.substr(kEntryHeaderBytes, key_bytes);
+    if (!entries_.empty() && key <= std::string_view(entries_.rbegin()->first)) {
       return absl::DataLossError("kv snapshot keys out of order");
     }
-    entries_.emplace_hint(entries_.end(), std::move(key),
+    entries_.emplace_hint(entries_.end(), std::string(key),
                           std::string(rest.substr(kEntryHeaderBytes + key_bytes, value_bytes)));
     --entries_left_;
     pos += entry_bytes;
   }
-  partial_.erase(0, pos);
+  *used = pos;
   return absl::OkStatus();
 }
 

@@ -41,8 +41,8 @@ class KvStateMachine final : public StateMachine {
   const std::map<std::string, std::string>& entries() const { return entries_; }
 
  private:
-  // Parses what `partial_` holds; keeps an incomplete tail.
-  absl::Status ParseBuffered();
+  // Parses complete items of `buffered`; `used` is how many bytes they took.
+  absl::Status Parse(std::string_view buffered, size_t* used);
 
   std::map<std::string, std::string> entries_;
   // Restore: bytes received but not parsed yet (at most one entry + a chunk).

@@ -144,7 +144,9 @@ class FileSystem {
 
   // Atomically replaces `to` with `from` (rename(2)). Readers see either the
   // old or the new file, never neither. Durable only after SyncDir of the
-  // parent(s).
+  // parent(s). `from` may be a directory: it moves with everything in it, and
+  // `to` must then be missing or an empty directory (which it replaces), not
+  // a file, and not inside `from` (InvalidArgument).
   virtual absl::Status Rename(std::string_view from, std::string_view to) = 0;
 
   // Removes a file (unlink). NotFound if missing. Durable after SyncDir.

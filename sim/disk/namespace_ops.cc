@@ -24,13 +24,35 @@ void AddKey(std::vector<std::string>& keys, char kind, std::string_view value) {
   keys.push_back(std::move(key));
 }
 
+bool IsRename(NamespaceOp::Kind kind) {
+  return kind == NamespaceOp::Kind::kRename || kind == NamespaceOp::Kind::kRenameDir;
+}
+
+// For directory renames: every op touches "d:" + each directory above its
+// names (a directory rename needs the ones of its source and target), and
+// needs "r:" + each of them (a directory rename touches those of its source
+// and target). Only directory renames touch "r:" or need "d:" keys, so
+// without them these keys select and force nothing.
+void AddAncestorKeys(std::vector<std::string>& keys, char kind, std::string_view path) {
+  // Bounded by the path's depth.
+  for (std::string_view dir = io::ParentDir(path); !dir.empty(); dir = io::ParentDir(dir)) {
+    AddKey(keys, kind, dir);
+  }
+}
+
 std::vector<std::string> TouchedKeys(const NamespaceOp& op) {
   std::vector<std::string> keys;
   AddKey(keys, 'n', op.path);
   AddKey(keys, 'c', io::ParentDir(op.path));
-  if (op.kind == NamespaceOp::Kind::kRename) {
+  AddAncestorKeys(keys, 'd', op.path);
+  if (IsRename(op.kind)) {
     AddKey(keys, 'n', op.to_path);
     AddKey(keys, 'c', io::ParentDir(op.to_path));
+    AddAncestorKeys(keys, 'd', op.to_path);
+  }
+  if (op.kind == NamespaceOp::Kind::kRenameDir) {
+    AddKey(keys, 'r', op.path);
+    AddKey(keys, 'r', op.to_path);
   }
   if (op.inode != 0) AddKey(keys, 'i', std::to_string(op.inode));
   return keys;
@@ -39,10 +61,16 @@ std::vector<std::string> TouchedKeys(const NamespaceOp& op) {
 std::vector<std::string> NeededKeys(const NamespaceOp& op) {
   std::vector<std::string> keys;
   AddKey(keys, 'n', op.path);
+  AddAncestorKeys(keys, 'r', op.path);
+  if (IsRename(op.kind)) AddAncestorKeys(keys, 'r', op.to_path);
+  if (op.kind == NamespaceOp::Kind::kRenameDir) {
+    AddKey(keys, 'd', op.path);
+    AddKey(keys, 'd', op.to_path);
+  }
   // A rename's new entry, and a new directory, live in a directory: they
   // cannot outlive its creation (a dropped mkdir would orphan them, and a
   // durable file renamed there would be lost with it).
-  if (op.kind == NamespaceOp::Kind::kRename) {
+  if (IsRename(op.kind)) {
     AddKey(keys, 'n', op.to_path);
     const std::string_view target_dir = io::ParentDir(op.to_path);
     if (!target_dir.empty()) AddKey(keys, 'n', target_dir);
@@ -59,12 +87,45 @@ std::vector<std::string> NeededKeys(const NamespaceOp& op) {
 bool MarkSynced(NamespaceOp& op, std::string_view dir) {
   if (io::ParentDir(op.path) == dir) {
     op.source_dir_synced = true;
-    if (op.kind != NamespaceOp::Kind::kRename) op.target_dir_synced = true;
+    if (!IsRename(op.kind)) op.target_dir_synced = true;
   }
-  if (op.kind == NamespaceOp::Kind::kRename && io::ParentDir(op.to_path) == dir) {
+  if (IsRename(op.kind) && io::ParentDir(op.to_path) == dir) {
     op.target_dir_synced = true;
   }
   return op.source_dir_synced && op.target_dir_synced;
+}
+
+bool Under(std::string_view path, std::string_view dir) {
+  return path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
+}
+
+// Moves durable directory `from` and everything under it to `to`, which it
+// replaces (ordering made `to` empty first). Bounded by the durable entries.
+void RenameDirectory(DurableState& state, const std::string& from, const std::string& to) {
+  if (state.dirs.count(from) == 0) return;  // its creation never became durable
+  std::vector<std::string> dirs;
+  std::vector<std::pair<std::string, uint64_t>> files;
+  for (const std::string& dir : state.dirs) {
+    if (dir == to || Under(dir, to)) dirs.push_back(dir);  // the replaced target
+  }
+  for (const std::string& dir : dirs) state.dirs.erase(dir);
+  for (const auto& [path, inode] : state.files) {
+    if (Under(path, to)) files.emplace_back(path, 0);
+  }
+  for (const auto& [path, unused] : files) state.EraseName(path);
+  dirs.clear();
+  files.clear();
+  for (const std::string& dir : state.dirs) {
+    if (dir == from || Under(dir, from)) dirs.push_back(dir);
+  }
+  for (const auto& [path, inode] : state.files) {
+    if (Under(path, from)) files.emplace_back(path, inode);
+  }
+  for (const std::string& dir : dirs) {
+    state.dirs.erase(dir);
+    state.dirs.insert(to + dir.substr(from.size()));
+  }
+  for (const auto& [path, inode] : files) state.SetName(to + path.substr(from.size()), inode);
 }
 
 }  // namespace
@@ -129,6 +190,9 @@ void ApplyNamespaceOp(DurableState& state, const NamespaceOp& op) {
     }
     case NamespaceOp::Kind::kMkdir:
       state.dirs.insert(op.path);
+      return;
+    case NamespaceOp::Kind::kRenameDir:
+      RenameDirectory(state, op.path, op.to_path);
       return;
   }
 }

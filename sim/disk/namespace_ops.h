@@ -25,6 +25,13 @@
 //
 // Applying a create or a rename first erases every other durable name of the
 // inode, so the durable image never names one inode twice.
+//
+// A directory rename (kRenameDir) moves the directory and everything named
+// under it, replacing an empty target directory. It follows the rules of a
+// file rename (durable once both parents are synced), and is ordered after
+// every earlier op on a name inside the source or the target (all of them
+// are made durable with it), and before every later op on a name inside
+// either (a crash that drops it drops those too).
 #pragma once
 
 #include <cstdint>
@@ -48,11 +55,11 @@ struct DiskImage {
 };
 
 struct NamespaceOp {
-  enum class Kind : uint8_t { kCreate, kRename, kRemove, kMkdir };
+  enum class Kind : uint8_t { kCreate, kRename, kRemove, kMkdir, kRenameDir };
   Kind kind = Kind::kCreate;
   std::string path;     // created/removed path, or rename source
-  std::string to_path;  // rename target
-  uint64_t inode = 0;   // the file's inode (0 for kMkdir and a directory's kRemove)
+  std::string to_path;  // rename target (kRename, kRenameDir)
+  uint64_t inode = 0;   // the file's inode (0 for kMkdir, kRenameDir, a directory's kRemove)
   // Which parents a SyncDir has covered since the op was issued (a rename
   // within one directory, and every other kind, has both set by one sync).
   bool source_dir_synced = false;

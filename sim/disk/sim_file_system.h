@@ -8,7 +8,8 @@
 //  * WriteAt/Append/Truncate are logged as pending data ops of the file;
 //    File::Sync applies them to the durable bytes (data and size);
 //  * Open-create, Rename, Remove and CreateDir are logged as pending
-//    namespace ops; SyncDir(d) makes durable the ones it covers, in issue
+//    namespace ops (a directory rename moves everything under it, as one
+//    op); SyncDir(d) makes durable the ones it covers, in issue
 //    order with the earlier ops on the same file or name (a rename across
 //    directories once both parents are synced; namespace_ops.h);
 //  * a power loss resolves every pending op independently — persisted,
@@ -209,6 +210,11 @@ class SimFileSystem final : public io::FileSystem {
   absl::StatusOr<std::unique_ptr<io::File>> DoOpen(const std::string& key, io::OpenMode mode,
                                                    const std::string& what);
   absl::Status DoRename(const std::string& from, const std::string& to, const std::string& what);
+  // A directory rename: the checks rename(2) makes, and the move of the
+  // directory and everything under it (logged as one kRenameDir op).
+  absl::Status CheckRenameDir(const std::string& from, const std::string& to,
+                              const std::string& what) const;
+  void MoveDirInCache(const std::string& from, const std::string& to);
   absl::Status DoRemove(const std::string& key, const std::string& what);
   absl::Status DoCreateDir(const std::string& key, const std::string& what);
   absl::Status DoSyncDir(const std::string& key, const std::string& what);

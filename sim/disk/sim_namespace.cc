@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
@@ -69,14 +70,63 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
   return std::unique_ptr<io::File>(std::move(file));
 }
 
+namespace {
+
+bool Under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
+}
+
+}  // namespace
+
+absl::Status SimFileSystem::CheckRenameDir(const std::string& from, const std::string& to,
+                                           const std::string& what) const {
+  if (Under(to, from)) return io::ErrnoToStatus(EINVAL, absl::StrCat(what, ": into itself"));
+  if (files_.count(to) > 0) return io::ErrnoToStatus(ENOTDIR, what);
+  const std::string to_parent(io::ParentDir(to));
+  if (!to_parent.empty() && dirs_.count(to_parent) == 0) {
+    return absl::NotFoundError(absl::StrCat(what, ": no such directory"));
+  }
+  if (dirs_.count(to) > 0 && from != to) {
+    const std::string prefix = to + "/";
+    auto child_file = files_.lower_bound(prefix);
+    auto child_dir = dirs_.lower_bound(prefix);
+    if ((child_file != files_.end() && child_file->first.starts_with(prefix)) ||
+        (child_dir != dirs_.end() && child_dir->starts_with(prefix))) {
+      return io::ErrnoToStatus(ENOTEMPTY, what);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SimFileSystem::MoveDirInCache(const std::string& from, const std::string& to) {
+  dirs_.erase(to);  // an empty target is replaced
+  std::vector<std::string> dirs;
+  std::vector<std::pair<std::string, uint64_t>> files;
+  // Bounded by the entries under `from`.
+  for (auto it = dirs_.lower_bound(from); it != dirs_.end() && it->starts_with(from); ++it) {
+    if (*it == from || Under(*it, from)) dirs.push_back(*it);
+  }
+  for (auto it = files_.lower_bound(from); it != files_.end() && it->first.starts_with(from); ++it) {
+    if (Under(it->first, from)) files.emplace_back(it->first, it->second);
+  }
+  for (const std::string& dir : dirs) {
+    dirs_.erase(dir);
+    dirs_.insert(to + dir.substr(from.size()));
+  }
+  for (const auto& [path, inode_id] : files) {
+    files_.erase(path);
+    files_.emplace(to + path.substr(from.size()), inode_id);
+  }
+  LogNamespaceOp(NamespaceOp{.kind = NamespaceOp::Kind::kRenameDir, .path = from, .to_path = to});
+}
+
 absl::Status SimFileSystem::DoRename(const std::string& from, const std::string& to,
                                      const std::string& what) {
   auto check = [&]() -> absl::Status {
     FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(from));
     FAULTLINE_RETURN_IF_ERROR(io::ValidatePath(to));
-    if (dirs_.count(from) > 0 || dirs_.count(to) > 0) {
-      return io::ErrnoToStatus(EISDIR, absl::StrCat(what, " (directories cannot be renamed here)"));
-    }
+    if (dirs_.count(from) > 0) return CheckRenameDir(from, to, what);
+    if (dirs_.count(to) > 0) return io::ErrnoToStatus(EISDIR, what);
     if (files_.count(from) == 0) return absl::NotFoundError(absl::StrCat(what, ": no such file"));
     const std::string to_parent(io::ParentDir(to));
     if (!to_parent.empty() && dirs_.count(to_parent) == 0) {
@@ -89,7 +139,9 @@ absl::Status SimFileSystem::DoRename(const std::string& from, const std::string&
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(check());
   if (decision->eio) return io::IoError(what);
-  if (from != to) {
+  if (dirs_.count(from) > 0) {
+    if (from != to) MoveDirInCache(from, to);
+  } else if (from != to) {
     auto source = files_.find(from);
     const uint64_t inode_id = source->second;
     files_.erase(source);

@@ -26,7 +26,9 @@
 #include "absl/strings/str_cat.h"
 #include "scenarios/wal/wal_scenarios.h"
 #include "spdlog/spdlog.h"
+#include "scenarios/journal/journal_scenarios.h"
 #include "tests/scenarios/buggy_file_systems.h"
+#include "tests/scenarios/buggy_journals.h"
 #include "tests/scenarios/buggy_wal_plants.h"
 
 namespace faultline::scenarios {
@@ -304,6 +306,132 @@ TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {
         << "scenario within " << kMaxSeeds << " seeds.\n\n"
         << table << "\n## How each re-planted defect is planted, and how faithfully\n\n"
         << plants << "\n## First violation reported per bug and scenario\n\n"
+        << violations;
+  }
+}
+
+// --- broken journals ----------------------------------------------------------
+// The same measurement for the journal scenarios and the broken journals of
+// buggy_journals.h. Run after the WAL table (same file, defined later), it
+// appends its own section to FAULTLINE_BUG_REPORT.
+
+template <typename Decorator>
+JournalScenarioHooks WrapJournal() {
+  JournalScenarioHooks hooks;
+  hooks.wrap_file_system = [](io::FileSystem& inner) -> std::unique_ptr<io::FileSystem> {
+    return std::make_unique<Decorator>(inner);
+  };
+  return hooks;
+}
+
+struct JournalBug {
+  std::string name;
+  std::string what;
+  JournalScenarioKind scenario;  // the scenario that must catch it
+  JournalScenarioHooks hooks;
+};
+
+std::vector<JournalBug> JournalBugs() {
+  return {
+      {"rename_before_tmp_sync", "rename the snapshot's tmp file into place without syncing it",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::SkipTmpSyncFileSystem>()},
+      {"release_before_dir_sync",
+       "release the WAL before the directory sync that makes the snapshot's name durable",
+       JournalScenarioKind::kCheckpointCrash,
+       WrapJournal<testing::ReleaseBeforeDirSyncFileSystem>()},
+      {"trust_unverified_snapshot", "restore a snapshot without verifying its checksums",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::TrustUnverifiedFileSystem>()},
+      {"pick_up_tmp_file",
+       "recovery adopts a leftover tmp file as the snapshot it was going to become",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::PickUpTmpFileSystem>()},
+  };
+}
+
+const char* JournalScenarioName(JournalScenarioKind kind) {
+  switch (kind) {
+    case JournalScenarioKind::kCheckpointCrash: return "journal_checkpoint_crash";
+    case JournalScenarioKind::kFsyncFailure: return "journal_fsync_failure";
+  }
+  return "?";
+}
+
+bool JournalBaselinePasses(JournalScenarioKind kind, uint64_t seed) {
+  static std::map<std::pair<JournalScenarioKind, uint64_t>, bool> passes;
+  const auto key = std::make_pair(kind, seed);
+  auto it = passes.find(key);
+  if (it == passes.end()) {
+    it = passes.emplace(key, RunJournalScenario(kind, ScenarioOptions{.seed = seed}).passed())
+             .first;
+  }
+  return it->second;
+}
+
+Measurement MeasureJournal(const JournalBug& bug, JournalScenarioKind kind) {
+  Measurement m;
+  uint64_t counted = 0;
+  for (uint64_t seed = 0; seed < kWindowSeeds; ++seed) {
+    if (!JournalBaselinePasses(kind, seed)) {
+      ++m.baseline_failures;
+      continue;
+    }
+    ++counted;
+    const ScenarioResult buggy = RunJournalScenario(kind, ScenarioOptions{.seed = seed}, bug.hooks);
+    if (buggy.passed()) continue;
+    ++m.detected_in_window;
+    if (!m.first_detection_seed.has_value()) {
+      m.first_detection_seed = seed;
+      m.seeds_to_first_detection = counted;
+      m.first_violation = !buggy.violation.empty()
+                              ? buggy.violation
+                              : std::string(sim::OutcomeName(buggy.run.outcome)) + ": " +
+                                    buggy.run.detail;
+    }
+  }
+  return m;
+}
+
+TEST(BugDetectionTest, EveryBrokenJournalIsCaughtWithinTheSweep) {
+  std::string table =
+      "| bug | what the broken journal does | scenario | seeds to first detection | "
+      "first seed | detected in first " + std::to_string(kWindowSeeds) +
+      " seeds | baseline failures skipped |\n|---|---|---|---|---|---|---|\n";
+  std::string violations;
+  for (const JournalBug& bug : JournalBugs()) {
+    bool caught_by_its_scenario = false;
+    for (JournalScenarioKind kind :
+         {JournalScenarioKind::kCheckpointCrash, JournalScenarioKind::kFsyncFailure}) {
+      const Measurement m = MeasureJournal(bug, kind);
+      const bool designated = kind == bug.scenario;
+      if (designated && m.first_detection_seed.has_value() &&
+          m.seeds_to_first_detection <= kMaxSeeds) {
+        caught_by_its_scenario = true;
+      }
+      absl::StrAppend(
+          &table, "| ", bug.name, " | ", bug.what, " | ", JournalScenarioName(kind),
+          designated ? " (designated)" : "", " | ",
+          m.first_detection_seed.has_value() ? std::to_string(m.seeds_to_first_detection)
+                                             : std::string("not detected"),
+          " | ", m.first_detection_seed.has_value() ? std::to_string(*m.first_detection_seed) : "-",
+          " | ", m.detected_in_window, "/", kWindowSeeds - m.baseline_failures, " | ",
+          m.baseline_failures, " |\n");
+      if (m.first_detection_seed.has_value()) {
+        absl::StrAppend(&violations, "- ", bug.name, " in ", JournalScenarioName(kind), " (seed ",
+                        *m.first_detection_seed, "): ", m.first_violation.substr(0, 400), "\n");
+      }
+    }
+    EXPECT_TRUE(caught_by_its_scenario)
+        << bug.name << " was not caught by " << JournalScenarioName(bug.scenario) << " within "
+        << kMaxSeeds << " seeds";
+  }
+  std::cout << table << "\n" << violations;
+  if (const char* path = std::getenv("FAULTLINE_BUG_REPORT"); path != nullptr) {
+    std::ofstream out(path, std::ios::app);
+    out << "\n# Broken journals: seeds to first detection\n\n"
+        << "Each broken journal is the production journal (core/journal) behind a test-only "
+        << "file-system decorator (tests/scenarios/buggy_journals.h says what each one does to "
+        << "the journal's own calls). Measured as above, over the journal scenarios; each must "
+        << "be caught by its designated scenario within " << kMaxSeeds << " seeds.\n\n"
+        << table << "\n## First violation reported per broken journal and scenario\n\n"
         << violations;
   }
 }

@@ -35,7 +35,11 @@
 //  * every call validates its paths first (io::ValidatePath): Open, Rename,
 //    Remove and Exists refuse "" too; CreateDir, List and SyncDir take "" as
 //    the root;
-//  * an open File keeps working after its path is renamed;
+//  * an open File keeps working after its path is renamed (or its
+//    directory's);
+//  * Rename moves a directory with everything in it, replacing an empty
+//    target directory; onto a non-empty directory or a file it fails and
+//    changes nothing; into its own subtree it is InvalidArgument;
 //  * Close does not lose data: a fresh handle reads what was written;
 //  * a call in flight when another fiber closes the handle completes on
 //    that file or fails with FailedPrecondition;
@@ -335,6 +339,63 @@ TYPED_TEST_P(FileSystemContractTest, OpenHandleSurvivesRename) {
   });
 }
 
+TYPED_TEST_P(FileSystemContractTest, RenameMovesADirectoryWithEverythingInIt) {
+  using namespace faultline::io;
+  this->Run([&](FileSystem& fs) {
+    ASSERT_TRUE(fs.CreateDir("d").ok());
+    ASSERT_TRUE(fs.CreateDir("d/sub").ok());
+    ASSERT_TRUE(fs.CreateDir("d-sibling").ok());  // sorts between "d" and "d/..."
+    ASSERT_TRUE(contract::WriteFile(fs, "d/f", "top").ok());
+    ASSERT_TRUE(contract::WriteFile(fs, "d/sub/g", "deep").ok());
+    auto opened = fs.Open("d/f", OpenMode::kReadWrite);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    ASSERT_TRUE(fs.Rename("d", "e").ok());
+    EXPECT_FALSE(fs.Exists("d").value_or(true));
+    EXPECT_FALSE(fs.Exists("d/f").value_or(true));
+    EXPECT_TRUE(fs.Exists("d-sibling").value_or(false));
+    EXPECT_EQ(fs.List("e").value_or(std::vector<std::string>{}),
+              (std::vector<std::string>{"f", "sub"}));
+    EXPECT_EQ(contract::ReadFile(fs, "e/sub/g").value_or("<error>"), "deep");
+    // A handle opened before the rename writes into the moved file.
+    ASSERT_TRUE((*opened)->Append(contract::Bytes("+")).ok());
+    EXPECT_EQ(contract::ReadFile(fs, "e/f").value_or("<error>"), "top+");
+    EXPECT_TRUE(fs.SyncDir("").ok());
+    EXPECT_TRUE(fs.SyncDir("e").ok());
+    // Into another directory; then back, onto an empty directory, which it replaces.
+    ASSERT_TRUE(fs.Rename("e", "d-sibling/e").ok());
+    EXPECT_EQ(contract::ReadFile(fs, "d-sibling/e/f").value_or("<error>"), "top+");
+    ASSERT_TRUE(fs.CreateDir("empty").ok());
+    ASSERT_TRUE(fs.Rename("d-sibling/e", "empty").ok());
+    EXPECT_EQ(contract::ReadFile(fs, "empty/sub/g").value_or("<error>"), "deep");
+    EXPECT_EQ(fs.List("d-sibling").value_or(std::vector<std::string>{"<error>"}),
+              std::vector<std::string>{});
+  });
+}
+
+TYPED_TEST_P(FileSystemContractTest, DirectoryRenameRefusalsChangeNothing) {
+  using namespace faultline::io;
+  this->Run([&](FileSystem& fs) {
+    ASSERT_TRUE(fs.CreateDir("a").ok());
+    ASSERT_TRUE(fs.CreateDir("a/in").ok());
+    ASSERT_TRUE(fs.CreateDir("full").ok());
+    ASSERT_TRUE(contract::WriteFile(fs, "a/f", "x").ok());
+    ASSERT_TRUE(contract::WriteFile(fs, "full/g", "y").ok());
+    ASSERT_TRUE(contract::WriteFile(fs, "file", "z").ok());
+    // Onto a directory that is not empty, onto a file, into itself, a file
+    // onto a directory, into a missing directory: refused.
+    EXPECT_FALSE(fs.Rename("a", "full").ok());
+    EXPECT_FALSE(fs.Rename("a", "file").ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(fs.Rename("a", "a/in/a")));
+    EXPECT_FALSE(fs.Rename("file", "a").ok());
+    EXPECT_TRUE(absl::IsNotFound(fs.Rename("a", "missing/a")));
+    EXPECT_EQ(fs.List("a").value_or(std::vector<std::string>{}),
+              (std::vector<std::string>{"f", "in"}));
+    EXPECT_EQ(contract::ReadFile(fs, "full/g").value_or("<error>"), "y");
+    EXPECT_EQ(contract::ReadFile(fs, "file").value_or("<error>"), "z");
+    EXPECT_EQ(contract::ReadFile(fs, "a/f").value_or("<error>"), "x");
+  });
+}
+
 TYPED_TEST_P(FileSystemContractTest, RenameOfMissingFileIsNotFound) {
   using namespace faultline::io;
   this->Run([&](FileSystem& fs) {
@@ -589,7 +650,8 @@ REGISTER_TYPED_TEST_SUITE_P(FileSystemContractTest, OpenReadWriteOfMissingFileIs
                             AppendWritesAtEndOfFile,
                             ReadsAtEndOfFileAreShort, TruncateShrinksAndExtendsWithZeros,
                             LargeWriteRoundTrips, SyncAndSyncDirSucceed, RenameReplacesTarget,
-                            OpenHandleSurvivesRename, RenameOfMissingFileIsNotFound,
+                            OpenHandleSurvivesRename, RenameMovesADirectoryWithEverythingInIt,
+                            DirectoryRenameRefusalsChangeNothing, RenameOfMissingFileIsNotFound,
                             RemoveDeletesFile, CreateDirIsIdempotentAndHoldsFiles,
                             ListIsSortedBytewise, ExistsReflectsCurrentState,
                             LockFileIsExclusiveUntilReleased,

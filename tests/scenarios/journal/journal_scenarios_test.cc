@@ -1,0 +1,82 @@
+// tests/scenarios/journal/journal_scenarios_test.cc — the journal scenarios
+// pass a fixed sweep of seeds with the production journal, replay bit for
+// bit, and report fault coverage: crashes in every checkpoint stage,
+// fallbacks, deliberate damage, fail-stops and full disks.
+#include "scenarios/journal/journal_scenarios.h"
+
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "harness/gtest_seeds.h"
+#include "scenarios/registry.h"
+#include "spdlog/spdlog.h"
+
+namespace faultline::scenarios {
+namespace {
+
+const bool kQuietLogs = [] {
+  spdlog::set_level(spdlog::level::off);
+  return true;
+}();
+
+TEST(JournalScenariosTest, Registered) {
+  EXPECT_NE(FindScenario("journal_checkpoint_crash"), nullptr);
+  EXPECT_NE(FindScenario("journal_fsync_failure"), nullptr);
+}
+
+TEST(JournalScenariosTest, CheckpointCrashPassesSeeds) {
+  harness::ExpectSeedsPass(*FindScenario("journal_checkpoint_crash"), 300);
+}
+
+TEST(JournalScenariosTest, FsyncFailurePassesSeeds) {
+  harness::ExpectSeedsPass(*FindScenario("journal_fsync_failure"), 300);
+}
+
+TEST(JournalScenariosTest, SameSeedSameTraceHash) {
+  for (JournalScenarioKind kind :
+       {JournalScenarioKind::kCheckpointCrash, JournalScenarioKind::kFsyncFailure}) {
+    for (uint64_t seed : {1u, 77u, 4242u}) {
+      const ScenarioResult a = RunJournalScenario(kind, ScenarioOptions{.seed = seed});
+      const ScenarioResult b = RunJournalScenario(kind, ScenarioOptions{.seed = seed});
+      EXPECT_EQ(a.run.trace_hash, b.run.trace_hash) << static_cast<int>(kind) << " " << seed;
+      EXPECT_EQ(a.faults_injected, b.faults_injected);
+      EXPECT_EQ(a.violation, b.violation);
+    }
+  }
+}
+
+std::map<std::string, uint64_t> Coverage(JournalScenarioKind kind, uint64_t seeds) {
+  std::map<std::string, uint64_t> total;
+  for (uint64_t seed = 0; seed < seeds; ++seed) {
+    const ScenarioResult result = RunJournalScenario(kind, ScenarioOptions{.seed = seed});
+    EXPECT_TRUE(result.passed()) << seed << ": " << result.violation;
+    for (const auto& [name, count] : result.faults_injected) total[name] += count;
+  }
+  return total;
+}
+
+TEST(JournalScenariosTest, CheckpointCrashCoversEveryStageAndDamage) {
+  const std::map<std::string, uint64_t> total =
+      Coverage(JournalScenarioKind::kCheckpointCrash, 120);
+  for (const char* kind :
+       {"crash_in_checkpoint_write", "crash_in_checkpoint_sync", "crash_in_checkpoint_rename",
+        "crash_in_checkpoint_directory_sync", "crash_in_checkpoint_release", "crash_in_recovery",
+        "process_crash", "torn_write", "dropped_namespace_op", "snapshot_bit_flip",
+        "snapshot_unreadable_sector", "snapshot_fallback", "damage_reported", "checkpoint"}) {
+    EXPECT_GT(total.count(kind) != 0 ? total.at(kind) : 0, 0u) << kind;
+  }
+}
+
+TEST(JournalScenariosTest, FsyncFailureCoversFailStopsAndFullDisks) {
+  const std::map<std::string, uint64_t> total = Coverage(JournalScenarioKind::kFsyncFailure, 120);
+  for (const char* kind : {"sync_eio", "sync_dir_eio", "no_space", "read_eio",
+                           "journal_fail_stop", "checkpoint_eio", "checkpoint_no_space",
+                           "crash_in_checkpoint_sync", "crash_in_recovery"}) {
+    EXPECT_GT(total.count(kind) != 0 ? total.at(kind) : 0, 0u) << kind;
+  }
+}
+
+}  // namespace
+}  // namespace faultline::scenarios

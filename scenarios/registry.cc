@@ -3,6 +3,7 @@
 
 #include "scenarios/demo/demo.h"
 #include "scenarios/net/net_echo.h"
+#include "scenarios/replication/repl_scenarios.h"
 #include "scenarios/wal/wal_scenarios.h"
 
 namespace faultline::scenarios {
@@ -14,6 +15,9 @@ const std::vector<Scenario>& AllScenarios() {
       WalFsyncFailureScenario(),
       WalRotationRetentionScenario(),
       NetEchoScenario(),
+      ReplReorderScenario(),
+      ReplPartitionScenario(),
+      ReplCrashScenario(),
   };
   return scenarios;
 }

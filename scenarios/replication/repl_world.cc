@@ -278,15 +278,20 @@ void ReplWorld::FollowerMain(int i) {
 
 std::string ReplWorld::FirstStall(uint64_t target) {
   for (int i = 0; i < kNodes; ++i) {
-    const Live& live = live_[i];
-    if (live.wal == nullptr) return absl::StrCat(Name(i), " is not running");
-    if (i == 0 && live.leader->commit_sequence() < target) {
-      return absl::StrCat(Name(0), " has committed through ", live.leader->commit_sequence(),
-                          " and waits for sequence ", live.leader->commit_sequence() + 1);
+    if (live_[i].wal == nullptr) return absl::StrCat(Name(i), " is not running");
+  }
+  // The followers first: what they wait for is what holds the commit back.
+  for (int i = 1; i < kNodes; ++i) {
+    const uint64_t held = live_[i].follower->durable_sequence();
+    if (held < target) {
+      return absl::StrCat(Name(i), " waits for sequence ", held + 1, " (holds through ", held,
+                          ", target ", target, ")");
     }
-    if (i > 0 && live.follower->durable_sequence() < target) {
-      return absl::StrCat(Name(i), " waits for sequence ", live.follower->durable_sequence() + 1);
-    }
+  }
+  const uint64_t committed = live_[0].leader->commit_sequence();
+  if (committed < target) {
+    return absl::StrCat(Name(0), " waits to commit sequence ", committed + 1, " (target ", target,
+                        ")");
   }
   return "";
 }
@@ -319,7 +324,7 @@ void ReplWorld::Nemesis() {
   // Liveness: the workload ends, then every follower holds everything the
   // leader has durable, and the leader has committed it.
   uint64_t target = 0;
-  for (std::string stall = "the workload has not finished"; !stall.empty();) {
+  for (std::string stall = "no replica observed yet"; !stall.empty();) {
     if (world_.over()) return;
     if (scheduler.NowNs() - healed_ns >= kLivenessBoundNs) {
       world_.Fail(absl::StrCat("liveness: ", stall, " ", kLivenessBoundNs / kMillisecondNs,
@@ -327,9 +332,13 @@ void ReplWorld::Nemesis() {
       return;
     }
     scheduler.SleepFor(kPollNs);
-    if (!workload_done_ || live_[0].wal == nullptr) continue;
-    target = std::max({target, checker_.committed_through(), live_[0].wal->durable_sequence()});
+    target = std::max(target, checker_.committed_through());
+    if (live_[0].wal != nullptr) target = std::max(target, live_[0].wal->durable_sequence());
     stall = FirstStall(target);
+    if (stall.empty() && !workload_done_) {
+      stall = absl::StrCat("the leader's appenders have not finished (", next_record_, " of ",
+                           kRecords, " records begun)");
+    }
   }
   world_.Check(absl::OkStatus(), "every replica holds everything committed after the heal",
                {"target", target}, {"healed_ns", static_cast<uint64_t>(healed_ns)});

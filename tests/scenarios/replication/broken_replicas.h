@@ -22,9 +22,14 @@
 //   stale_ack_counted        the leader counts an acknowledgement, stale or
 //                            not, as acknowledging the newest batch it sent
 //                            that follower (acks matched to batches by
-//                            arrival rather than by the position they name).
-// Corrupted frames pass through unchanged: the replica's codec rejects them
-// as before, so the corruption accounting stays exact.
+//                            arrival rather than by the position they name);
+//   no_retransmit            the leader never sends a batch again (a lost
+//                            one is lost for good): liveness must catch it;
+//   swallow_undecodable      the follower drops a frame that fails to decode
+//                            without counting it: the corruption accounting
+//                            must catch it.
+// Otherwise corrupted frames pass through unchanged: the replica's codec
+// rejects them as before, so the corruption accounting stays exact.
 #pragma once
 
 #include <algorithm>
@@ -47,7 +52,14 @@ enum class BrokenReplica : uint8_t {
   kReapplyOverlap,
   kAckBeforeSync,
   kStaleAckCounted,
+  kNoRetransmit,
+  kSwallowUndecodable,
 };
+
+// Whether the bug is the leader's (else every follower's).
+inline bool LeaderBug(BrokenReplica bug) {
+  return bug == BrokenReplica::kStaleAckCounted || bug == BrokenReplica::kNoRetransmit;
+}
 
 class BrokenEndpoint : public io::Endpoint {
  public:
@@ -58,15 +70,31 @@ class BrokenEndpoint : public io::Endpoint {
   const io::Address& address() const override { return inner_->address(); }
 
   absl::Status Send(const io::Address& to, std::string_view payload) override {
-    if (leader_ && bug_ == BrokenReplica::kStaleAckCounted) NoteSent(to, payload);
+    if (leader_ && NoteSent(to, payload) && bug_ == BrokenReplica::kNoRetransmit) {
+      return absl::OkStatus();  // a batch sent before: "sent", never delivered
+    }
     return inner_->Send(to, payload);
   }
 
   absl::StatusOr<io::Message> Receive(int64_t timeout_ns) override {
-    absl::StatusOr<io::Message> message = inner_->Receive(timeout_ns);
-    if (!message.ok()) return message;
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<io::Message> message = inner_->Receive(timeout_ns);
+      if (!message.ok()) return message;
+      if (bug_ == BrokenReplica::kSwallowUndecodable && attempt < kMaxSwallowed &&
+          !replication::Decode(message->payload, limits_).ok()) {
+        continue;
+      }
+      return Transform(std::move(*message));
+    }
+  }
+
+ private:
+  static constexpr int kMaxSwallowed = 1000;  // per Receive: bounded
+
+  io::Message Transform(io::Message received) {
+    absl::StatusOr<io::Message> message = std::move(received);
     replication::DecodeResult decoded = replication::Decode(message->payload, limits_);
-    if (!decoded.ok()) return message;  // the replica's codec rejects it, as it should
+    if (!decoded.ok()) return *std::move(message);  // the replica's codec rejects it, as it should
     replication::WireMessage& wire = std::get<replication::WireMessage>(decoded.value);
     if (leader_) {
       if (auto* ack = std::get_if<replication::AckMsg>(&wire);
@@ -74,10 +102,10 @@ class BrokenEndpoint : public io::Endpoint {
         ack->durable_sequence = std::max(ack->durable_sequence, newest_sent_[message->from]);
         message->payload = replication::Encode(wire, limits_);
       }
-      return message;
+      return *std::move(message);
     }
     auto* append = std::get_if<replication::AppendMsg>(&wire);
-    if (append == nullptr || append->entries.empty()) return message;
+    if (append == nullptr || append->entries.empty()) return *std::move(message);
     const uint64_t log_end = appended_();
     const uint64_t first = append->first_sequence;
     const uint64_t last = first + append->entries.size() - 1;
@@ -94,27 +122,30 @@ class BrokenEndpoint : public io::Endpoint {
                              replication::Encode(replication::AckMsg{last}, limits_));
         }
         break;
-      case BrokenReplica::kStaleAckCounted:
+      default:
         break;
     }
-    return message;
+    return *std::move(message);
   }
 
- private:
   void Restamp(io::Message& message, replication::WireMessage& wire,
                replication::AppendMsg& append, uint64_t first) {
     append.first_sequence = first;
     message.payload = replication::Encode(wire, limits_);
   }
 
-  void NoteSent(const io::Address& to, std::string_view payload) {
+  // Records the newest sequence sent to `to`; whether `payload` is an
+  // Append that starts at or below what was sent before.
+  bool NoteSent(const io::Address& to, std::string_view payload) {
     replication::DecodeResult decoded = replication::Decode(payload, limits_);
-    if (!decoded.ok()) return;
+    if (!decoded.ok()) return false;
     const auto* append =
         std::get_if<replication::AppendMsg>(&std::get<replication::WireMessage>(decoded.value));
-    if (append == nullptr || append->entries.empty()) return;
+    if (append == nullptr || append->entries.empty()) return false;
     uint64_t& newest = newest_sent_[to];
+    const bool again = append->first_sequence <= newest;
     newest = std::max(newest, append->first_sequence + append->entries.size() - 1);
+    return again;
   }
 
   const BrokenReplica bug_;
@@ -122,7 +153,7 @@ class BrokenEndpoint : public io::Endpoint {
   std::unique_ptr<io::Endpoint> inner_;
   std::function<uint64_t()> appended_;
   const replication::WireLimits limits_{};
-  std::map<io::Address, uint64_t> newest_sent_;  // stale_ack_counted: per follower
+  std::map<io::Address, uint64_t> newest_sent_;  // the leader's bugs: per follower
 };
 
 // The hooks that make every replica the bug's role applies to broken.
@@ -131,7 +162,7 @@ inline ReplHooks BrokenHooks(BrokenReplica bug) {
   hooks.wrap_endpoint = [bug](int replica, std::unique_ptr<io::Endpoint> inner,
                               std::function<uint64_t()> appended) -> std::unique_ptr<io::Endpoint> {
     const bool leader = replica == 0;
-    if (leader != (bug == BrokenReplica::kStaleAckCounted)) return inner;
+    if (leader != LeaderBug(bug)) return inner;
     return std::make_unique<BrokenEndpoint>(bug, leader, std::move(inner), std::move(appended));
   };
   return hooks;

@@ -57,6 +57,9 @@ std::vector<Bug> Bugs() {
       {"stale_ack_counted",
        "leader counts any acknowledgement as one for the newest batch it sent",
        BrokenReplica::kStaleAckCounted},
+      {"no_retransmit", "leader never sends a batch a second time", BrokenReplica::kNoRetransmit},
+      {"swallow_undecodable", "follower drops an undecodable frame without counting it",
+       BrokenReplica::kSwallowUndecodable},
   };
 }
 

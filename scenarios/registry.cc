@@ -4,6 +4,7 @@
 #include "scenarios/demo/demo.h"
 #include "scenarios/net/net_echo.h"
 #include "scenarios/journal/journal_scenarios.h"
+#include "scenarios/replication/repl_scenarios.h"
 #include "scenarios/wal/wal_scenarios.h"
 
 namespace faultline::scenarios {
@@ -17,6 +18,9 @@ const std::vector<Scenario>& AllScenarios() {
       NetEchoScenario(),
       JournalCheckpointCrashScenario(),
       JournalFsyncFailureScenario(),
+      ReplReorderScenario(),
+      ReplPartitionScenario(),
+      ReplCrashScenario(),
   };
   return scenarios;
 }

@@ -1,6 +1,6 @@
 // tests/core/replication/replication_sim_test.cc — Leader and Follower on
-// the deterministic scheduler, over a test-only lossy bus (drops,
-// duplicates, reordering, corruption) and an in-memory disk, with crashes
+// the deterministic scheduler, over the simulated network (sim/network:
+// drops, duplicates, reordering, corruption) and an in-memory disk, with crashes
 // of followers and of the leader that lose whatever was not synced. Per
 // seed: every follower applies gap-free across incarnations; once faults
 // stop, every record whose Append reported it committed is on all three
@@ -19,15 +19,13 @@
 #include "core/runtime/spawn.h"
 #include "core/wal/wal.h"
 #include "sim/scheduler/scheduler.h"
+#include "sim/network/sim_network.h"
 #include "spdlog/spdlog.h"
-#include "tests/core/replication/lossy_bus.h"
 #include "tests/core/wal/fake_file_system.h"
 
 namespace faultline::replication {
 namespace {
 
-using testing::BusFaults;
-using testing::LossyBus;
 using wal::testing::FakeFileSystem;
 
 constexpr int kNodes = 3;  // node 0 leads
@@ -54,7 +52,7 @@ LeaderOptions LeaderOpts() {
 class SimCluster {
  public:
   explicit SimCluster(uint64_t seed)
-      : scheduler_(sim::SchedulerOptions{.seed = seed}), bus_(scheduler_, seed), rng_(seed) {
+      : scheduler_(sim::SchedulerOptions{.seed = seed}), bus_(scheduler_), rng_(seed) {
     spdlog::set_level(spdlog::level::off);
     for (int i = 0; i < kNodes; ++i) {
       fs_[i].set_sync_latency_ns(scheduler_, 1 * kMs);
@@ -73,7 +71,11 @@ class SimCluster {
   }
 
   uint64_t crashes() const { return crashes_; }
-  uint64_t network_faults() const { return bus_.faults_injected(); }
+  uint64_t network_faults() const {
+    uint64_t faults = 0;
+    for (uint64_t count : bus_.fault_stats().counts) faults += count;
+    return faults;
+  }
 
  private:
   uint64_t Draw(uint64_t n) { return rng_() % n; }
@@ -178,6 +180,7 @@ class SimCluster {
 
   void CrashAndRestart(int i) {
     ++crashes_;
+    bus_.Crash(nodes_[i]);  // its endpoint dies, its messages vanish
     scheduler_.Crash(nodes_[i], "nemesis");
     fs_[i].Crash(/*keep_unsynced_bytes=*/Draw(300));  // maybe a torn tail
     scheduler_.SleepFor(static_cast<int64_t>(Draw(100)) * kMs);
@@ -185,15 +188,18 @@ class SimCluster {
   }
 
   void Nemesis() {
-    bus_.set_faults(BusFaults{static_cast<int>(Draw(20)), static_cast<int>(Draw(10)),
-                              static_cast<int>(Draw(40)), static_cast<int>(Draw(5))});
+    sim::net::NetFaultRates& rates = bus_.plan().rates;
+    rates.drop_ppm = static_cast<uint32_t>(Draw(20) * 10'000);
+    rates.duplicate_ppm = static_cast<uint32_t>(Draw(10) * 10'000);
+    rates.reorder_ppm = static_cast<uint32_t>(Draw(40) * 10'000);
+    rates.corrupt_ppm = static_cast<uint32_t>(Draw(5) * 10'000);
     const uint64_t crashes = Draw(4);
     for (uint64_t c = 0; c < crashes && !appending_done_; ++c) {
       scheduler_.SleepFor(static_cast<int64_t>(5 + Draw(200)) * kMs);
       CrashAndRestart(Draw(4) == 0 ? 0 : 1 + static_cast<int>(Draw(2)));
     }
     while (!appending_done_) scheduler_.SleepFor(10 * kMs);
-    bus_.set_faults(BusFaults{});  // heal; liveness from here on
+    bus_.plan().rates = sim::net::NetFaultRates{};  // heal; liveness from here on
     const uint64_t target = committed_.empty() ? 0 : committed_.rbegin()->first;
     const int64_t give_up_ns = scheduler_.NowNs() + 30'000 * kMs;
     while (scheduler_.NowNs() < give_up_ns && !(Holds(1, target) && Holds(2, target))) {
@@ -228,7 +234,7 @@ class SimCluster {
   }
 
   sim::Scheduler scheduler_;
-  LossyBus bus_;
+  sim::net::SimNetwork bus_;
   std::mt19937_64 rng_;
   FakeFileSystem fs_[kNodes];
   sim::NodeId nodes_[kNodes] = {};
@@ -259,19 +265,21 @@ TEST(ReplicationSim, GapFreeAndCommittedNeverLostUnderFaultsAndCrashes) {
   EXPECT_GT(network_faults, 1000u);
 }
 
-// A network that refuses every Send (back-pressure) must not make the
-// leader's shipper spin: it keeps pacing heartbeats in virtual time, and the
+// A network that refuses every Send (back-pressure: the followers' inboxes
+// hold one message and nobody reads them) must not make the leader's
+// shipper spin: it keeps pacing heartbeats in virtual time, and the
 // run stays far inside a small step budget.
 TEST(ReplicationSim, ALeaderFacingBackPressureDoesNotSpin) {
   sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 3, .max_steps = 100'000});
-  LossyBus bus(scheduler, 3);
-  bus.set_faults(BusFaults{.refuse_sends = true});
+  sim::net::SimNetwork bus(scheduler, sim::net::NetworkOptions{.max_queued_messages_per_peer = 1});
   FakeFileSystem fs;
   uint64_t heartbeats = 0;
   scheduler.StartFiber("leader", [&] {
     ASSERT_TRUE(fs.CreateDir("wal").ok());
     auto log = *wal::Wal::Open(fs, scheduler, "wal", WalOpts());
     auto endpoint = *bus.Listen("n0");
+    auto silent_n1 = *bus.Listen("n1");
+    auto silent_n2 = *bus.Listen("n2");
     auto leader = *Leader::Create(scheduler, *log, *endpoint, bus.max_message_bytes(),
                                   WalOpts().max_record_bytes, {"n1", "n2"}, LeaderOpts());
     leader->Start();

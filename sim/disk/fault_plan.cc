@@ -42,6 +42,8 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kDroppedNamespaceOp: return "dropped_namespace_op";
     case FaultKind::kErrseqReport: return "errseq_report";
     case FaultKind::kLatency: return "latency";
+    case FaultKind::kPhysicalSectorDamage: return "physical_sector_damage";
+    case FaultKind::kUnreadableTornSector: return "unreadable_torn_sector";
   }
   return "?";
 }

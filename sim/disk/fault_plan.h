@@ -121,6 +121,12 @@ struct CrashRates {
   uint32_t truncate_persist_ppm = 500'000;
   // A create, rename, remove or mkdir not yet made durable by SyncDir.
   uint32_t namespace_persist_ppm = 500'000;
+  // Without powersafe overwrite (DiskOptions): a physical sector that a torn
+  // write touches but does not cover whole is trashed whole with this chance.
+  uint32_t sector_damage_ppm = 500'000;
+  // With DiskOptions::torn_sectors_unreadable: a torn sector that turned to
+  // garbage (or a trashed physical sector) fails its reads with this chance.
+  uint32_t torn_sector_unreadable_ppm = 500'000;
 };
 
 // A latency distribution in virtual nanoseconds. kNone costs nothing (no
@@ -179,8 +185,10 @@ enum class FaultKind : uint8_t {
   kDroppedNamespaceOp = 15,  // crash: a create/rename/remove/mkdir was undone
   kErrseqReport = 16,      // a sync reported an earlier failure seen via another handle
   kLatency = 17,           // an op was delayed (counted, not traced per op)
+  kPhysicalSectorDamage = 18,  // crash: a torn write trashed its whole physical sector
+  kUnreadableTornSector = 19,  // crash: a torn sector was left unreadable (latent error)
 };
-inline constexpr size_t kFaultKindCount = 18;
+inline constexpr size_t kFaultKindCount = 20;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

@@ -40,6 +40,22 @@ DiskSwarm DrawDiskSwarm(sim::Prng& swarm) {
   return s;
 }
 
+void DrawDeviceProfile(sim::Prng& swarm, DiskSwarm& s) {
+  sim::disk::DiskOptions& d = s.disk;
+  sim::disk::CrashRates& c = s.plan.crash;
+  d.powersafe_overwrite = swarm.Chance(1, 2);
+  d.physical_sector_bytes = d.atomic_unit_bytes == 512 && swarm.Chance(1, 2) ? 4096 : 0;
+  c.sector_damage_ppm = Ppm(swarm, 200'000, kMillion);
+  // An unreadable sector loses every byte in it, synced ones included: only
+  // a device without powersafe overwrite does that.
+  d.torn_sectors_unreadable = !d.powersafe_overwrite && swarm.Chance(2, 3);
+  c.torn_sector_unreadable_ppm = Ppm(swarm, 200'000, kMillion);
+  if (d.torn_sectors_unreadable && c.torn_sector_garbage_ppm == 0) {
+    c.torn_sector_garbage_ppm = Ppm(swarm, 300'000, 900'000);
+  }
+  d.forced_tear_may_hole = swarm.Chance(1, 2);
+}
+
 void StopInjectedFaults(sim::disk::SimDisk& disk) {
   disk.plan().rules.clear();
   disk.plan().rates = sim::disk::FaultRates{};

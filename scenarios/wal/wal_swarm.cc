@@ -81,6 +81,30 @@ void DrawExtremeOptions(sim::Prng& swarm, WalSwarm& s) {
   }
 }
 
+// The device profile, the WAL's sector alignment for it, and (in half of
+// the seeds) segments and batches larger than an atomic unit, with records
+// up to 3 KiB, so that batches cross sector boundaries and a torn batch can
+// keep a later sector and lose an earlier one.
+void DrawSectorPairing(sim::Prng& swarm, WalSwarm& s) {
+  kit::DrawDeviceProfile(swarm, s.disk);
+  const sim::disk::DiskOptions& d = s.disk.disk;
+  const uint32_t physical = d.physical_sector_bytes == 0 ? d.atomic_unit_bytes : d.physical_sector_bytes;
+  // Alignment to the physical sector or a multiple; frames packed only where
+  // that is sound (powersafe overwrite).
+  const uint32_t aligned = swarm.Chance(1, 2) ? physical : 4096;
+  s.wal.sector_bytes = d.powersafe_overwrite && swarm.Chance(1, 3) ? 0 : aligned;
+  if (s.extreme || !swarm.Chance(1, 2)) return;
+  const uint32_t unit = d.atomic_unit_bytes;
+  s.wal.max_record_bytes = 3072;
+  s.wal.max_queued_bytes = 16384;
+  s.max_payload_bytes = swarm.Chance(1, 2) ? 3072 : 1024;
+  s.wal.max_batch_bytes = static_cast<uint64_t>(swarm.Between(unit, 4 * unit));
+  s.wal.segment_size_bytes = static_cast<uint64_t>(swarm.Between(2 * unit, 8 * unit));
+  if (s.release_period_ns != 0) {  // rotation and release still every few batches
+    s.wal.segment_size_bytes = static_cast<uint64_t>(swarm.Between(unit, 3 * unit));
+  }
+}
+
 }  // namespace
 
 WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
@@ -134,6 +158,7 @@ WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
     s.close_while_reopening = swarm.Chance(1, 2);
     s.slow_io_ns = swarm.Between(200, 2000) * kMicrosecondNs;
   }
+  DrawSectorPairing(swarm, s);
   s.wal.salt_seed = workload.NextU64();
   s.nemesis.rounds = static_cast<int>(crash.Between(2, 5));
   // A timed crash lands within a few batches.

@@ -24,6 +24,7 @@ std::string_view OutcomeName(ChoicePoint point, uint32_t choice) {
       {"size not persisted", "size without data (zeros)", "size without data (garbage)"},
       {"physical sector intact", "physical sector trashed", "?"},
       {"torn sector readable", "torn sector unreadable", "?"},
+      {"forced tear keeps its first sector", "forced tear keeps its last sector", "?"},
   };
   const auto index = static_cast<size_t>(point);
   if (index >= std::size(kNames) || choice >= 3) return "?";
@@ -78,6 +79,7 @@ class RandomChoices final : public ChoiceSource {
       case ChoicePoint::kSectorDamage: return prng_.ChancePpm(rates_.sector_damage_ppm) ? 1 : 0;
       case ChoicePoint::kUnreadableSector:
         return prng_.ChancePpm(rates_.torn_sector_unreadable_ppm) ? 1 : 0;
+      case ChoicePoint::kForcedTearShape: return prng_.Chance(1, 2) ? 1 : 0;
     }
     return 0;
   }
@@ -96,6 +98,7 @@ void NoteOutcomes(FaultRecorder& recorder, NodeId node, const CrashSummary& summ
       {FaultKind::kDroppedTruncate, summary.truncates_dropped},
       {FaultKind::kDroppedNamespaceOp, summary.namespace_dropped},
       {FaultKind::kPhysicalSectorDamage, summary.damaged_physical_sectors},
+      {FaultKind::kTornWriteHole, summary.torn_writes_with_hole},
   };
   for (const auto& [kind, count] : outcomes) {
     if (count == 0) continue;

@@ -89,19 +89,26 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   const uint64_t first_sector = op.durable_offset / unit_bytes;
   const uint64_t last_sector = (op.durable_offset + op.length_bytes - 1) / unit_bytes;
   EnsurePhys(file, op.durable_offset + op.length_bytes);
+  const bool multi_sector = first_sector != last_sector;
+  const bool forced_hole = op.tear_on_crash && multi_sector && sectors.forced_tear_may_hole &&
+                           choices.Choose(ChoicePoint::kForcedTearShape, 2) == 1;
+  bool lost_earlier = false;
+  bool hole = false;
   for (uint64_t sector = first_sector; sector <= last_sector; ++sector) {
     const uint64_t begin = std::max(sector * unit_bytes, op.durable_offset);
     const uint64_t end = std::min((sector + 1) * unit_bytes, op.durable_offset + op.length_bytes);
     uint32_t outcome;
-    if (op.tear_on_crash && first_sector != last_sector && sector == first_sector) {
-      outcome = 1;  // a forced tear keeps its first sector and loses its last
-    } else if (op.tear_on_crash && first_sector != last_sector && sector == last_sector) {
-      outcome = 0;
+    if (op.tear_on_crash && multi_sector && sector == first_sector) {
+      outcome = forced_hole ? 0 : 1;  // a forced tear keeps its first sector and loses its last
+    } else if (op.tear_on_crash && multi_sector && sector == last_sector) {
+      outcome = forced_hole ? 1 : 0;  // (or, with a hole, the other way round)
     } else if (op.tear_on_crash && first_sector == last_sector) {
       outcome = 2;  // one atomic sector cannot tear: it turns to garbage
     } else {
       outcome = choices.Choose(ChoicePoint::kTornSector, 3);
     }
+    hole = hole || (lost_earlier && outcome != 0);
+    lost_earlier = lost_earlier || outcome == 0;
     if (outcome == 1) {
       std::memcpy(file.phys.data() + begin, bytes.data() + (begin - op.durable_offset),
                   end - begin);
@@ -114,6 +121,7 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
       }
     }
   }
+  if (hole) ++summary.torn_writes_with_hole;
   if (!sectors.powersafe_overwrite) DamagePhysicalSectors(file, op, sectors, choices, summary);
 }
 

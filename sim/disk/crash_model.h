@@ -97,6 +97,8 @@ enum class ChoicePoint : uint8_t {
   kSizeWithoutData = 4, // 0 size not persisted, 1 persisted (zeros), 2 persisted (garbage)
   kSectorDamage = 5,    // (no powersafe overwrite) 0 physical sector intact, 1 all garbage
   kUnreadableSector = 6,  // (torn_sectors_unreadable) 0 readable, 1 fails its reads
+  kForcedTearShape = 7,   // (forced_tear_may_hole) a forced tear keeps 0 its first
+                          // sector or 1 its last (a hole before it)
 };
 
 // The device's sectors, as a crash sees them (DiskOptions has the profile).
@@ -113,6 +115,11 @@ struct SectorModel {
   // A torn sector that turned to garbage may be unreadable afterwards
   // (ChoicePoint::kUnreadableSector).
   bool torn_sectors_unreadable = false;
+  // A forced tear (DataOp::tear_on_crash) of a write over several sectors
+  // keeps its first sector and loses its last, or (with this, by
+  // ChoicePoint::kForcedTearShape) loses its first and keeps its last: a
+  // hole the device left before a later sector that did persist.
+  bool forced_tear_may_hole = false;
 
   uint32_t physical() const { return physical_bytes == 0 ? logical_bytes : physical_bytes; }
 };
@@ -140,6 +147,7 @@ struct CrashSummary {
   uint64_t namespace_persisted = 0;
   uint64_t namespace_dropped = 0;
   uint64_t damaged_physical_sectors = 0;  // trashed whole (no powersafe overwrite)
+  uint64_t torn_writes_with_hole = 0;     // an earlier sector lost, a later one kept
   // Logical sectors left unreadable, per inode (ResolveDataOps fills
   // `unreadable_scratch`; ResolveCrash files it under the inode).
   std::map<uint64_t, std::vector<uint64_t>> unreadable_sectors;

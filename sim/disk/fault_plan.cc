@@ -44,6 +44,7 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kLatency: return "latency";
     case FaultKind::kPhysicalSectorDamage: return "physical_sector_damage";
     case FaultKind::kUnreadableTornSector: return "unreadable_torn_sector";
+    case FaultKind::kTornWriteHole: return "torn_write_hole";
   }
   return "?";
 }

@@ -187,8 +187,9 @@ enum class FaultKind : uint8_t {
   kLatency = 17,           // an op was delayed (counted, not traced per op)
   kPhysicalSectorDamage = 18,  // crash: a torn write trashed its whole physical sector
   kUnreadableTornSector = 19,  // crash: a torn sector was left unreadable (latent error)
+  kTornWriteHole = 20,     // crash: a torn write lost a sector and kept a later one
 };
-inline constexpr size_t kFaultKindCount = 20;
+inline constexpr size_t kFaultKindCount = 21;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

@@ -125,7 +125,8 @@ CrashInput SimFileSystem::MakeCrashInput() const {
   input.atomic_unit_bytes = disk_->options_.atomic_unit_bytes;
   input.sectors = SectorModel{.physical_bytes = disk_->options_.physical_sector_bytes,
                               .powersafe_overwrite = disk_->options_.powersafe_overwrite,
-                              .torn_sectors_unreadable = disk_->options_.torn_sectors_unreadable};
+                              .torn_sectors_unreadable = disk_->options_.torn_sectors_unreadable,
+                              .forced_tear_may_hole = disk_->options_.forced_tear_may_hole};
   for (const auto& [id, inode] : inodes_) {
     if (!inode.pending.empty()) input.data.emplace_back(id, &inode.pending);
   }

@@ -125,8 +125,13 @@ struct DiskOptions {
   bool powersafe_overwrite = true;
   // A torn sector that turned to garbage may fail its reads (EIO, a latent
   // sector error) until a write covering it reaches the device
-  // (CrashRates::torn_sector_unreadable_ppm).
+  // (CrashRates::torn_sector_unreadable_ppm). The whole logical sector is
+  // lost, bytes synced before included: a device that does this has no
+  // powersafe overwrite either.
   bool torn_sectors_unreadable = false;
+  // A forced tear (FaultAction::kTearOnCrash, CrashOptions::tear_last_write)
+  // may keep the write's last sector and lose its first (SectorModel).
+  bool forced_tear_may_hole = false;
 };
 
 // Extra instructions for one crash resolution.

@@ -4,6 +4,7 @@
 // covered, and which sectors fail their reads afterwards.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "tests/sim/disk/sim_disk_world.h"
@@ -128,6 +129,35 @@ TEST(SectorProfileTest, TruncatingAnUnreadableTailFreesIt) {
   ASSERT_TRUE((*file)->Sync().ok());
   ASSERT_TRUE((*file)->Append(Bytes(std::string(10, 'c'))).ok());
   EXPECT_EQ(ReadAll(**file), std::string(512, 'a') + std::string(10, 'c'));
+}
+
+// A forced tear of a write over several sectors keeps its first sector and
+// loses its last; with forced_tear_may_hole it may do the opposite, a hole
+// before a kept sector, and a crash that leaves such a hole counts it.
+TEST(SectorProfileTest, AForcedTearMayLeaveAHoleBeforeAKeptSector) {
+  FaultPlan plan;
+  plan.crash = CrashRates{.write_persist_ppm = 1'000'000, .write_torn_ppm = 0,
+                          .size_without_data_ppm = 1'000'000, .size_garbage_ppm = 0};
+  std::set<std::string> outcomes;
+  for (uint64_t seed = 1; seed <= 16; ++seed) {
+    World world(plan, DiskOptions{.forced_tear_may_hole = true}, seed);
+    auto opened = world.fs().Open("f", io::OpenMode::kCreateExclusive);
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(world.fs().SyncDir("").ok());
+    ASSERT_TRUE((*opened)->Append(Bytes(std::string(1024, 'n'))).ok());
+    world.CrashAndRestart(CrashOptions{.tear_last_write = true});
+    const std::string after = world.disk.DurableImage(world.node).files["f"];
+    ASSERT_EQ(after.size(), 1024u);
+    if (after == std::string(512, 'n') + std::string(512, '\0')) {
+      outcomes.insert("first kept");
+      EXPECT_EQ(world.disk.stats().count(FaultKind::kTornWriteHole), 0u);
+    } else {
+      ASSERT_EQ(after, std::string(512, '\0') + std::string(512, 'n'));
+      outcomes.insert("hole");
+      EXPECT_EQ(world.disk.stats().count(FaultKind::kTornWriteHole), 1u);
+    }
+  }
+  EXPECT_EQ(outcomes.size(), 2u);  // both shapes occur
 }
 
 }  // namespace

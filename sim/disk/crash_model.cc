@@ -66,6 +66,18 @@ void DamagePhysicalSectors(Replay& file, const DataOp& op, const SectorModel& se
   }
 }
 
+// One sector of a torn write: 0 old bytes, 1 new, 2 garbage (ChoicePoint::
+// kTornSector). A forced tear keeps its first sector and loses its last (or,
+// with `forced_hole`, the other way round); inside one sector it cannot
+// tear, so it turns to garbage.
+uint32_t TornSectorOutcome(const DataOp& op, uint64_t sector, uint64_t first_sector,
+                           uint64_t last_sector, bool forced_hole, ChoiceSource& choices) {
+  if (op.tear_on_crash && first_sector == last_sector) return 2;
+  if (op.tear_on_crash && sector == first_sector) return forced_hole ? 0 : 1;
+  if (op.tear_on_crash && sector == last_sector) return forced_hole ? 1 : 0;
+  return choices.Choose(ChoicePoint::kTornSector, 3);
+}
+
 // A write that is not persisted whole: per-sector outcomes, and maybe the
 // size update without (all of) the data.
 void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, bool torn,
@@ -97,16 +109,8 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   for (uint64_t sector = first_sector; sector <= last_sector; ++sector) {
     const uint64_t begin = std::max(sector * unit_bytes, op.durable_offset);
     const uint64_t end = std::min((sector + 1) * unit_bytes, op.durable_offset + op.length_bytes);
-    uint32_t outcome;
-    if (op.tear_on_crash && multi_sector && sector == first_sector) {
-      outcome = forced_hole ? 0 : 1;  // a forced tear keeps its first sector and loses its last
-    } else if (op.tear_on_crash && multi_sector && sector == last_sector) {
-      outcome = forced_hole ? 1 : 0;  // (or, with a hole, the other way round)
-    } else if (op.tear_on_crash && first_sector == last_sector) {
-      outcome = 2;  // one atomic sector cannot tear: it turns to garbage
-    } else {
-      outcome = choices.Choose(ChoicePoint::kTornSector, 3);
-    }
+    const uint32_t outcome =
+        TornSectorOutcome(op, sector, first_sector, last_sector, forced_hole, choices);
     hole = hole || (lost_earlier && outcome != 0);
     lost_earlier = lost_earlier || outcome == 0;
     if (outcome == 1) {

@@ -10,6 +10,8 @@
 //    an unreadable sector in a sealed segment is DataLoss, never skipped.
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -116,6 +118,54 @@ TEST(WalSector, EveryWriteEndsOnASectorBoundary) {
   for (const auto& [path, bytes] : disk.DurableImage(node).files) {
     EXPECT_EQ(bytes.size() % 512, 0u) << path;
   }
+}
+
+// A crash keeps the first sector of a torn batch: recovery keeps the whole
+// frames in it and cuts the rest, mid-sector. Records recovered there are
+// the log's now, so the next batch must not go into their sector: it opens
+// a new segment, and every file still ends on a sector boundary or at the
+// cut.
+TEST(WalSector, AfterACutInTheMiddleOfASectorTheNextBatchOpensANewSegment) {
+  sim::disk::FaultPlan plan;
+  plan.crash = sim::disk::CrashRates{.write_persist_ppm = 0, .write_torn_ppm = 0,
+                                     .torn_sector_persist_ppm = 0,
+                                     .size_without_data_ppm = 1'000'000, .size_garbage_ppm = 0};
+  WalOptions options = TinyOptions();
+  options.segment_size_bytes = 1 << 16;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler, sim::disk::DiskOptions{.atomic_unit_bytes = 512}, plan);
+  scheduler.StartFiberOn(node, "owner", [&] {
+    auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
+    ASSERT_TRUE(wal.ok()) << wal.status();
+    auto first = (*wal)->Append("acknowledged");
+    ASSERT_TRUE(first.ok() && first->durable.Get().ok());
+    disk.plan().latency.sync = sim::disk::LatencyModel::Fixed(10 * io::kNanosPerMilli);
+    const std::string payload(100, 'b');
+    std::vector<std::string_view> batch(10, payload);
+    ASSERT_TRUE((*wal)->AppendBatch(batch).ok());
+    scheduler.SleepFor(io::kNanosPerMilli);
+    scheduler.Crash(node, "power loss");
+  });
+  (void)scheduler.Run();
+  disk.Crash(node, sim::disk::CrashOptions{.tear_last_write = true});  // keeps the first sector
+  disk.plan().latency.sync = sim::disk::LatencyModel{};
+  scheduler.Restart(node, "recover", [&] {
+    auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
+    ASSERT_TRUE(wal.ok()) << wal.status();
+    const uint64_t recovered = (*wal)->recovery().records;
+    ASSERT_GT(recovered, 1u);   // whole frames of the kept sector
+    ASSERT_LT(recovered, 11u);  // not the lost ones
+    auto next = (*wal)->Append("after");
+    ASSERT_TRUE(next.ok() && next->durable.Get().ok());
+    EXPECT_EQ((*wal)->stats().rotations, 1u);
+    (void)(*wal)->Close();
+  });
+  const sim::RunResult result = scheduler.Run();
+  ASSERT_TRUE(result.ok()) << result.detail;
+  const sim::disk::DiskImage image = disk.DurableImage(node);
+  ASSERT_EQ(image.files.size(), 2u);
+  EXPECT_EQ(image.files.rbegin()->second.size() % 4096, 0u);  // the new segment
 }
 
 // A crash tears the newest batch and leaves its sectors unreadable; the log

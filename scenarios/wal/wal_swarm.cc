@@ -83,8 +83,8 @@ void DrawExtremeOptions(sim::Prng& swarm, WalSwarm& s) {
 
 // The device profile, the WAL's sector alignment for it, and (in half of
 // the seeds) segments and batches larger than an atomic unit, with records
-// up to 3 KiB, so that batches cross sector boundaries and a torn batch can
-// keep a later sector and lose an earlier one.
+// up to 2.5 units, so that batches cross sector boundaries (4 KiB ones too)
+// and a torn batch can keep a later sector and lose an earlier one.
 void DrawSectorPairing(sim::Prng& swarm, WalSwarm& s) {
   kit::DrawDeviceProfile(swarm, s.disk);
   const sim::disk::DiskOptions& d = s.disk.disk;
@@ -95,11 +95,14 @@ void DrawSectorPairing(sim::Prng& swarm, WalSwarm& s) {
   s.wal.sector_bytes = d.powersafe_overwrite && swarm.Chance(1, 3) ? 0 : aligned;
   if (s.extreme || !swarm.Chance(1, 2)) return;
   const uint32_t unit = d.atomic_unit_bytes;
-  s.wal.max_record_bytes = 3072;
-  s.wal.max_queued_bytes = 16384;
-  s.max_payload_bytes = swarm.Chance(1, 2) ? 3072 : 1024;
+  s.wal.max_record_bytes = 2 * unit + unit / 2;
+  s.wal.max_queued_bytes = 4 * uint64_t{s.wal.max_record_bytes};
+  s.max_payload_bytes = swarm.Chance(1, 2) ? s.wal.max_record_bytes : s.wal.max_record_bytes / 2;
   s.wal.max_batch_bytes = static_cast<uint64_t>(swarm.Between(unit, 4 * unit));
   s.wal.segment_size_bytes = static_cast<uint64_t>(swarm.Between(2 * unit, 8 * unit));
+  // Torn writes on: a batch over several sectors is what these seeds are for.
+  sim::disk::CrashRates& c = s.disk.plan.crash;
+  c.write_torn_ppm = std::max(c.write_torn_ppm, std::min<uint32_t>(300'000, 1'000'000 - c.write_persist_ppm));
   if (s.release_period_ns != 0) {  // rotation and release still every few batches
     s.wal.segment_size_bytes = static_cast<uint64_t>(swarm.Between(unit, 3 * unit));
   }

@@ -16,6 +16,10 @@
 //    synchronous=FULL (every commit syncs the WAL file).
 //  * LevelDbSync/threads:N: Put with WriteOptions::sync = true; with N
 //    threads LevelDB's own writer queue batches them.
+//  * SectorAlignment/appenders:N: the WAL with sector-aligned batches (the
+//    default, WalOptions::sector_bytes = 4096) and with packed frames
+//    (sector_bytes = 0), in alternating rounds: records per second of each,
+//    their ratio, and bytes written per record (frames plus padding).
 //  * Crc32c{Hardware,Software}: checksum throughput over 4 KiB.
 //  * SideBySide: all of the above contenders in alternating rounds, the
 //    comparison to quote (see there why).
@@ -271,6 +275,62 @@ void BM_SideBySide(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SideBySide)->UseRealTime()->MinTime(5);
+
+// --- sector alignment ----------------------------------------------------------
+//
+// What padding every batch to a 4 KiB boundary costs (FORMAT.md, sector
+// alignment): the same rounds on an aligned and a packed WAL, alternating,
+// so drifting sync latency hits both alike.
+class AlignmentContender {
+ public:
+  AlignmentContender(const std::string& dir, uint32_t sector_bytes)
+      : fs_(posix::PosixFileSystem::Open(loop_, dir)) {
+    FAULTLINE_CHECK(fs_.ok());
+    WalOptions options;
+    options.sector_bytes = sector_bytes;
+    wal_ = OpenWalOnLoop(loop_, **fs_, "wal", options);
+  }
+  ~AlignmentContender() { CloseWalOnLoop(loop_, std::move(wal_)); }
+  int64_t TimedRound(int appenders) {
+    const int64_t start_ns = bench::SteadyNowNs();
+    AppendRound(loop_, *wal_, appenders, kRecordsPerRound);
+    return bench::SteadyNowNs() - start_ns;
+  }
+  // Bytes the WAL wrote per record (frames and padding).
+  double BytesPerRecord() const {
+    const WalStats stats = wal_->stats();
+    return static_cast<double>(stats.bytes_written + stats.padding_bytes) /
+           static_cast<double>(std::max<uint64_t>(1, stats.records_written));
+  }
+
+ private:
+  posix::EventLoop loop_;
+  absl::StatusOr<std::unique_ptr<posix::PosixFileSystem>> fs_;
+  std::unique_ptr<Wal> wal_;
+};
+
+void BM_SectorAlignment(benchmark::State& state) {
+  const int appenders = static_cast<int>(state.range(0));
+  ScratchDir aligned_dir("wal-bench-aligned");
+  ScratchDir packed_dir("wal-bench-packed");
+  AlignmentContender aligned(aligned_dir.path(), 4096);
+  AlignmentContender packed(packed_dir.path(), 0);
+  int64_t aligned_ns = 0;
+  int64_t packed_ns = 0;
+  for (auto _ : state) {
+    aligned_ns += aligned.TimedRound(appenders);
+    packed_ns += packed.TimedRound(appenders);
+  }
+  const double records = static_cast<double>(state.iterations()) * kRecordsPerRound;
+  const double aligned_per_s = records * 1e9 / static_cast<double>(std::max<int64_t>(1, aligned_ns));
+  const double packed_per_s = records * 1e9 / static_cast<double>(std::max<int64_t>(1, packed_ns));
+  state.counters["aligned_per_s"] = aligned_per_s;
+  state.counters["packed_per_s"] = packed_per_s;
+  state.counters["aligned_vs_packed"] = aligned_per_s / packed_per_s;
+  state.counters["aligned_bytes_per_record"] = aligned.BytesPerRecord();
+  state.counters["packed_bytes_per_record"] = packed.BytesPerRecord();
+}
+BENCHMARK(BM_SectorAlignment)->Arg(1)->Arg(64)->ArgName("appenders")->UseRealTime()->MinTime(3);
 
 void BM_Crc32cHardware(benchmark::State& state) {
   if (!base::Crc32cHardwareAvailable()) {

@@ -14,13 +14,15 @@
 
 namespace faultline::wal {
 
-// Opens (recovers or creates) the Wal in `dir` of `fs` with default options
-// and returns once it is open; its flusher fiber waits for the next Run().
+// Opens (recovers or creates) the Wal in `dir` of `fs` with `options` (the
+// defaults unless given) and returns once it is open; its flusher fiber
+// waits for the next Run().
 inline std::unique_ptr<Wal> OpenWalOnLoop(posix::EventLoop& loop, io::FileSystem& fs,
-                                          std::string_view dir) {
+                                          std::string_view dir,
+                                          const WalOptions& options = WalOptions{}) {
   std::unique_ptr<Wal> wal;
   loop.StartFiber("open", [&] {
-    auto opened = Wal::Open(fs, loop, dir, WalOptions{});
+    auto opened = Wal::Open(fs, loop, dir, options);
     FAULTLINE_CHECK_MSG(opened.ok(), "Wal::Open failed");
     wal = *std::move(opened);
     loop.Stop();  // the flusher fiber keeps Run() going otherwise

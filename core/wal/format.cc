@@ -178,6 +178,30 @@ void AppendFrame(std::string* out, uint64_t sequence, uint64_t durable_watermark
   out->append(payload.data(), payload.size());
 }
 
+uint64_t PaddingBytes(uint64_t end_offset, uint32_t sector_bytes) {
+  if (sector_bytes == 0) return 0;
+  const uint64_t into_sector = end_offset % sector_bytes;
+  if (into_sector == 0) return 0;
+  uint64_t padding = sector_bytes - into_sector;
+  if (padding < FrameBytes(1)) padding += sector_bytes;  // a frame needs >= 1 payload byte
+  return padding;
+}
+
+void AppendPadding(std::string* out, uint64_t padding_bytes, uint64_t durable_watermark,
+                   uint32_t salt) {
+  FAULTLINE_CHECK(padding_bytes >= FrameBytes(1) &&
+                  padding_bytes <= FrameBytes(kMaxSectorBytes));
+  const size_t start = out->size();
+  out->append(padding_bytes, '\0');
+  const std::string_view zeros(out->data() + start + kFrameHeaderBytes,
+                               padding_bytes - kFrameHeaderBytes);
+  FrameHeader header;
+  header.payload_bytes = static_cast<uint32_t>(zeros.size());
+  header.sequence = kPaddingSequence;
+  header.durable_watermark = durable_watermark;
+  EncodeFrameHeader(header, PayloadCrc(zeros), salt, out->data() + start);
+}
+
 FrameHeader DecodeFrameHeader(std::string_view bytes) {
   FAULTLINE_CHECK(bytes.size() >= kFrameHeaderBytes);
   FrameHeader header;

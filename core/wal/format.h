@@ -124,6 +124,25 @@ uint32_t PayloadCrc(std::string_view payload);  // unmasked CRC-32C
 void EncodeFrameHeader(const FrameHeader& header, uint32_t payload_crc, uint32_t salt,
                        char out[kFrameHeaderBytes]);
 
+// --- padding frames ---------------------------------------------------------
+// A frame with sequence kPaddingSequence carries no record: its payload is
+// zeros and it only fills a segment up to a sector boundary, so that the
+// next write never shares a sector with synced frames (FORMAT.md, "Sector
+// alignment"). Readers verify it like any frame and skip it.
+inline constexpr uint64_t kPaddingSequence = 0;
+// The largest sector a writer aligns to, and so the largest padding frame
+// (sector + kFrameHeaderBytes bytes) a reader must expect.
+inline constexpr uint32_t kMaxSectorBytes = 64u << 10;
+
+// How many bytes of padding end a write that ends at `end_offset` on a
+// multiple of `sector_bytes` (0: no alignment): 0 when it already does, else
+// at least FrameBytes(1) (the smallest frame), so up to sector_bytes +
+// kFrameHeaderBytes.
+uint64_t PaddingBytes(uint64_t end_offset, uint32_t sector_bytes);
+// Appends one padding frame of exactly `padding_bytes` (>= FrameBytes(1)).
+void AppendPadding(std::string* out, uint64_t padding_bytes, uint64_t durable_watermark,
+                   uint32_t salt);
+
 // Decodes a frame header from the first kFrameHeaderBytes of `bytes` (which
 // must hold that many). Checks nothing.
 FrameHeader DecodeFrameHeader(std::string_view bytes);

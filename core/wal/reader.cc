@@ -59,18 +59,20 @@ absl::Status WalReader::OpenSegmentFor(uint64_t sequence) {
   salt_ = header.header.salt;
   offset_bytes_ = format::kSegmentHeaderBytes;
   // Skip to `sequence` reading frame headers only (bounded by the records
-  // in the segment before it).
-  for (uint64_t seq = first; seq < sequence; ++seq) {
+  // in the segment before it, each followed by at most one padding frame).
+  for (uint64_t seq = first; seq < sequence;) {
     char frame_header[format::kFrameHeaderBytes];
     got = ReadFull(*file_, offset_bytes_, absl::Span<char>(frame_header));
     if (!got.ok()) return Annotate(got.status(), absl::StrCat("read ", path_));
     if (*got < sizeof(frame_header)) return DataLossAt(path_, offset_bytes_, "segment ends early");
     const format::FrameHeader h =
         format::DecodeFrameHeader(std::string_view(frame_header, sizeof(frame_header)));
-    if (h.sequence != seq || !format::PlausibleLength(h.payload_bytes)) {
+    const bool padding = h.sequence == format::kPaddingSequence;
+    if ((!padding && h.sequence != seq) || !format::PlausibleLength(h.payload_bytes)) {
       return DataLossAt(path_, offset_bytes_, "bad frame while seeking");
     }
     offset_bytes_ += format::FrameBytes(h.payload_bytes);
+    if (!padding) ++seq;
   }
   return absl::OkStatus();
 }
@@ -81,13 +83,16 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
   if (file_ == nullptr) {
     FAULTLINE_RETURN_IF_ERROR(OpenSegmentFor(next_sequence_));
   }
-  // At most one switch to the following segment per record.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // At most one switch to the following segment per record, and one padding
+  // frame (sector alignment) before and after it: bounded.
+  bool switched = false;
+  for (int step = 0; step < 4; ++step) {
     char frame_header[format::kFrameHeaderBytes];
     absl::StatusOr<size_t> got = ReadFull(*file_, offset_bytes_, absl::Span<char>(frame_header));
     if (!got.ok()) return Annotate(got.status(), absl::StrCat("read ", path_));
-    if (*got == 0 && attempt == 0) {
+    if (*got == 0 && !switched) {
       // End of this segment: the record is at the start of the next one.
+      switched = true;
       const std::string finished = path_;
       FAULTLINE_RETURN_IF_ERROR(OpenSegmentFor(next_sequence_));
       if (path_ == finished) return DataLossAt(path_, offset_bytes_, "a segment is missing");
@@ -108,6 +113,10 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
     const format::FrameProblem problem = format::CheckFrame(h, record.payload, salt_);
     if (problem != format::FrameProblem::kNone) {
       return DataLossAt(path_, offset_bytes_, format::FrameProblemName(problem));
+    }
+    if (h.sequence == format::kPaddingSequence) {
+      offset_bytes_ += format::FrameBytes(h.payload_bytes);  // no record: skip it
+      continue;
     }
     if (h.sequence != next_sequence_) {
       return DataLossAt(path_, offset_bytes_, absl::StrCat("record carries sequence ", h.sequence,

@@ -22,7 +22,8 @@ absl::StatusOr<bool> WalCore::LaterSegmentHoldsRecords(const std::vector<uint64_
     if (!file.ok()) return Annotate(file.status(), absl::StrCat("open ", path));
     absl::StatusOr<uint64_t> size = (*file)->Size();
     if (!size.ok()) return Annotate(size.status(), absl::StrCat("size of ", path));
-    if (*size > format::kSegmentHeaderBytes) return true;
+    // Nothing past the header region: no record (see ScanSegment).
+    if (*size > HeaderRegionBytes()) return true;
   }
   return false;
 }
@@ -51,6 +52,29 @@ bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
     return true;
   }
   return false;
+}
+
+bool WalCore::HoldsRecordFrame(std::string_view bytes, uint32_t salt) const {
+  // Bounded by the header region's size (at most kMaxSectorBytes offsets).
+  for (uint64_t offset = format::kSegmentHeaderBytes;
+       offset + format::kFrameHeaderBytes <= bytes.size(); ++offset) {
+    const format::DecodedFrame frame = format::DecodeFrame(bytes.substr(offset), salt);
+    if (frame.problem == format::FrameProblem::kNone &&
+        frame.header.sequence != format::kPaddingSequence) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool WalCore::IntactHeaderRegion(std::string_view bytes, uint32_t salt) const {
+  if (bytes.size() != HeaderRegionBytes()) return false;
+  if (bytes.size() == format::kSegmentHeaderBytes) return true;
+  const format::DecodedFrame padding =
+      format::DecodeFrame(bytes.substr(format::kSegmentHeaderBytes), salt);
+  return padding.problem == format::FrameProblem::kNone &&
+         padding.header.sequence == format::kPaddingSequence &&
+         format::kSegmentHeaderBytes + format::FrameBytes(padding.payload.size()) == bytes.size();
 }
 
 absl::Status WalCore::Recover() {
@@ -114,7 +138,9 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
         absl::StrCat("wal segment ", path, " is ", *size, " bytes, above the limit"));
   }
   std::string& bytes = scan->bytes;
-  absl::Status status = ReadWhole(**file, *size, &bytes);
+  // Sectors that fail every read (a torn sector that failed its ECC) read as
+  // zeros here; scan->unreadable_at says where the first one starts.
+  absl::Status status = ReadReadable(**file, *size, &bytes, &scan->unreadable_at);
   if (!status.ok()) return Annotate(status, absl::StrCat("read ", path));
 
   const format::DecodedHeader header = format::DecodeSegmentHeader(bytes);
@@ -130,10 +156,21 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
   // failed sync interrupted; a good one that does not start where the log
   // so far ends belongs to a rotation that failed (the Wal then went on in
   // the previous segment) and that a crash brought back.
-  const bool holds_no_record = bytes.size() <= format::kSegmentHeaderBytes;
+  // With sector alignment a writer's segment starts with its header padded
+  // to a sector; no record lies inside that region. A bad header cannot be
+  // checked further; a good one is trusted only as far as no record frame
+  // verifies in the region (a log written without alignment).
+  const bool header_ok = header.problem == format::HeaderProblem::kNone;
+  const bool holds_no_record =
+      bytes.size() <= format::kSegmentHeaderBytes ||
+      (bytes.size() <= HeaderRegionBytes() &&
+       (!header_ok || !HoldsRecordFrame(bytes, header.header.salt)));
+  // An empty segment is kept only whole: its header region intact, so the
+  // first batch written into it never shares a sector with the header. A
+  // cut one is a creation that a crash interrupted.
   const bool leftover =
-      holds_no_record && (header.problem != format::HeaderProblem::kNone ||
-                          (!segments_.empty() && first < scan->expected));
+      holds_no_record && (!header_ok || (!segments_.empty() && first < scan->expected) ||
+                          !IntactHeaderRegion(bytes, header.header.salt));
   if (leftover) {
     spdlog::warn("wal {}: removing segment {} that holds no record ({})", dir_, path,
                  format::HeaderProblemName(header.problem));
@@ -146,6 +183,9 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
     ++recovery_.removed_empty_segments;
     if (!scan->removed_first.has_value()) scan->removed_first = first;
     return absl::OkStatus();
+  }
+  if (scan->unreadable_at.has_value() && *scan->unreadable_at < format::kSegmentHeaderBytes) {
+    return DataLossAt(path, *scan->unreadable_at, "unreadable sector in the segment header");
   }
   if (header.problem != format::HeaderProblem::kNone) {
     return DataLossAt(path, 0, format::HeaderProblemName(header.problem));
@@ -181,7 +221,23 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
     const format::DecodedFrame frame =
         format::DecodeFrame(std::string_view(bytes).substr(offset), salt);
     if (frame.problem != format::FrameProblem::kNone) {
-      return CutTornTail(firsts, index, path, salt, frame.problem, offset, file, scan);
+      const bool unreadable = scan->unreadable_at.has_value() && *scan->unreadable_at >= offset &&
+                              *scan->unreadable_at < offset + format::FrameBytes(
+                                                                  frame.header.payload_bytes);
+      return CutTornTail(firsts, index, path, salt,
+                         unreadable ? "unreadable sector" : format::FrameProblemName(frame.problem),
+                         offset, file, scan);
+    }
+    const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());
+    FAULTLINE_CHECK(next_offset > offset && next_offset <= bytes.size());
+    if (scan->unreadable_at.has_value() && *scan->unreadable_at < next_offset) {
+      // Part of the frame could not be read: it is not there (a frame of
+      // zeros verifies only by a 2^-32 chance, and is not trusted either).
+      return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, file, scan);
+    }
+    if (frame.header.sequence == format::kPaddingSequence) {
+      offset = next_offset;  // sector alignment: no record (FORMAT.md)
+      continue;
     }
     if (frame.header.sequence != scan->expected) {
       return DataLossAt(path, offset,
@@ -195,28 +251,25 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
     }
     ++scan->expected;
     ++recovery_.records;
-    const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());
-    FAULTLINE_CHECK(next_offset > offset && next_offset <= bytes.size());
     offset = next_offset;
   }
   return absl::OkStatus();
 }
 
 absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t index,
-                                  const std::string& path, uint32_t salt,
-                                  format::FrameProblem problem, uint64_t offset, io::File& file,
-                                  Scan* scan) {
+                                  const std::string& path, uint32_t salt, std::string_view problem,
+                                  uint64_t offset, io::File& file, Scan* scan) {
   std::string& bytes = scan->bytes;
   // Older segments were wholly synced before the next one was created;
   // only the newest one that holds records can end in a torn tail.
   absl::StatusOr<bool> later_records = LaterSegmentHoldsRecords(firsts, index + 1);
   if (!later_records.ok()) return later_records.status();
-  if (*later_records) return DataLossAt(path, offset, format::FrameProblemName(problem));
+  if (*later_records) return DataLossAt(path, offset, problem);
   uint64_t later_offset = 0;
   format::FrameHeader later;
   if (LaterFrameProvesLoss(bytes, offset + 1, scan->expected, salt, &later_offset, &later)) {
     return DataLossAt(path, offset,
-                      absl::StrCat(AsAbsl(format::FrameProblemName(problem)), " (record ",
+                      absl::StrCat(AsAbsl(problem), " (record ",
                                    scan->expected, "), yet the valid record ", later.sequence,
                                    " at offset ", later_offset,
                                    " was written after records up to ",
@@ -234,6 +287,7 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
   if (!status.ok()) return Annotate(status, absl::StrCat("fdatasync ", path));
   recovery_.truncated_bytes += bytes.size() - offset;
   bytes.resize(offset);
+  scan->unreadable_at.reset();  // the truncation freed the unreadable sectors
   return absl::OkStatus();
 }
 
@@ -243,7 +297,7 @@ absl::Status WalCore::FinishRecovery(Scan* scan) {
     const uint32_t salt = NewSegmentSalt(first);
     FAULTLINE_RETURN_IF_ERROR(InitializeSegment(first, salt, &scan->last_file));
     segments_.push_back(Segment{first, io::JoinPath(dir_, format::SegmentName(first)), salt});
-    scan->last_bytes = format::kSegmentHeaderBytes;
+    scan->last_bytes = HeaderRegionBytes();
     scan->expected = first;
     recovery_.created_segment = true;
   } else {

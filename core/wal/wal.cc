@@ -43,6 +43,11 @@ absl::Status ValidateOptions(const WalOptions& o) {
   }
   if (o.flush_interval_ns < 0) return absl::InvalidArgumentError("flush_interval_ns < 0");
   if (o.initial_sequence == 0) return absl::InvalidArgumentError("initial_sequence must be >= 1");
+  const uint32_t sector = o.sector_bytes;
+  if (sector != 0 && (sector < 512 || sector > format::kMaxSectorBytes || (sector & (sector - 1)) != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sector_bytes must be 0 or a power of two in [512, ", format::kMaxSectorBytes, "]"));
+  }
   return absl::OkStatus();
 }
 

@@ -15,7 +15,9 @@
 // is full (back-pressure). Futures complete in sequence order.
 //
 // DURABILITY. A future that resolves OK means its record and every record
-// before it are durable. A record in a new segment is acknowledged only after
+// before it are durable. With WalOptions::sector_bytes (the default) no later
+// write touches a sector holding them, so a device that trashes a whole
+// sector on a torn write (no powersafe overwrite) cannot take them along. A record in a new segment is acknowledged only after
 // the segment's creation is durable (SyncDir).
 //
 // FAIL-STOP. If a write or Sync fails, the Wal stops for good: the failed
@@ -29,8 +31,9 @@
 // it exits, so a reopen cannot write beside a flusher still in flight.
 //
 // RECOVERY (Open). The tail of the newest segment may hold a torn write from
-// a crash; it is truncated, and the truncation is made durable before Open
-// returns. Segment files that hold no record, left by a segment creation
+// a crash (sectors that no longer read included); it is truncated, and the
+// truncation is made durable before Open returns. An unreadable sector in
+// any other segment is DataLoss. Segment files that hold no record, left by a segment creation
 // that a crash or a failed sync interrupted, are removed. Anything else that
 // cannot be a torn tail — an invalid record followed by records written after
 // it was durable, a bad segment header with records behind it, a missing
@@ -93,6 +96,16 @@ struct WalOptions {
   // creation, so logs left at the default seed still differ, but only a
   // seed nobody can guess keeps a hostile payload from forging frames.
   uint64_t salt_seed = 0;
+  // Sector alignment (FORMAT.md, "Sector alignment"): every write ends on a
+  // multiple of this many bytes (a padding frame fills the gap), and so does
+  // the header region of every segment, so that a write never rewrites a
+  // sector holding synced records. A device without powersafe overwrite (a
+  // 512e drive rewriting its 4 KiB physical sector, many SSDs) can trash a
+  // whole sector a torn write touched, acknowledged bytes included. Set it
+  // to the device's physical sector size or a multiple; 0 packs frames
+  // (smaller files, but safe only on powersafe-overwrite devices). A power
+  // of two in [512, 64 KiB], or 0.
+  uint32_t sector_bytes = 4096;
 };
 
 // What Open found and repaired.
@@ -110,6 +123,7 @@ struct WalStats {
   uint64_t batches = 0;         // one WriteAtAndSync (a write + a sync) each
   uint64_t records_written = 0;
   uint64_t bytes_written = 0;   // frame bytes of records
+  uint64_t padding_bytes = 0;   // padding frames written (sector alignment)
   uint64_t file_syncs = 0;      // Sync calls on segment files
   uint64_t dir_syncs = 0;       // SyncDir calls
   uint64_t rotations = 0;

@@ -201,14 +201,20 @@ bool WalCore::WaitForBatch() {
 void WalCore::TakeBatch(bool* rotate_first, uint32_t* salt) {
   FAULTLINE_CHECK(!queue_.empty() && batch_.empty());
   const uint64_t first_frame_bytes = format::FrameBytes(queue_.front().payload_bytes);
+  // A tail off a sector boundary (recovery cut a torn batch in its middle)
+  // shares its sector with synced records: write on in a new segment.
+  const bool unaligned_tail =
+      options_.sector_bytes != 0 && active_bytes_ % options_.sector_bytes != 0;
   *rotate_first = active_records_ > 0 &&
-                  active_bytes_ + first_frame_bytes > options_.segment_size_bytes;
-  const uint64_t segment_bytes = *rotate_first ? format::kSegmentHeaderBytes : active_bytes_;
+                  (unaligned_tail ||
+                   Padded(active_bytes_ + first_frame_bytes) > options_.segment_size_bytes);
+  const uint64_t segment_bytes = *rotate_first ? HeaderRegionBytes() : active_bytes_;
   uint64_t batch_bytes = 0;
   while (!queue_.empty() && batch_.size() < options_.max_batch_records) {
     const uint64_t frame_bytes = format::FrameBytes(queue_.front().payload_bytes);
-    if (!batch_.empty() && (batch_bytes + frame_bytes > options_.max_batch_bytes ||
-                            segment_bytes + batch_bytes + frame_bytes > options_.segment_size_bytes)) {
+    if (!batch_.empty() &&
+        (batch_bytes + frame_bytes > options_.max_batch_bytes ||
+         Padded(segment_bytes + batch_bytes + frame_bytes) > options_.segment_size_bytes)) {
       break;
     }
     batch_bytes += frame_bytes;
@@ -245,6 +251,11 @@ void WalCore::TakeBatch(bool* rotate_first, uint32_t* salt) {
     offset += format::FrameBytes(pending.payload_bytes);
   }
   FAULTLINE_CHECK(offset == batch_buffer_.size());
+  // The batch ends on a sector boundary, so the next one never rewrites a
+  // sector holding these records once they are acknowledged.
+  const uint64_t padding = format::PaddingBytes(segment_bytes + batch_bytes, options_.sector_bytes);
+  if (padding != 0) format::AppendPadding(&batch_buffer_, padding, durable_sequence_, *salt);
+  batch_padding_bytes_ = padding;
 }
 
 absl::Status WalCore::Rotate(uint64_t first_sequence, uint32_t salt) {
@@ -270,7 +281,7 @@ absl::Status WalCore::Rotate(uint64_t first_sequence, uint32_t salt) {
   if (!status.ok()) spdlog::warn("wal {}: closing a full segment: {}", dir_, status.ToString());
   active_file_ = *std::move(opened);
   segments_.push_back(Segment{first_sequence, path, salt});
-  active_bytes_ = active_durable_bytes_ = format::kSegmentHeaderBytes;
+  active_bytes_ = active_durable_bytes_ = HeaderRegionBytes();
   active_records_ = 0;
   ++stats_.rotations;
   return absl::OkStatus();
@@ -298,7 +309,8 @@ absl::Status WalCore::WriteBatch(bool rotate_first, uint32_t salt) {
   active_durable_bytes_ = active_bytes_;
   ++stats_.batches;
   stats_.records_written += batch_.size();
-  stats_.bytes_written += batch_buffer_.size();
+  stats_.bytes_written += batch_buffer_.size() - batch_padding_bytes_;
+  stats_.padding_bytes += batch_padding_bytes_;
   // Keep the buffer's capacity for later batches (it becomes the queue's
   // buffer at the next swap) unless a burst inflated it far past the batch
   // bound.

@@ -119,7 +119,29 @@ std::vector<std::string_view> EnabledDiskFaults(const DiskSwarm& s) {
   enable_if(torn && c.torn_sector_garbage_ppm != 0, FaultKind::kGarbageSector);
   enable_if(c.size_without_data_ppm != 0, FaultKind::kSizeWithoutData);
   enable_if(c.namespace_persist_ppm < kMillion, FaultKind::kDroppedNamespaceOp);
+  // The device profile's outcomes. Physical-sector damage is left out: code
+  // that aligns its writes to the physical sector never lets it happen.
+  enable_if(torn && s.disk.torn_sectors_unreadable && c.torn_sector_unreadable_ppm != 0,
+            FaultKind::kUnreadableTornSector);
+  enable_if(torn && s.disk.forced_tear_may_hole && s.tear_last_write_ppm != 0,
+            FaultKind::kTornWriteHole);
   return kinds;
+}
+
+void DrawDeviceProfile(sim::Prng& swarm, DiskSwarm& s) {
+  sim::disk::DiskOptions& d = s.disk;
+  sim::disk::CrashRates& c = s.plan.crash;
+  d.powersafe_overwrite = swarm.Chance(1, 2);
+  d.physical_sector_bytes = d.atomic_unit_bytes == 512 && swarm.Chance(1, 2) ? 4096 : 0;
+  c.sector_damage_ppm = Ppm(swarm, 200'000, kMillion);
+  // An unreadable sector loses every byte in it, synced ones included: only
+  // a device without powersafe overwrite does that.
+  d.torn_sectors_unreadable = !d.powersafe_overwrite && swarm.Chance(2, 3);
+  c.torn_sector_unreadable_ppm = Ppm(swarm, 200'000, kMillion);
+  if (d.torn_sectors_unreadable && c.torn_sector_garbage_ppm == 0) {
+    c.torn_sector_garbage_ppm = Ppm(swarm, 300'000, 900'000);
+  }
+  d.forced_tear_may_hole = swarm.Chance(1, 2);
 }
 
 void StopInjectedFaults(sim::disk::SimDisk& disk) {

@@ -57,6 +57,15 @@ void DrawDiskFaults(sim::Prng& swarm, const DiskFaultMenu& menu, sim::NodeId nod
 // model's outcomes that a crash of unsynced data can produce. No draws.
 std::vector<std::string_view> EnabledDiskFaults(const DiskSwarm& s);
 
+// The device profile of a power loss (sim/disk SectorModel), for scenarios
+// that opt in: powersafe overwrite or not (half the seeds), a 512e drive
+// (4 KiB physical sectors under 512-byte logical ones) in half the seeds
+// with 512-byte sectors, torn sectors left unreadable in two thirds of the
+// seeds without powersafe overwrite (an unreadable sector loses the synced
+// bytes in it too; garbage sectors then always possible), and forced tears that
+// leave a hole before a kept sector in half of them.
+void DrawDeviceProfile(sim::Prng& swarm, DiskSwarm& s);
+
 // Faults stop (before a final, verifying recovery): no more rules or rates.
 // The crash model stays: it is how a crash treats unsynced data, not a fault.
 void StopInjectedFaults(sim::disk::SimDisk& disk);

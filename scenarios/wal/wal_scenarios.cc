@@ -25,8 +25,13 @@ WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
     : kind_(kind),
       hooks_(hooks),
       world_(options),
-      swarm_(DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm), world_.prng(sim::Stream::kCrash),
-                          world_.prng(sim::Stream::kWorkload))),
+      swarm_([&] {
+        WalSwarm swarm = DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm),
+                                      world_.prng(sim::Stream::kCrash),
+                                      world_.prng(sim::Stream::kWorkload));
+        if (hooks.adjust_swarm) hooks.adjust_swarm(swarm);
+        return swarm;
+      }()),
       disk_(world_.scheduler(), swarm_.disk.disk, swarm_.disk.plan),
       node_(world_, "n1"),
       checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }),

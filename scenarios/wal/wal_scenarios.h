@@ -53,6 +53,8 @@ namespace faultline::scenarios {
 
 enum class WalScenarioKind : uint8_t { kCrash, kFsyncFailure, kRotationRetention };
 
+struct WalSwarm;  // wal_swarm.h
+
 // Test seams. The defaults run the production WAL on the plain simulated
 // disk.
 struct WalScenarioHooks {
@@ -77,6 +79,10 @@ struct WalScenarioHooks {
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).
   std::function<absl::Status(absl::Status)> close_status;
+  // Rewrites the seed's swarm after it was drawn (every draw already made,
+  // so the streams are unchanged): a WAL misconfigured for its device, or
+  // a gentler device model to compare against.
+  std::function<void(WalSwarm& swarm)> adjust_swarm;
 };
 
 // Runs one seed of the scenario of `kind`.

@@ -123,6 +123,33 @@ std::vector<std::string> EnabledFaults(const WalSwarm& s) {
   return kinds;
 }
 
+// The device profile, the WAL's sector alignment for it, and (in half of
+// the seeds) segments and batches larger than an atomic unit, with records
+// up to 2.5 units, so that batches cross sector boundaries (4 KiB ones too)
+// and a torn batch can keep a later sector and lose an earlier one.
+void DrawSectorPairing(sim::Prng& swarm, WalSwarm& s) {
+  kit::DrawDeviceProfile(swarm, s.disk);
+  const sim::disk::DiskOptions& d = s.disk.disk;
+  const uint32_t physical = d.physical_sector_bytes == 0 ? d.atomic_unit_bytes : d.physical_sector_bytes;
+  // Alignment to the physical sector or a multiple; frames packed only where
+  // that is sound (powersafe overwrite).
+  const uint32_t aligned = swarm.Chance(1, 2) ? physical : 4096;
+  s.wal.sector_bytes = d.powersafe_overwrite && swarm.Chance(1, 3) ? 0 : aligned;
+  if (s.extreme || !swarm.Chance(1, 2)) return;
+  const uint32_t unit = d.atomic_unit_bytes;
+  s.wal.max_record_bytes = 2 * unit + unit / 2;
+  s.wal.max_queued_bytes = 4 * uint64_t{s.wal.max_record_bytes};
+  s.max_payload_bytes = swarm.Chance(1, 2) ? s.wal.max_record_bytes : s.wal.max_record_bytes / 2;
+  s.wal.max_batch_bytes = static_cast<uint64_t>(swarm.Between(unit, 4 * unit));
+  s.wal.segment_size_bytes = static_cast<uint64_t>(swarm.Between(2 * unit, 8 * unit));
+  // Torn writes on: a batch over several sectors is what these seeds are for.
+  sim::disk::CrashRates& c = s.disk.plan.crash;
+  c.write_torn_ppm = std::max(c.write_torn_ppm, std::min<uint32_t>(300'000, 1'000'000 - c.write_persist_ppm));
+  if (s.release_period_ns != 0) {  // rotation and release still every few batches
+    s.wal.segment_size_bytes = static_cast<uint64_t>(swarm.Between(unit, 3 * unit));
+  }
+}
+
 }  // namespace
 
 WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
@@ -176,6 +203,7 @@ WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
     s.close_while_reopening = swarm.Chance(1, 2);
     s.slow_io_ns = swarm.Between(200, 2000) * kMicrosecondNs;
   }
+  DrawSectorPairing(swarm, s);
   DrawStorageFaults(kind, swarm, s);
   s.wal.salt_seed = workload.NextU64();
   s.nemesis.rounds = static_cast<int>(crash.Between(2, 5));

@@ -6,9 +6,10 @@
 // Draw order (part of every trace hash; append new draws at the end): from
 // Stream::kSwarm the disk, the moments and crash-in-recovery, the WAL
 // options, the workload, the scenario's own choices, the crash kinds, the
-// extreme configuration, adversarial payloads and the reopen while blocked,
-// the storage faults (kit::DrawDiskFaults), the durable damage, the crash
-// at the first write after a recovery and the node's clock;
+// extreme configuration, adversarial payloads, the reopen while blocked,
+// the device profile with the sector pairing (DrawSectorPairing), the storage
+// faults (kit::DrawDiskFaults), the durable damage, the crash at the first
+// write after a recovery and the node's clock;
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //

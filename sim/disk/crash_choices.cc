@@ -22,6 +22,9 @@ std::string_view OutcomeName(ChoicePoint point, uint32_t choice) {
       {"write dropped", "write persisted", "write torn"},
       {"torn sector keeps old data", "torn sector keeps new data", "torn sector gets garbage"},
       {"size not persisted", "size without data (zeros)", "size without data (garbage)"},
+      {"physical sector intact", "physical sector trashed", "?"},
+      {"torn sector readable", "torn sector unreadable", "?"},
+      {"forced tear keeps its first sector", "forced tear keeps its last sector", "?"},
   };
   const auto index = static_cast<size_t>(point);
   if (index >= std::size(kNames) || choice >= 3) return "?";
@@ -73,6 +76,10 @@ class RandomChoices final : public ChoiceSource {
       case ChoicePoint::kSizeWithoutData:
         if (!prng_.ChancePpm(rates_.size_without_data_ppm)) return 0;
         return rates_.size_garbage_ppm != 0 && prng_.ChancePpm(rates_.size_garbage_ppm) ? 2 : 1;
+      case ChoicePoint::kSectorDamage: return prng_.ChancePpm(rates_.sector_damage_ppm) ? 1 : 0;
+      case ChoicePoint::kUnreadableSector:
+        return prng_.ChancePpm(rates_.torn_sector_unreadable_ppm) ? 1 : 0;
+      case ChoicePoint::kForcedTearShape: return prng_.Chance(1, 2) ? 1 : 0;
     }
     return 0;
   }
@@ -90,6 +97,8 @@ void NoteOutcomes(FaultRecorder& recorder, NodeId node, const CrashSummary& summ
       {FaultKind::kSizeWithoutData, summary.sizes_without_data},
       {FaultKind::kDroppedTruncate, summary.truncates_dropped},
       {FaultKind::kDroppedNamespaceOp, summary.namespace_dropped},
+      {FaultKind::kPhysicalSectorDamage, summary.damaged_physical_sectors},
+      {FaultKind::kTornWriteHole, summary.torn_writes_with_hole},
   };
   for (const auto& [kind, count] : outcomes) {
     if (count == 0) continue;
@@ -124,11 +133,13 @@ void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultR
 }
 
 DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
-                            NodeId node, const CrashInput& input) {
+                            NodeId node, const CrashInput& input,
+                            std::map<uint64_t, std::vector<uint64_t>>* unreadable_sectors) {
   RandomChoices choices(scheduler, plan.crash);
   CrashSummary summary;
   DurableState state = ResolveCrash(input, choices, &summary);
   NoteOutcomes(recorder, node, summary);
+  if (unreadable_sectors != nullptr) *unreadable_sectors = std::move(summary.unreadable_sectors);
   FlipBits(state, scheduler.prng(Stream::kDisk), plan.rates.bit_flip_per_file_ppm, recorder, node);
   return state;
 }

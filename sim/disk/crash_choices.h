@@ -5,6 +5,9 @@
 // ChoiceSource (crash_enumerator.h).
 #pragma once
 
+#include <map>
+#include <vector>
+
 #include "sim/disk/crash_model.h"
 #include "sim/disk/fault_injector.h"
 #include "sim/disk/fault_plan.h"
@@ -14,9 +17,11 @@ namespace faultline::sim::disk {
 
 // Resolves `input` into a new durable state for `node`: draws every
 // decision, notes each outcome kind (one kFault event per kind, b = count)
-// and flips bits at rates.bit_flip_per_file_ppm.
+// and flips bits at rates.bit_flip_per_file_ppm. The logical sectors the
+// crash left unreadable, by inode, go to `unreadable_sectors` when given.
 DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
-                            NodeId node, const CrashInput& input);
+                            NodeId node, const CrashInput& input,
+                            std::map<uint64_t, std::vector<uint64_t>>* unreadable_sectors = nullptr);
 
 // A sync that failed partway: each of one file's pending data ops reached
 // the device or not, as at a crash (same rates), applied to `durable_bytes`.

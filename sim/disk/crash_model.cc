@@ -40,10 +40,49 @@ void ReplayTruncate(Replay& file, uint64_t new_size_bytes) {
   file.size_bytes = new_size_bytes;
 }
 
+// No powersafe overwrite: a torn write may trash each physical sector it
+// touches but does not cover whole, bytes synced before included (the drive
+// was rewriting the whole sector, e.g. a 512e read-modify-write). Sectors it
+// covers whole gain no outcome the logical tears did not already allow.
+void DamagePhysicalSectors(Replay& file, const DataOp& op, const SectorModel& sectors,
+                           ChoiceSource& choices, CrashSummary& summary) {
+  const uint64_t physical = sectors.physical();
+  const uint64_t op_end = op.durable_offset + op.length_bytes;
+  const uint64_t first = op.durable_offset / physical;
+  const uint64_t last = (op_end - 1) / physical;
+  for (uint64_t sector = first; sector <= last; ++sector) {
+    const uint64_t begin = sector * physical;
+    const uint64_t end = std::min<uint64_t>(begin + physical, file.phys.size());
+    const bool covered_whole = op.durable_offset <= begin && op_end >= begin + physical;
+    if (covered_whole || end <= begin) continue;
+    if (choices.Choose(ChoicePoint::kSectorDamage, 2) == 0) continue;
+    choices.FillGarbage(absl::Span<char>(file.phys.data() + begin, end - begin));
+    ++summary.damaged_physical_sectors;
+    if (sectors.torn_sectors_unreadable && choices.Choose(ChoicePoint::kUnreadableSector, 2) == 1) {
+      for (uint64_t at = begin; at < end; at += sectors.logical_bytes) {
+        summary.unreadable_scratch.push_back(at / sectors.logical_bytes);
+      }
+    }
+  }
+}
+
+// One sector of a torn write: 0 old bytes, 1 new, 2 garbage (ChoicePoint::
+// kTornSector). A forced tear keeps its first sector and loses its last (or,
+// with `forced_hole`, the other way round); inside one sector it cannot
+// tear, so it turns to garbage.
+uint32_t TornSectorOutcome(const DataOp& op, uint64_t sector, uint64_t first_sector,
+                           uint64_t last_sector, bool forced_hole, ChoiceSource& choices) {
+  if (op.tear_on_crash && first_sector == last_sector) return 2;
+  if (op.tear_on_crash && sector == first_sector) return forced_hole ? 0 : 1;
+  if (op.tear_on_crash && sector == last_sector) return forced_hole ? 1 : 0;
+  return choices.Choose(ChoicePoint::kTornSector, 3);
+}
+
 // A write that is not persisted whole: per-sector outcomes, and maybe the
 // size update without (all of) the data.
 void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, bool torn,
-                        uint32_t unit_bytes, ChoiceSource& choices, CrashSummary& summary) {
+                        const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary) {
+  const uint32_t unit_bytes = sectors.logical_bytes;
   const uint64_t logical_end = op.offset + op.length_bytes;
   if (logical_end > file.size_bytes) {
     const uint32_t size_choice = choices.Choose(ChoicePoint::kSizeWithoutData, 3);
@@ -62,27 +101,32 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   const uint64_t first_sector = op.durable_offset / unit_bytes;
   const uint64_t last_sector = (op.durable_offset + op.length_bytes - 1) / unit_bytes;
   EnsurePhys(file, op.durable_offset + op.length_bytes);
+  const bool multi_sector = first_sector != last_sector;
+  const bool forced_hole = op.tear_on_crash && multi_sector && sectors.forced_tear_may_hole &&
+                           choices.Choose(ChoicePoint::kForcedTearShape, 2) == 1;
+  bool lost_earlier = false;
+  bool hole = false;
   for (uint64_t sector = first_sector; sector <= last_sector; ++sector) {
     const uint64_t begin = std::max(sector * unit_bytes, op.durable_offset);
     const uint64_t end = std::min((sector + 1) * unit_bytes, op.durable_offset + op.length_bytes);
-    uint32_t outcome;
-    if (op.tear_on_crash && first_sector != last_sector && sector == first_sector) {
-      outcome = 1;  // a forced tear keeps its first sector and loses its last
-    } else if (op.tear_on_crash && first_sector != last_sector && sector == last_sector) {
-      outcome = 0;
-    } else if (op.tear_on_crash && first_sector == last_sector) {
-      outcome = 2;  // one atomic sector cannot tear: it turns to garbage
-    } else {
-      outcome = choices.Choose(ChoicePoint::kTornSector, 3);
-    }
+    const uint32_t outcome =
+        TornSectorOutcome(op, sector, first_sector, last_sector, forced_hole, choices);
+    hole = hole || (lost_earlier && outcome != 0);
+    lost_earlier = lost_earlier || outcome == 0;
     if (outcome == 1) {
       std::memcpy(file.phys.data() + begin, bytes.data() + (begin - op.durable_offset),
                   end - begin);
     } else if (outcome == 2) {
       choices.FillGarbage(absl::Span<char>(file.phys.data() + begin, end - begin));
       ++summary.garbage_sectors;
+      if (sectors.torn_sectors_unreadable &&
+          choices.Choose(ChoicePoint::kUnreadableSector, 2) == 1) {
+        summary.unreadable_scratch.push_back(sector);
+      }
     }
   }
+  if (hole) ++summary.torn_writes_with_hole;
+  if (!sectors.powersafe_overwrite) DamagePhysicalSectors(file, op, sectors, choices, summary);
 }
 
 }  // namespace
@@ -128,6 +172,13 @@ void CollectOrphans(DurableState& state) {
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
                     ChoiceSource& choices, CrashSummary& summary) {
+  ResolveDataOps(durable_bytes, pending, SectorModel{.logical_bytes = unit_bytes}, choices,
+                 summary);
+}
+
+void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
+                    const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary) {
+  FAULTLINE_CHECK(sectors.physical() % sectors.logical_bytes == 0);
   Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
   for (const DataOp& op : pending.ops) {
@@ -146,7 +197,7 @@ void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint
       PersistWhole(file, op, bytes);
       ++summary.writes_persisted;
     } else {
-      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, unit_bytes, choices, summary);
+      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, sectors, choices, summary);
       ++(mode == 2 ? summary.writes_torn : summary.writes_dropped);
     }
   }
@@ -178,7 +229,15 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
     FAULTLINE_CHECK_MSG(inode > previous_inode, "pending data must be listed by ascending inode");
     previous_inode = inode;
     if (pending == nullptr || pending->empty()) continue;
-    ResolveDataOps(state.inodes[inode], *pending, input.atomic_unit_bytes, choices, sum);
+    SectorModel sectors = input.sectors;
+    sectors.logical_bytes = input.atomic_unit_bytes;
+    ResolveDataOps(state.inodes[inode], *pending, sectors, choices, sum);
+    if (!sum.unreadable_scratch.empty()) {
+      std::vector<uint64_t>& unreadable = sum.unreadable_sectors[inode];
+      unreadable.insert(unreadable.end(), sum.unreadable_scratch.begin(),
+                        sum.unreadable_scratch.end());
+      sum.unreadable_scratch.clear();
+    }
   }
   CollectOrphans(state);
   return state;

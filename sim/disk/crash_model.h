@@ -23,6 +23,14 @@
 //    covers independently keeps its old bytes, gets the new ones, or gets
 //    garbage. Garbage is confined to the bytes the write covered inside that
 //    sector — bytes the host never rewrote are not invented;
+//  * on a device without powersafe overwrite (SectorModel), a torn write may
+//    also trash the whole physical sector it was writing into, including
+//    bytes of it the write never covered and that were synced before: each
+//    physical sector a torn write touches is intact or wholly garbage. With
+//    powersafe overwrite (the default) neighbours are never touched;
+//  * a torn sector that turned to garbage may also fail its ECC: with
+//    SectorModel::torn_sectors_unreadable it is reported unreadable (a
+//    latent sector error until rewritten; CrashSummary::unreadable_sectors);
 //  * a write that extends the file and is not persisted whole may persist the
 //    new size anyway; the part of the new range whose data did not persist
 //    reads as zeros (or garbage, inside the write's range).
@@ -87,6 +95,33 @@ enum class ChoicePoint : uint8_t {
   kWrite = 2,           // 0 dropped, 1 persisted, 2 torn
   kTornSector = 3,      // 0 old, 1 new, 2 garbage
   kSizeWithoutData = 4, // 0 size not persisted, 1 persisted (zeros), 2 persisted (garbage)
+  kSectorDamage = 5,    // (no powersafe overwrite) 0 physical sector intact, 1 all garbage
+  kUnreadableSector = 6,  // (torn_sectors_unreadable) 0 readable, 1 fails its reads
+  kForcedTearShape = 7,   // (forced_tear_may_hole) a forced tear keeps 0 its first
+                          // sector or 1 its last (a hole before it)
+};
+
+// The device's sectors, as a crash sees them (DiskOptions has the profile).
+struct SectorModel {
+  uint32_t logical_bytes = 512;   // the atomic unit a write tears at (512 or 4096)
+  // The unit a torn write can trash whole when !powersafe_overwrite (a
+  // multiple of logical_bytes: 4096 on a 512e drive, which rewrites a whole
+  // 4 KiB physical sector for a 512-byte logical write). 0 = logical_bytes.
+  uint32_t physical_bytes = 0;
+  // Powersafe overwrite (SQLite's term): a write cut off by power loss
+  // damages no byte outside its own range. Off: the physical sectors it
+  // touches may be trashed whole (ChoicePoint::kSectorDamage).
+  bool powersafe_overwrite = true;
+  // A torn sector that turned to garbage may be unreadable afterwards
+  // (ChoicePoint::kUnreadableSector).
+  bool torn_sectors_unreadable = false;
+  // A forced tear (DataOp::tear_on_crash) of a write over several sectors
+  // keeps its first sector and loses its last, or (with this, by
+  // ChoicePoint::kForcedTearShape) loses its first and keeps its last: a
+  // hole the device left before a later sector that did persist.
+  bool forced_tear_may_hole = false;
+
+  uint32_t physical() const { return physical_bytes == 0 ? logical_bytes : physical_bytes; }
 };
 
 // Where crash decisions come from.
@@ -111,6 +146,12 @@ struct CrashSummary {
   uint64_t truncates_dropped = 0;
   uint64_t namespace_persisted = 0;
   uint64_t namespace_dropped = 0;
+  uint64_t damaged_physical_sectors = 0;  // trashed whole (no powersafe overwrite)
+  uint64_t torn_writes_with_hole = 0;     // an earlier sector lost, a later one kept
+  // Logical sectors left unreadable, per inode (ResolveDataOps fills
+  // `unreadable_scratch`; ResolveCrash files it under the inode).
+  std::map<uint64_t, std::vector<uint64_t>> unreadable_sectors;
+  std::vector<uint64_t> unreadable_scratch;
 };
 
 // Applies every op of `pending` to `bytes` as persisted whole (a successful
@@ -122,6 +163,9 @@ void ApplyAllDataOps(std::string& bytes, const PendingData& pending);
 // writeback that failed partway (a failed sync).
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
                     ChoiceSource& choices, CrashSummary& summary);
+// The same under a device's sector model (power loss on that device).
+void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
+                    const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary);
 
 // Resolves a crash: `durable` plus independently decided pending ops. The
 // pending data is listed by inode id, ascending (the order of decisions).
@@ -131,6 +175,9 @@ struct CrashInput {
   const std::vector<NamespaceOp>* namespace_ops = nullptr;
   std::vector<std::pair<uint64_t, const PendingData*>> data;  // by inode, ascending
   uint32_t atomic_unit_bytes = 512;
+  // Physical sectors and their failure modes; its logical_bytes is ignored
+  // (atomic_unit_bytes is the logical sector).
+  SectorModel sectors;
 };
 DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices,
                           CrashSummary* summary = nullptr);

@@ -45,6 +45,9 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kLostFile: return "lost_file";
     case FaultKind::kTruncatedFile: return "truncated_file";
     case FaultKind::kLatencySpike: return "latency_spike";
+    case FaultKind::kPhysicalSectorDamage: return "physical_sector_damage";
+    case FaultKind::kUnreadableTornSector: return "unreadable_torn_sector";
+    case FaultKind::kTornWriteHole: return "torn_write_hole";
   }
   return "?";
 }

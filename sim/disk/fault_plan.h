@@ -126,6 +126,12 @@ struct CrashRates {
   uint32_t truncate_persist_ppm = 500'000;
   // A create, rename, remove or mkdir not yet made durable by SyncDir.
   uint32_t namespace_persist_ppm = 500'000;
+  // Without powersafe overwrite (DiskOptions): a physical sector that a torn
+  // write touches but does not cover whole is trashed whole with this chance.
+  uint32_t sector_damage_ppm = 500'000;
+  // With DiskOptions::torn_sectors_unreadable: a torn sector that turned to
+  // garbage (or a trashed physical sector) fails its reads with this chance.
+  uint32_t torn_sector_unreadable_ppm = 500'000;
 };
 
 // A latency distribution in virtual nanoseconds. kNone costs nothing (no
@@ -187,8 +193,11 @@ enum class FaultKind : uint8_t {
   kLostFile = 18,          // a durable file vanished (SimDisk::LoseDurableFile)
   kTruncatedFile = 19,     // a durable file was cut short (SimDisk::TruncateDurableFile)
   kLatencySpike = 20,      // an op waited FaultRates::latency_spike_ns more
+  kPhysicalSectorDamage = 21,  // crash: a torn write trashed its whole physical sector
+  kUnreadableTornSector = 22,  // crash: a torn sector was left unreadable (latent error)
+  kTornWriteHole = 23,     // crash: a torn write lost a sector and kept a later one
 };
-inline constexpr size_t kFaultKindCount = 21;
+inline constexpr size_t kFaultKindCount = 24;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

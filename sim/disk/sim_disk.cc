@@ -15,6 +15,10 @@ SimDisk::SimDisk(Scheduler& scheduler, DiskOptions options, FaultPlan plan)
     : scheduler_(scheduler), options_(options), plan_(std::move(plan)), recorder_(scheduler) {
   FAULTLINE_CHECK_MSG(options_.atomic_unit_bytes == 512 || options_.atomic_unit_bytes == 4096,
                       "atomic_unit_bytes must be 512 or 4096");
+  const uint32_t physical = options_.physical_sector_bytes;
+  FAULTLINE_CHECK_MSG(physical == 0 || (physical >= options_.atomic_unit_bytes &&
+                                        physical <= 65536 && physical % options_.atomic_unit_bytes == 0),
+                      "physical_sector_bytes must be 0 or a multiple of atomic_unit_bytes <= 64 KiB");
 }
 
 SimDisk::~SimDisk() = default;

@@ -123,6 +123,10 @@ CrashInput SimFileSystem::MakeCrashInput() const {
   input.durable = &durable_;
   input.namespace_ops = &namespace_ops_;
   input.atomic_unit_bytes = disk_->options_.atomic_unit_bytes;
+  input.sectors = SectorModel{.physical_bytes = disk_->options_.physical_sector_bytes,
+                              .powersafe_overwrite = disk_->options_.powersafe_overwrite,
+                              .torn_sectors_unreadable = disk_->options_.torn_sectors_unreadable,
+                              .forced_tear_may_hole = disk_->options_.forced_tear_may_hole};
   for (const auto& [id, inode] : inodes_) {
     if (!inode.pending.empty()) input.data.emplace_back(id, &inode.pending);
   }
@@ -141,6 +145,7 @@ void SimFileSystem::MarkNewestWriteTorn() {
 
 void SimFileSystem::SettlePowerLoss(const CrashOptions& options, const DiskImage* chosen) {
   Scheduler& scheduler = disk_->scheduler_;
+  std::map<uint64_t, std::vector<uint64_t>> unreadable;  // inode -> logical sectors
   if (chosen != nullptr) {
     durable_ = DurableState::FromImage(*chosen, next_inode_);
     next_inode_ += chosen->files.size();
@@ -150,10 +155,27 @@ void SimFileSystem::SettlePowerLoss(const CrashOptions& options, const DiskImage
     if (options.tear_last_write) MarkNewestWriteTorn();
     scheduler.Record(TraceKind::kDisk, {"node", node_}, {"pending_ops", pending_op_count()},
                      "crash resolution");
-    durable_ = DrawCrashState(scheduler, disk_->plan_, disk_->recorder_, node_, MakeCrashInput());
+    durable_ = DrawCrashState(scheduler, disk_->plan_, disk_->recorder_, node_, MakeCrashInput(),
+                              &unreadable);
   }
   settled_incarnation_ = incarnation_;
   ResetCacheFromDurable();
+  PlantUnreadableSectors(unreadable);
+}
+
+void SimFileSystem::PlantUnreadableSectors(
+    const std::map<uint64_t, std::vector<uint64_t>>& unreadable) {
+  const uint32_t unit_bytes = disk_->options_.atomic_unit_bytes;
+  for (const auto& [id, sectors] : unreadable) {
+    auto inode = inodes_.find(id);
+    if (inode == inodes_.end()) continue;  // the file did not survive the crash
+    for (uint64_t sector : sectors) {
+      if (sector * unit_bytes >= inode->second.data.size()) continue;  // past the durable size
+      inode->second.latent.Add(sector);
+      disk_->recorder_.Note(FaultKind::kUnreadableTornSector, node_, {"sector", sector},
+                            "crash: torn sector left unreadable");
+    }
+  }
 }
 
 void SimFileSystem::SettleProcessCrash() {

@@ -53,9 +53,10 @@
 // OTHER FAULTS (FaultPlan, fault_plan.h; decided by fault_injector.h):
 // write/read/truncate EIO (nothing is changed), ENOSPC against
 // DiskOptions::capacity_bytes (the sum of the current sizes of live files)
-// or by rule, latent sector errors (AddLatentSectorError: reads touching the
-// sector fail until a write covering the whole sector reaches the device;
-// latent_sectors.h), silent bit flips of
+// or by rule, latent sector errors (AddLatentSectorError, or a power loss
+// that left a torn sector unreadable under DiskOptions::
+// torn_sectors_unreadable: reads touching the sector fail until a write
+// covering the whole sector reaches the device; latent_sectors.h), silent bit flips of
 // durable bytes (FlipDurableBit, or a per-crash rate), misdirected writes
 // (the cache is right, the device puts the bytes at another sector of the
 // same file: visible after a sync and a crash), per-op latency (the calling
@@ -115,6 +116,23 @@ struct DiskOptions {
   // (never durable: gentler than real writeback errors, for tests that
   // pin that one outcome).
   bool failed_sync_writes_partway = true;
+  // The device profile at a power loss (crash_model.h, SectorModel).
+  // atomic_unit_bytes is the logical sector; physical_sector_bytes the unit
+  // the drive rewrites (4096 on a 512e drive; 0 = the logical sector).
+  // Without powersafe overwrite a torn write may trash the whole physical
+  // sectors it touches, bytes synced before included (CrashRates::
+  // sector_damage_ppm). The defaults keep today's gentler model.
+  uint32_t physical_sector_bytes = 0;
+  bool powersafe_overwrite = true;
+  // A torn sector that turned to garbage may fail its reads (EIO, a latent
+  // sector error) until a write covering it reaches the device
+  // (CrashRates::torn_sector_unreadable_ppm). The whole logical sector is
+  // lost, bytes synced before included: a device that does this has no
+  // powersafe overwrite either.
+  bool torn_sectors_unreadable = false;
+  // A forced tear (FaultAction::kTearOnCrash, CrashOptions::tear_last_write)
+  // may keep the write's last sector and lose its first (SectorModel).
+  bool forced_tear_may_hole = false;
 };
 
 // Extra instructions for one crash resolution.
@@ -229,6 +247,8 @@ class SimFileSystem final : public io::FileSystem {
   // Process crash: handles die, the cache and its pending ops stay.
   void SettleProcessCrash();
   void ResetCacheFromDurable();
+  // After a power loss: the torn sectors it left unreadable fail reads.
+  void PlantUnreadableSectors(const std::map<uint64_t, std::vector<uint64_t>>& unreadable);
   CrashInput MakeCrashInput() const;
   void MarkNewestWriteTorn();
 

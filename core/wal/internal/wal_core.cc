@@ -18,6 +18,11 @@ namespace {
 
 // Recovery reads a segment in chunks of this size.
 constexpr size_t kReadChunkBytes = 1u << 20;
+// After a read error, recovery reads sector by sector, each this many bytes
+// (the smallest logical sector), tried this many times: a transient error
+// is not taken for a lost sector.
+constexpr uint64_t kSmallestSectorBytes = 512;
+constexpr int kReadAttempts = 3;
 
 }  // namespace
 
@@ -55,6 +60,36 @@ absl::Status ReadWhole(io::File& file, uint64_t size_bytes, std::string* out) {
   return absl::OkStatus();
 }
 
+absl::Status ReadReadable(io::File& file, uint64_t size_bytes, std::string* out,
+                          std::optional<uint64_t>* unreadable_at) {
+  unreadable_at->reset();
+  absl::Status status = ReadWhole(file, size_bytes, out);
+  if (status.ok() || !io::IsIoError(status)) return status;
+  // Sector by sector: bounded by size_bytes / kSmallestSectorBytes pieces,
+  // each tried kReadAttempts times.
+  out->assign(size_bytes, '\0');
+  for (uint64_t at = 0; at < size_bytes; at += kSmallestSectorBytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kSmallestSectorBytes, size_bytes - at));
+    absl::StatusOr<size_t> got = absl::InternalError("not read");
+    for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
+      got = ReadFull(file, at, absl::Span<char>(out->data() + at, want));
+      if (got.ok() || !io::IsIoError(got.status())) break;
+    }
+    if (!got.ok() && !io::IsIoError(got.status())) return got.status();
+    if (!got.ok()) {
+      std::fill(out->begin() + static_cast<std::ptrdiff_t>(at),
+                out->begin() + static_cast<std::ptrdiff_t>(at + want), '\0');
+      if (!unreadable_at->has_value()) *unreadable_at = at;
+      continue;
+    }
+    if (*got < want) {  // shrank under us: keep what is there
+      out->resize(at + *got);
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Reads exactly out.size() bytes at `offset`; the count read otherwise.
 absl::StatusOr<size_t> ReadFull(io::File& file, uint64_t offset, absl::Span<char> out) {
   size_t done = 0;
@@ -86,7 +121,11 @@ absl::Status WalCore::InitializeSegment(uint64_t first_sequence, uint32_t salt,
 
 absl::Status WalCore::WriteSegmentHeader(io::File& file, const std::string& path,
                                          uint64_t first_sequence, uint32_t salt) {
-  const std::string header = format::EncodeSegmentHeader(first_sequence, salt);
+  std::string header = format::EncodeSegmentHeader(first_sequence, salt);
+  // Padded to a sector boundary, so the first batch never rewrites the
+  // header's sector (FORMAT.md, sector alignment).
+  const uint64_t padding = HeaderRegionBytes() - header.size();
+  if (padding != 0) format::AppendPadding(&header, padding, durable_sequence_, salt);
   absl::Status status = file.WriteAt(0, header);
   if (status.ok()) status = CheckAbandoned();
   if (status.ok()) {

@@ -38,6 +38,13 @@ absl::Status DataLossAt(std::string_view path, uint64_t offset_bytes, std::strin
 // Reads all `size_bytes` of `file` into `out` (less if it shrank meanwhile).
 absl::Status ReadWhole(io::File& file, uint64_t size_bytes, std::string* out);
 
+// Like ReadWhole, but a range that fails with an I/O error on every one of a
+// few attempts (a latent sector error) reads as zeros, at the granularity of
+// the smallest sector (512 bytes); `*unreadable_at` is set to where the first
+// such range starts (else reset). Other errors are returned.
+absl::Status ReadReadable(io::File& file, uint64_t size_bytes, std::string* out,
+                          std::optional<uint64_t>* unreadable_at);
+
 // Reads exactly out.size() bytes at `offset`; the count read otherwise.
 absl::StatusOr<size_t> ReadFull(io::File& file, uint64_t offset, absl::Span<char> out);
 
@@ -97,6 +104,17 @@ class WalCore {
   // again under the name of an earlier one.
   uint32_t NewSegmentSalt(uint64_t first_sequence);
 
+  // Where the first frame of a segment this writer creates starts: the
+  // header, padded to options_.sector_bytes (FORMAT.md, sector alignment).
+  uint64_t HeaderRegionBytes() const {
+    return format::kSegmentHeaderBytes +
+           format::PaddingBytes(format::kSegmentHeaderBytes, options_.sector_bytes);
+  }
+  // `end_offset` moved up to the end of the padding a write ending there gets.
+  uint64_t Padded(uint64_t end_offset) const {
+    return end_offset + format::PaddingBytes(end_offset, options_.sector_bytes);
+  }
+
   absl::Status UsableStatus() const {
     if (!failure_.ok()) {
       return absl::FailedPreconditionError(
@@ -150,6 +168,7 @@ class WalCore {
   // capacity) and its frames.
   std::vector<Pending> batch_;
   std::string batch_buffer_;
+  uint64_t batch_padding_bytes_ = 0;  // the padding frame at the end of batch_buffer_
   WalStats stats_;
   RecoveryInfo recovery_;
 
@@ -162,6 +181,9 @@ class WalCore {
     uint64_t expected = 0;                  // the sequence the next record must carry
     std::optional<uint64_t> removed_first;  // first sequence of the first removed empty segment
     std::string bytes;                      // the segment being scanned
+    // Where the first sector of it that fails every read starts (its bytes
+    // read as zeros), if any.
+    std::optional<uint64_t> unreadable_at;
   };
   // Creates and locks the directory, makes its creation durable and lists
   // the first sequences of its segments, in order.
@@ -177,8 +199,14 @@ class WalCore {
   // if anything proves a record there had been durable, else the tail is
   // cut off durably.
   absl::Status CutTornTail(const std::vector<uint64_t>& firsts, size_t index,
-                           const std::string& path, uint32_t salt, format::FrameProblem problem,
+                           const std::string& path, uint32_t salt, std::string_view problem,
                            uint64_t offset, io::File& file, Scan* scan);
+  // Whether a record frame (not padding) verifies anywhere past the header
+  // of `bytes`, a segment no larger than its header region.
+  bool HoldsRecordFrame(std::string_view bytes, uint32_t salt) const;
+  // Whether `bytes` is exactly a header region as this writer makes it: the
+  // header, then (with sector alignment) one valid padding frame.
+  bool IntactHeaderRegion(std::string_view bytes, uint32_t salt) const;
   // Creates the first segment of an empty log, or makes the recovered state
   // durable; then sets the writer's state.
   absl::Status FinishRecovery(Scan* scan);

@@ -6,7 +6,10 @@
 //    durable old byte, a byte of a pending write covering it, a zero past a
 //    size some pending op could have left, or (only with garbage enabled)
 //    anything inside a pending write's range; the size is one some op set;
-//    synced bytes no pending op touches survive;
+//    synced bytes no pending op touches survive — on a device with powersafe
+//    overwrite. Without it (DiskOptions::powersafe_overwrite = false) a torn
+//    write may trash the whole physical sectors it touches, so synced bytes
+//    that only share a physical sector with a pending write may be anything;
 //  * a create or rename without a directory sync may vanish, never corrupt;
 //  * data whose sync failed never becomes durable through a later sync;
 //  * the same seed gives the same crash state and trace hash.
@@ -99,8 +102,23 @@ void ApplyToString(std::string& bytes, uint64_t offset, const std::string& data)
   std::copy(data.begin(), data.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset));
 }
 
+// Whether byte `p` shares a physical sector of `physical_bytes` with a
+// pending write (the bytes a non-powersafe tear may trash).
+bool SharesPhysicalSector(const FileModel& model, uint64_t p, uint64_t physical_bytes) {
+  for (const PendingWrite& write : model.writes) {
+    if (write.bytes.empty()) continue;
+    const uint64_t first = write.offset / physical_bytes;
+    const uint64_t last = (write.offset + write.bytes.size() - 1) / physical_bytes;
+    if (p / physical_bytes >= first && p / physical_bytes <= last) return true;
+  }
+  return false;
+}
+
 // Whether `after` is a legal crash outcome of `model` (see the file comment).
-void CheckLegalCrashState(const FileModel& model, const std::string& after, bool garbage_allowed) {
+// `physical_bytes` is 0 on a device with powersafe overwrite, else its
+// physical sector size.
+void CheckLegalCrashState(const FileModel& model, const std::string& after, bool garbage_allowed,
+                          uint64_t physical_bytes = 0) {
   std::vector<uint64_t> legal_sizes = {model.durable.size()};
   uint64_t zeros_from = model.durable.size();
   for (uint64_t size : model.truncates) {
@@ -124,6 +142,8 @@ void CheckLegalCrashState(const FileModel& model, const std::string& after, bool
       }
     }
     if (garbage_allowed && covered) legal = true;
+    const bool trashable = physical_bytes != 0 && SharesPhysicalSector(model, p, physical_bytes);
+    if (trashable) continue;  // no powersafe overwrite: the whole physical sector may be lost
     if (!legal) RC_FAIL("byte " + std::to_string(p) + " is not a legal crash outcome");
     // Synced bytes that nothing pending touches survive.
     if (!covered && p < zeros_from && p < model.durable.size()) RC_ASSERT(value == model.durable[p]);
@@ -211,10 +231,16 @@ RC_GTEST_PROP(SimDiskProperty, CrashStateIsLegal, ()) {
   const auto ops = *rc::gen::container<std::vector<Op>>(GenOp(/*with_sync=*/true));
   const bool garbage = *rc::gen::arbitrary<bool>();
   const uint32_t unit_bytes = *rc::gen::element<uint32_t>(512, 4096);
+  // The device profile: powersafe overwrite (today's gentle model) or not,
+  // with a physical sector of the logical size or 4 KiB (512e).
+  const bool powersafe = *rc::gen::arbitrary<bool>();
+  const uint32_t physical_bytes = unit_bytes == 512 ? *rc::gen::element<uint32_t>(512, 4096) : 4096;
   FaultPlan plan;
   plan.crash.torn_sector_garbage_ppm = garbage ? 300'000 : 0;
   plan.crash.size_garbage_ppm = garbage ? 300'000 : 0;
-  World world(*rc::gen::arbitrary<uint64_t>(), plan, DiskOptions{.atomic_unit_bytes = unit_bytes});
+  World world(*rc::gen::arbitrary<uint64_t>(), plan,
+              DiskOptions{.atomic_unit_bytes = unit_bytes, .physical_sector_bytes = physical_bytes,
+                          .powersafe_overwrite = powersafe});
   std::vector<std::unique_ptr<io::File>> files;
   std::vector<FileModel> models;
   OpenFiles(world, files, models);
@@ -223,8 +249,35 @@ RC_GTEST_PROP(SimDiskProperty, CrashStateIsLegal, ()) {
   const DiskImage image = world.disk.DurableImage(world.node);
   for (int f = 0; f < kFiles; ++f) {
     RC_ASSERT(image.files.count(FileName(f)) == 1u);  // names were dir-synced
-    CheckLegalCrashState(models[f], image.files.at(FileName(f)), garbage);
+    CheckLegalCrashState(models[f], image.files.at(FileName(f)), garbage,
+                         powersafe ? 0 : physical_bytes);
   }
+}
+
+// The flip side: without powersafe overwrite the model really does trash
+// synced bytes that only share a physical sector with a torn write (the
+// property above would pass a model that never did).
+RC_GTEST_PROP(SimDiskProperty, WithoutPowersafeOverwriteSyncedNeighboursCanBeTrashed, ()) {
+  const uint32_t physical_bytes = *rc::gen::element<uint32_t>(512, 4096);
+  const auto synced_bytes = static_cast<uint64_t>(*rc::gen::inRange(1, 500));
+  const auto torn_bytes = static_cast<uint64_t>(*rc::gen::inRange(1, 500));
+  FaultPlan plan;
+  plan.crash = CrashRates{.write_persist_ppm = 0, .write_torn_ppm = 1'000'000,
+                          .sector_damage_ppm = 1'000'000};
+  World world(*rc::gen::arbitrary<uint64_t>(), plan,
+              DiskOptions{.atomic_unit_bytes = 512, .physical_sector_bytes = physical_bytes,
+                          .powersafe_overwrite = false});
+  auto opened = world.fs().Open("f", io::OpenMode::kCreateExclusive);
+  RC_ASSERT(opened.ok());
+  RC_ASSERT(world.fs().SyncDir("").ok());
+  const std::string synced = Pattern(1, 0, synced_bytes);
+  RC_ASSERT((*opened)->Append(Bytes(synced)).ok());
+  RC_ASSERT((*opened)->Sync().ok());
+  RC_ASSERT((*opened)->Append(Bytes(Pattern(2, synced_bytes, torn_bytes))).ok());
+  world.Crash();
+  const std::string after = world.disk.DurableImage(world.node).files.at("f");
+  RC_ASSERT(after.size() >= synced_bytes);
+  RC_ASSERT(after.substr(0, synced_bytes) != synced);  // garbage (of PRNG words) replaced them
 }
 
 RC_GTEST_PROP(SimDiskProperty, SameSeedSameCrashState, (uint64_t seed)) {

@@ -195,7 +195,8 @@ void FaultInjector::Arm(CrashArm arm) {
   arm_ = std::move(arm);
 }
 
-uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes) {
+uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes,
+                                       std::string_view why) {
   const uint64_t first_boundary = offset / kPageBytes + 1;            // in pages
   const uint64_t last_boundary = (offset + length_bytes - 1) / kPageBytes;  // < end
   if (length_bytes == 0 || last_boundary < first_boundary) return 0;
@@ -203,7 +204,7 @@ uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes) {
       first_boundary + scheduler_.prng(Stream::kDisk).Below(last_boundary - first_boundary + 1);
   const uint64_t prefix_bytes = boundary * kPageBytes - offset;
   scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"prefix_bytes", prefix_bytes},
-                    "crash mid-write: a prefix lands");
+                    why);
   return prefix_bytes;
 }
 

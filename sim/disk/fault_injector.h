@@ -134,7 +134,9 @@ class FaultInjector {
   std::optional<CrashArm> CountForArm(ArmedOps ops);
   // How much of a write of `length_bytes` at `offset` lands before a
   // mid-write crash: up to a page boundary strictly inside it (0 if none).
-  uint64_t MidWritePrefix(uint64_t offset, uint64_t length_bytes);
+  // `why` words the trace event.
+  uint64_t MidWritePrefix(uint64_t offset, uint64_t length_bytes,
+                          std::string_view why = "crash mid-write: a prefix lands");
 
  private:
   void WaitWhileStuck();

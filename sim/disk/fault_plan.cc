@@ -42,6 +42,11 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kDroppedNamespaceOp: return "dropped_namespace_op";
     case FaultKind::kErrseqReport: return "errseq_report";
     case FaultKind::kLatency: return "latency";
+    case FaultKind::kReadOnlyRemount: return "read_only_remount";
+    case FaultKind::kSyncNoSpace: return "sync_enospc";
+    case FaultKind::kFailedWritePrefix: return "failed_write_prefix";
+    case FaultKind::kStaleSizeCommit: return "stale_size_commit";
+    case FaultKind::kFailedPageFlush: return "failed_page_flush";
   }
   return "?";
 }

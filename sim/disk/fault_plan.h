@@ -179,8 +179,14 @@ enum class FaultKind : uint8_t {
   kDroppedNamespaceOp = 15,  // crash: a create/rename/remove/mkdir was undone
   kErrseqReport = 16,      // a sync reported an earlier failure seen via another handle
   kLatency = 17,           // an op was delayed (counted, not traced per op)
+  // Kernel profile (kernel_profile.h):
+  kReadOnlyRemount = 18,   // the file system went read-only after a failure
+  kSyncNoSpace = 19,       // a sync failed with ENOSPC at writeback (delayed allocation)
+  kFailedWritePrefix = 20, // a failed write left a prefix in the cache
+  kStaleSizeCommit = 21,   // a failed sync committed the size over stale blocks
+  kFailedPageFlush = 22,   // a write re-dirtied a page holding a failed sync's bytes
 };
-inline constexpr size_t kFaultKindCount = 18;
+inline constexpr size_t kFaultKindCount = 23;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

@@ -89,6 +89,7 @@
 #include "sim/disk/crash_model.h"
 #include "sim/disk/fault_injector.h"
 #include "sim/disk/fault_plan.h"
+#include "sim/disk/kernel_profile.h"
 #include "sim/disk/latent_sectors.h"
 #include "sim/scheduler/scheduler.h"
 
@@ -114,6 +115,9 @@ struct DiskOptions {
   // (never durable: gentler than real writeback errors, for tests that
   // pin that one outcome).
   bool failed_sync_writes_partway = true;
+  // How the kernel and file system react to errors (kernel_profile.h);
+  // the default changes nothing.
+  KernelProfile kernel;
 };
 
 // Extra instructions for one crash resolution.
@@ -168,6 +172,11 @@ class SimFileSystem final : public io::FileSystem {
     bool linked = true;         // has a name in the cache namespace
     uint64_t error_seq = 0;     // bumped by each failed sync (errseq)
     LatentSectors latent;       // latent sector errors (physical: survive crashes)
+    // Kernel profile (kernel_profile.h): pages whose bytes a failed sync
+    // left in the cache, clean (rewrite_flushes_failed_pages); and writes
+    // accepted past the capacity, to fail at the next sync (delayed_allocation).
+    std::set<uint64_t> failed_pages;
+    bool writeback_enospc = false;
   };
   using Decision = FaultInjector::Decision;
 
@@ -228,7 +237,23 @@ class SimFileSystem final : public io::FileSystem {
 
   // --- space and inode lifetime --------------------------------------------
   bool Counted(const CacheInode& inode) const { return inode.linked || inode.open_handles > 0; }
-  absl::Status ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes, std::string_view what);
+  // ENOSPC past DiskOptions::capacity_bytes — unless `overcommitted` is
+  // given and the profile allocates at writeback: then the growth is
+  // accepted and *overcommitted set.
+  absl::Status ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes, std::string_view what,
+                            bool* overcommitted = nullptr);
+
+  // --- kernel profile (kernel_profile.h; kernel_profile.cc) -----------------
+  const KernelProfile& kernel() const;
+  // The op is refused while the file system is read-only (reads are not).
+  absl::Status RefuseIfReadOnly(DiskOp op, std::string_view what) const;
+  // A failure of class `op` happened: remounts read-only if the profile says so.
+  void NoteFailure(DiskOp op, std::string_view what);
+  // EIO from a create, rename, remove or mkdir (a failed metadata write).
+  absl::Status FailMetadataOp(std::string_view what);
+  // Nothing pending will reach the device any more: the data and namespace
+  // ops stay visible in the cache until a power loss, never durable.
+  void RemountReadOnly(std::string_view why);
   void ReleaseBytes(uint64_t size_bytes);
   void UnlinkInode(uint64_t inode_id);
   void CloseHandle(uint64_t inode_id);
@@ -247,6 +272,7 @@ class SimFileSystem final : public io::FileSystem {
   uint64_t next_inode_ = 1;
   uint64_t next_write_seq_ = 1;
   uint64_t used_bytes_ = 0;             // sum of sizes of counted inodes
+  bool read_only_ = false;              // remounted read-only until a power loss
 
   DurableState durable_;
   std::map<std::string, uint64_t> files_;  // cache namespace: path → inode

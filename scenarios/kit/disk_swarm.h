@@ -29,6 +29,16 @@ struct DiskSwarm {
 
 DiskSwarm DrawDiskSwarm(sim::Prng& swarm);
 
+// The kernel profile (sim/disk/kernel_profile.h), each behaviour in about
+// one seed in eight: a failed sync that commits the size over stale blocks
+// and failed pages a later write flushes (ext4 cache profile only), a
+// read-only remount after a failed metadata write or any failed sync,
+// failed writes that leave a prefix and — with `inject_no_space` — ENOSPC
+// at writeback: delayed allocation, and one or two file syncs of `node`
+// failing with it. A separate call, made after a scenario's other swarm
+// draws, so that adding it moved none of them.
+void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space, DiskSwarm& s);
+
 // Faults stop (before a final, verifying recovery): no more rules or rates.
 // The crash model stays: it is how a crash treats unsynced data, not a fault.
 void StopInjectedFaults(sim::disk::SimDisk& disk);

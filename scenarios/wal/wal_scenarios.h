@@ -47,6 +47,7 @@
 #include "absl/status/status.h"
 #include "core/io/file_system.h"
 #include "core/wal/wal.h"
+#include "scenarios/kit/disk_swarm.h"
 #include "scenarios/scenario.h"
 
 namespace faultline::scenarios {
@@ -77,6 +78,9 @@ struct WalScenarioHooks {
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).
   std::function<absl::Status(absl::Status)> close_status;
+  // Edits the disk the swarm drew (options, fault plan) before the disk is
+  // built: a test that forces a kernel profile on or off.
+  std::function<void(kit::DiskSwarm& disk)> adjust_disk;
 };
 
 // Runs one seed of the scenario of `kind`.

@@ -6,7 +6,8 @@
 // Draw order (part of every trace hash; append new draws at the end): from
 // Stream::kSwarm the disk, the moments and crash-in-recovery, the WAL
 // options, the workload, the scenario's own choices, the crash kinds, the
-// extreme configuration, adversarial payloads and the reopen while blocked;
+// extreme configuration, adversarial payloads, the reopen while blocked and
+// the kernel profile (kit::DrawKernelProfile);
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //

@@ -64,18 +64,30 @@ void SimFileSystem::RemountReadOnly(std::string_view why) {
 
 // --- a failed sync's pages and size ---------------------------------------------
 
-void SimFile::KeepFailedPages() {
+void SimFile::KeepFailedBytes() {
   if (!fs_->kernel().rewrite_flushes_failed_pages ||
       fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs) {
     return;  // btrfs drops the pages: nothing of them is left to flush
   }
+  std::map<uint64_t, uint64_t>& failed = inode_->failed_ranges;
   for (const DataOp& op : inode_->pending.ops) {
-    if (op.kind != DataOp::Kind::kWrite || op.length_bytes == 0) continue;
-    const uint64_t last = (op.offset + op.length_bytes - 1) / kPageBytes;
-    // Bounded by the pages of the file (max_file_bytes).
-    for (uint64_t page = op.offset / kPageBytes; page <= last; ++page) {
-      inode_->failed_pages.insert(page);
+    if (op.kind == DataOp::Kind::kTruncate) {
+      failed.erase(failed.lower_bound(op.offset), failed.end());
+      if (!failed.empty() && failed.rbegin()->second > op.offset) failed.rbegin()->second = op.offset;
+      continue;
     }
+    if (op.length_bytes == 0) continue;
+    // Insert [begin, end), merged with the ranges it meets (disjoint map).
+    uint64_t begin = op.offset;
+    uint64_t end = op.offset + op.length_bytes;
+    auto it = failed.upper_bound(begin);
+    if (it != failed.begin() && std::prev(it)->second >= begin) --it;
+    while (it != failed.end() && it->first <= end) {  // bounded by the map's size
+      begin = std::min(begin, it->first);
+      end = std::max(end, it->second);
+      it = failed.erase(it);
+    }
+    failed.emplace(begin, end);
   }
 }
 
@@ -100,22 +112,32 @@ void SimFile::CommitSizeOverStaleBlocks() {
                                           " over stale blocks"));
 }
 
-void SimFile::WidenOverFailedPages(uint64_t* begin, uint64_t* end) {
-  std::set<uint64_t>& pages = inode_->failed_pages;
-  const uint64_t first = *begin / kPageBytes;
-  const uint64_t last = (*end - 1) / kPageBytes;
-  auto from = pages.lower_bound(first);
-  auto to = pages.upper_bound(last);
-  if (from == to) return;
-  if (*from == first) *begin = first * kPageBytes;
-  if (*std::prev(to) == last) {
-    *end = std::max<uint64_t>(*end, std::min<uint64_t>(inode_->data.size(), (last + 1) * kPageBytes));
+void SimFile::RedirtyFailedBytes(uint64_t begin, uint64_t end) {
+  std::map<uint64_t, uint64_t>& failed = inode_->failed_ranges;
+  const uint64_t page_begin = begin / kPageBytes * kPageBytes;
+  const uint64_t page_end =
+      std::min<uint64_t>(inode_->data.size(), (end + kPageBytes - 1) / kPageBytes * kPageBytes);
+  auto it = failed.upper_bound(page_begin);
+  if (it != failed.begin() && std::prev(it)->second > page_begin) --it;
+  uint64_t flushed_bytes = 0;
+  // Bounded by the map's size: each step removes one range (and may put
+  // back at most two pieces outside the pages).
+  while (it != failed.end() && it->first < page_end) {
+    const auto [range_begin, range_end] = *it;
+    it = failed.erase(it);
+    const uint64_t from = std::max(range_begin, page_begin);
+    const uint64_t to = std::min(range_end, page_end);
+    if (from < to) {
+      LogPendingWrite(from, to, /*tear_on_crash=*/false, /*misdirect=*/false);
+      flushed_bytes += to - from;
+    }
+    if (range_begin < from) failed.emplace(range_begin, from);
+    if (to < range_end) it = failed.emplace(to, range_end).first, ++it;
   }
-  const auto flushed = static_cast<uint64_t>(std::distance(from, to));
-  pages.erase(from, to);
-  fs_->disk_->recorder_.Note(FaultKind::kFailedPageFlush, fs_->node_, {"pages", flushed},
-                             absl::StrCat("a write to ", path_,
-                                          " re-dirties pages a failed sync left in the cache"));
+  if (flushed_bytes == 0) return;
+  fs_->disk_->recorder_.Note(FaultKind::kFailedPageFlush, fs_->node_, {"bytes", flushed_bytes},
+                             absl::StrCat("a write to ", path_, " re-dirties ", flushed_bytes,
+                                          " bytes a failed sync left in the cache"));
 }
 
 // --- a failed write's prefix ------------------------------------------------------

@@ -196,11 +196,20 @@ absl::Status SimFile::CacheWrite(uint64_t offset, absl::Span<const char> data, b
     inode.data.resize(end_bytes, '\0');
   }
   std::memcpy(inode.data.data() + offset, data.data(), data.size());
-  // The device gets whole dirty pages: a page that still holds a failed
-  // sync's bytes sends them along (rewrite_flushes_failed_pages).
-  uint64_t begin = offset;
-  uint64_t end = end_bytes;
-  if (!inode.failed_pages.empty()) WidenOverFailedPages(&begin, &end);
+  // The device gets whole dirty pages: bytes a failed sync left in them go
+  // along (rewrite_flushes_failed_pages).
+  if (!inode.failed_ranges.empty()) RedirtyFailedBytes(offset, end_bytes);
+  LogPendingWrite(offset, end_bytes, tear_on_crash, misdirect);
+  // A sector rewritten whole is read from the cache; the device remaps it
+  // once the write reaches it.
+  if (!inode.latent.empty()) {
+    inode.latent.Rewrote(offset, end_bytes, fs_->disk_->options_.atomic_unit_bytes);
+  }
+  return absl::OkStatus();
+}
+
+void SimFile::LogPendingWrite(uint64_t begin, uint64_t end, bool tear_on_crash, bool misdirect) {
+  SimFileSystem::CacheInode& inode = *inode_;
   DataOp op{.kind = DataOp::Kind::kWrite,
             .tear_on_crash = tear_on_crash,
             .offset = begin,
@@ -213,12 +222,6 @@ absl::Status SimFile::CacheWrite(uint64_t offset, absl::Span<const char> data, b
   inode.pending.arena.append(inode.data.data() + begin, end - begin);
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();
-  // A sector rewritten whole is read from the cache; the device remaps it
-  // once the write reaches it.
-  if (!inode.latent.empty()) {
-    inode.latent.Rewrote(offset, end_bytes, fs_->disk_->options_.atomic_unit_bytes);
-  }
-  return absl::OkStatus();
 }
 
 void SimFile::MidWrite(uint64_t offset, bool append, absl::Span<const char> data) {
@@ -247,7 +250,7 @@ void SimFile::FailSync() {
   }
   // The (rest of the) dirty pages are marked clean without reaching the
   // durable image; nothing will write them again.
-  KeepFailedPages();
+  KeepFailedBytes();
   CommitSizeOverStaleBlocks();
   fs_->pending_data_ops_ -= inode.pending.ops.size();
   inode.pending.Clear();
@@ -324,9 +327,10 @@ absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
       fs_->ReserveBytes(inode_->data.size(), size_bytes, absl::StrCat("truncate ", path_)));
   inode_->data.resize(size_bytes, '\0');
   inode_->latent.Truncated(size_bytes, fs_->disk_->options_.atomic_unit_bytes);
-  // Pages wholly past the new end no longer hold anything to flush.
-  inode_->failed_pages.erase(inode_->failed_pages.lower_bound((size_bytes + kPageBytes - 1) / kPageBytes),
-                             inode_->failed_pages.end());
+  // Failed bytes past the new end are gone from the cache.
+  std::map<uint64_t, uint64_t>& failed = inode_->failed_ranges;
+  failed.erase(failed.lower_bound(size_bytes), failed.end());
+  if (!failed.empty() && failed.rbegin()->second > size_bytes) failed.rbegin()->second = size_bytes;
   inode_->pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = size_bytes});
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();

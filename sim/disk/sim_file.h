@@ -54,12 +54,15 @@ class SimFile final : public io::File {
   // (failed_write_leaves_prefix): it lands, up to a page boundary (and,
   // when `fit`, only as much as the capacity allows).
   void LandFailedWritePrefix(uint64_t offset, absl::Span<const char> data, bool fit);
-  // The range [*begin, *end) of a write grown to cover the failed pages it
-  // touches (rewrite_flushes_failed_pages); those pages are dirty again.
-  void WidenOverFailedPages(uint64_t* begin, uint64_t* end);
-  // After a failed sync: the pages it left in the cache, and the size it
+  // A write to [begin, end) dirties its pages whole: the bytes a failed
+  // sync left in them are logged again as pending writes
+  // (rewrite_flushes_failed_pages).
+  void RedirtyFailedBytes(uint64_t begin, uint64_t end);
+  // Logs [begin, end) of the cache as one pending write.
+  void LogPendingWrite(uint64_t begin, uint64_t end, bool tear_on_crash, bool misdirect);
+  // After a failed sync: the bytes it left in the cache, and the size it
   // committed over stale blocks (failed_sync_commits_size).
-  void KeepFailedPages();
+  void KeepFailedBytes();
   void CommitSizeOverStaleBlocks();
   absl::Status DoSync();
   absl::Status DoTruncate(uint64_t size_bytes);

@@ -172,10 +172,11 @@ class SimFileSystem final : public io::FileSystem {
     bool linked = true;         // has a name in the cache namespace
     uint64_t error_seq = 0;     // bumped by each failed sync (errseq)
     LatentSectors latent;       // latent sector errors (physical: survive crashes)
-    // Kernel profile (kernel_profile.h): pages whose bytes a failed sync
-    // left in the cache, clean (rewrite_flushes_failed_pages); and writes
-    // accepted past the capacity, to fail at the next sync (delayed_allocation).
-    std::set<uint64_t> failed_pages;
+    // Kernel profile (kernel_profile.h): byte ranges [begin, end) a failed
+    // sync left in the cache, clean, disjoint (rewrite_flushes_failed_pages);
+    // and writes accepted past the capacity, to fail at the next sync
+    // (delayed_allocation).
+    std::map<uint64_t, uint64_t> failed_ranges;
     bool writeback_enospc = false;
   };
   using Decision = FaultInjector::Decision;

@@ -28,6 +28,7 @@
 #include "spdlog/spdlog.h"
 #include "tests/scenarios/buggy_file_systems.h"
 #include "tests/scenarios/buggy_wal_plants.h"
+#include "tests/scenarios/kernel_profiles.h"
 
 namespace faultline::scenarios {
 namespace {
@@ -85,6 +86,15 @@ WalScenarioHooks CloseHidesCancellation() {
 WalScenarioHooks CloseHidesFailure() {
   WalScenarioHooks hooks;
   hooks.close_status = testing::CloseHidesFailure;
+  return hooks;
+}
+
+// A decorator, under a kernel profile forced on (or, with `profile` =
+// ForceNone, every profile forced off: the model before the profiles).
+template <typename Decorator>
+WalScenarioHooks WrapUnder(void (*profile)(kit::DiskSwarm&)) {
+  WalScenarioHooks hooks = Wrap<Decorator>();
+  hooks.adjust_disk = profile;
   return hooks;
 }
 
@@ -152,6 +162,11 @@ std::vector<Bug> Bugs() {
        WalScenarioKind::kFsyncFailure, CloseHidesFailure(),
        "a scenario hook maps the failure that Close() returns after a fail-stop to OK; "
        "faithful at the caller's side"},
+      {"retry_sync_on_enospc",
+       "retry a sync that failed with ENOSPC at writeback; acknowledge on the retry's OK "
+       "(kernel profile sync_enospc forced on)",
+       WalScenarioKind::kFsyncFailure,
+       WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceSyncNoSpace)},
       {"refuses_max_size_record", "Append refuses a payload of exactly max_record_bytes",
        WalScenarioKind::kCrash, RefusesMaxSizeRecord(),
        "a scenario hook refuses, with InvalidArgument, a payload of exactly "
@@ -246,6 +261,31 @@ TEST(BugDetectionTest, DeliberateDamageDoesNotMaskTheFinalCrashsLosses) {
     EXPECT_FALSE(buggy.passed()) << "seed " << seed << " passed: the damage excused the bug";
   }
   EXPECT_GE(damaged_seeds, 5);
+}
+
+// A bug that only a kernel profile exposes: the model without the
+// profiles passes it over the whole window, the profile catches it.
+TEST(BugDetectionTest, RetryOnWritebackNoSpaceNeedsTheProfile) {
+  uint64_t caught_without = 0;
+  uint64_t caught_with = 0;
+  for (uint64_t seed = 0; seed < kWindowSeeds; ++seed) {
+    const ScenarioOptions options{.seed = seed};
+    const WalScenarioKind kind = WalScenarioKind::kFsyncFailure;
+    if (!RunWalScenario(kind, options,
+                        WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceNone))
+             .passed()) {
+      ++caught_without;
+    }
+    if (!RunWalScenario(kind, options,
+                        WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceSyncNoSpace))
+             .passed()) {
+      ++caught_with;
+    }
+  }
+  std::cout << "retry_sync_on_enospc: caught in " << caught_without << "/" << kWindowSeeds
+            << " seeds without the kernel profiles, " << caught_with << " with sync_enospc\n";
+  EXPECT_EQ(caught_without, 0u);
+  EXPECT_GT(caught_with, 0u);
 }
 
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {

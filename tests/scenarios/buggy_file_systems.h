@@ -22,6 +22,11 @@
 //                         right before it, and every later segment is
 //                         hidden: mid-log corruption read as a clean end.
 //
+//  RetrySyncOnNoSpace     a Sync that failed with ENOSPC at writeback is
+//                         taken for a full disk that will drain: retried,
+//                         and the retry's OK reported. Only ENOSPC at
+//                         writeback (kernel profile sync_enospc) reaches it.
+//
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
 #pragma once
@@ -108,6 +113,33 @@ class RetryFailedSyncFileSystem final : public ForwardingFileSystem {
  protected:
   std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
     return std::make_unique<RetryFailedSyncFile>(std::move(file));
+  }
+};
+
+// --- RetrySyncOnNoSpace ------------------------------------------------------
+
+class RetrySyncOnNoSpaceFile final : public ForwardingFile {
+ public:
+  using ForwardingFile::ForwardingFile;
+  absl::Status Sync() override {
+    absl::Status status = ForwardingFile::Sync();
+    // Bounded: a few retries, as a "wait for space" loop would do.
+    for (int retry = 0; retry < 3 && io::IsIoError(status) &&
+                        status.message().find("ENOSPC") != absl::string_view::npos;
+         ++retry) {
+      status = ForwardingFile::Sync();
+    }
+    return status;
+  }
+};
+
+class RetrySyncOnNoSpaceFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+ protected:
+  std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
+    return std::make_unique<RetrySyncOnNoSpaceFile>(std::move(file));
   }
 };
 

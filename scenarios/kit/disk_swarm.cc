@@ -52,6 +52,7 @@ void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space,
   const bool prefix = swarm.Chance(1, 8);
   const bool no_space = swarm.Chance(1, 8);
   const auto rules = static_cast<int>(swarm.Between(1, 2));
+  const bool sector_prefix = swarm.Chance(1, 2);
   k.failed_sync_commits_size = ext4 && size_commit;
   k.rewrite_flushes_failed_pages = ext4 && page_flush;
   if (read_only) {
@@ -59,6 +60,7 @@ void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space,
         any_sync ? ReadOnlyTrigger::kAnyFailedSync : ReadOnlyTrigger::kFailedMetadataWrite;
   }
   k.failed_write_leaves_prefix = prefix;
+  k.failed_write_prefix_unit_bytes = sector_prefix ? 512 : 4096;
   if (inject_no_space && no_space) {
     k.delayed_allocation = true;
     for (int i = 0; i < rules; ++i) {

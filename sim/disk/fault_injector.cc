@@ -196,13 +196,14 @@ void FaultInjector::Arm(CrashArm arm) {
 }
 
 uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes,
-                                       std::string_view why) {
-  const uint64_t first_boundary = offset / kPageBytes + 1;            // in pages
-  const uint64_t last_boundary = (offset + length_bytes - 1) / kPageBytes;  // < end
+                                       std::string_view why, uint64_t unit_bytes) {
+  FAULTLINE_CHECK(unit_bytes > 0);
+  const uint64_t first_boundary = offset / unit_bytes + 1;            // in units
+  const uint64_t last_boundary = (offset + length_bytes - 1) / unit_bytes;  // < end
   if (length_bytes == 0 || last_boundary < first_boundary) return 0;
   const uint64_t boundary =
       first_boundary + scheduler_.prng(Stream::kDisk).Below(last_boundary - first_boundary + 1);
-  const uint64_t prefix_bytes = boundary * kPageBytes - offset;
+  const uint64_t prefix_bytes = boundary * unit_bytes - offset;
   scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"prefix_bytes", prefix_bytes},
                     why);
   return prefix_bytes;

@@ -134,9 +134,10 @@ class FaultInjector {
   std::optional<CrashArm> CountForArm(ArmedOps ops);
   // How much of a write of `length_bytes` at `offset` lands before a
   // mid-write crash: up to a page boundary strictly inside it (0 if none).
-  // `why` words the trace event.
+  // `why` words the trace event; `unit_bytes` is the boundary's granularity.
   uint64_t MidWritePrefix(uint64_t offset, uint64_t length_bytes,
-                          std::string_view why = "crash mid-write: a prefix lands");
+                          std::string_view why = "crash mid-write: a prefix lands",
+                          uint64_t unit_bytes = kPageBytes);
 
  private:
   void WaitWhileStuck();

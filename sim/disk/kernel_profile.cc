@@ -144,6 +144,7 @@ void SimFile::RedirtyFailedBytes(uint64_t begin, uint64_t end) {
 
 void SimFile::LandFailedWritePrefix(uint64_t offset, absl::Span<const char> data, bool fit) {
   if (!fs_->kernel().failed_write_leaves_prefix) return;
+  const uint64_t unit_bytes = fs_->kernel().failed_write_prefix_unit_bytes;
   uint64_t prefix_bytes = 0;
   if (fit) {
     // ENOSPC against the capacity: the pages that still fitted.
@@ -151,14 +152,13 @@ void SimFile::LandFailedWritePrefix(uint64_t offset, absl::Span<const char> data
     if (capacity_bytes == 0) return;
     const uint64_t free_bytes =
         capacity_bytes > fs_->used_bytes_ ? capacity_bytes - fs_->used_bytes_ : 0;
-    const uint64_t reachable_end =
-        (inode_->data.size() + free_bytes) / kPageBytes * kPageBytes;
+    const uint64_t reachable_end = (inode_->data.size() + free_bytes) / unit_bytes * unit_bytes;
     if (reachable_end <= offset) return;
     prefix_bytes = std::min<uint64_t>(reachable_end - offset, data.size());
     if (prefix_bytes >= data.size()) return;
   } else {
-    prefix_bytes =
-        fs_->injector_.MidWritePrefix(offset, data.size(), "failed write: a prefix lands");
+    prefix_bytes = fs_->injector_.MidWritePrefix(offset, data.size(),
+                                                 "failed write: a prefix lands", unit_bytes);
   }
   if (prefix_bytes == 0) return;
   if (!CacheWrite(offset, data.first(prefix_bytes), false, false).ok()) return;

@@ -29,9 +29,13 @@
 //    the File::Sync contract says) like any failed sync: the dirty pages are
 //    marked clean, partly written back at most.
 //  * failed_write_leaves_prefix — a write that fails (EIO, ENOSPC) may have
-//    copied part of its bytes into the cache first: a prefix ending at a page
-//    boundary inside the write (for ENOSPC against the capacity: the largest
-//    one that fits) is in the cache, pending, as after a short write(2).
+//    copied part of its bytes into the cache first: a prefix ending at a
+//    boundary of failed_write_prefix_unit_bytes inside the write (for ENOSPC
+//    against the capacity: the largest one that fits) is in the cache,
+//    pending, as after a short write(2). The unit is the page (4096) for
+//    buffered writes, which the kernel copies page by page; 512 stands for
+//    direct I/O, or any implementation of the seam whose writes stop at a
+//    sector (File::WriteAt leaves the range unspecified after an error).
 #pragma once
 
 #include <cstdint>
@@ -56,6 +60,7 @@ struct KernelProfile {
   ReadOnlyTrigger read_only_after = ReadOnlyTrigger::kNever;
   bool delayed_allocation = false;
   bool failed_write_leaves_prefix = false;
+  uint32_t failed_write_prefix_unit_bytes = 4096;  // 512 or 4096
 
   bool operator==(const KernelProfile&) const = default;
 };

@@ -15,6 +15,9 @@ SimDisk::SimDisk(Scheduler& scheduler, DiskOptions options, FaultPlan plan)
     : scheduler_(scheduler), options_(options), plan_(std::move(plan)), recorder_(scheduler) {
   FAULTLINE_CHECK_MSG(options_.atomic_unit_bytes == 512 || options_.atomic_unit_bytes == 4096,
                       "atomic_unit_bytes must be 512 or 4096");
+  FAULTLINE_CHECK_MSG(options_.kernel.failed_write_prefix_unit_bytes == 512 ||
+                          options_.kernel.failed_write_prefix_unit_bytes == 4096,
+                      "failed_write_prefix_unit_bytes must be 512 or 4096");
 }
 
 SimDisk::~SimDisk() = default;

@@ -167,6 +167,11 @@ std::vector<Bug> Bugs() {
        "(kernel profile sync_enospc forced on)",
        WalScenarioKind::kFsyncFailure,
        WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceSyncNoSpace)},
+      {"retry_failed_write_at_end",
+       "retry a write that failed with EIO at the end of the file, as if nothing had landed "
+       "(kernel profile failed_write_leaves_prefix forced on)",
+       WalScenarioKind::kFsyncFailure,
+       WrapUnder<testing::RetryFailedWriteAtEndFileSystem>(testing::ForceWritePrefix)},
       {"refuses_max_size_record", "Append refuses a payload of exactly max_record_bytes",
        WalScenarioKind::kCrash, RefusesMaxSizeRecord(),
        "a scenario hook refuses, with InvalidArgument, a payload of exactly "
@@ -263,29 +268,34 @@ TEST(BugDetectionTest, DeliberateDamageDoesNotMaskTheFinalCrashsLosses) {
   EXPECT_GE(damaged_seeds, 5);
 }
 
-// A bug that only a kernel profile exposes: the model without the
-// profiles passes it over the whole window, the profile catches it.
-TEST(BugDetectionTest, RetryOnWritebackNoSpaceNeedsTheProfile) {
+// Bugs that only a kernel profile exposes: the model without the profiles
+// passes each over the whole window, the profile catches it.
+template <typename Decorator>
+void ExpectCaughtOnlyUnder(const char* name, void (*profile)(kit::DiskSwarm&)) {
   uint64_t caught_without = 0;
   uint64_t caught_with = 0;
   for (uint64_t seed = 0; seed < kWindowSeeds; ++seed) {
     const ScenarioOptions options{.seed = seed};
     const WalScenarioKind kind = WalScenarioKind::kFsyncFailure;
-    if (!RunWalScenario(kind, options,
-                        WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceNone))
-             .passed()) {
+    if (!RunWalScenario(kind, options, WrapUnder<Decorator>(testing::ForceNone)).passed()) {
       ++caught_without;
     }
-    if (!RunWalScenario(kind, options,
-                        WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceSyncNoSpace))
-             .passed()) {
-      ++caught_with;
-    }
+    if (!RunWalScenario(kind, options, WrapUnder<Decorator>(profile)).passed()) ++caught_with;
   }
-  std::cout << "retry_sync_on_enospc: caught in " << caught_without << "/" << kWindowSeeds
-            << " seeds without the kernel profiles, " << caught_with << " with sync_enospc\n";
-  EXPECT_EQ(caught_without, 0u);
-  EXPECT_GT(caught_with, 0u);
+  std::cout << name << ": caught in " << caught_without << "/" << kWindowSeeds
+            << " seeds without the kernel profiles, " << caught_with << " with its profile\n";
+  EXPECT_EQ(caught_without, 0u) << name;
+  EXPECT_GT(caught_with, 0u) << name;
+}
+
+TEST(BugDetectionTest, RetryOnWritebackNoSpaceNeedsTheProfile) {
+  ExpectCaughtOnlyUnder<testing::RetrySyncOnNoSpaceFileSystem>("retry_sync_on_enospc",
+                                                               testing::ForceSyncNoSpace);
+}
+
+TEST(BugDetectionTest, RetryOfAFailedWriteAtTheEndNeedsTheProfile) {
+  ExpectCaughtOnlyUnder<testing::RetryFailedWriteAtEndFileSystem>("retry_failed_write_at_end",
+                                                                  testing::ForceWritePrefix);
 }
 
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {

@@ -26,6 +26,11 @@
 //                         taken for a full disk that will drain: retried,
 //                         and the retry's OK reported. Only ENOSPC at
 //                         writeback (kernel profile sync_enospc) reaches it.
+//  RetryFailedWriteAtEnd  a write that failed with EIO is taken to have
+//                         written nothing and is retried once at the end of
+//                         the file (Append). Harmless while a failed write
+//                         leaves nothing; wrong once it leaves a prefix
+//                         (kernel profile failed_write_leaves_prefix).
 //
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
@@ -140,6 +145,28 @@ class RetrySyncOnNoSpaceFileSystem final : public ForwardingFileSystem {
  protected:
   std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
     return std::make_unique<RetrySyncOnNoSpaceFile>(std::move(file));
+  }
+};
+
+// --- RetryFailedWriteAtEnd ---------------------------------------------------
+
+class RetryFailedWriteAtEndFile final : public ForwardingFile {
+ public:
+  using ForwardingFile::ForwardingFile;
+  absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) override {
+    const absl::Status status = ForwardingFile::WriteAt(offset, data);
+    if (!io::IsIoError(status)) return status;
+    return ForwardingFile::Append(data);  // "nothing was written": write it again
+  }
+};
+
+class RetryFailedWriteAtEndFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+ protected:
+  std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
+    return std::make_unique<RetryFailedWriteAtEndFile>(std::move(file));
   }
 };
 

@@ -32,7 +32,11 @@ inline void ForceReadOnlyAfterMetadata(kit::DiskSwarm& d) {
 inline void ForceReadOnlyAfterAnySync(kit::DiskSwarm& d) {
   d.disk.kernel.read_only_after = sim::disk::ReadOnlyTrigger::kAnyFailedSync;
 }
-inline void ForceWritePrefix(kit::DiskSwarm& d) { d.disk.kernel.failed_write_leaves_prefix = true; }
+// Prefixes at sector granularity: the WAL's batches rarely cross a page.
+inline void ForceWritePrefix(kit::DiskSwarm& d) {
+  d.disk.kernel.failed_write_leaves_prefix = true;
+  d.disk.kernel.failed_write_prefix_unit_bytes = 512;
+}
 // ENOSPC at writeback: delayed allocation, and the 3rd and 11th file syncs
 // of the WAL's node fail with it.
 inline void ForceSyncNoSpace(kit::DiskSwarm& d) {

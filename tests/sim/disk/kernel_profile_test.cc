@@ -214,6 +214,19 @@ TEST(KernelProfileTest, FailedWriteLeavesAPageAlignedPrefix) {
   EXPECT_EQ(cached, data.substr(0, cached.size()));
 }
 
+TEST(KernelProfileTest, PrefixesCanStopAtASector) {
+  FaultPlan plan = WithCrash(DropEverything());
+  plan.rules.push_back({.node = 1, .op = DiskOp::kWrite, .nth = 1, .action = FaultAction::kEio});
+  World world(plan, Profile({.failed_write_leaves_prefix = true,
+                             .failed_write_prefix_unit_bytes = 512}));
+  auto file = world.Open("f");
+  const std::string data(1500, 'w');  // within one page: sectors 0..2
+  EXPECT_TRUE(io::IsIoError(file->Append(Bytes(data))));
+  const std::string cached = ReadAll(*file);
+  EXPECT_TRUE(cached.size() == 512 || cached.size() == 1024) << cached.size();
+  EXPECT_EQ(cached, data.substr(0, cached.size()));
+}
+
 TEST(KernelProfileTest, NoSpaceWriteLeavesThePrefixThatFits) {
   DiskOptions options = Profile({.failed_write_leaves_prefix = true});
   options.capacity_bytes = kPageBytes + 100;

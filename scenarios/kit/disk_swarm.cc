@@ -53,6 +53,7 @@ void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space,
   const bool no_space = swarm.Chance(1, 8);
   const auto rules = static_cast<int>(swarm.Between(1, 2));
   const bool sector_prefix = swarm.Chance(1, 2);
+  const bool other_file = swarm.Chance(1, 4);
   k.failed_sync_commits_size = ext4 && size_commit;
   k.rewrite_flushes_failed_pages = ext4 && page_flush;
   if (read_only) {
@@ -61,6 +62,9 @@ void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space,
   }
   k.failed_write_leaves_prefix = prefix;
   k.failed_write_prefix_unit_bytes = sector_prefix ? 512 : 4096;
+  // Of the misdirected writes (a rate the scenario may set), a share lands
+  // in another file.
+  if (other_file) s.plan.rates.misdirect_other_file_ppm = 500'000;
   if (inject_no_space && no_space) {
     k.delayed_allocation = true;
     for (int i = 0; i < rules; ++i) {

@@ -33,7 +33,9 @@ DiskSwarm DrawDiskSwarm(sim::Prng& swarm);
 // one seed in eight: a failed sync that commits the size over stale blocks
 // and failed pages a later write flushes (ext4 cache profile only), a
 // read-only remount after a failed metadata write or any failed sync,
-// failed writes that leave a prefix and — with `inject_no_space` — ENOSPC
+// failed writes that leave a prefix (at a page or a sector), in one seed in
+// four half of the misdirected writes (if the scenario misdirects any)
+// landing in another file, and — with `inject_no_space` — ENOSPC
 // at writeback: delayed allocation, and one or two file syncs of `node`
 // failing with it. A separate call, made after a scenario's other swarm
 // draws, so that adding it moved none of them.

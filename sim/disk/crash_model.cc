@@ -27,9 +27,22 @@ void ExtendSize(Replay& file, uint64_t end_bytes) {
   file.size_bytes = std::max(file.size_bytes, end_bytes);
 }
 
-void PersistWhole(Replay& file, const DataOp& op, std::string_view bytes) {
-  EnsurePhys(file, op.durable_offset + op.length_bytes);
-  if (!bytes.empty()) std::memcpy(file.phys.data() + op.durable_offset, bytes.data(), bytes.size());
+// Puts `bytes` where the device writes them for `op`, at `durable_begin`:
+// into this file, or — misdirected into another file — into `misplaced`.
+void Land(Replay& file, const DataOp& op, uint64_t durable_begin, std::string_view bytes,
+          std::vector<MisplacedWrite>& misplaced) {
+  if (bytes.empty()) return;
+  if (op.landing_inode != 0) {
+    misplaced.push_back({op.landing_inode, durable_begin, std::string(bytes)});
+    return;
+  }
+  EnsurePhys(file, durable_begin + bytes.size());
+  std::memcpy(file.phys.data() + durable_begin, bytes.data(), bytes.size());
+}
+
+void PersistWhole(Replay& file, const DataOp& op, std::string_view bytes,
+                  std::vector<MisplacedWrite>& misplaced) {
+  Land(file, op, op.durable_offset, bytes, misplaced);
   ExtendSize(file, op.offset + op.length_bytes);
 }
 
@@ -43,7 +56,8 @@ void ReplayTruncate(Replay& file, uint64_t new_size_bytes) {
 // A write that is not persisted whole: per-sector outcomes, and maybe the
 // size update without (all of) the data.
 void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, bool torn,
-                        uint32_t unit_bytes, ChoiceSource& choices, CrashSummary& summary) {
+                        uint32_t unit_bytes, ChoiceSource& choices, CrashSummary& summary,
+                        std::vector<MisplacedWrite>& misplaced) {
   const uint64_t logical_end = op.offset + op.length_bytes;
   if (logical_end > file.size_bytes) {
     const uint32_t size_choice = choices.Choose(ChoicePoint::kSizeWithoutData, 3);
@@ -61,7 +75,7 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   if (!torn || op.length_bytes == 0) return;
   const uint64_t first_sector = op.durable_offset / unit_bytes;
   const uint64_t last_sector = (op.durable_offset + op.length_bytes - 1) / unit_bytes;
-  EnsurePhys(file, op.durable_offset + op.length_bytes);
+  if (op.landing_inode == 0) EnsurePhys(file, op.durable_offset + op.length_bytes);
   for (uint64_t sector = first_sector; sector <= last_sector; ++sector) {
     const uint64_t begin = std::max(sector * unit_bytes, op.durable_offset);
     const uint64_t end = std::min((sector + 1) * unit_bytes, op.durable_offset + op.length_bytes);
@@ -76,10 +90,11 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
       outcome = choices.Choose(ChoicePoint::kTornSector, 3);
     }
     if (outcome == 1) {
-      std::memcpy(file.phys.data() + begin, bytes.data() + (begin - op.durable_offset),
-                  end - begin);
+      Land(file, op, begin, bytes.substr(begin - op.durable_offset, end - begin), misplaced);
     } else if (outcome == 2) {
-      choices.FillGarbage(absl::Span<char>(file.phys.data() + begin, end - begin));
+      std::string garbage(end - begin, '\0');
+      choices.FillGarbage(absl::Span<char>(garbage.data(), garbage.size()));
+      Land(file, op, begin, garbage, misplaced);
       ++summary.garbage_sectors;
     }
   }
@@ -87,14 +102,25 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
 
 }  // namespace
 
-void ApplyAllDataOps(std::string& bytes, const PendingData& pending) {
+void ApplyMisplacedWrites(std::map<uint64_t, std::string>& inodes,
+                          const std::vector<MisplacedWrite>& writes) {
+  for (const MisplacedWrite& write : writes) {
+    auto it = inodes.find(write.inode);
+    if (it == inodes.end() || write.offset >= it->second.size()) continue;  // freed, or past EOF
+    const size_t length = std::min<size_t>(write.bytes.size(), it->second.size() - write.offset);
+    std::memcpy(it->second.data() + write.offset, write.bytes.data(), length);
+  }
+}
+
+void ApplyAllDataOps(std::string& bytes, const PendingData& pending,
+                     std::vector<MisplacedWrite>& misplaced) {
   Replay file{.phys = std::move(bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
   for (const DataOp& op : pending.ops) {
     if (op.kind == DataOp::Kind::kTruncate) {
       ReplayTruncate(file, op.offset);
     } else {
-      PersistWhole(file, op, pending.BytesOf(op));
+      PersistWhole(file, op, pending.BytesOf(op), misplaced);
     }
   }
   file.phys.resize(file.size_bytes);
@@ -127,7 +153,8 @@ void CollectOrphans(DurableState& state) {
 }
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
-                    ChoiceSource& choices, CrashSummary& summary) {
+                    ChoiceSource& choices, CrashSummary& summary,
+                    std::vector<MisplacedWrite>& misplaced) {
   Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
   for (const DataOp& op : pending.ops) {
@@ -143,10 +170,11 @@ void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint
     const std::string_view bytes = pending.BytesOf(op);
     const uint32_t mode = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
     if (mode == 1) {
-      PersistWhole(file, op, bytes);
+      PersistWhole(file, op, bytes, misplaced);
       ++summary.writes_persisted;
     } else {
-      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, unit_bytes, choices, summary);
+      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, unit_bytes, choices, summary,
+                         misplaced);
       ++(mode == 2 ? summary.writes_torn : summary.writes_dropped);
     }
   }
@@ -174,12 +202,14 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
   }
 
   uint64_t previous_inode = 0;
+  std::vector<MisplacedWrite> misplaced;
   for (const auto& [inode, pending] : input.data) {
     FAULTLINE_CHECK_MSG(inode > previous_inode, "pending data must be listed by ascending inode");
     previous_inode = inode;
     if (pending == nullptr || pending->empty()) continue;
-    ResolveDataOps(state.inodes[inode], *pending, input.atomic_unit_bytes, choices, sum);
+    ResolveDataOps(state.inodes[inode], *pending, input.atomic_unit_bytes, choices, sum, misplaced);
   }
+  ApplyMisplacedWrites(state.inodes, misplaced);
   CollectOrphans(state);
   return state;
 }

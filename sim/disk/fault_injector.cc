@@ -144,10 +144,11 @@ void FaultInjector::DrawFaults(DiskOp op, Decision& decision, std::string_view w
 }
 
 uint64_t FaultInjector::MisdirectedOffset(uint64_t offset, uint64_t size_bytes,
-                                          uint32_t unit_bytes, std::string_view what) {
+                                          uint32_t unit_bytes, std::string_view what,
+                                          bool same_file) {
   const uint64_t sectors = std::max<uint64_t>(1, (size_bytes + unit_bytes - 1) / unit_bytes);
   uint64_t sector = scheduler_.prng(Stream::kDisk).Below(sectors);
-  if (sector == offset / unit_bytes) sector = sectors;
+  if (same_file && sector == offset / unit_bytes) sector = sectors;
   const uint64_t durable_offset = sector * unit_bytes + offset % unit_bytes;
   recorder_.Note(FaultKind::kMisdirectedWrite, node_, {"lands_at", durable_offset},
                  absl::StrCat(AsAbsl(what), " at ", offset, " lands at ", durable_offset));

@@ -47,6 +47,7 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kFailedWritePrefix: return "failed_write_prefix";
     case FaultKind::kStaleSizeCommit: return "stale_size_commit";
     case FaultKind::kFailedPageFlush: return "failed_page_flush";
+    case FaultKind::kMisdirectedOtherFile: return "misdirected_other_file";
   }
   return "?";
 }

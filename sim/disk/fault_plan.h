@@ -95,6 +95,10 @@ struct FaultRates {
   uint32_t sync_eio_ppm = 0;
   uint32_t sync_dir_eio_ppm = 0;
   uint32_t misdirect_write_ppm = 0;
+  // Of the misdirected writes (by rate or rule), the share that lands in
+  // another file of the node (its blocks; that file's size is kept) rather
+  // than at another sector of the same file.
+  uint32_t misdirect_other_file_ppm = 0;
   // Per op of any class: the disk sticks for stuck_ns before serving it.
   uint32_t stuck_ppm = 0;
   int64_t stuck_ns = 0;
@@ -185,8 +189,9 @@ enum class FaultKind : uint8_t {
   kFailedWritePrefix = 20, // a failed write left a prefix in the cache
   kStaleSizeCommit = 21,   // a failed sync committed the size over stale blocks
   kFailedPageFlush = 22,   // a write re-dirtied a page holding a failed sync's bytes
+  kMisdirectedOtherFile = 23,  // a misdirected write lands in another file
 };
-inline constexpr size_t kFaultKindCount = 23;
+inline constexpr size_t kFaultKindCount = 24;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

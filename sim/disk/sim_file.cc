@@ -234,7 +234,28 @@ void SimFile::MidWrite(uint64_t offset, bool append, absl::Span<const char> data
 }
 
 void SimFile::Misdirect(DataOp& op) {
-  // The cache is right; the device puts the bytes at another sector.
+  // The cache is right; the device puts the bytes at another sector — of
+  // another file, at misdirect_other_file_ppm.
+  const uint32_t other_file_ppm = fs_->disk_->plan_.rates.misdirect_other_file_ppm;
+  if (other_file_ppm != 0 &&
+      fs_->disk_->scheduler_.prng(Stream::kDisk).ChancePpm(other_file_ppm)) {
+    std::vector<std::pair<uint64_t, uint64_t>> others;  // inode, size; by inode id
+    for (const auto& [id, inode] : fs_->inodes_) {
+      if (id != inode_id_ && !inode.data.empty()) others.emplace_back(id, inode.data.size());
+    }
+    if (!others.empty()) {
+      const auto& [victim, victim_bytes] =
+          others[fs_->disk_->scheduler_.prng(Stream::kDisk).Below(others.size())];
+      op.landing_inode = victim;
+      op.durable_offset = fs_->injector_.MisdirectedOffset(
+          op.offset, victim_bytes, fs_->disk_->options_.atomic_unit_bytes,
+          absl::StrCat("write ", path_, " (into inode ", victim, ")"), /*same_file=*/false);
+      fs_->disk_->recorder_.Note(FaultKind::kMisdirectedOtherFile, fs_->node_,
+                                 {"inode", victim},
+                                 absl::StrCat("write to ", path_, " lands in inode ", victim));
+      return;
+    }
+  }
   op.durable_offset = fs_->injector_.MisdirectedOffset(
       op.offset, inode_->data.size(), fs_->disk_->options_.atomic_unit_bytes,
       absl::StrCat("write ", path_));
@@ -246,7 +267,7 @@ void SimFile::FailSync() {
     // Writeback failed partway: some of the dirty pages reached the device.
     DrawFailedSyncWriteback(fs_->disk_->scheduler_, fs_->disk_->plan_, fs_->disk_->recorder_,
                             fs_->node_, fs_->disk_->options_.atomic_unit_bytes, inode.pending,
-                            fs_->durable_.inodes[inode_id_]);
+                            fs_->durable_.inodes[inode_id_], fs_->durable_.inodes);
   }
   // The (rest of the) dirty pages are marked clean without reaching the
   // durable image; nothing will write them again.
@@ -290,7 +311,9 @@ absl::Status SimFile::DoSync() {
   } else {
     if (!inode.pending.empty()) {
       std::string& durable_bytes = fs_->durable_.inodes[inode_id_];
-      ApplyAllDataOps(durable_bytes, inode.pending);
+      std::vector<MisplacedWrite> misplaced;
+      ApplyAllDataOps(durable_bytes, inode.pending, misplaced);
+      ApplyMisplacedWrites(fs_->durable_.inodes, misplaced);
       fs_->pending_data_ops_ -= inode.pending.ops.size();
       inode.pending.Clear();
       inode.latent.Synced(durable_bytes.size(), fs_->disk_->options_.atomic_unit_bytes);

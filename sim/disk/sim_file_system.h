@@ -48,6 +48,10 @@
 // error is reported once per open handle: a handle open at the time of the
 // failure gets EIO from its next Sync; a handle opened later does not.
 // A failed SyncDir leaves its namespace ops pending (a crash decides them).
+// DiskOptions::kernel (kernel_profile.h) adds what kernels do on top: the
+// size committed over stale blocks, failed bytes flushed by a later write to
+// their page, a read-only remount, ENOSPC at writeback, failed writes that
+// leave a prefix.
 //
 // OTHER FAULTS (FaultPlan, fault_plan.h; decided by fault_injector.h):
 // write/read/truncate EIO (nothing is changed), ENOSPC against
@@ -57,7 +61,8 @@
 // latent_sectors.h), silent bit flips of
 // durable bytes (FlipDurableBit, or a per-crash rate), misdirected writes
 // (the cache is right, the device puts the bytes at another sector of the
-// same file: visible after a sync and a crash), per-op latency (the calling
+// same file, or of another file at misdirect_other_file_ppm: visible after a
+// sync and a crash), per-op latency (the calling
 // fiber sleeps in virtual time first), and a stuck disk (ops wait until
 // SimDisk::Unstick or the stuck deadline).
 //

@@ -34,12 +34,13 @@ TEST_P(KernelProfileSweep, RealWalPassesEverySeed) {
   const uint64_t seeds = SeedCount();
   for (WalScenarioKind kind : {WalScenarioKind::kCrash, WalScenarioKind::kFsyncFailure,
                                WalScenarioKind::kRotationRetention}) {
-    // A failed sync followed by a process crash makes the WAL adopt, from
-    // the page cache, records that never reached the disk (the core/wal
-    // defect wal_swarm.cc keeps process crashes out of wal_fsync_failure
-    // for). wal_crash and wal_rotation_retention have process crashes and
-    // no failed syncs; ENOSPC at writeback would add the latter: they wait
-    // for that fix (about 1.6% of their seeds fail meanwhile).
+    // A sync that fails in the recovery after a process crash, then a
+    // reopen that acknowledges more, then a power loss: the WAL's
+    // documented known limit (core/wal/FORMAT.md: the loss is loud,
+    // DataLoss, never silent), which the scenarios count as a violation —
+    // why wal_fsync_failure has no process crashes. wal_crash and
+    // wal_rotation_retention have process crashes; ENOSPC at writeback would
+    // add failed syncs to them (about 1.6% of their seeds then fail so).
     if (profile.name == "sync_enospc" && kind != WalScenarioKind::kFsyncFailure) continue;
     uint64_t failures = 0;
     for (uint64_t seed = 0; seed < seeds; ++seed) {

@@ -61,7 +61,8 @@ std::string_view DiskOpName(DiskOp op);
 
 enum class FaultAction : uint8_t {
   kEio = 0,           // the op fails with EIO (read, write, truncate, sync, sync-dir)
-  kNoSpace = 1,       // the op fails with ENOSPC (write, truncate, open-create)
+  kNoSpace = 1,       // the op fails with ENOSPC (write, truncate, open-create); a
+                      // file sync fails as ENOSPC at writeback (IsIoError, see File::Sync)
   kCrashBefore = 2,   // the node crashes before the op takes effect
   kCrashAfter = 3,    // the node crashes right after the op took effect
   kTearOnCrash = 4,   // (writes) if still pending at the next crash, it is torn

@@ -86,7 +86,10 @@ class File {
   // Writes all of `data` at `offset`, extending the file if needed (a gap
   // reads as zeros). Writing zero bytes changes nothing, not even the size.
   // Not durable until Sync(). EIO, ENOSPC possible; after an error the
-  // range's content is unspecified.
+  // range's content is unspecified: a prefix of `data` may be in the file
+  // (and the file longer), as after a short write(2) — core/posix says in
+  // the status how many bytes landed; the simulated disk's kernel profile
+  // leaves such prefixes too.
   virtual absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) = 0;
 
   // Writes `data` at the current end of file. Same guarantees as WriteAt.

@@ -144,6 +144,42 @@ void DrawDeviceProfile(sim::Prng& swarm, DiskSwarm& s) {
   d.forced_tear_may_hole = swarm.Chance(1, 2);
 }
 
+void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space, DiskSwarm& s) {
+  using sim::disk::ReadOnlyTrigger;
+  sim::disk::KernelProfile& k = s.disk.kernel;
+  // Every draw is made whatever the others gave: the stream stays aligned.
+  const bool ext4 = s.disk.fsync_profile == sim::disk::FsyncFailureProfile::kExt4;
+  const bool size_commit = swarm.Chance(1, 8);
+  const bool page_flush = swarm.Chance(1, 8);
+  const bool read_only = swarm.Chance(1, 8);
+  const bool any_sync = swarm.Chance(1, 2);
+  const bool prefix = swarm.Chance(1, 8);
+  const bool no_space = swarm.Chance(1, 8);
+  const auto rules = static_cast<int>(swarm.Between(1, 2));
+  const bool sector_prefix = swarm.Chance(1, 2);
+  const bool other_file = swarm.Chance(1, 4);
+  k.failed_sync_commits_size = ext4 && size_commit;
+  k.rewrite_flushes_failed_pages = ext4 && page_flush;
+  if (read_only) {
+    k.read_only_after =
+        any_sync ? ReadOnlyTrigger::kAnyFailedSync : ReadOnlyTrigger::kFailedMetadataWrite;
+  }
+  k.failed_write_leaves_prefix = prefix;
+  k.failed_write_prefix_unit_bytes = sector_prefix ? 512 : 4096;
+  // Of the misdirected writes (a rate the scenario may set), a share lands
+  // in another file.
+  if (other_file) s.plan.rates.misdirect_other_file_ppm = 500'000;
+  if (inject_no_space && no_space) {
+    k.delayed_allocation = true;
+    for (int i = 0; i < rules; ++i) {
+      s.plan.rules.push_back(sim::disk::FaultRule{.node = node,
+                                                  .op = sim::disk::DiskOp::kSync,
+                                                  .nth = static_cast<uint64_t>(swarm.Between(1, 40)),
+                                                  .action = sim::disk::FaultAction::kNoSpace});
+    }
+  }
+}
+
 void StopInjectedFaults(sim::disk::SimDisk& disk) {
   disk.plan().rules.clear();
   disk.plan().rates = sim::disk::FaultRates{};

@@ -66,6 +66,18 @@ std::vector<std::string_view> EnabledDiskFaults(const DiskSwarm& s);
 // leave a hole before a kept sector in half of them.
 void DrawDeviceProfile(sim::Prng& swarm, DiskSwarm& s);
 
+// The kernel profile (sim/disk/kernel_profile.h), each behaviour in about
+// one seed in eight: a failed sync that commits the size over stale blocks
+// and failed pages a later write flushes (ext4 cache profile only), a
+// read-only remount after a failed metadata write or any failed sync,
+// failed writes that leave a prefix (at a page or a sector), in one seed in
+// four half of the misdirected writes (if the scenario misdirects any)
+// landing in another file, and — with `inject_no_space` — ENOSPC
+// at writeback: delayed allocation, and one or two file syncs of `node`
+// failing with it. A separate call, made after a scenario's other swarm
+// draws, so that adding it moved none of them.
+void DrawKernelProfile(sim::Prng& swarm, sim::NodeId node, bool inject_no_space, DiskSwarm& s);
+
 // Faults stop (before a final, verifying recovery): no more rules or rates.
 // The crash model stays: it is how a crash treats unsynced data, not a fault.
 void StopInjectedFaults(sim::disk::SimDisk& disk);

@@ -19,19 +19,24 @@
 
 namespace faultline::scenarios {
 namespace wal_internal {
+namespace {
+
+WalSwarm Adjusted(WalSwarm swarm, const WalScenarioHooks& hooks) {
+  if (hooks.adjust_swarm) hooks.adjust_swarm(swarm);
+  return swarm;
+}
+
+}  // namespace
 
 WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
                    const WalScenarioHooks& hooks)
     : kind_(kind),
       hooks_(hooks),
       world_(options),
-      swarm_([&] {
-        WalSwarm swarm = DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm),
-                                      world_.prng(sim::Stream::kCrash),
-                                      world_.prng(sim::Stream::kWorkload));
-        if (hooks.adjust_swarm) hooks.adjust_swarm(swarm);
-        return swarm;
-      }()),
+      swarm_(Adjusted(DrawWalSwarm(kind, world_.prng(sim::Stream::kSwarm),
+                                   world_.prng(sim::Stream::kCrash),
+                                   world_.prng(sim::Stream::kWorkload)),
+                      hooks)),
       disk_(world_.scheduler(), swarm_.disk.disk, swarm_.disk.plan),
       node_(world_, "n1"),
       checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }),

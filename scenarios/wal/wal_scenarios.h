@@ -27,7 +27,8 @@
 //
 // SWARM. Per seed, Stream::kSwarm decides which crash moments and which
 // crash-model outcomes (torn sectors, garbage, sizes without data, dropped
-// namespace ops), latencies and fault kinds are enabled and at what rates,
+// namespace ops), latencies, fault kinds and the kernel profile
+// (kit::DrawKernelProfile) are enabled and at what rates,
 // and the WAL's segment and batch sizes (in one seed in four at the limits
 // the WAL accepts), so rare combinations get explored. Crash timing comes
 // from Stream::kCrash, the workload (and the WAL's salt seed) from
@@ -47,6 +48,7 @@
 #include "absl/status/status.h"
 #include "core/io/file_system.h"
 #include "core/wal/wal.h"
+#include "scenarios/kit/disk_swarm.h"
 #include "scenarios/scenario.h"
 
 namespace faultline::scenarios {

@@ -209,6 +209,8 @@ WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
   s.nemesis.rounds = static_cast<int>(crash.Between(2, 5));
   // A timed crash lands within a few batches.
   s.nemesis.time_horizon_ns = 50 * kMicrosecondNs + s.max_think_ns * s.records_per_writer;
+  kit::DrawKernelProfile(swarm, kWalNode, /*inject_no_space=*/kind == WalScenarioKind::kFsyncFailure,
+                         s.disk);
   s.enabled_faults = EnabledFaults(s);
   return s;
 }

@@ -9,7 +9,8 @@
 // extreme configuration, adversarial payloads, the reopen while blocked,
 // the device profile with the sector pairing (DrawSectorPairing), the storage
 // faults (kit::DrawDiskFaults), the durable damage, the crash at the first
-// write after a recovery and the node's clock;
+// write after a recovery, the node's clock and the kernel profile
+// (kit::DrawKernelProfile);
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //

@@ -125,10 +125,13 @@ void FlipBits(DurableState& state, Prng& prng, uint32_t flip_ppm, FaultRecorder&
 
 void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
                              NodeId node, uint32_t unit_bytes, const PendingData& pending,
-                             std::string& durable_bytes) {
+                             std::string& durable_bytes,
+                             std::map<uint64_t, std::string>& durable_inodes) {
   RandomChoices choices(scheduler, plan.crash);
   CrashSummary summary;
-  ResolveDataOps(durable_bytes, pending, unit_bytes, choices, summary);
+  std::vector<MisplacedWrite> misplaced;
+  ResolveDataOps(durable_bytes, pending, unit_bytes, choices, summary, misplaced);
+  ApplyMisplacedWrites(durable_inodes, misplaced);
   NoteOutcomes(recorder, node, summary);
 }
 

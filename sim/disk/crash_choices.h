@@ -24,9 +24,11 @@ DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRe
                             std::map<uint64_t, std::vector<uint64_t>>* unreadable_sectors = nullptr);
 
 // A sync that failed partway: each of one file's pending data ops reached
-// the device or not, as at a crash (same rates), applied to `durable_bytes`.
+// the device or not, as at a crash (same rates), applied to `durable_bytes`
+// (and, for writes misdirected into other files, to `durable_inodes`).
 void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
                              NodeId node, uint32_t unit_bytes, const PendingData& pending,
-                             std::string& durable_bytes);
+                             std::string& durable_bytes,
+                             std::map<uint64_t, std::string>& durable_inodes);
 
 }  // namespace faultline::sim::disk

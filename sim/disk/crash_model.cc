@@ -27,9 +27,22 @@ void ExtendSize(Replay& file, uint64_t end_bytes) {
   file.size_bytes = std::max(file.size_bytes, end_bytes);
 }
 
-void PersistWhole(Replay& file, const DataOp& op, std::string_view bytes) {
-  EnsurePhys(file, op.durable_offset + op.length_bytes);
-  if (!bytes.empty()) std::memcpy(file.phys.data() + op.durable_offset, bytes.data(), bytes.size());
+// Puts `bytes` where the device writes them for `op`, at `durable_begin`:
+// into this file, or — misdirected into another file — into `misplaced`.
+void Land(Replay& file, const DataOp& op, uint64_t durable_begin, std::string_view bytes,
+          std::vector<MisplacedWrite>& misplaced) {
+  if (bytes.empty()) return;
+  if (op.landing_inode != 0) {
+    misplaced.push_back({op.landing_inode, durable_begin, std::string(bytes)});
+    return;
+  }
+  EnsurePhys(file, durable_begin + bytes.size());
+  std::memcpy(file.phys.data() + durable_begin, bytes.data(), bytes.size());
+}
+
+void PersistWhole(Replay& file, const DataOp& op, std::string_view bytes,
+                  std::vector<MisplacedWrite>& misplaced) {
+  Land(file, op, op.durable_offset, bytes, misplaced);
   ExtendSize(file, op.offset + op.length_bytes);
 }
 
@@ -81,7 +94,8 @@ uint32_t TornSectorOutcome(const DataOp& op, uint64_t sector, uint64_t first_sec
 // A write that is not persisted whole: per-sector outcomes, and maybe the
 // size update without (all of) the data.
 void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, bool torn,
-                        const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary) {
+                        const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary,
+                        std::vector<MisplacedWrite>& misplaced) {
   const uint32_t unit_bytes = sectors.logical_bytes;
   const uint64_t logical_end = op.offset + op.length_bytes;
   if (logical_end > file.size_bytes) {
@@ -100,7 +114,7 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   if (!torn || op.length_bytes == 0) return;
   const uint64_t first_sector = op.durable_offset / unit_bytes;
   const uint64_t last_sector = (op.durable_offset + op.length_bytes - 1) / unit_bytes;
-  EnsurePhys(file, op.durable_offset + op.length_bytes);
+  if (op.landing_inode == 0) EnsurePhys(file, op.durable_offset + op.length_bytes);
   const bool multi_sector = first_sector != last_sector;
   const bool forced_hole = op.tear_on_crash && multi_sector && sectors.forced_tear_may_hole &&
                            choices.Choose(ChoicePoint::kForcedTearShape, 2) == 1;
@@ -114,31 +128,47 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
     hole = hole || (lost_earlier && outcome != 0);
     lost_earlier = lost_earlier || outcome == 0;
     if (outcome == 1) {
-      std::memcpy(file.phys.data() + begin, bytes.data() + (begin - op.durable_offset),
-                  end - begin);
+      Land(file, op, begin, bytes.substr(begin - op.durable_offset, end - begin), misplaced);
     } else if (outcome == 2) {
-      choices.FillGarbage(absl::Span<char>(file.phys.data() + begin, end - begin));
+      std::string garbage(end - begin, '\0');
+      choices.FillGarbage(absl::Span<char>(garbage.data(), garbage.size()));
+      Land(file, op, begin, garbage, misplaced);
       ++summary.garbage_sectors;
-      if (sectors.torn_sectors_unreadable &&
+      if (sectors.torn_sectors_unreadable && op.landing_inode == 0 &&
           choices.Choose(ChoicePoint::kUnreadableSector, 2) == 1) {
         summary.unreadable_scratch.push_back(sector);
       }
     }
   }
   if (hole) ++summary.torn_writes_with_hole;
-  if (!sectors.powersafe_overwrite) DamagePhysicalSectors(file, op, sectors, choices, summary);
+  // A write misdirected into another file damages that file's sectors, which
+  // this replay does not hold: the model keeps its bytes only.
+  if (!sectors.powersafe_overwrite && op.landing_inode == 0) {
+    DamagePhysicalSectors(file, op, sectors, choices, summary);
+  }
 }
 
 }  // namespace
 
-void ApplyAllDataOps(std::string& bytes, const PendingData& pending) {
+void ApplyMisplacedWrites(std::map<uint64_t, std::string>& inodes,
+                          const std::vector<MisplacedWrite>& writes) {
+  for (const MisplacedWrite& write : writes) {
+    auto it = inodes.find(write.inode);
+    if (it == inodes.end() || write.offset >= it->second.size()) continue;  // freed, or past EOF
+    const size_t length = std::min<size_t>(write.bytes.size(), it->second.size() - write.offset);
+    std::memcpy(it->second.data() + write.offset, write.bytes.data(), length);
+  }
+}
+
+void ApplyAllDataOps(std::string& bytes, const PendingData& pending,
+                     std::vector<MisplacedWrite>& misplaced) {
   Replay file{.phys = std::move(bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
   for (const DataOp& op : pending.ops) {
     if (op.kind == DataOp::Kind::kTruncate) {
       ReplayTruncate(file, op.offset);
     } else {
-      PersistWhole(file, op, pending.BytesOf(op));
+      PersistWhole(file, op, pending.BytesOf(op), misplaced);
     }
   }
   file.phys.resize(file.size_bytes);
@@ -171,13 +201,15 @@ void CollectOrphans(DurableState& state) {
 }
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
-                    ChoiceSource& choices, CrashSummary& summary) {
+                    ChoiceSource& choices, CrashSummary& summary,
+                    std::vector<MisplacedWrite>& misplaced) {
   ResolveDataOps(durable_bytes, pending, SectorModel{.logical_bytes = unit_bytes}, choices,
-                 summary);
+                 summary, misplaced);
 }
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
-                    const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary) {
+                    const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary,
+                    std::vector<MisplacedWrite>& misplaced) {
   FAULTLINE_CHECK(sectors.physical() % sectors.logical_bytes == 0);
   Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
@@ -194,10 +226,11 @@ void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
     const std::string_view bytes = pending.BytesOf(op);
     const uint32_t mode = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
     if (mode == 1) {
-      PersistWhole(file, op, bytes);
+      PersistWhole(file, op, bytes, misplaced);
       ++summary.writes_persisted;
     } else {
-      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, sectors, choices, summary);
+      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, sectors, choices, summary,
+                         misplaced);
       ++(mode == 2 ? summary.writes_torn : summary.writes_dropped);
     }
   }
@@ -225,13 +258,14 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
   }
 
   uint64_t previous_inode = 0;
+  std::vector<MisplacedWrite> misplaced;
   for (const auto& [inode, pending] : input.data) {
     FAULTLINE_CHECK_MSG(inode > previous_inode, "pending data must be listed by ascending inode");
     previous_inode = inode;
     if (pending == nullptr || pending->empty()) continue;
     SectorModel sectors = input.sectors;
     sectors.logical_bytes = input.atomic_unit_bytes;
-    ResolveDataOps(state.inodes[inode], *pending, sectors, choices, sum);
+    ResolveDataOps(state.inodes[inode], *pending, sectors, choices, sum, misplaced);
     if (!sum.unreadable_scratch.empty()) {
       std::vector<uint64_t>& unreadable = sum.unreadable_sectors[inode];
       unreadable.insert(unreadable.end(), sum.unreadable_scratch.begin(),
@@ -239,6 +273,7 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
       sum.unreadable_scratch.clear();
     }
   }
+  ApplyMisplacedWrites(state.inodes, misplaced);
   CollectOrphans(state);
   return state;
 }

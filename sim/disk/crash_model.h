@@ -70,7 +70,20 @@ struct DataOp {
   uint64_t length_bytes = 0;      // write: length
   uint64_t arena_offset = 0;      // write: where its bytes start in the arena
   uint64_t seq = 0;               // write: issue order among the node's writes
+  uint64_t landing_inode = 0;     // write: the inode whose blocks get the bytes
+                                  // (a write misdirected into another file;
+                                  // 0: this file). This file only grows.
 };
+
+// Bytes a write misdirected into another file put on the device: applied to
+// that inode's durable bytes, inside its size (past it they are invisible).
+struct MisplacedWrite {
+  uint64_t inode = 0;
+  uint64_t offset = 0;
+  std::string bytes;
+};
+void ApplyMisplacedWrites(std::map<uint64_t, std::string>& inodes,
+                          const std::vector<MisplacedWrite>& writes);
 
 // A file's pending data ops and the bytes of its writes, back to back (one
 // buffer, so a small write costs no allocation once it has grown).
@@ -156,16 +169,20 @@ struct CrashSummary {
 
 // Applies every op of `pending` to `bytes` as persisted whole (a successful
 // File::Sync).
-void ApplyAllDataOps(std::string& bytes, const PendingData& pending);
+// Bytes of writes misdirected into other files go to `misplaced`.
+void ApplyAllDataOps(std::string& bytes, const PendingData& pending,
+                     std::vector<MisplacedWrite>& misplaced);
 
 // Decides each of one file's pending data ops (persisted, dropped, torn) and
 // applies the outcome to `durable_bytes`: the data part of a crash, and of a
 // writeback that failed partway (a failed sync).
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
-                    ChoiceSource& choices, CrashSummary& summary);
+                    ChoiceSource& choices, CrashSummary& summary,
+                    std::vector<MisplacedWrite>& misplaced);
 // The same under a device's sector model (power loss on that device).
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
-                    const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary);
+                    const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary,
+                    std::vector<MisplacedWrite>& misplaced);
 
 // Resolves a crash: `durable` plus independently decided pending ops. The
 // pending data is listed by inode id, ascending (the order of decisions).

@@ -152,10 +152,11 @@ void FaultInjector::DrawFaults(DiskOp op, Decision& decision, std::string_view w
 }
 
 uint64_t FaultInjector::MisdirectedOffset(uint64_t offset, uint64_t size_bytes,
-                                          uint32_t unit_bytes, std::string_view what) {
+                                          uint32_t unit_bytes, std::string_view what,
+                                          bool same_file) {
   const uint64_t sectors = std::max<uint64_t>(1, (size_bytes + unit_bytes - 1) / unit_bytes);
   uint64_t sector = scheduler_.prng(Stream::kDisk).Below(sectors);
-  if (sector == offset / unit_bytes) sector = sectors;
+  if (same_file && sector == offset / unit_bytes) sector = sectors;
   const uint64_t durable_offset = sector * unit_bytes + offset % unit_bytes;
   recorder_.Note(FaultKind::kMisdirectedWrite, node_, {"lands_at", durable_offset},
                  absl::StrCat(AsAbsl(what), " at ", offset, " lands at ", durable_offset));
@@ -203,15 +204,17 @@ void FaultInjector::Arm(CrashArm arm) {
   arm_ = std::move(arm);
 }
 
-uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes) {
-  const uint64_t first_boundary = offset / kPageBytes + 1;            // in pages
-  const uint64_t last_boundary = (offset + length_bytes - 1) / kPageBytes;  // < end
+uint64_t FaultInjector::MidWritePrefix(uint64_t offset, uint64_t length_bytes,
+                                       std::string_view why, uint64_t unit_bytes) {
+  FAULTLINE_CHECK(unit_bytes > 0);
+  const uint64_t first_boundary = offset / unit_bytes + 1;            // in units
+  const uint64_t last_boundary = (offset + length_bytes - 1) / unit_bytes;  // < end
   if (length_bytes == 0 || last_boundary < first_boundary) return 0;
   const uint64_t boundary =
       first_boundary + scheduler_.prng(Stream::kDisk).Below(last_boundary - first_boundary + 1);
-  const uint64_t prefix_bytes = boundary * kPageBytes - offset;
+  const uint64_t prefix_bytes = boundary * unit_bytes - offset;
   scheduler_.Record(TraceKind::kDisk, {"node", node_}, {"prefix_bytes", prefix_bytes},
-                    "crash mid-write: a prefix lands");
+                    why);
   return prefix_bytes;
 }
 

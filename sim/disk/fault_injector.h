@@ -117,9 +117,10 @@ class FaultInjector {
   void DrawFaults(DiskOp op, Decision& decision, std::string_view what);
 
   // Where a misdirected write of `offset` lands in a file of `size_bytes`
-  // (another sector, same offset within it). Traced.
+  // (another sector, same offset within it; in another file any sector of
+  // it). Traced.
   uint64_t MisdirectedOffset(uint64_t offset, uint64_t size_bytes, uint32_t unit_bytes,
-                             std::string_view what);
+                             std::string_view what, bool same_file = true);
 
   // The stuck disk (SimDisk::Stick/Unstick): waiters re-check the deadline.
   void Stick(int64_t until_ns);
@@ -134,7 +135,10 @@ class FaultInjector {
   std::optional<CrashArm> CountForArm(ArmedOps ops);
   // How much of a write of `length_bytes` at `offset` lands before a
   // mid-write crash: up to a page boundary strictly inside it (0 if none).
-  uint64_t MidWritePrefix(uint64_t offset, uint64_t length_bytes);
+  // `why` words the trace event; `unit_bytes` is the boundary's granularity.
+  uint64_t MidWritePrefix(uint64_t offset, uint64_t length_bytes,
+                          std::string_view why = "crash mid-write: a prefix lands",
+                          uint64_t unit_bytes = kPageBytes);
 
  private:
   void WaitWhileStuck();

@@ -48,6 +48,12 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kPhysicalSectorDamage: return "physical_sector_damage";
     case FaultKind::kUnreadableTornSector: return "unreadable_torn_sector";
     case FaultKind::kTornWriteHole: return "torn_write_hole";
+    case FaultKind::kReadOnlyRemount: return "read_only_remount";
+    case FaultKind::kSyncNoSpace: return "sync_enospc";
+    case FaultKind::kFailedWritePrefix: return "failed_write_prefix";
+    case FaultKind::kStaleSizeCommit: return "stale_size_commit";
+    case FaultKind::kFailedPageFlush: return "failed_page_flush";
+    case FaultKind::kMisdirectedOtherFile: return "misdirected_other_file";
   }
   return "?";
 }

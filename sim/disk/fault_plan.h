@@ -61,7 +61,8 @@ std::string_view DiskOpName(DiskOp op);
 
 enum class FaultAction : uint8_t {
   kEio = 0,           // the op fails with EIO (read, write, truncate, sync, sync-dir)
-  kNoSpace = 1,       // the op fails with ENOSPC (write, truncate, open-create)
+  kNoSpace = 1,       // the op fails with ENOSPC (write, truncate, open-create); a
+                      // file sync fails as ENOSPC at writeback (IsIoError, see File::Sync)
   kCrashBefore = 2,   // the node crashes before the op takes effect
   kCrashAfter = 3,    // the node crashes right after the op took effect
   kTearOnCrash = 4,   // (writes) if still pending at the next crash, it is torn
@@ -95,6 +96,10 @@ struct FaultRates {
   uint32_t sync_eio_ppm = 0;
   uint32_t sync_dir_eio_ppm = 0;
   uint32_t misdirect_write_ppm = 0;
+  // Of the misdirected writes (by rate or rule), the share that lands in
+  // another file of the node (its blocks; that file's size is kept) rather
+  // than at another sector of the same file.
+  uint32_t misdirect_other_file_ppm = 0;
   // Per op of any class: the disk sticks for stuck_ns before serving it.
   uint32_t stuck_ppm = 0;
   int64_t stuck_ns = 0;
@@ -196,8 +201,15 @@ enum class FaultKind : uint8_t {
   kPhysicalSectorDamage = 21,  // crash: a torn write trashed its whole physical sector
   kUnreadableTornSector = 22,  // crash: a torn sector was left unreadable (latent error)
   kTornWriteHole = 23,     // crash: a torn write lost a sector and kept a later one
+  // Kernel profile (kernel_profile.h):
+  kReadOnlyRemount = 24,   // the file system went read-only after a failure
+  kSyncNoSpace = 25,       // a sync failed with ENOSPC at writeback (delayed allocation)
+  kFailedWritePrefix = 26, // a failed write left a prefix in the cache
+  kStaleSizeCommit = 27,   // a failed sync committed the size over stale blocks
+  kFailedPageFlush = 28,   // a write re-dirtied a page holding a failed sync's bytes
+  kMisdirectedOtherFile = 29,  // a misdirected write lands in another file
 };
-inline constexpr size_t kFaultKindCount = 24;
+inline constexpr size_t kFaultKindCount = 30;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

@@ -19,6 +19,9 @@ SimDisk::SimDisk(Scheduler& scheduler, DiskOptions options, FaultPlan plan)
   FAULTLINE_CHECK_MSG(physical == 0 || (physical >= options_.atomic_unit_bytes &&
                                         physical <= 65536 && physical % options_.atomic_unit_bytes == 0),
                       "physical_sector_bytes must be 0 or a multiple of atomic_unit_bytes <= 64 KiB");
+  FAULTLINE_CHECK_MSG(options_.kernel.failed_write_prefix_unit_bytes == 512 ||
+                          options_.kernel.failed_write_prefix_unit_bytes == 4096,
+                      "failed_write_prefix_unit_bytes must be 512 or 4096");
 }
 
 SimDisk::~SimDisk() = default;

@@ -168,39 +168,60 @@ absl::Status SimFile::DoWrite(uint64_t offset, bool append, absl::Span<const cha
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(CheckStillOpen("write"));
   FAULTLINE_RETURN_IF_ERROR(check_range());
-  if (decision->eio) return io::IoError(absl::StrCat("write ", path_));
-  if (decision->no_space) return io::NoSpaceError(absl::StrCat("write ", path_));
+  if (append) offset = inode_->data.size();
+  if (decision->eio || decision->no_space) {
+    LandFailedWritePrefix(offset, data, /*fit=*/false);
+    return decision->eio ? io::IoError(absl::StrCat("write ", path_))
+                         : io::NoSpaceError(absl::StrCat("write ", path_));
+  }
+  const absl::Status status = CacheWrite(offset, data, decision->tear_on_crash, decision->misdirect);
+  if (io::IsNoSpace(status)) LandFailedWritePrefix(offset, data, /*fit=*/true);
+  FAULTLINE_RETURN_IF_ERROR(status);
+  if (decision->crash_after) {
+    return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("write ", path_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SimFile::CacheWrite(uint64_t offset, absl::Span<const char> data, bool tear_on_crash,
+                                 bool misdirect) {
   SimFileSystem::CacheInode& inode = *inode_;
-  if (append) offset = inode.data.size();
   const uint64_t end_bytes = offset + data.size();
   const uint64_t old_size_bytes = inode.data.size();
   if (end_bytes > old_size_bytes) {
-    FAULTLINE_RETURN_IF_ERROR(
-        fs_->ReserveBytes(old_size_bytes, end_bytes, absl::StrCat("write ", path_)));
+    bool overcommitted = false;
+    FAULTLINE_RETURN_IF_ERROR(fs_->ReserveBytes(old_size_bytes, end_bytes,
+                                                absl::StrCat("write ", path_), &overcommitted));
+    if (overcommitted) inode.writeback_enospc = true;
     inode.data.resize(end_bytes, '\0');
   }
   std::memcpy(inode.data.data() + offset, data.data(), data.size());
-  DataOp op{.kind = DataOp::Kind::kWrite,
-            .tear_on_crash = decision->tear_on_crash,
-            .offset = offset,
-            .durable_offset = offset,
-            .length_bytes = data.size(),
-            .arena_offset = inode.pending.arena.size(),
-            .seq = fs_->next_write_seq_++};
-  if (decision->misdirect) Misdirect(op);
-  inode.pending.ops.push_back(op);
-  inode.pending.arena.append(data.data(), data.size());
-  ++fs_->pending_data_ops_;
-  fs_->CheckPendingBound();
+  // The device gets whole dirty pages: bytes a failed sync left in them go
+  // along (rewrite_flushes_failed_pages).
+  if (!inode.failed_ranges.empty()) RedirtyFailedBytes(offset, end_bytes);
+  LogPendingWrite(offset, end_bytes, tear_on_crash, misdirect);
   // A sector rewritten whole is read from the cache; the device remaps it
   // once the write reaches it.
   if (!inode.latent.empty()) {
     inode.latent.Rewrote(offset, end_bytes, fs_->disk_->options_.atomic_unit_bytes);
   }
-  if (decision->crash_after) {
-    return fs_->CrashFromOp(decision->crash_kind, "disk fault plan", absl::StrCat("write ", path_));
-  }
   return absl::OkStatus();
+}
+
+void SimFile::LogPendingWrite(uint64_t begin, uint64_t end, bool tear_on_crash, bool misdirect) {
+  SimFileSystem::CacheInode& inode = *inode_;
+  DataOp op{.kind = DataOp::Kind::kWrite,
+            .tear_on_crash = tear_on_crash,
+            .offset = begin,
+            .durable_offset = begin,
+            .length_bytes = end - begin,
+            .arena_offset = inode.pending.arena.size(),
+            .seq = fs_->next_write_seq_++};
+  if (misdirect) Misdirect(op);
+  inode.pending.ops.push_back(op);
+  inode.pending.arena.append(inode.data.data() + begin, end - begin);
+  ++fs_->pending_data_ops_;
+  fs_->CheckPendingBound();
 }
 
 void SimFile::MidWrite(uint64_t offset, bool append, absl::Span<const char> data) {
@@ -213,7 +234,28 @@ void SimFile::MidWrite(uint64_t offset, bool append, absl::Span<const char> data
 }
 
 void SimFile::Misdirect(DataOp& op) {
-  // The cache is right; the device puts the bytes at another sector.
+  // The cache is right; the device puts the bytes at another sector — of
+  // another file, at misdirect_other_file_ppm.
+  const uint32_t other_file_ppm = fs_->disk_->plan_.rates.misdirect_other_file_ppm;
+  if (other_file_ppm != 0 &&
+      fs_->disk_->scheduler_.prng(Stream::kDisk).ChancePpm(other_file_ppm)) {
+    std::vector<std::pair<uint64_t, uint64_t>> others;  // inode, size; by inode id
+    for (const auto& [id, inode] : fs_->inodes_) {
+      if (id != inode_id_ && !inode.data.empty()) others.emplace_back(id, inode.data.size());
+    }
+    if (!others.empty()) {
+      const auto& [victim, victim_bytes] =
+          others[fs_->disk_->scheduler_.prng(Stream::kDisk).Below(others.size())];
+      op.landing_inode = victim;
+      op.durable_offset = fs_->injector_.MisdirectedOffset(
+          op.offset, victim_bytes, fs_->disk_->options_.atomic_unit_bytes,
+          absl::StrCat("write ", path_, " (into inode ", victim, ")"), /*same_file=*/false);
+      fs_->disk_->recorder_.Note(FaultKind::kMisdirectedOtherFile, fs_->node_,
+                                 {"inode", victim},
+                                 absl::StrCat("write to ", path_, " lands in inode ", victim));
+      return;
+    }
+  }
   op.durable_offset = fs_->injector_.MisdirectedOffset(
       op.offset, inode_->data.size(), fs_->disk_->options_.atomic_unit_bytes,
       absl::StrCat("write ", path_));
@@ -225,12 +267,15 @@ void SimFile::FailSync() {
     // Writeback failed partway: some of the dirty pages reached the device.
     DrawFailedSyncWriteback(fs_->disk_->scheduler_, fs_->disk_->plan_, fs_->disk_->recorder_,
                             fs_->node_, fs_->disk_->options_.atomic_unit_bytes, inode.pending,
-                            fs_->durable_.inodes[inode_id_]);
+                            fs_->durable_.inodes[inode_id_], fs_->durable_.inodes);
   }
   // The (rest of the) dirty pages are marked clean without reaching the
   // durable image; nothing will write them again.
+  KeepFailedBytes();
+  CommitSizeOverStaleBlocks();
   fs_->pending_data_ops_ -= inode.pending.ops.size();
   inode.pending.Clear();
+  inode.writeback_enospc = false;
   ++inode.error_seq;
   seen_error_seq_ = inode.error_seq;
   const bool btrfs = fs_->disk_->options_.fsync_profile == FsyncFailureProfile::kBtrfs;
@@ -250,13 +295,25 @@ absl::Status SimFile::DoSync() {
   FAULTLINE_RETURN_IF_ERROR(CheckStillOpen("fdatasync"));
   SimFileSystem::CacheInode& inode = *inode_;
   absl::Status status;
-  if (decision->eio) {
+  // ENOSPC at writeback (a rule, or blocks allocated only now): a failed
+  // sync like EIO, reported as IsIoError with ENOSPC in the message.
+  const bool no_space = decision->no_space || inode.writeback_enospc;
+  if (decision->eio || no_space) {
+    if (!decision->eio && inode.writeback_enospc) {
+      fs_->disk_->recorder_.Note(FaultKind::kSyncNoSpace, fs_->node_, {"inode", inode_id_},
+                                 absl::StrCat("ENOSPC at writeback of ", path_));
+    }
     FailSync();
-    status = io::IoError(absl::StrCat("fdatasync ", path_), io::IoFailure::kDataAtRisk);
+    status = io::IoError(absl::StrCat("fdatasync ", path_,
+                                      decision->eio ? "" : " (ENOSPC at writeback)"),
+                         io::IoFailure::kDataAtRisk);
+    fs_->NoteFailure(DiskOp::kSync, path_);
   } else {
     if (!inode.pending.empty()) {
       std::string& durable_bytes = fs_->durable_.inodes[inode_id_];
-      ApplyAllDataOps(durable_bytes, inode.pending);
+      std::vector<MisplacedWrite> misplaced;
+      ApplyAllDataOps(durable_bytes, inode.pending, misplaced);
+      ApplyMisplacedWrites(fs_->durable_.inodes, misplaced);
       fs_->pending_data_ops_ -= inode.pending.ops.size();
       inode.pending.Clear();
       inode.latent.Synced(durable_bytes.size(), fs_->disk_->options_.atomic_unit_bytes);
@@ -293,6 +350,10 @@ absl::Status SimFile::DoTruncate(uint64_t size_bytes) {
       fs_->ReserveBytes(inode_->data.size(), size_bytes, absl::StrCat("truncate ", path_)));
   inode_->data.resize(size_bytes, '\0');
   inode_->latent.Truncated(size_bytes, fs_->disk_->options_.atomic_unit_bytes);
+  // Failed bytes past the new end are gone from the cache.
+  std::map<uint64_t, uint64_t>& failed = inode_->failed_ranges;
+  failed.erase(failed.lower_bound(size_bytes), failed.end());
+  if (!failed.empty() && failed.rbegin()->second > size_bytes) failed.rbegin()->second = size_bytes;
   inode_->pending.ops.push_back(DataOp{.kind = DataOp::Kind::kTruncate, .offset = size_bytes});
   ++fs_->pending_data_ops_;
   fs_->CheckPendingBound();

@@ -46,6 +46,24 @@ class SimFile final : public io::File {
 
   absl::StatusOr<size_t> DoRead(uint64_t offset, absl::Span<char> out);
   absl::Status DoWrite(uint64_t offset, bool append, absl::Span<const char> data);
+  // Puts `data` at `offset` into the cache and logs it as a pending write.
+  absl::Status CacheWrite(uint64_t offset, absl::Span<const char> data, bool tear_on_crash,
+                          bool misdirect);
+  // --- kernel profile (kernel_profile.cc) ---
+  // A failed write of `data` at `offset` may have copied a prefix first
+  // (failed_write_leaves_prefix): it lands, up to a page boundary (and,
+  // when `fit`, only as much as the capacity allows).
+  void LandFailedWritePrefix(uint64_t offset, absl::Span<const char> data, bool fit);
+  // A write to [begin, end) dirties its pages whole: the bytes a failed
+  // sync left in them are logged again as pending writes
+  // (rewrite_flushes_failed_pages).
+  void RedirtyFailedBytes(uint64_t begin, uint64_t end);
+  // Logs [begin, end) of the cache as one pending write.
+  void LogPendingWrite(uint64_t begin, uint64_t end, bool tear_on_crash, bool misdirect);
+  // After a failed sync: the bytes it left in the cache, and the size it
+  // committed over stale blocks (failed_sync_commits_size).
+  void KeepFailedBytes();
+  void CommitSizeOverStaleBlocks();
   absl::Status DoSync();
   absl::Status DoTruncate(uint64_t size_bytes);
   // fsyncgate: the failed sync's dirty pages are marked clean.

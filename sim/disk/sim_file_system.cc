@@ -76,6 +76,8 @@ bool SimFileSystem::TicketLive(const OpTicket& ticket) const {
 
 absl::StatusOr<SimFileSystem::Decision> SimFileSystem::BeginOp(DiskOp op, std::string_view what,
                                                                const OpTicket& ticket) {
+  // A read-only file system refuses without reaching the device.
+  FAULTLINE_RETURN_IF_ERROR(RefuseIfReadOnly(op, what));
   Decision decision = injector_.Begin(op, what);
   // The op may have parked across its node's crash (a harness fiber on
   // another node): it is dead and must not act in a later incarnation.
@@ -227,12 +229,13 @@ void SimFileSystem::ResetCacheFromDurable() {
   }
   ++generation_;  // every handle of the old cache is dead
   locks_.ReleaseAll();  // their holders died with the old incarnation
+  read_only_ = false;   // the machine restarted: mounted read-write again
 }
 
 // --- space and inode lifetime -------------------------------------------------
 
 absl::Status SimFileSystem::ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes,
-                                         std::string_view what) {
+                                         std::string_view what, bool* overcommitted) {
   if (new_size_bytes <= old_size_bytes) {
     ReleaseBytes(old_size_bytes - new_size_bytes);
     return absl::OkStatus();
@@ -240,6 +243,12 @@ absl::Status SimFileSystem::ReserveBytes(uint64_t old_size_bytes, uint64_t new_s
   const uint64_t grow_bytes = new_size_bytes - old_size_bytes;
   const uint64_t capacity_bytes = disk_->options_.capacity_bytes;
   if (capacity_bytes != 0 && used_bytes_ + grow_bytes > capacity_bytes) {
+    if (overcommitted != nullptr && kernel().delayed_allocation) {
+      // Blocks are allocated at writeback: the sync will find no space.
+      *overcommitted = true;
+      used_bytes_ += grow_bytes;
+      return absl::OkStatus();
+    }
     disk_->recorder_.Note(FaultKind::kNoSpace, node_, {"used_bytes", used_bytes_},
                           absl::StrCat("ENOSPC: ", AsAbsl(what), " needs ", grow_bytes, " bytes, ",
                                        capacity_bytes - std::min(capacity_bytes, used_bytes_),

@@ -49,6 +49,10 @@
 // error is reported once per open handle: a handle open at the time of the
 // failure gets EIO from its next Sync; a handle opened later does not.
 // A failed SyncDir leaves its namespace ops pending (a crash decides them).
+// DiskOptions::kernel (kernel_profile.h) adds what kernels do on top: the
+// size committed over stale blocks, failed bytes flushed by a later write to
+// their page, a read-only remount, ENOSPC at writeback, failed writes that
+// leave a prefix.
 //
 // OTHER FAULTS (FaultPlan, fault_plan.h; decided by fault_injector.h):
 // write/read/truncate EIO (nothing is changed), ENOSPC against
@@ -59,7 +63,8 @@
 // covering the whole sector reaches the device; latent_sectors.h), silent bit flips of
 // durable bytes (FlipDurableBit, or a per-crash rate), misdirected writes
 // (the cache is right, the device puts the bytes at another sector of the
-// same file: visible after a sync and a crash), per-op latency (the calling
+// same file, or of another file at misdirect_other_file_ppm: visible after a
+// sync and a crash), per-op latency (the calling
 // fiber sleeps in virtual time first), and a stuck disk (ops wait until
 // SimDisk::Unstick or the stuck deadline).
 //
@@ -91,6 +96,7 @@
 #include "sim/disk/crash_model.h"
 #include "sim/disk/fault_injector.h"
 #include "sim/disk/fault_plan.h"
+#include "sim/disk/kernel_profile.h"
 #include "sim/disk/latent_sectors.h"
 #include "sim/scheduler/scheduler.h"
 
@@ -133,6 +139,9 @@ struct DiskOptions {
   // A forced tear (FaultAction::kTearOnCrash, CrashOptions::tear_last_write)
   // may keep the write's last sector and lose its first (SectorModel).
   bool forced_tear_may_hole = false;
+  // How the kernel and file system react to errors (kernel_profile.h);
+  // the default changes nothing.
+  KernelProfile kernel;
 };
 
 // Extra instructions for one crash resolution.
@@ -187,6 +196,12 @@ class SimFileSystem final : public io::FileSystem {
     bool linked = true;         // has a name in the cache namespace
     uint64_t error_seq = 0;     // bumped by each failed sync (errseq)
     LatentSectors latent;       // latent sector errors (physical: survive crashes)
+    // Kernel profile (kernel_profile.h): byte ranges [begin, end) a failed
+    // sync left in the cache, clean, disjoint (rewrite_flushes_failed_pages);
+    // and writes accepted past the capacity, to fail at the next sync
+    // (delayed_allocation).
+    std::map<uint64_t, uint64_t> failed_ranges;
+    bool writeback_enospc = false;
   };
   using Decision = FaultInjector::Decision;
 
@@ -254,7 +269,23 @@ class SimFileSystem final : public io::FileSystem {
 
   // --- space and inode lifetime --------------------------------------------
   bool Counted(const CacheInode& inode) const { return inode.linked || inode.open_handles > 0; }
-  absl::Status ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes, std::string_view what);
+  // ENOSPC past DiskOptions::capacity_bytes — unless `overcommitted` is
+  // given and the profile allocates at writeback: then the growth is
+  // accepted and *overcommitted set.
+  absl::Status ReserveBytes(uint64_t old_size_bytes, uint64_t new_size_bytes, std::string_view what,
+                            bool* overcommitted = nullptr);
+
+  // --- kernel profile (kernel_profile.h; kernel_profile.cc) -----------------
+  const KernelProfile& kernel() const;
+  // The op is refused while the file system is read-only (reads are not).
+  absl::Status RefuseIfReadOnly(DiskOp op, std::string_view what) const;
+  // A failure of class `op` happened: remounts read-only if the profile says so.
+  void NoteFailure(DiskOp op, std::string_view what);
+  // EIO from a create, rename, remove or mkdir (a failed metadata write).
+  absl::Status FailMetadataOp(std::string_view what);
+  // Nothing pending will reach the device any more: the data and namespace
+  // ops stay visible in the cache until a power loss, never durable.
+  void RemountReadOnly(std::string_view why);
   void ReleaseBytes(uint64_t size_bytes);
   void UnlinkInode(uint64_t inode_id);
   void CloseHandle(uint64_t inode_id);
@@ -273,6 +304,7 @@ class SimFileSystem final : public io::FileSystem {
   uint64_t next_inode_ = 1;
   uint64_t next_write_seq_ = 1;
   uint64_t used_bytes_ = 0;             // sum of sizes of counted inodes
+  bool read_only_ = false;              // remounted read-only until a power loss
 
   DurableState durable_;
   std::map<std::string, uint64_t> files_;  // cache namespace: path → inode

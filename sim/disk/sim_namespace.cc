@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::DoOpen(const std::strin
   auto decision = BeginOp(DiskOp::kOpen, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(check());
-  if (decision->eio) return io::IoError(what);
+  if (decision->eio) return FailMetadataOp(what);
   auto found = files_.find(key);
   uint64_t inode_id;
   if (found != files_.end()) {
@@ -138,7 +138,7 @@ absl::Status SimFileSystem::DoRename(const std::string& from, const std::string&
   auto decision = BeginOp(DiskOp::kRename, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(check());
-  if (decision->eio) return io::IoError(what);
+  if (decision->eio) return FailMetadataOp(what);
   if (dirs_.count(from) > 0) {
     if (from != to) MoveDirInCache(from, to);
   } else if (from != to) {
@@ -179,7 +179,7 @@ absl::Status SimFileSystem::DoRemove(const std::string& key, const std::string& 
   auto decision = BeginOp(DiskOp::kRemove, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(check());
-  if (decision->eio) return io::IoError(what);
+  if (decision->eio) return FailMetadataOp(what);
   if (dirs_.count(key) > 0) {
     dirs_.erase(key);
     LogNamespaceOp(NamespaceOp{.kind = NamespaceOp::Kind::kRemove, .path = key});
@@ -209,7 +209,7 @@ absl::Status SimFileSystem::DoCreateDir(const std::string& key, const std::strin
   auto decision = BeginOp(DiskOp::kCreateDir, what, CurrentTicket());
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(check());
-  if (decision->eio) return io::IoError(what);
+  if (decision->eio) return FailMetadataOp(what);
   if (dirs_.count(key) == 0) {
     if (decision->no_space) return io::NoSpaceError(what);
     dirs_.insert(key);
@@ -255,7 +255,10 @@ absl::Status SimFileSystem::DoSyncDir(const std::string& key, const std::string&
   if (!decision.ok()) return decision.status();
   FAULTLINE_RETURN_IF_ERROR(check());
   // A failed directory sync leaves its ops pending: a crash decides them.
-  if (decision->eio) return io::IoError(what, io::IoFailure::kDataAtRisk);
+  if (decision->eio) {
+    NoteFailure(DiskOp::kSyncDir, what);
+    return io::IoError(what, io::IoFailure::kDataAtRisk);
+  }
   if (ApplyDirSync(durable_, namespace_ops_, key) > 0) {
     RecountNamespaceRefs();
     // A removed file whose removal is now durable may be freed; so may a

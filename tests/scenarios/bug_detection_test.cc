@@ -31,6 +31,7 @@
 #include "tests/scenarios/buggy_journals.h"
 #include "tests/scenarios/buggy_sector_wals.h"
 #include "tests/scenarios/buggy_wal_plants.h"
+#include "tests/scenarios/kernel_profiles.h"
 
 namespace faultline::scenarios {
 namespace {
@@ -107,6 +108,15 @@ WalScenarioHooks OnGentleSectors(WalScenarioHooks hooks) {
   return hooks;
 }
 
+// A decorator, under a kernel profile forced on (or, with `profile` =
+// ForceNone, every profile forced off: the model before the profiles).
+template <typename Decorator>
+WalScenarioHooks WrapUnder(void (*profile)(kit::DiskSwarm&)) {
+  WalScenarioHooks hooks = Wrap<Decorator>();
+  hooks.adjust_swarm = [profile](WalSwarm& swarm) { profile(swarm.disk); };
+  return hooks;
+}
+
 WalScenarioHooks RefusesMaxSizeRecord() {
   WalScenarioHooks hooks;
   hooks.refuse_append = testing::RefusesMaxSizeRecord;
@@ -174,6 +184,16 @@ std::vector<Bug> Bugs() {
        WalScenarioKind::kFsyncFailure, CloseHidesFailure(),
        "a scenario hook maps the failure that Close() returns after a fail-stop to OK; "
        "faithful at the caller's side"},
+      {"retry_sync_on_enospc",
+       "retry a sync that failed with ENOSPC at writeback; acknowledge on the retry's OK "
+       "(kernel profile sync_enospc forced on)",
+       WalScenarioKind::kFsyncFailure,
+       WrapUnder<testing::RetrySyncOnNoSpaceFileSystem>(testing::ForceSyncNoSpace)},
+      {"retry_failed_write_at_end",
+       "retry a write that failed with EIO at the end of the file, as if nothing had landed "
+       "(kernel profile failed_write_leaves_prefix forced on)",
+       WalScenarioKind::kFsyncFailure,
+       WrapUnder<testing::RetryFailedWriteAtEndFileSystem>(testing::ForceWritePrefix)},
       {"refuses_max_size_record", "Append refuses a payload of exactly max_record_bytes",
        WalScenarioKind::kCrash, RefusesMaxSizeRecord(),
        "a scenario hook refuses, with InvalidArgument, a payload of exactly "
@@ -287,6 +307,36 @@ TEST(BugDetectionTest, DeliberateDamageDoesNotMaskTheFinalCrashsLosses) {
     EXPECT_FALSE(buggy.passed()) << "seed " << seed << " passed: the damage excused the bug";
   }
   EXPECT_GE(damaged_seeds, 5);
+}
+
+// Bugs that only a kernel profile exposes: the model without the profiles
+// passes each over the whole window, the profile catches it.
+template <typename Decorator>
+void ExpectCaughtOnlyUnder(const char* name, void (*profile)(kit::DiskSwarm&)) {
+  uint64_t caught_without = 0;
+  uint64_t caught_with = 0;
+  for (uint64_t seed = 0; seed < kWindowSeeds; ++seed) {
+    const ScenarioOptions options{.seed = seed};
+    const WalScenarioKind kind = WalScenarioKind::kFsyncFailure;
+    if (!RunWalScenario(kind, options, WrapUnder<Decorator>(testing::ForceNone)).passed()) {
+      ++caught_without;
+    }
+    if (!RunWalScenario(kind, options, WrapUnder<Decorator>(profile)).passed()) ++caught_with;
+  }
+  std::cout << name << ": caught in " << caught_without << "/" << kWindowSeeds
+            << " seeds without the kernel profiles, " << caught_with << " with its profile\n";
+  EXPECT_EQ(caught_without, 0u) << name;
+  EXPECT_GT(caught_with, 0u) << name;
+}
+
+TEST(BugDetectionTest, RetryOnWritebackNoSpaceNeedsTheProfile) {
+  ExpectCaughtOnlyUnder<testing::RetrySyncOnNoSpaceFileSystem>("retry_sync_on_enospc",
+                                                               testing::ForceSyncNoSpace);
+}
+
+TEST(BugDetectionTest, RetryOfAFailedWriteAtTheEndNeedsTheProfile) {
+  ExpectCaughtOnlyUnder<testing::RetryFailedWriteAtEndFileSystem>("retry_failed_write_at_end",
+                                                                  testing::ForceWritePrefix);
 }
 
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {

@@ -22,6 +22,16 @@
 //                         right before it, and every later segment is
 //                         hidden: mid-log corruption read as a clean end.
 //
+//  RetrySyncOnNoSpace     a Sync that failed with ENOSPC at writeback is
+//                         taken for a full disk that will drain: retried,
+//                         and the retry's OK reported. Only ENOSPC at
+//                         writeback (kernel profile sync_enospc) reaches it.
+//  RetryFailedWriteAtEnd  a write that failed with EIO is taken to have
+//                         written nothing and is retried once at the end of
+//                         the file (Append). Harmless while a failed write
+//                         leaves nothing; wrong once it leaves a prefix
+//                         (kernel profile failed_write_leaves_prefix).
+//
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
 #pragma once
@@ -108,6 +118,55 @@ class RetryFailedSyncFileSystem final : public ForwardingFileSystem {
  protected:
   std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
     return std::make_unique<RetryFailedSyncFile>(std::move(file));
+  }
+};
+
+// --- RetrySyncOnNoSpace ------------------------------------------------------
+
+class RetrySyncOnNoSpaceFile final : public ForwardingFile {
+ public:
+  using ForwardingFile::ForwardingFile;
+  absl::Status Sync() override {
+    absl::Status status = ForwardingFile::Sync();
+    // Bounded: a few retries, as a "wait for space" loop would do.
+    for (int retry = 0; retry < 3 && io::IsIoError(status) &&
+                        status.message().find("ENOSPC") != absl::string_view::npos;
+         ++retry) {
+      status = ForwardingFile::Sync();
+    }
+    return status;
+  }
+};
+
+class RetrySyncOnNoSpaceFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+ protected:
+  std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
+    return std::make_unique<RetrySyncOnNoSpaceFile>(std::move(file));
+  }
+};
+
+// --- RetryFailedWriteAtEnd ---------------------------------------------------
+
+class RetryFailedWriteAtEndFile final : public ForwardingFile {
+ public:
+  using ForwardingFile::ForwardingFile;
+  absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) override {
+    const absl::Status status = ForwardingFile::WriteAt(offset, data);
+    if (!io::IsIoError(status)) return status;
+    return ForwardingFile::Append(data);  // "nothing was written": write it again
+  }
+};
+
+class RetryFailedWriteAtEndFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+ protected:
+  std::unique_ptr<io::File> WrapFile(std::string_view, std::unique_ptr<io::File> file) override {
+    return std::make_unique<RetryFailedWriteAtEndFile>(std::move(file));
   }
 };
 

@@ -230,7 +230,11 @@ absl::StatusOr<size_t> ReadAll(FileState& file, uint64_t offset, absl::Span<char
 
 // Writes all of `data` at `offset`, or at the end of file when `at_end`
 // (fstat and pwrite in one trip); then, if `then_sync` and the write
-// succeeded, fdatasyncs — all in one hand-off to the I/O pool.
+// succeeded, fdatasyncs — all in one hand-off to the I/O pool. A pwrite
+// may write less than asked (a full disk, the file size limit, a signal);
+// the loop goes on from there until one fails. A failure therefore leaves
+// the prefix written so far in the file (not durable), and its status
+// ends with "after N of M bytes written".
 absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<const char> data,
                       bool then_sync) {
   if (offset > kMaxOffset || data.size() > kMaxOffset - offset) {
@@ -280,7 +284,13 @@ absl::Status WriteAll(FileState& file, uint64_t offset, bool at_end, absl::Span<
   if (too_far) {
     return absl::InvalidArgumentError(Context("append past the largest offset", file.path));
   }
-  if (error != 0) return io::ErrnoToStatus(error, Context("pwrite", file.path));
+  if (error != 0) {
+    // The loop stops at the first failed pwrite: the bytes before it stay
+    // in the file (a short prefix), and the status says how many.
+    return io::ErrnoToStatus(error, absl::StrCat(Context("pwrite", file.path), " after ",
+                                                 done_bytes, " of ", data.size(),
+                                                 " bytes written"));
+  }
   if (sync_error != 0) return SyncFailed(file, sync_error);
   return absl::OkStatus();
 }

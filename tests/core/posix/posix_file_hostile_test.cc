@@ -172,6 +172,46 @@ TEST(PosixHostileDeathTest, WritePastTheFileSizeLimitFailsInsteadOfKilling) {
       ::testing::ExitedWithCode(0), "");
 }
 
+// A write that fails part way leaves the prefix the kernel took (here the
+// bytes below the file size limit) in the file, and says how much landed:
+// WriteAt's contract (core/io/file_system.h) leaves the range unspecified,
+// and the status names the prefix so a caller can cut it off.
+TEST(PosixHostileDeathTest, FailedWriteLeavesAShortPrefixAndSaysSo) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir dir;
+  EXPECT_EXIT(
+      {
+        constexpr rlim_t kLimitBytes = 1 << 20;
+        rlimit limit{};
+        limit.rlim_cur = kLimitBytes;
+        limit.rlim_max = kLimitBytes;
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) std::exit(2);
+        EventLoop loop;
+        auto fs = PosixFileSystem::Open(loop, dir.path());
+        if (!fs.ok()) std::exit(3);
+        int code = 4;
+        RunInFiber(loop, [&] {
+          auto file = (*fs)->Open("f", io::OpenMode::kCreateExclusive);
+          if (!file.ok()) return;
+          const absl::Status status = (*file)->WriteAt(kLimitBytes - 2, Bytes("abcd"));
+          if (status.ok() || status.message().find("2 of 4 bytes") == absl::string_view::npos) {
+            code = 5;
+            return;
+          }
+          auto size = (*file)->Size();
+          if (!size.ok() || *size != kLimitBytes) {
+            code = 6;
+            return;
+          }
+          std::string tail(2, '\0');
+          auto read = (*file)->ReadAt(kLimitBytes - 2, absl::Span<char>(tail.data(), 2));
+          code = read.ok() && *read == 2 && tail == "ab" ? 0 : 7;
+        });
+        std::exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 // A root given with a NUL inside would be cut there by the C string the
 // kernel sees, rooting the file system somewhere else without a word.
 TEST(PosixHostileTest, RootWithANulIsInvalidArgument) {

@@ -70,7 +70,10 @@ bool WalWorld::FlipNewestSegment(const std::vector<DurableSegment>& segments) {
         std::string_view(newest->bytes).substr(offset), header.header.salt);
     if (frame.problem != wal::format::FrameProblem::kNone) break;
     const uint64_t size_bytes = wal::format::FrameBytes(frame.payload.size());
-    frames.push_back(Frame{offset, size_bytes, frame.header.sequence, frame.header.durable_watermark});
+    // A padding frame holds no record: damage there puts none at risk.
+    if (frame.header.sequence != wal::format::kPaddingSequence) {
+      frames.push_back(Frame{offset, size_bytes, frame.header.sequence, frame.header.durable_watermark});
+    }
     offset += size_bytes;
   }
   // Records a later frame vouches for: its watermark says they were durable.

@@ -89,6 +89,12 @@ void DrawStorageFaults(WalScenarioKind kind, sim::Prng& swarm, WalSwarm& s) {
                                          .misdirected_write = true, .stuck = true,
                                          .latency_spike = true},
                       kWalNode, s.disk);
+  // The kit draws a small disk for 512-byte writes; a sector-aligned WAL
+  // spends a whole sector per header and per batch, so its disk scales by
+  // the sector, or it could not hold one segment and recovery never ends.
+  if (s.disk.disk.capacity_bytes != 0 && s.wal.sector_bytes > 512) {
+    s.disk.disk.capacity_bytes = s.disk.disk.capacity_bytes / 512 * s.wal.sector_bytes;
+  }
   const bool damage = !s.corrupt_sealed_segment && swarm.Chance(1, kind == WalScenarioKind::kCrash ? 3 : 5);
   if (damage) s.damage = static_cast<DurableDamage>(swarm.Between(1, 4));
   s.nemesis.crash_first_write_after_recovery = swarm.Chance(1, 2);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "scenarios/wal/wal_scenarios.h"
+#include "scenarios/wal/wal_swarm.h"
 #include "spdlog/spdlog.h"
 #include "tests/scenarios/kernel_profiles.h"
 

@@ -24,8 +24,10 @@ absl::Status Connection::Result(int code, std::string_view what) {
 
 absl::Status Connection::ErrorStatus(int code, std::string_view what) {
   if (code == SQLITE_OK || code == SQLITE_DONE || code == SQLITE_ROW) return absl::OkStatus();
-  code_ = db_ != nullptr ? sqlite3_extended_errcode(db_) : code;
-  const char* message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
+  // SQLITE_TOOBIG here is Query's own bound, not an error SQLite recorded.
+  const bool own = code == SQLITE_TOOBIG || db_ == nullptr;
+  code_ = own ? code : sqlite3_extended_errcode(db_);
+  const char* message = own ? sqlite3_errstr(code) : sqlite3_errmsg(db_);
   return absl::UnknownError(
       absl::StrCat("sqlite ", code_, " (", sqlite3_errstr(code_), "): ", AsAbsl(what), ": ", message));
 }
@@ -74,14 +76,21 @@ absl::StatusOr<int64_t> Connection::QueryInt(std::string_view sql) {
 }
 
 absl::StatusOr<std::string> Connection::QueryText(std::string_view sql) {
+  absl::StatusOr<std::vector<std::string>> values = QueryTexts(sql, 1);
+  if (!values.ok()) return values.status();
+  if (values->empty()) return absl::NotFoundError(absl::StrCat("no row: ", AsAbsl(sql)));
+  return values->front();
+}
+
+absl::StatusOr<std::vector<std::string>> Connection::QueryTexts(std::string_view sql,
+                                                                size_t max_rows) {
   std::vector<std::string> values;
-  absl::Status status = Query(sql, 1, [&](sqlite3_stmt* s) {
+  absl::Status status = Query(sql, max_rows, [&](sqlite3_stmt* s) {
     const unsigned char* text = sqlite3_column_text(s, 0);
     values.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
   });
   if (!status.ok()) return status;
-  if (values.empty()) return absl::NotFoundError(absl::StrCat("no row: ", AsAbsl(sql)));
-  return values.front();
+  return values;
 }
 
 absl::StatusOr<std::vector<std::vector<int64_t>>> Connection::QueryInts(std::string_view sql,

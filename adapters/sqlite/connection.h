@@ -40,6 +40,8 @@ class Connection {
   // The first column of the first row of `sql` (NotFound if no row).
   absl::StatusOr<int64_t> QueryInt(std::string_view sql);
   absl::StatusOr<std::string> QueryText(std::string_view sql);
+  // The first column of every row (at most `max_rows`, else SQLITE_TOOBIG).
+  absl::StatusOr<std::vector<std::string>> QueryTexts(std::string_view sql, size_t max_rows);
   // Every row of `sql` (at most `max_rows`, else an error), each column as
   // an integer.
   absl::StatusOr<std::vector<std::vector<int64_t>>> QueryInts(std::string_view sql,

@@ -48,9 +48,13 @@ SqlitePromise PromiseOf(const SqliteConfig& config) {
               "safe from application crashes only; a power loss may lose transactions and corrupt"};
     case Synchronous::kNormal:
       if (wal) return {false, true, "consistent; a commit may roll back after a power loss"};
-      return {false, true,
-              "consistent (DELETE: a very small chance of corruption on older file systems); "
-              "durability across a power loss not promised"};
+      if (config.journal == JournalMode::kDelete) {
+        return {false, false,
+                "\"a very small chance\" of corruption after a power loss (older file systems); "
+                "durability not promised"};
+      }
+      return {false, true, "syncs \"at the most critical moments\": consistent; durability across "
+                           "a power loss not promised"};
     case Synchronous::kFull:
       if (config.journal == JournalMode::kDelete) {
         return {false, true,

@@ -12,9 +12,10 @@
 //    application (the operating system keeps what SQLite wrote);
 //  * OFF: after an operating-system crash or a power loss the database may
 //    lose transactions and may be corrupted;
-//  * NORMAL, rollback journal: consistent, with "a very small chance" of
-//    corruption in DELETE mode on older file systems; durability across a
-//    power loss is not promised;
+//  * NORMAL, rollback journal: SQLite "will still sync at the most critical
+//    moments" (consistent), with "a very small chance" of corruption in
+//    DELETE mode on older file systems; durability across a power loss is
+//    not promised;
 //  * NORMAL, WAL: always consistent, but a committed transaction may roll
 //    back after a power loss;
 //  * FULL: no corruption after a power loss; WAL mode is also durable. In

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/absl_string_view.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/vfs.h"
 #include "core/base/check.h"
@@ -34,6 +35,7 @@ constexpr int kAccounts = 8;
 constexpr int64_t kInitialBalance = 1000;
 constexpr int64_t kTotal = kAccounts * kInitialBalance;
 constexpr size_t kMaxTransfers = 10'000;  // far more than a run commits
+constexpr size_t kMaxIntegrityLines = 100;  // integrity_check's default limit
 // SQLite's deepest stacks (the parser, a B-tree rebalance) need more than
 // the default fiber stack.
 constexpr size_t kSqliteStackBytes = 512 * 1024;
@@ -181,10 +183,11 @@ class SqliteWorld {
     status = db.Exec(absl::StrCat("PRAGMA page_size=", swarm_.page_size_bytes, "; ",
                                   ConfigPragmas(swarm_.config)));
     if (!status.ok()) return Failed(status, db, life, "configure");
-    absl::StatusOr<std::string> integrity = db.QueryText("PRAGMA integrity_check");
+    auto integrity = db.QueryTexts("PRAGMA integrity_check", kMaxIntegrityLines);
     if (!integrity.ok()) return Failed(integrity.status(), db, life, "integrity_check");
-    if (*integrity != "ok") {
-      world_.Fail(absl::StrCat("corruption: integrity_check: ", *integrity, Context()));
+    if (*integrity != std::vector<std::string>{"ok"}) {
+      world_.Fail(absl::StrCat("corruption: integrity_check: ", absl::StrJoin(*integrity, "; "),
+                               Context()));
       return false;
     }
     absl::StatusOr<int64_t> tables =

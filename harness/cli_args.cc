@@ -44,7 +44,7 @@ constexpr CommandUsage kCommandUsages[] = {
      "      the scenarios, one per line\n"},
     {"run",
      "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-     "                [--trace] [--log-level L] [--all-failures]\n"
+     "                [--trace] [--log-level L] [--all-failures] [--require-coverage]\n"
      "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
      "                [--json FILE] [--junit FILE]\n"
      "      run seeds; a sweep's failures are summed up by invariant, each group\n"
@@ -52,7 +52,10 @@ constexpr CommandUsage kCommandUsages[] = {
      "      command that replays it; --all-failures prints every failing seed, and\n"
      "      --json / --junit list every seed; a seed running past --seed-timeout-s\n"
      "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
-     "      seeds not finished in time are counted as not run\n"},
+     "      seeds not finished in time are counted as not run; the fault coverage\n"
+     "      shows, per scenario, each fault kind as seeds it fired in / seeds that\n"
+     "      enabled it, and warns of a kind enabled but never fired (with\n"
+     "      --require-coverage that fails the run: exit 5)\n"},
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
      "                [--trace-kind K,...] [--trace-node NAME]\n"
@@ -60,8 +63,8 @@ constexpr CommandUsage kCommandUsages[] = {
      "      rerun one seed, bit for bit, with its trace and logs in simulated time;\n"
      "      the trace shows all but the scheduler's events (step, timer, spawn,\n"
      "      exit) unless --trace-kind picks from io, fault, crash, check, app,\n"
-     "      sched, all; --trace-node shows one node's events (n1, sim); --trace-from-ns\n"
-     "      and --trace-until-ns keep a window of virtual time\n"},
+     "      sched, net, all; --trace-node shows one node's events (n1, sim);\n"
+     "      --trace-from-ns and --trace-until-ns keep a window of virtual time\n"},
     {"check-determinism",
      "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
      "                [--seed-timeout-s SECONDS]\n"
@@ -120,6 +123,7 @@ struct RawOptions {
       log_level, help_topic, trace_kind, trace_node, trace_from, trace_until;
   int64_t trace = 0;         // times --trace was given
   int64_t all_failures = 0;  // times --all-failures was given
+  int64_t require_coverage = 0;  // times --require-coverage was given
 };
 
 void AddValue(CLI::App& command, const char* name, std::vector<std::string>& into) {
@@ -150,6 +154,7 @@ void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
     AddValue(command, "--json", raw.json);
     AddValue(command, "--junit", raw.junit);
     command.add_flag("--all-failures", raw.all_failures);
+    command.add_flag("--require-coverage", raw.require_coverage);
   }
   if (kind != Command::kCheckDeterminism) {
     command.add_flag("--trace", raw.trace);
@@ -253,6 +258,7 @@ absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
     parsed.trace_filter.node = raw.trace_node.front();
   }
   parsed.all_failures = raw.all_failures > 0;
+  parsed.require_coverage = raw.require_coverage > 0;
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "scenarios/demo/demo.h"
+#include "scenarios/net/net_echo.h"
 #include "scenarios/sqlite/sqlite_scenarios.h"
 #include "scenarios/wal/wal_scenarios.h"
 
@@ -15,6 +16,7 @@ const std::vector<Scenario>& AllScenarios() {
       WalCrashScenario(),
       WalFsyncFailureScenario(),
       WalRotationRetentionScenario(),
+      NetEchoScenario(),
       sqlite::SqliteCrashScenario(),
       sqlite::SqliteFsyncFailureScenario(),
   };

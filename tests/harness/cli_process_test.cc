@@ -30,6 +30,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct ProcessResult {
   int exit_code = -1;
@@ -170,6 +171,14 @@ TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.000[0-9]{6}s\])")));
   EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.00(1[2-9]|[2-9])[0-9]+s\])")));
 
+  // The simulated network's sends and deliveries, and its faults.
+  ProcessResult net = RunFaultline("replay net_echo --seed 1 --trace-kind net,fault");
+  EXPECT_EQ(net.exit_code, 0) << net.output;
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ arrive_ns=[0-9]+  sent n)"));
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ len=[0-9]+  delivered n)"));
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] \S+ +fault +net_fault=)"));
+  EXPECT_THAT(net.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step|crash) )")));
+
   ProcessResult bad = RunFaultline("replay wal_crash --seed 0x2a --trace-kind bogus");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));
@@ -263,6 +272,18 @@ TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
 TEST(FaultlineCli, TheShippedBinaryHasNoSelftestScenarios) {
   EXPECT_THAT(RunFaultline("list").output, ::testing::Not(HasSubstr("selftest")));
   EXPECT_THAT(RunSelftest("list").output, HasSubstr("selftest_hang"));
+}
+
+TEST(FaultlineCli, AFaultKindEnabledButNeverFiredIsFlagged) {
+  ProcessResult sweep = RunSelftest("run selftest_unfired_kind --seeds 4 --jobs 2");
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("selftest_unfired_kind    fires=2/4 never_fires=0/4"));
+  EXPECT_THAT(sweep.output, HasSubstr("warning: selftest_unfired_kind: fault kind never_fires was "
+                                      "enabled in 4 seeds and never fired"));
+  EXPECT_THAT(sweep.output, Not(HasSubstr("fault kind fires was")));
+  ProcessResult required =
+      RunSelftest("run selftest_unfired_kind --seeds 4 --jobs 2 --require-coverage");
+  EXPECT_EQ(required.exit_code, 5) << required.output;
 }
 
 TEST(FaultlineCli, WorkersFlushWhatAScenarioPrints) {

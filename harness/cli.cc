@@ -58,7 +58,7 @@ std::vector<const scenarios::Scenario*> SelectScenarios(
     const std::string& name, const std::vector<scenarios::Scenario>& known) {
   std::vector<const scenarios::Scenario*> selected;
   for (const auto& scenario : known) {
-    if (name == "all" || scenario.name == name) selected.push_back(&scenario);
+    if ((name == "all" && scenario.in_all) || scenario.name == name) selected.push_back(&scenario);
   }
   if (selected.empty()) {
     std::cerr << "faultline: unknown scenario '" << name << "' (see 'faultline list')\n";

@@ -8,5 +8,5 @@
 
 int main(int argc, char** argv) {
   return faultline::harness::RunCli(std::vector<std::string>(argv + 1, argv + argc),
-                                    faultline::scenarios::AllScenarios());
+                                    faultline::scenarios::KnownScenarios());
 }

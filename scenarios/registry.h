@@ -14,7 +14,11 @@ namespace faultline::scenarios {
 // All scenarios, in a stable order.
 const std::vector<Scenario>& AllScenarios();
 
-// The scenario called `name`, or nullptr.
+// AllScenarios() followed by the variants run only by name (Scenario::in_all
+// false): what the CLI knows.
+const std::vector<Scenario>& KnownScenarios();
+
+// The scenario called `name` (among KnownScenarios()), or nullptr.
 const Scenario* FindScenario(std::string_view name);
 
 }  // namespace faultline::scenarios

@@ -41,6 +41,9 @@ struct Scenario {
   std::string name;
   std::string description;
   std::function<ScenarioResult(const ScenarioOptions&)> run;
+  // false: a variant run only when named, never by `all` (e.g. a SQLite
+  // configuration that does not promise what the checkers demand).
+  bool in_all = true;
 };
 
 }  // namespace faultline::scenarios

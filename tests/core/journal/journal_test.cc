@@ -267,6 +267,92 @@ TEST(Journal, LostSnapshotIsDataLossNotAnEmptyState) {
   });
 }
 
+// A damaged snapshot's name still says that every record up to its
+// sequence was durable. With the WAL's segments gone (released, then the
+// only one left lost), falling back to the older snapshot would silently
+// drop the records in between: recovery must fail naming the file.
+TEST(Journal, DamagedNewestSnapshotBeyondTheWalsEndIsDataLossNotAnOlderState) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    KvStateMachine machine, model;
+    JournalOptions options = SmallOptions();
+    options.wal.segment_size_bytes = 1 << 20;  // one segment: nothing is released
+    {
+      auto journal = Recover(fs, sim.scheduler, machine, options);
+      ASSERT_TRUE(journal.ok());
+      AppendRange(**journal, model, 0, 10);
+      ASSERT_TRUE((*journal)->Checkpoint().ok());
+      AppendRange(**journal, model, 10, 20);
+      ASSERT_TRUE((*journal)->Checkpoint().ok());
+      ASSERT_TRUE((*journal)->Close().ok());
+    }
+    const std::string wal_dir = io::JoinPath(kDir, format::kWalDirName);
+    absl::StatusOr<std::vector<std::string>> segments = fs.List(wal_dir);
+    ASSERT_TRUE(segments.ok());
+    for (const std::string& name : *segments) {
+      ASSERT_TRUE(fs.Remove(io::JoinPath(wal_dir, name)).ok());
+    }
+    ASSERT_TRUE(sim.disk.FlipDurableBit(sim.node, SnapshotPath(20), 8 * 50 + 3).ok());
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered, options);
+    ASSERT_FALSE(journal.ok()) << "recovered the state after "
+                               << (*journal)->applied_sequence() << " records of 20";
+    EXPECT_TRUE(absl::IsDataLoss(journal.status())) << journal.status();
+    EXPECT_NE(journal.status().message().find(format::SnapshotName(20)), std::string::npos)
+        << journal.status();
+  });
+}
+
+// Hostile directory entries: a directory where a snapshot or a tmp file is
+// expected is a clear error (or ignored), never a crash or a journal whose
+// every checkpoint then fails.
+TEST(Journal, DirectoryNamedLikeASnapshotIsRefusedClearly) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    KvStateMachine machine, model;
+    {
+      auto journal = Recover(fs, sim.scheduler, machine);
+      ASSERT_TRUE(journal.ok());
+      AppendRange(**journal, model, 0, 20);
+      ASSERT_TRUE((*journal)->Checkpoint().ok());
+      ASSERT_TRUE((*journal)->Close().ok());
+    }
+    ASSERT_TRUE(fs.CreateDir(SnapshotPath(99)).ok());
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered);
+    if (journal.ok()) {
+      AppendRange(**journal, model, 20, 120);
+      absl::StatusOr<uint64_t> covered = (*journal)->Checkpoint();
+      EXPECT_TRUE(covered.ok()) << covered.status();
+    } else {
+      EXPECT_NE(journal.status().message().find(format::SnapshotName(99)), std::string::npos)
+          << journal.status();
+    }
+  });
+}
+
+TEST(Journal, DirectoryNamedLikeATmpFileIsRefusedClearly) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    KvStateMachine machine, model;
+    {
+      auto journal = Recover(fs, sim.scheduler, machine);
+      ASSERT_TRUE(journal.ok());
+      AppendRange(**journal, model, 0, 20);
+      ASSERT_TRUE((*journal)->Close().ok());
+    }
+    const std::string tmp = io::JoinPath(kDir, format::TmpName(30));
+    ASSERT_TRUE(fs.CreateDir(tmp).ok());
+    ASSERT_TRUE(fs.Open(io::JoinPath(tmp, "x"), io::OpenMode::kCreateExclusive).ok());
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered);
+    if (!journal.ok()) {
+      EXPECT_NE(journal.status().message().find(format::TmpName(30)), std::string::npos)
+          << journal.status();
+    }
+  });
+}
+
 TEST(Journal, UnreadableSnapshotIsAReadErrorNamingTheFile) {
   Sim sim;
   sim.Run([&](io::FileSystem& fs) {

@@ -2,6 +2,7 @@
 // an incarnation's life, the workload, deliberate damage.
 #include "scenarios/journal/journal_world.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -106,9 +107,10 @@ void JournalWorld::NodeMain(kit::Life life) {
     // The final recovery was checked undamaged; now damage the newest
     // snapshot and recover again (the model's state, or an error naming it).
     if (swarm_.damage != SnapshotDamage::kNone) {
+      const uint64_t wal_first = journal_->wal().first_sequence();
       (void)journal_->Close();
       journal_.reset();
-      DamageNewestSnapshot();  // if there is none, the recovery is simply checked again
+      DamageNewestSnapshot(wal_first);  // if there is none, the recovery is simply checked again
       ok = RecoverAndCheck(fs);
     }
     if (ok && !world_.over()) node_.NoteVerified();
@@ -250,9 +252,19 @@ void JournalWorld::PlantLeftoverTmp(io::FileSystem& fs) {
   world_.coverage().Count("leftover_tmp_planted");
 }
 
-bool JournalWorld::DamageNewestSnapshot() {
+bool JournalWorld::DamageNewestSnapshot(uint64_t wal_first) {
   std::string bytes;
   const std::string newest = NewestDurableSnapshot(&bytes);
+  // An older state is kept when the WAL holds every record after an older
+  // snapshot (or after none): recovery must fall back to it.
+  bool older_state_kept = wal_first <= 1;
+  const std::string prefix = absl::StrCat(kJournalDir, "/");
+  for (const auto& [path, content] : disk_.DurableImage(node_.id()).files) {
+    if (path == newest || path.rfind(prefix, 0) != 0) continue;
+    std::optional<uint64_t> sequence =
+        journal::format::ParseSnapshotName(path.substr(prefix.size()));
+    if (sequence.has_value() && *sequence + 1 >= wal_first) older_state_kept = true;
+  }
   const uint64_t size_bytes = bytes.size();
   if (newest.empty()) {
     world_.coverage().Count("damage_without_snapshot");
@@ -269,7 +281,7 @@ bool JournalWorld::DamageNewestSnapshot() {
     world_.coverage().Count("snapshot_unreadable_sector");
   }
   FAULTLINE_CHECK(damaged.ok());
-  checker_.NoteDamage(newest);
+  checker_.NoteDamage(newest, older_state_kept);
   return true;
 }
 

@@ -46,7 +46,9 @@ class JournalWorld {
   void Checkpointer();
   // The verifying incarnation damages the newest durable snapshot on
   // purpose (journal_checkpoint_crash). False if there was none.
-  bool DamageNewestSnapshot();
+  // `wal_first`: the first record the WAL still holds, to tell the checker
+  // whether an older state is kept.
+  bool DamageNewestSnapshot(uint64_t wal_first);
   // Plants a damaged leftover tmp file (JournalSwarm::leftover_tmp).
   void PlantLeftoverTmp(io::FileSystem& fs);
   // The newest snapshot in the durable image: its path (empty if none).

@@ -339,6 +339,9 @@ std::vector<JournalBug> JournalBugs() {
       {"pick_up_tmp_file",
        "recovery adopts a leftover tmp file as the snapshot it was going to become",
        JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::PickUpTmpFileSystem>()},
+      {"no_snapshot_fallback",
+       "recovery never falls back to an older snapshot and the WAL when the newest is damaged",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::NoFallbackFileSystem>()},
   };
 }
 

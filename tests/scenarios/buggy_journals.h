@@ -23,6 +23,10 @@
 //                         does not exist), and is trusted as TrustUnverified
 //                         trusts: recovery adopts a checkpoint that never
 //                         finished.
+//  NoFallback             recovery sees only the newest snapshot, so a
+//                         damaged one is never replaced by an older
+//                         snapshot and the WAL: it fails naming the file
+//                         even when the state could still be recovered.
 //
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
@@ -174,6 +178,30 @@ class PickUpTmpFileSystem final : public ForwardingFileSystem {
       }
     }
     return ForwardingFileSystem::Open(path, mode);
+  }
+};
+
+// --- NoFallback ---------------------------------------------------------------
+
+class NoFallbackFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+  absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override {
+    absl::StatusOr<std::vector<std::string>> names = ForwardingFileSystem::List(dir);
+    if (!names.ok()) return names;
+    std::vector<std::string> shown;
+    std::string newest;  // names are sorted: the last snapshot is the newest
+    for (const std::string& name : *names) {
+      if (journal::format::ParseSnapshotName(name).has_value()) {
+        newest = name;
+      } else {
+        shown.push_back(name);
+      }
+    }
+    if (!newest.empty()) shown.push_back(newest);
+    std::sort(shown.begin(), shown.end());
+    return shown;
   }
 };
 

@@ -54,7 +54,7 @@ bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
   int checked = 0;  // 1 after the first recovery's check
   // Bounded: each attempt checks a recovery or fails with an injected error.
   for (int attempt = 0; attempt < kMaxRecoverAttempts && !world_.over(); ++attempt) {
-    auto machine = std::make_unique<journal::KvStateMachine>();
+    auto machine = std::make_unique<SequencedKvMachine>();
     absl::StatusOr<std::unique_ptr<journal::Journal>> recovered =
         journal::Journal::Recover(fs, world_.scheduler(), kJournalDir, swarm_.journal, *machine);
     if (!recovered.ok()) {
@@ -74,6 +74,14 @@ bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
     journal::Journal& journal = **recovered;
     if (checked == 0 && !journal.recovery().skipped_snapshots.empty()) {
       world_.coverage().Count("snapshot_fallback");
+    }
+    if (machine->last_sequence() != journal.applied_sequence()) {
+      Verdict(absl::InternalError(absl::StrCat(
+                  "snapshot atomicity violated (sequence): the journal claims ",
+                  journal.applied_sequence(), " records applied, its machine's last record is ",
+                  machine->last_sequence())),
+              checked == 0 ? "recovered" : "recovered again");
+      return false;
     }
     StateDigest digest;
     for (const auto& [key, value] : machine->entries()) digest.Add(key, value);

@@ -12,6 +12,7 @@
 
 #include "core/journal/journal.h"
 #include "core/journal/kv_state_machine.h"
+#include "scenarios/journal/sequenced_kv_machine.h"
 #include "core/runtime/event.h"
 #include "scenarios/checkers/snapshot_atomicity_checker.h"
 #include "scenarios/journal/journal_scenarios.h"
@@ -78,7 +79,7 @@ class JournalWorld {
   StateDigest model_digest_;
   // The live incarnation's machine and journal (destroyed, in that order of
   // declaration reversed, before the disk and the node).
-  std::unique_ptr<journal::KvStateMachine> machine_;
+  std::unique_ptr<SequencedKvMachine> machine_;
   std::unique_ptr<journal::Journal> journal_;
 };
 

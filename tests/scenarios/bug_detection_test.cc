@@ -342,6 +342,9 @@ std::vector<JournalBug> JournalBugs() {
       {"no_snapshot_fallback",
        "recovery never falls back to an older snapshot and the WAL when the newest is damaged",
        JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::NoFallbackFileSystem>()},
+      {"replay_covered_record",
+       "recovery replays the last record its snapshot already covers",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::ReplayOverlapFileSystem>()},
   };
 }
 

@@ -14,6 +14,7 @@
 #include "core/journal/journal.h"
 #include "core/journal/kv_state_machine.h"
 #include "core/journal/snapshot_format.h"
+#include "core/journal/snapshot_io.h"
 #include "scenarios/io/forwarding_file_system.h"
 #include "sim/disk/sim_file_system.h"
 #include "sim/scheduler/scheduler.h"
@@ -350,6 +351,29 @@ TEST(Journal, DirectoryNamedLikeATmpFileIsRefusedClearly) {
       EXPECT_NE(journal.status().message().find(format::TmpName(30)), std::string::npos)
           << journal.status();
     }
+  });
+}
+
+// A well-formed snapshot claiming the last sequence number leaves no number
+// for the record after it: hostile input, refused with a status naming the
+// file, never an assertion failure.
+TEST(Journal, SnapshotAtTheLastSequenceNumberIsRefusedNotACrash) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    ASSERT_TRUE(fs.CreateDir(kDir).ok());
+    const std::string path = SnapshotPath(UINT64_MAX);
+    auto file = fs.Open(path, io::OpenMode::kCreateExclusive);
+    ASSERT_TRUE(file.ok());
+    KvStateMachine empty;
+    ASSERT_TRUE(WriteSnapshotFile(**file, empty, UINT64_MAX, 512).ok());
+    file->reset();
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered);
+    ASSERT_FALSE(journal.ok());
+    EXPECT_TRUE(absl::IsDataLoss(journal.status())) << journal.status();
+    EXPECT_NE(journal.status().message().find(format::SnapshotName(UINT64_MAX)),
+              std::string::npos)
+        << journal.status();
   });
 }
 

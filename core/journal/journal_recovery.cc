@@ -182,6 +182,17 @@ absl::Status Journal::OpenWalAndReplay(const absl::Status& newest_failure) {
     return absl::DataLossError(absl::StrCat("journal replay ", wal_dir, ": the wal ended at ",
                                             applied_, " of ", durable));
   }
+  // A snapshot is written only of durable records, so a skipped snapshot's
+  // name alone says records up to its sequence existed: a log that ends
+  // before it (its segments released, the last one lost) cannot make an
+  // older state whole.
+  if (!unusable_.empty() && *unusable_.rbegin() > applied_) {
+    FAULTLINE_CHECK(!newest_failure.ok());
+    if (io::IsIoError(newest_failure)) return newest_failure;  // retry may read it
+    return absl::DataLossError(absl::StrCat(
+        newest_failure.message(), "; no older state can replace it: the wal ends at record ",
+        applied_, " and the newest usable state covers ", from));
+  }
   return absl::OkStatus();
 }
 

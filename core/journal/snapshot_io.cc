@@ -2,6 +2,7 @@
 #include "core/journal/snapshot_io.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -98,6 +99,11 @@ absl::Status LoadSnapshotFile(io::File& file, uint64_t sequence, size_t chunk_by
   const format::Header& header = decoded.header;
   if (header.sequence != sequence) {
     return Damaged(sequence, absl::StrCat("header says sequence ", header.sequence));
+  }
+  if (sequence == UINT64_MAX) {
+    // No sequence number is left for the record after it: never written by
+    // a journal, so hostile or damaged input.
+    return Damaged(sequence, "covers the last sequence number");
   }
   if (*size != format::kHeaderBytes + header.body_bytes) {
     return Damaged(sequence, absl::StrCat("file is ", *size, " bytes, header says ",

@@ -90,6 +90,11 @@ absl::Status SnapshotAtomicityChecker::CheckRecovered(uint64_t sequence, uint64_
 }
 
 absl::Status SnapshotAtomicityChecker::CheckRecoveryError(const absl::Status& error) const {
+  if (older_state_kept_) {
+    return Violation("fallback", absl::StrCat("recovery failed: ", error.ToString(),
+                                              ", though an older snapshot and the log still "
+                                              "hold every acknowledged record"));
+  }
   for (const std::string& file : damaged_) {
     if (error.message().find(file) != absl::string_view::npos &&
         absl::IsDataLoss(error)) {

@@ -17,7 +17,10 @@
 //              (the message says which model state, if any, it equals);
 //  clean error recovery fails only when the workload damaged a file on
 //              purpose, with DataLoss or an I/O error whose message names
-//              one of the damaged files.
+//              one of the damaged files;
+//  fallback    and never when the workload said an older state was kept
+//              (an older snapshot, or none, plus the log's records after
+//              it): recovery must then come back with the state.
 //
 // After a successful check the checker REBASES: records issued past k are
 // gone for good (their sequence numbers will be handed out again), and the
@@ -67,7 +70,13 @@ class SnapshotAtomicityChecker {
   // Records up to `sequence` are acknowledged as durable (monotone).
   absl::Status Acknowledge(uint64_t sequence);
   // The workload damaged `file` on purpose (a path as errors name it).
-  void NoteDamage(std::string file) { damaged_.insert(std::move(file)); }
+  // `older_state_kept`: an older snapshot (or none) and the log's records
+  // after it still hold every acknowledged record, so a recovery error is a
+  // violation rather than a clean report of the damage.
+  void NoteDamage(std::string file, bool older_state_kept = false) {
+    damaged_.insert(std::move(file));
+    older_state_kept_ = older_state_kept_ || older_state_kept;
+  }
   bool damage_noted() const { return !damaged_.empty(); }
 
   // A recovery came back with the state after `sequence` records, whose
@@ -86,6 +95,7 @@ class SnapshotAtomicityChecker {
   std::vector<uint64_t> digests_;  // [k]: the model's digest after k records; [0]: empty
   uint64_t last_acked_ = 0;
   std::set<std::string> damaged_;
+  bool older_state_kept_ = false;
 };
 
 }  // namespace faultline::scenarios

@@ -3,14 +3,16 @@
 // "journal_fsync_failure".
 //
 // One node runs the production journal with the KV state machine on the
-// simulated disk. A writer fiber puts and deletes keys (one record at a
+// simulated disk (wrapped to keep its last applied sequence, so that a
+// record applied twice shows: sequenced_kv_machine.h). A writer fiber puts and deletes keys (one record at a
 // time, so the model knows every record's sequence) while a checkpointer
 // fiber checkpoints at seeded intervals; the crash-round nemesis crashes the
 // node at seeded moments — a random time, a write, a file sync, a directory
 // sync, any operation (which lands inside every checkpoint stage: the
 // before-crash hook counts the stage in progress) — and in the middle of
 // recoveries. Every incarnation recovers the journal twice (the second
-// recovery must agree) and hands the recovered state to the
+// recovery must agree), checks that the machine's last record is the one
+// the journal claims, and hands the recovered state to the
 // SnapshotAtomicityChecker. A run ends with a crash and a verifying
 // recovery.
 //

@@ -2,6 +2,7 @@
 // an incarnation's life, the workload, deliberate damage.
 #include "scenarios/journal/journal_world.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -53,7 +54,7 @@ bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
   int checked = 0;  // 1 after the first recovery's check
   // Bounded: each attempt checks a recovery or fails with an injected error.
   for (int attempt = 0; attempt < kMaxRecoverAttempts && !world_.over(); ++attempt) {
-    auto machine = std::make_unique<journal::KvStateMachine>();
+    auto machine = std::make_unique<SequencedKvMachine>();
     absl::StatusOr<std::unique_ptr<journal::Journal>> recovered =
         journal::Journal::Recover(fs, world_.scheduler(), kJournalDir, swarm_.journal, *machine);
     if (!recovered.ok()) {
@@ -73,6 +74,14 @@ bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
     journal::Journal& journal = **recovered;
     if (checked == 0 && !journal.recovery().skipped_snapshots.empty()) {
       world_.coverage().Count("snapshot_fallback");
+    }
+    if (machine->last_sequence() != journal.applied_sequence()) {
+      Verdict(absl::InternalError(absl::StrCat(
+                  "snapshot atomicity violated (sequence): the journal claims ",
+                  journal.applied_sequence(), " records applied, its machine's last record is ",
+                  machine->last_sequence())),
+              checked == 0 ? "recovered" : "recovered again");
+      return false;
     }
     StateDigest digest;
     for (const auto& [key, value] : machine->entries()) digest.Add(key, value);
@@ -106,9 +115,10 @@ void JournalWorld::NodeMain(kit::Life life) {
     // The final recovery was checked undamaged; now damage the newest
     // snapshot and recover again (the model's state, or an error naming it).
     if (swarm_.damage != SnapshotDamage::kNone) {
+      const uint64_t wal_first = journal_->wal().first_sequence();
       (void)journal_->Close();
       journal_.reset();
-      DamageNewestSnapshot();  // if there is none, the recovery is simply checked again
+      DamageNewestSnapshot(wal_first);  // if there is none, the recovery is simply checked again
       ok = RecoverAndCheck(fs);
     }
     if (ok && !world_.over()) node_.NoteVerified();
@@ -250,9 +260,19 @@ void JournalWorld::PlantLeftoverTmp(io::FileSystem& fs) {
   world_.coverage().Count("leftover_tmp_planted");
 }
 
-bool JournalWorld::DamageNewestSnapshot() {
+bool JournalWorld::DamageNewestSnapshot(uint64_t wal_first) {
   std::string bytes;
   const std::string newest = NewestDurableSnapshot(&bytes);
+  // An older state is kept when the WAL holds every record after an older
+  // snapshot (or after none): recovery must fall back to it.
+  bool older_state_kept = wal_first <= 1;
+  const std::string prefix = absl::StrCat(kJournalDir, "/");
+  for (const auto& [path, content] : disk_.DurableImage(node_.id()).files) {
+    if (path == newest || path.rfind(prefix, 0) != 0) continue;
+    std::optional<uint64_t> sequence =
+        journal::format::ParseSnapshotName(path.substr(prefix.size()));
+    if (sequence.has_value() && *sequence + 1 >= wal_first) older_state_kept = true;
+  }
   const uint64_t size_bytes = bytes.size();
   if (newest.empty()) {
     world_.coverage().Count("damage_without_snapshot");
@@ -269,7 +289,7 @@ bool JournalWorld::DamageNewestSnapshot() {
     world_.coverage().Count("snapshot_unreadable_sector");
   }
   FAULTLINE_CHECK(damaged.ok());
-  checker_.NoteDamage(newest);
+  checker_.NoteDamage(newest, older_state_kept);
   return true;
 }
 

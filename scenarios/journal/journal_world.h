@@ -12,6 +12,7 @@
 
 #include "core/journal/journal.h"
 #include "core/journal/kv_state_machine.h"
+#include "scenarios/journal/sequenced_kv_machine.h"
 #include "core/runtime/event.h"
 #include "scenarios/checkers/snapshot_atomicity_checker.h"
 #include "scenarios/journal/journal_scenarios.h"
@@ -46,7 +47,9 @@ class JournalWorld {
   void Checkpointer();
   // The verifying incarnation damages the newest durable snapshot on
   // purpose (journal_checkpoint_crash). False if there was none.
-  bool DamageNewestSnapshot();
+  // `wal_first`: the first record the WAL still holds, to tell the checker
+  // whether an older state is kept.
+  bool DamageNewestSnapshot(uint64_t wal_first);
   // Plants a damaged leftover tmp file (JournalSwarm::leftover_tmp).
   void PlantLeftoverTmp(io::FileSystem& fs);
   // The newest snapshot in the durable image: its path (empty if none).
@@ -76,7 +79,7 @@ class JournalWorld {
   StateDigest model_digest_;
   // The live incarnation's machine and journal (destroyed, in that order of
   // declaration reversed, before the disk and the node).
-  std::unique_ptr<journal::KvStateMachine> machine_;
+  std::unique_ptr<SequencedKvMachine> machine_;
   std::unique_ptr<journal::Journal> journal_;
 };
 

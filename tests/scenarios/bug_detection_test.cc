@@ -446,6 +446,12 @@ std::vector<JournalBug> JournalBugs() {
       {"pick_up_tmp_file",
        "recovery adopts a leftover tmp file as the snapshot it was going to become",
        JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::PickUpTmpFileSystem>()},
+      {"no_snapshot_fallback",
+       "recovery never falls back to an older snapshot and the WAL when the newest is damaged",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::NoFallbackFileSystem>()},
+      {"replay_covered_record",
+       "recovery replays the last record its snapshot already covers",
+       JournalScenarioKind::kCheckpointCrash, WrapJournal<testing::ReplayOverlapFileSystem>()},
   };
 }
 

@@ -23,6 +23,13 @@
 //                         does not exist), and is trusted as TrustUnverified
 //                         trusts: recovery adopts a checkpoint that never
 //                         finished.
+//  NoFallback             recovery sees only the newest snapshot, so a
+//                         damaged one is never replaced by an older
+//                         snapshot and the WAL: it fails naming the file
+//                         even when the state could still be recovered.
+//  ReplayOverlap          recovery takes snapshot-S for snapshot-(S-1) (its
+//                         header rebuilt to match), so it replays record S
+//                         once more on top of a state that already holds it.
 //
 // Contract: each decorator forwards to an inner file system that outlives
 // it and the files it opens.
@@ -174,6 +181,67 @@ class PickUpTmpFileSystem final : public ForwardingFileSystem {
       }
     }
     return ForwardingFileSystem::Open(path, mode);
+  }
+};
+
+// --- NoFallback ---------------------------------------------------------------
+
+class NoFallbackFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+  absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override {
+    absl::StatusOr<std::vector<std::string>> names = ForwardingFileSystem::List(dir);
+    if (!names.ok()) return names;
+    std::vector<std::string> shown;
+    std::string newest;  // names are sorted: the last snapshot is the newest
+    for (const std::string& name : *names) {
+      if (journal::format::ParseSnapshotName(name).has_value()) {
+        newest = name;
+      } else {
+        shown.push_back(name);
+      }
+    }
+    if (!newest.empty()) shown.push_back(newest);
+    std::sort(shown.begin(), shown.end());
+    return shown;
+  }
+};
+
+// --- ReplayOverlap ------------------------------------------------------------
+
+class ReplayOverlapFileSystem final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+  absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override {
+    absl::StatusOr<std::vector<std::string>> names = ForwardingFileSystem::List(dir);
+    if (!names.ok()) return names;
+    std::vector<std::string> shown;
+    for (const std::string& name : *names) {
+      std::optional<uint64_t> sequence = journal::format::ParseSnapshotName(name);
+      shown.push_back(sequence.has_value() && *sequence >= 2
+                          ? journal::format::SnapshotName(*sequence - 1)
+                          : name);
+    }
+    std::sort(shown.begin(), shown.end());
+    shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+    return shown;
+  }
+  absl::StatusOr<std::unique_ptr<io::File>> Open(std::string_view path,
+                                                 io::OpenMode mode) override {
+    std::optional<uint64_t> sequence = journal::format::ParseSnapshotName(BaseName(path));
+    if (!sequence.has_value() || mode != io::OpenMode::kReadWrite) {
+      return ForwardingFileSystem::Open(path, mode);
+    }
+    const std::string dir(path.substr(0, path.size() - BaseName(path).size()));
+    const std::string real = dir + journal::format::SnapshotName(*sequence + 1);
+    absl::StatusOr<bool> exists = inner().Exists(real);
+    if (!exists.ok() || !*exists) return ForwardingFileSystem::Open(path, mode);
+    absl::StatusOr<std::unique_ptr<io::File>> file = inner().Open(real, mode);
+    if (!file.ok()) return file.status();
+    return std::unique_ptr<io::File>(
+        std::make_unique<TrustingSnapshotFile>(*std::move(file), *sequence));
   }
 };
 

@@ -14,6 +14,7 @@
 #include "core/journal/journal.h"
 #include "core/journal/kv_state_machine.h"
 #include "core/journal/snapshot_format.h"
+#include "core/journal/snapshot_io.h"
 #include "scenarios/io/forwarding_file_system.h"
 #include "sim/disk/sim_file_system.h"
 #include "sim/scheduler/scheduler.h"
@@ -264,6 +265,115 @@ TEST(Journal, LostSnapshotIsDataLossNotAnEmptyState) {
     ASSERT_FALSE(journal.ok());
     EXPECT_TRUE(absl::IsDataLoss(journal.status())) << journal.status();
     EXPECT_NE(journal.status().message().find("no snapshot"), std::string::npos);
+  });
+}
+
+// A damaged snapshot's name still says that every record up to its
+// sequence was durable. With the WAL's segments gone (released, then the
+// only one left lost), falling back to the older snapshot would silently
+// drop the records in between: recovery must fail naming the file.
+TEST(Journal, DamagedNewestSnapshotBeyondTheWalsEndIsDataLossNotAnOlderState) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    KvStateMachine machine, model;
+    JournalOptions options = SmallOptions();
+    options.wal.segment_size_bytes = 1 << 20;  // one segment: nothing is released
+    {
+      auto journal = Recover(fs, sim.scheduler, machine, options);
+      ASSERT_TRUE(journal.ok());
+      AppendRange(**journal, model, 0, 10);
+      ASSERT_TRUE((*journal)->Checkpoint().ok());
+      AppendRange(**journal, model, 10, 20);
+      ASSERT_TRUE((*journal)->Checkpoint().ok());
+      ASSERT_TRUE((*journal)->Close().ok());
+    }
+    const std::string wal_dir = io::JoinPath(kDir, format::kWalDirName);
+    absl::StatusOr<std::vector<std::string>> segments = fs.List(wal_dir);
+    ASSERT_TRUE(segments.ok());
+    for (const std::string& name : *segments) {
+      ASSERT_TRUE(fs.Remove(io::JoinPath(wal_dir, name)).ok());
+    }
+    ASSERT_TRUE(sim.disk.FlipDurableBit(sim.node, SnapshotPath(20), 8 * 50 + 3).ok());
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered, options);
+    ASSERT_FALSE(journal.ok()) << "recovered the state after "
+                               << (*journal)->applied_sequence() << " records of 20";
+    EXPECT_TRUE(absl::IsDataLoss(journal.status())) << journal.status();
+    EXPECT_NE(journal.status().message().find(format::SnapshotName(20)), std::string::npos)
+        << journal.status();
+  });
+}
+
+// Hostile directory entries: a directory where a snapshot or a tmp file is
+// expected is a clear error (or ignored), never a crash or a journal whose
+// every checkpoint then fails.
+TEST(Journal, DirectoryNamedLikeASnapshotIsRefusedClearly) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    KvStateMachine machine, model;
+    {
+      auto journal = Recover(fs, sim.scheduler, machine);
+      ASSERT_TRUE(journal.ok());
+      AppendRange(**journal, model, 0, 20);
+      ASSERT_TRUE((*journal)->Checkpoint().ok());
+      ASSERT_TRUE((*journal)->Close().ok());
+    }
+    ASSERT_TRUE(fs.CreateDir(SnapshotPath(99)).ok());
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered);
+    if (journal.ok()) {
+      AppendRange(**journal, model, 20, 120);
+      absl::StatusOr<uint64_t> covered = (*journal)->Checkpoint();
+      EXPECT_TRUE(covered.ok()) << covered.status();
+    } else {
+      EXPECT_NE(journal.status().message().find(format::SnapshotName(99)), std::string::npos)
+          << journal.status();
+    }
+  });
+}
+
+TEST(Journal, DirectoryNamedLikeATmpFileIsRefusedClearly) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    KvStateMachine machine, model;
+    {
+      auto journal = Recover(fs, sim.scheduler, machine);
+      ASSERT_TRUE(journal.ok());
+      AppendRange(**journal, model, 0, 20);
+      ASSERT_TRUE((*journal)->Close().ok());
+    }
+    const std::string tmp = io::JoinPath(kDir, format::TmpName(30));
+    ASSERT_TRUE(fs.CreateDir(tmp).ok());
+    ASSERT_TRUE(fs.Open(io::JoinPath(tmp, "x"), io::OpenMode::kCreateExclusive).ok());
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered);
+    if (!journal.ok()) {
+      EXPECT_NE(journal.status().message().find(format::TmpName(30)), std::string::npos)
+          << journal.status();
+    }
+  });
+}
+
+// A well-formed snapshot claiming the last sequence number leaves no number
+// for the record after it: hostile input, refused with a status naming the
+// file, never an assertion failure.
+TEST(Journal, SnapshotAtTheLastSequenceNumberIsRefusedNotACrash) {
+  Sim sim;
+  sim.Run([&](io::FileSystem& fs) {
+    ASSERT_TRUE(fs.CreateDir(kDir).ok());
+    const std::string path = SnapshotPath(UINT64_MAX);
+    auto file = fs.Open(path, io::OpenMode::kCreateExclusive);
+    ASSERT_TRUE(file.ok());
+    KvStateMachine empty;
+    ASSERT_TRUE(WriteSnapshotFile(**file, empty, UINT64_MAX, 512).ok());
+    file->reset();
+    KvStateMachine recovered;
+    auto journal = Recover(fs, sim.scheduler, recovered);
+    ASSERT_FALSE(journal.ok());
+    EXPECT_TRUE(absl::IsDataLoss(journal.status())) << journal.status();
+    EXPECT_NE(journal.status().message().find(format::SnapshotName(UINT64_MAX)),
+              std::string::npos)
+        << journal.status();
   });
 }
 

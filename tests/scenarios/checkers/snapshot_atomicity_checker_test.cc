@@ -97,5 +97,14 @@ TEST(SnapshotAtomicityChecker, RecoveryErrorsOnlyForDamageNamingTheFile) {
   EXPECT_FALSE(checker.CheckRecoveryError(absl::InternalError("j/snapshot-5.snap")).ok());
 }
 
+TEST(SnapshotAtomicityChecker, RecoveryErrorIsAViolationWhenAnOlderStateWasKept) {
+  SnapshotAtomicityChecker checker(nullptr);
+  checker.NoteDamage("j/snapshot-5.snap", /*older_state_kept=*/true);
+  const absl::Status error =
+      checker.CheckRecoveryError(absl::DataLossError("journal verify j/snapshot-5.snap: bad"));
+  EXPECT_FALSE(error.ok());
+  EXPECT_NE(error.message().find("fallback"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace faultline::scenarios

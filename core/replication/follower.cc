@@ -2,6 +2,7 @@
 // acknowledge after durability.
 #include "core/replication/follower.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -114,23 +115,46 @@ void Follower::HandleFrame(const io::Message& message) {
 }
 
 void Follower::Apply(const AppendMsg& append, const FollowerState::Decision& decision) {
+  const uint64_t first = append.first_sequence + decision.skip;
   std::vector<std::string_view> payloads;
   payloads.reserve(decision.take);
-  const uint64_t first = append.first_sequence + decision.skip;
   for (size_t i = 0; i < decision.take; ++i) payloads.push_back(append.entries[decision.skip + i]);
-  absl::StatusOr<wal::AppendResult> result = wal_.AppendBatch(payloads);
-  if (!result.ok()) {
-    Fail(result.status());
-    return;
+  // The frame passed the wire limits, but this Wal may take less in one call
+  // (fewer queued records or bytes) or no record this large. The Wal refuses
+  // such a call with InvalidArgument before queuing anything: halve the
+  // piece until it fits; a single entry it refuses ends the batch there and
+  // is counted, never a reason to stop. Each pass appends or halves, so the
+  // loop is bounded by take + log2(take) passes.
+  size_t done = 0;
+  size_t piece = payloads.size();
+  while (done < payloads.size()) {
+    piece = std::min(piece, payloads.size() - done);
+    const absl::Span<const std::string_view> chunk(payloads.data() + done, piece);
+    absl::StatusOr<wal::AppendResult> result = wal_.AppendBatch(chunk);
+    if (absl::IsInvalidArgument(result.status())) {
+      if (piece > 1) {
+        piece /= 2;
+        continue;
+      }
+      state_.OnRefused(first + done - 1);
+      return;
+    }
+    if (!result.ok()) {
+      Fail(result.status());
+      return;
+    }
+    // The Wal numbers records as the leader did, or the logs have diverged.
+    FAULTLINE_CHECK_MSG(result->first_sequence == first + done,
+                        "the follower's Wal assigned a sequence other than the leader's");
+    FAULTLINE_CHECK(result->last_sequence == first + done + piece - 1);
+    if (options_.on_append) {
+      for (size_t i = 0; i < piece; ++i) options_.on_append(first + done + i, chunk[i]);
+    }
+    done += piece;
+    if (!pending_.Send(Pending{result->last_sequence, std::move(result->durable)}).ok()) {
+      return;  // stopping
+    }
   }
-  // The Wal numbers records as the leader did, or the logs have diverged.
-  FAULTLINE_CHECK_MSG(result->first_sequence == first,
-                      "the follower's Wal assigned a sequence other than the leader's");
-  FAULTLINE_CHECK(result->last_sequence == state_.appended_sequence());
-  if (options_.on_append) {
-    for (size_t i = 0; i < payloads.size(); ++i) options_.on_append(first + i, payloads[i]);
-  }
-  if (!pending_.Send(Pending{result->last_sequence, result->durable}).ok()) return;  // stopping
 }
 
 void Follower::AckLoop() {

@@ -17,7 +17,10 @@
 // Follower on it: it resumes from the Wal's durable position and tells the
 // leader with a Resend from there.
 //
-// A failure of the Wal stops the follower (health() names it): the owner
+// An Append its Wal refuses as input (an entry above its max_record_bytes;
+// a batch above its queue bounds is appended in pieces) is cut at the
+// refused entry and counted (FollowerCounters::entries_refused): a frame
+// never stops the follower. A failure of the Wal stops the follower (health() names it): the owner
 // reopens the Wal and starts a new Follower, as after a crash.
 #pragma once
 

@@ -64,6 +64,15 @@ FollowerState::Decision FollowerState::OnAppend(uint64_t first_sequence, size_t 
   return decision;
 }
 
+void FollowerState::OnRefused(uint64_t sequence) {
+  FAULTLINE_CHECK(sequence <= appended_);
+  // What was handed to the Wal stays handed: refusal only cuts the tail.
+  FAULTLINE_CHECK(sequence >= durable_);
+  counters_.entries_refused += appended_ - sequence;
+  counters_.entries_taken -= appended_ - sequence;
+  appended_ = sequence;
+}
+
 void FollowerState::OnDurable(uint64_t sequence) {
   FAULTLINE_CHECK_MSG(sequence <= appended_, "durable past what was appended");
   durable_ = std::max(durable_, sequence);

@@ -30,6 +30,7 @@ struct FollowerCounters {
   uint64_t appends = 0;             // Append messages classified
   uint64_t heartbeats = 0;          // of which with no entries
   uint64_t entries_taken = 0;
+  uint64_t entries_refused = 0;     // taken, then refused by the WAL (e.g. too large)
   uint64_t entries_skipped = 0;     // duplicates and overlapping prefixes
   uint64_t gaps = 0;                // Appends that started past appended+1
   uint64_t resends_requested = 0;
@@ -53,6 +54,11 @@ class FollowerState {
   // (or stop the follower): appended_sequence() already counts them.
   Decision OnAppend(uint64_t first_sequence, size_t entry_count, uint64_t commit_sequence,
                     uint64_t leader_durable_sequence, int64_t now_ns);
+
+  // The WAL refused the taken entries past `sequence` (it left them out):
+  // appended_sequence() goes back to `sequence`, between durable and
+  // appended, so that they count as never received.
+  void OnRefused(uint64_t sequence);
 
   // The WAL made everything through `sequence` durable (<= appended).
   void OnDurable(uint64_t sequence);

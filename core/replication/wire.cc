@@ -84,6 +84,11 @@ DecodeResult DecodeAppend(std::string_view body, const WireLimits& limits) {
   if (count > 0 && m.first_sequence > std::numeric_limits<uint64_t>::max() - (count - 1)) {
     return Reject(RejectReason::kOutOfBounds);
   }
+  // A correct leader commits and ships only records it holds durable.
+  if (m.commit_sequence > m.leader_durable_sequence ||
+      (count > 0 && m.first_sequence + (count - 1) > m.leader_durable_sequence)) {
+    return Reject(RejectReason::kOutOfBounds);
+  }
   // Each entry needs at least its prefix: reject a count the body cannot hold
   // before reserving anything for it.
   if (count > (body.size() - kAppendFixedBytes) / kEntryPrefixBytes) {
@@ -177,7 +182,10 @@ DecodeResult Decode(std::string_view frame, const WireLimits& limits) {
     case static_cast<uint8_t>(MessageType::kResend): {
       if (body.size() != kResendBodyBytes) return Reject(RejectReason::kMalformedBody);
       const ResendMsg m{GetU64(body, 0), GetU64(body, 8)};
-      if (m.from_sequence == 0) return Reject(RejectReason::kOutOfBounds);
+      // A follower asks for what lies past its durable position.
+      if (m.from_sequence == 0 || m.durable_sequence >= m.from_sequence) {
+        return Reject(RejectReason::kOutOfBounds);
+      }
       return DecodeResult{WireMessage(m)};
     }
     default:

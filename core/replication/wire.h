@@ -75,7 +75,9 @@ enum class RejectReason : uint8_t {
   kBadChecksum,
   kUnknownType,
   kMalformedBody,    // fields inconsistent with the body length, reserved bits set
-  kOutOfBounds,      // too many entries, empty or oversized entry, sequence overflow
+  kOutOfBounds,      // too many entries, empty or oversized entry, sequence overflow,
+                     // sequences no correct peer sends (commit or entries past the
+                     // leader's durable end; a Resend from at or below its durable)
 };
 inline constexpr size_t kRejectReasonCount = 10;
 std::string_view RejectReasonName(RejectReason reason);

@@ -12,6 +12,18 @@ namespace {
 
 absl::StatusOr<NodeArgs> Parse(std::vector<std::string> args) { return ParseNodeArgs(args); }
 
+// Each is refused with a one-line InvalidArgument.
+void ExpectRefused(const std::vector<std::vector<std::string>>& bad) {
+  for (const auto& args : bad) {
+    auto parsed = Parse(args);
+    std::string joined;
+    for (const auto& word : args) joined += word + " ";
+    ASSERT_FALSE(parsed.ok()) << joined;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << joined;
+    EXPECT_EQ(std::string(parsed.status().message()).find('\n'), std::string::npos) << joined;
+  }
+}
+
 TEST(NodeArgs, ParsesEachRole) {
   auto leader = Parse({"leader", "--dir", "d", "--listen", "127.0.0.1:1", "--key-file", "k",
                        "--follower", "127.0.0.1:2", "--follower", "127.0.0.1:3", "--records",
@@ -56,14 +68,26 @@ TEST(NodeArgs, RefusesBadInputWithOneLine) {
       {"follower", "--dir", "d", "--listen", "a:1", "--key-file", "k", "--leader", "a:1"},
       {"verify", "--dir", "a"},
   };
-  for (const auto& args : bad) {
-    auto parsed = Parse(args);
-    std::string joined;
-    for (const auto& word : args) joined += word + " ";
-    ASSERT_FALSE(parsed.ok()) << joined;
-    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << joined;
-    EXPECT_EQ(std::string(parsed.status().message()).find('\n'), std::string::npos) << joined;
-  }
+  ExpectRefused(bad);
+}
+
+// Addresses the node could never listen on or reach, and a follower listed
+// twice, are usage errors found before anything starts: they used to pass
+// the parser and surface later as exit 1, or as a leader waiting for an
+// unreachable follower until its timeout.
+TEST(NodeArgs, RefusesBadAddressesAndRepeatedFollowers) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"leader", "--dir", "d", "--listen", "127.0.0.1:1", "--key-file", "k", "--follower",
+       "127.0.0.1:2", "--follower", "127.0.0.1:2"},
+      {"leader", "--dir", "d", "--listen", "nonsense", "--key-file", "k"},
+      {"leader", "--dir", "d", "--listen", "127.0.0.1:1", "--key-file", "k", "--follower",
+       "127.0.0.1:http"},
+      {"leader", "--dir", "d", "--listen", "127.0.0.1:1", "--key-file", "k", "--follower",
+       "127.0.0.1:0"},
+      {"follower", "--dir", "d", "--listen", "127.0.0.1:2", "--key-file", "k", "--leader",
+       "999.0.0.1:1"},
+  };
+  ExpectRefused(bad);
 }
 
 }  // namespace

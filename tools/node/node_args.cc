@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "core/posix/internal/tcp_socket.h"
 
 namespace faultline::node {
 namespace {
@@ -29,6 +31,18 @@ absl::StatusOr<uint64_t> ParseCount(const std::string& name, const std::string& 
                               text, "')"));
   }
   return value;
+}
+
+// A host:port the TCP network accepts; port 0 only where the node listens
+// (it then picks a free port).
+absl::Status CheckAddress(const char* option, const std::string& address,
+                          bool port_zero_ok) {
+  absl::StatusOr<posix::internal::SocketAddress> parsed = posix::internal::ParseAddress(address);
+  if (!parsed.ok() || (parsed->port == 0 && !port_zero_ok)) {
+    return Usage(absl::StrCat(option, " '", address,
+                              "' is not a numeric IP or localhost with a port"));
+  }
+  return absl::OkStatus();
 }
 
 struct Raw {
@@ -88,8 +102,19 @@ absl::Status Check(const NodeArgs& out) {
     return absl::OkStatus();
   }
   if (out.dirs.size() != 1) return Usage("--dir given more than once");
+  // The TCP network's own parser: what it refuses here it would refuse later,
+  // after the node started (and an unreachable follower would only time out).
+  if (absl::Status s = CheckAddress("--listen", out.listen, /*port_zero_ok=*/true); !s.ok()) {
+    return s;
+  }
+  std::set<std::string> seen;
   for (const std::string& peer : out.followers) {
     if (peer == out.listen) return Usage("a --follower is the node's own --listen address");
+    if (absl::Status s = CheckAddress("--follower", peer, false); !s.ok()) return s;
+    if (!seen.insert(peer).second) return Usage(absl::StrCat("--follower ", peer, " given twice"));
+  }
+  if (out.role == Role::kFollower) {
+    if (absl::Status s = CheckAddress("--leader", out.leader, false); !s.ok()) return s;
   }
   if (out.role == Role::kFollower && out.leader == out.listen) {
     return Usage("--leader is the node's own --listen address");

@@ -92,6 +92,18 @@ TEST(FollowerState, RestartResumesFromTheDurablePosition) {
   EXPECT_TRUE(state.OnAppend(10, 1, 0, 11, 0).ack_now);
 }
 
+TEST(FollowerState, RefusedEntriesCountAsNeverReceived) {
+  FollowerState state(2, kResendNs);
+  ASSERT_EQ(state.OnAppend(3, 4, 0, 6, 0).take, 4u);
+  state.OnRefused(4);  // the Wal took 3..4 and refused 5
+  EXPECT_EQ(state.appended_sequence(), 4u);
+  EXPECT_EQ(state.counters().entries_refused, 2u);
+  EXPECT_EQ(state.counters().entries_taken, 2u);
+  const auto again = state.OnAppend(5, 2, 0, 6, 0);  // the retransmission is new again
+  EXPECT_EQ(again.skip, 0u);
+  EXPECT_EQ(again.take, 2u);
+}
+
 TEST(FollowerStateDeathTest, DurablePastAppendedIsABug) {
   FollowerState state(0, kResendNs);
   EXPECT_DEATH(state.OnDurable(1), "durable past what was appended");

@@ -299,5 +299,50 @@ TEST(ReplicationSim, ALeaderFacingBackPressureDoesNotSpin) {
   EXPECT_LE(heartbeats, 2u * (1'000 / 20 + 2));
 }
 
+// An Append that decodes (valid checksum, entries within the wire limits)
+// but that the follower's Wal would refuse — an entry above its
+// max_record_bytes, or more records than its queue holds in one call — must
+// not stop the follower: an oversized entry is refused and counted, a long
+// batch is appended in pieces, and the follower keeps applying in sequence.
+TEST(ReplicationSim, AnAppendItsWalWouldRefuseDoesNotStopTheFollower) {
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 5, .max_steps = 1'000'000});
+  sim::net::SimNetwork bus(scheduler);
+  FakeFileSystem fs;
+  scheduler.StartFiber("test", [&] {
+    ASSERT_TRUE(fs.CreateDir("wal").ok());
+    wal::WalOptions wal_options = WalOpts();
+    wal_options.max_queued_records = 4;
+    auto log = *wal::Wal::Open(fs, scheduler, "wal", wal_options);
+    auto leader_end = *bus.Listen("n0");
+    auto follower_end = *bus.Listen("n1");
+    std::vector<uint64_t> applied;
+    FollowerOptions options;
+    options.on_append = [&](uint64_t sequence, std::string_view) { applied.push_back(sequence); };
+    auto follower = *Follower::Create(scheduler, *log, *follower_end, "n0", options);
+    follower->Start();
+    const WireLimits limits;
+    AppendMsg oversized;
+    oversized.leader_durable_sequence = 1;
+    oversized.entries.push_back(std::string(wal_options.max_record_bytes + 1, 'x'));
+    ASSERT_TRUE(leader_end->Send("n1", Encode(oversized, limits)).ok());
+    scheduler.SleepFor(50 * kMs);
+    EXPECT_TRUE(follower->health().ok()) << follower->health();
+    EXPECT_EQ(follower->appended_sequence(), 0u);
+    AppendMsg batch;
+    batch.leader_durable_sequence = 10;
+    for (int i = 0; i < 10; ++i) batch.entries.push_back(absl::StrCat("entry-", i + 1));
+    ASSERT_TRUE(leader_end->Send("n1", Encode(batch, limits)).ok());
+    scheduler.SleepFor(50 * kMs);
+    EXPECT_TRUE(follower->health().ok()) << follower->health();
+    EXPECT_EQ(follower->durable_sequence(), 10u);
+    EXPECT_EQ(applied.size(), 10u);
+    for (size_t i = 0; i < applied.size(); ++i) EXPECT_EQ(applied[i], i + 1);
+    follower->Stop();
+    EXPECT_TRUE(log->Close().ok());
+  });
+  const sim::RunResult result = scheduler.Run();
+  ASSERT_TRUE(result.ok()) << sim::OutcomeName(result.outcome) << ": " << result.detail;
+}
+
 }  // namespace
 }  // namespace faultline::replication

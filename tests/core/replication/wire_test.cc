@@ -5,6 +5,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,32 @@ TEST(Wire, RejectsSequenceOverflowAndZero) {
             RejectReason::kOutOfBounds);
 }
 
+// Frames with a valid checksum whose sequences contradict each other can
+// come from no correct peer: a correct leader only ships records it holds
+// durable and commits only those (commit <= durable, last entry <= durable),
+// and a follower asks for a resend past what it holds durable (durable <
+// from). Believing such a frame would let a follower expose as committed
+// records the leader never committed, or let an Ack ride in on a Resend.
+TEST(Wire, RejectsSequencesThatContradictEachOther) {
+  AppendMsg commit_past_durable;
+  commit_past_durable.commit_sequence = 9;
+  commit_past_durable.leader_durable_sequence = 5;  // a heartbeat
+  EXPECT_EQ(ReasonOf(Decode(Encode(commit_past_durable, Limits()), Limits())),
+            RejectReason::kOutOfBounds);
+  AppendMsg entries_past_durable = SampleAppend();
+  entries_past_durable.leader_durable_sequence = 42;  // entries 41..43
+  EXPECT_EQ(ReasonOf(Decode(Encode(entries_past_durable, Limits()), Limits())),
+            RejectReason::kOutOfBounds);
+  EXPECT_EQ(ReasonOf(Decode(Encode(ResendMsg{5, 5}, Limits()), Limits())),
+            RejectReason::kOutOfBounds);
+  // The edges a correct peer does send stay accepted.
+  AppendMsg edge = SampleAppend();
+  edge.commit_sequence = 43;
+  edge.leader_durable_sequence = 43;
+  EXPECT_TRUE(Decode(Encode(edge, Limits()), Limits()).ok());
+  EXPECT_TRUE(Decode(Encode(ResendMsg{5, 4}, Limits()), Limits()).ok());
+}
+
 TEST(WireRejects, CountsByReason) {
   WireRejects rejects;
   rejects.Count(RejectReason::kBadChecksum);
@@ -112,14 +139,22 @@ TEST(WireRejects, CountsByReason) {
   EXPECT_EQ(RejectReasonName(RejectReason::kWrongVersion), "wrong_version");
 }
 
+// Appends a correct leader may send: its commit and last entry within its
+// durable end.
 rc::Gen<AppendMsg> GenAppend() {
-  return rc::gen::build<AppendMsg>(
+  return rc::gen::map(rc::gen::build<AppendMsg>(
       rc::gen::set(&AppendMsg::first_sequence, rc::gen::inRange<uint64_t>(1, 1u << 30)),
       rc::gen::set(&AppendMsg::commit_sequence, rc::gen::arbitrary<uint64_t>()),
       rc::gen::set(&AppendMsg::leader_durable_sequence, rc::gen::arbitrary<uint64_t>()),
       rc::gen::set(&AppendMsg::entries,
                    rc::gen::container<std::vector<std::string>>(
-                       rc::gen::resize(40, rc::gen::nonEmpty(rc::gen::string<std::string>())))));
+                       rc::gen::resize(40, rc::gen::nonEmpty(rc::gen::string<std::string>()))))),
+      [](AppendMsg m) {
+        const uint64_t last = m.first_sequence + m.entries.size() - 1;
+        if (!m.entries.empty()) m.leader_durable_sequence = std::max(m.leader_durable_sequence, last);
+        if (m.leader_durable_sequence < UINT64_MAX) m.commit_sequence %= m.leader_durable_sequence + 1;
+        return m;
+      });
 }
 
 RC_GTEST_PROP(WireProperty, AppendRoundTrips, ()) {

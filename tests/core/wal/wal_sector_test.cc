@@ -254,5 +254,64 @@ TEST(WalSector, UnreadableSealedSegmentIsDataLoss) {
   ASSERT_TRUE(scheduler.Run().ok());
 }
 
+// Two acknowledged batches in the newest segment; then the padding frame
+// that ends the first one is damaged on the medium (a latent sector error,
+// or a flipped bit). No record was in it, but the damage sits before the
+// second batch's frames, which carry the watermark of the first batch only:
+// recovery must not take that batch for a torn tail and cut it silently.
+enum class PaddingDamage { kUnreadable, kFlippedBit };
+
+// Recovers after the damage on the same disk (a latent sector error is not
+// part of a disk image): the Open status, and record 2 if it is there.
+Recovered RecoverAfterPaddingDamage(PaddingDamage damage) {
+  WalOptions options = TinyOptions();
+  options.segment_size_bytes = 1 << 16;
+  Recovered out;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler);
+  const std::string segment = io::JoinPath(kCrashDir, format::SegmentName(1));
+  scheduler.StartFiberOn(node, "owner", [&] {
+    {
+      auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
+      ASSERT_TRUE(wal.ok()) << wal.status();
+      for (const char* payload : {"first batch", "second batch"}) {
+        auto appended = (*wal)->Append(payload);
+        ASSERT_TRUE(appended.ok() && appended->durable.Get().ok());
+      }
+      ASSERT_TRUE((*wal)->Close().ok());
+    }
+    // Record 1's frame is [4096, 4131); its padding runs to 8192.
+    if (damage == PaddingDamage::kUnreadable) {
+      ASSERT_TRUE(disk.AddLatentSectorError(node, segment, 5120 / 512).ok());
+    } else {
+      ASSERT_TRUE(disk.FlipDurableBit(node, segment, 6000 * 8).ok());
+    }
+    auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
+    out.open_status = wal.status();
+    if (!wal.ok()) return;
+    auto reader = (*wal)->NewReader(2);
+    if (reader.ok()) {
+      auto two = (*reader)->Next();
+      if (two.ok() && two->has_value()) out.records.push_back(**two);
+    }
+    (void)(*wal)->Close();
+  });
+  EXPECT_TRUE(scheduler.Run().ok());
+  return out;
+}
+
+TEST(WalSector, DamagedPaddingOfAnAcknowledgedBatchNeverCutsTheNextOne) {
+  for (PaddingDamage damage : {PaddingDamage::kUnreadable, PaddingDamage::kFlippedBit}) {
+    const Recovered recovered = RecoverAfterPaddingDamage(damage);
+    if (recovered.open_status.ok()) {
+      EXPECT_TRUE(Holds(recovered.records, 2, "second batch"))
+          << "damage " << static_cast<int>(damage) << ": acknowledged record 2 silently lost";
+    } else {
+      EXPECT_TRUE(absl::IsDataLoss(recovered.open_status)) << recovered.open_status;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace faultline::wal::testing

@@ -29,8 +29,8 @@ absl::StatusOr<bool> WalCore::LaterSegmentHoldsRecords(const std::vector<uint64_
 }
 
 bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
-                                   uint64_t expected, uint64_t min_watermark, uint32_t salt,
-                                   uint64_t* found_offset, format::FrameHeader* found) const {
+                                   uint64_t expected, uint32_t salt, uint64_t* found_offset,
+                                   format::FrameHeader* found) const {
   // A valid frame after the bad one whose watermark says record `expected`
   // was already durable when it was written: the bad record had been
   // acknowledged, so this is corruption, not a torn write. Frames with a
@@ -41,7 +41,14 @@ bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
        ++offset) {
     const format::FrameHeader header =
         format::DecodeFrameHeader(bytes.substr(offset, format::kFrameHeaderBytes));
-    if (header.durable_watermark < min_watermark || header.sequence < expected) continue;
+    // Record `expected` itself further on proves it too: the bad bytes lie
+    // before its frame, so they were written before it (frames of one batch
+    // are contiguous, and the scan verified every frame before them): a
+    // padding frame or a header region, synced before record `expected`'s
+    // batch was written, damaged after the fact. Cutting there would take
+    // that batch, maybe acknowledged, along.
+    const bool covers = header.durable_watermark >= expected || header.sequence == expected;
+    if (!covers || header.sequence < expected) continue;
     if (header.sequence - expected > bytes.size()) continue;  // cannot be this log's
     // The segment's salt: frames of another log or segment, embedded in a
     // payload, do not verify here (FORMAT.md).
@@ -52,29 +59,6 @@ bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
     return true;
   }
   return false;
-}
-
-uint64_t WalCore::ProofWatermark(std::string_view bytes, uint64_t first, uint64_t offset,
-                                 uint64_t expected, uint32_t salt) const {
-  // An aligned writer starts the segment with its header padded to its
-  // sector, and every batch on a multiple of it (after a cut off one, the
-  // next batch goes into a new segment). A bad frame off such a boundary is
-  // then not the first of its batch: it was written with record
-  // expected - 1, in the same write, and synced with it — a padding frame
-  // ending that record's batch, typically. A later frame whose watermark
-  // covers expected - 1 was written after that sync, so the damage came
-  // after the fact. (Frames of record expected's own batch carry a lower
-  // watermark and still go with a torn tail.)
-  if (expected <= first || bytes.size() <= format::kSegmentHeaderBytes) return expected;
-  const format::DecodedFrame region =
-      format::DecodeFrame(bytes.substr(format::kSegmentHeaderBytes), salt);
-  if (region.problem != format::FrameProblem::kNone ||
-      region.header.sequence != format::kPaddingSequence) {
-    return expected;  // packed: a batch may start anywhere
-  }
-  uint64_t sector = format::kSegmentHeaderBytes + format::FrameBytes(region.payload.size());
-  if (options_.sector_bytes != 0) sector = std::min<uint64_t>(sector, options_.sector_bytes);
-  return offset % sector != 0 ? expected - 1 : expected;
 }
 
 bool WalCore::HoldsRecordFrame(std::string_view bytes, uint32_t salt) const {
@@ -290,10 +274,7 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
   if (*later_records) return DataLossAt(path, offset, problem);
   uint64_t later_offset = 0;
   format::FrameHeader later;
-  const uint64_t min_watermark =
-      ProofWatermark(bytes, firsts[index], offset, scan->expected, salt);
-  if (LaterFrameProvesLoss(bytes, offset + 1, scan->expected, min_watermark, salt, &later_offset,
-                           &later)) {
+  if (LaterFrameProvesLoss(bytes, offset + 1, scan->expected, salt, &later_offset, &later)) {
     return DataLossAt(path, offset,
                       absl::StrCat(AsAbsl(problem), " (record ",
                                    scan->expected, "), yet the valid record ", later.sequence,

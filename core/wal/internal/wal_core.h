@@ -215,14 +215,8 @@ class WalCore {
   absl::StatusOr<bool> LaterSegmentHoldsRecords(const std::vector<uint64_t>& firsts,
                                                 size_t from_index);
   bool LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset, uint64_t expected,
-                            uint64_t min_watermark, uint32_t salt, uint64_t* found_offset,
+                            uint32_t salt, uint64_t* found_offset,
                             format::FrameHeader* found) const;
-  // The watermark that proves a bad frame at `offset` of the newest
-  // segment `bytes` (first sequence `first`) was durable: `expected`, or
-  // expected - 1 when sector alignment shows the frame is not the start of
-  // a batch (it went with record expected - 1's batch; FORMAT.md, Recovery).
-  uint64_t ProofWatermark(std::string_view bytes, uint64_t first, uint64_t offset,
-                          uint64_t expected, uint32_t salt) const;
 
   // --- segment creation (wal_core.cc), for recovery and rotation ---
   absl::Status InitializeSegment(uint64_t first_sequence, uint32_t salt,

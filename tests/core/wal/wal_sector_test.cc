@@ -261,9 +261,12 @@ TEST(WalSector, UnreadableSealedSegmentIsDataLoss) {
 // recovery must not take that batch for a torn tail and cut it silently.
 enum class PaddingDamage { kUnreadable, kFlippedBit };
 
-// Recovers after the damage on the same disk (a latent sector error is not
-// part of a disk image): the Open status, and record 2 if it is there.
-Recovered RecoverAfterPaddingDamage(PaddingDamage damage) {
+// Recovers after the damage at `damage_at` (a byte offset in segment 1) on
+// the same disk (a latent sector error is not part of a disk image): the
+// Open status, and record `wanted` if it is there. `batches` records are
+// appended, one batch each.
+Recovered RecoverAfterPaddingDamage(PaddingDamage damage, uint64_t damage_at, int batches,
+                                    uint64_t wanted) {
   WalOptions options = TinyOptions();
   options.segment_size_bytes = 1 << 16;
   Recovered out;
@@ -275,22 +278,21 @@ Recovered RecoverAfterPaddingDamage(PaddingDamage damage) {
     {
       auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
       ASSERT_TRUE(wal.ok()) << wal.status();
-      for (const char* payload : {"first batch", "second batch"}) {
-        auto appended = (*wal)->Append(payload);
+      for (int i = 1; i <= batches; ++i) {
+        auto appended = (*wal)->Append(i == 1 ? "first batch" : "second batch");
         ASSERT_TRUE(appended.ok() && appended->durable.Get().ok());
       }
       ASSERT_TRUE((*wal)->Close().ok());
     }
-    // Record 1's frame is [4096, 4131); its padding runs to 8192.
     if (damage == PaddingDamage::kUnreadable) {
-      ASSERT_TRUE(disk.AddLatentSectorError(node, segment, 5120 / 512).ok());
+      ASSERT_TRUE(disk.AddLatentSectorError(node, segment, damage_at / 512).ok());
     } else {
-      ASSERT_TRUE(disk.FlipDurableBit(node, segment, 6000 * 8).ok());
+      ASSERT_TRUE(disk.FlipDurableBit(node, segment, damage_at * 8).ok());
     }
     auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
     out.open_status = wal.status();
     if (!wal.ok()) return;
-    auto reader = (*wal)->NewReader(2);
+    auto reader = (*wal)->NewReader(wanted);
     if (reader.ok()) {
       auto two = (*reader)->Next();
       if (two.ok() && two->has_value()) out.records.push_back(**two);
@@ -303,10 +305,27 @@ Recovered RecoverAfterPaddingDamage(PaddingDamage damage) {
 
 TEST(WalSector, DamagedPaddingOfAnAcknowledgedBatchNeverCutsTheNextOne) {
   for (PaddingDamage damage : {PaddingDamage::kUnreadable, PaddingDamage::kFlippedBit}) {
-    const Recovered recovered = RecoverAfterPaddingDamage(damage);
+    // Record 1's frame is [4096, 4131); its padding runs to 8192.
+    const Recovered recovered =
+        RecoverAfterPaddingDamage(damage, damage == PaddingDamage::kUnreadable ? 5120 : 6000, 2, 2);
     if (recovered.open_status.ok()) {
       EXPECT_TRUE(Holds(recovered.records, 2, "second batch"))
           << "damage " << static_cast<int>(damage) << ": acknowledged record 2 silently lost";
+    } else {
+      EXPECT_TRUE(absl::IsDataLoss(recovered.open_status)) << recovered.open_status;
+    }
+  }
+}
+
+// The padding of the header region was synced, with the header, before any
+// record went into the segment: damage to it with a record behind it came
+// after the fact, and the acknowledged record must not be cut off with it.
+TEST(WalSector, DamagedHeaderRegionNeverCutsTheRecordsBehindIt) {
+  for (PaddingDamage damage : {PaddingDamage::kUnreadable, PaddingDamage::kFlippedBit}) {
+    const Recovered recovered = RecoverAfterPaddingDamage(damage, 1024, 1, 1);
+    if (recovered.open_status.ok()) {
+      EXPECT_TRUE(Holds(recovered.records, 1, "first batch"))
+          << "damage " << static_cast<int>(damage) << ": acknowledged record 1 silently lost";
     } else {
       EXPECT_TRUE(absl::IsDataLoss(recovered.open_status)) << recovered.open_status;
     }

@@ -22,10 +22,30 @@ absl::StatusOr<bool> WalCore::LaterSegmentHoldsRecords(const std::vector<uint64_
     if (!file.ok()) return Annotate(file.status(), absl::StrCat("open ", path));
     absl::StatusOr<uint64_t> size = (*file)->Size();
     if (!size.ok()) return Annotate(size.status(), absl::StrCat("size of ", path));
-    // Nothing past the header region: no record (see ScanSegment).
     if (*size > HeaderRegionBytes()) return true;
+    if (*size <= format::kSegmentHeaderBytes) continue;
+    // Within the header region as this writer sizes it: the same test as
+    // ScanSegment's (a log written with smaller sectors holds records there).
+    // At most kMaxSectorBytes to read.
+    std::string bytes;
+    absl::Status status = ReadWhole(**file, *size, &bytes);
+    if (!status.ok()) return Annotate(status, absl::StrCat("read ", path));
+    if (!HoldsNoRecord(bytes)) return true;
   }
   return false;
+}
+
+bool WalCore::HoldsNoRecord(std::string_view bytes) const {
+  // With sector alignment a writer's segment starts with its header padded
+  // to a sector; no record lies inside that region. A bad header cannot be
+  // checked further; a good one is trusted only as far as no record frame
+  // verifies in the region (a log written without alignment, or with
+  // smaller sectors).
+  if (bytes.size() <= format::kSegmentHeaderBytes) return true;
+  if (bytes.size() > HeaderRegionBytes()) return false;
+  const format::DecodedHeader header = format::DecodeSegmentHeader(bytes);
+  return header.problem != format::HeaderProblem::kNone ||
+         !HoldsRecordFrame(bytes, header.header.salt);
 }
 
 bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
@@ -163,15 +183,8 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
   // failed sync interrupted; a good one that does not start where the log
   // so far ends belongs to a rotation that failed (the Wal then went on in
   // the previous segment) and that a crash brought back.
-  // With sector alignment a writer's segment starts with its header padded
-  // to a sector; no record lies inside that region. A bad header cannot be
-  // checked further; a good one is trusted only as far as no record frame
-  // verifies in the region (a log written without alignment).
   const bool header_ok = header.problem == format::HeaderProblem::kNone;
-  const bool holds_no_record =
-      bytes.size() <= format::kSegmentHeaderBytes ||
-      (bytes.size() <= HeaderRegionBytes() &&
-       (!header_ok || !HoldsRecordFrame(bytes, header.header.salt)));
+  const bool holds_no_record = HoldsNoRecord(bytes);
   // An empty segment is kept only whole: its header region intact, so the
   // first batch written into it never shares a sector with the header. A
   // cut one is a creation that a crash interrupted.

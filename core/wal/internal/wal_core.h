@@ -204,6 +204,10 @@ class WalCore {
   // Whether a record frame (not padding) verifies anywhere past the header
   // of `bytes`, a segment no larger than its header region.
   bool HoldsRecordFrame(std::string_view bytes, uint32_t salt) const;
+  // Whether segment file `bytes` holds no record: nothing past its header,
+  // or nothing past this writer's header region and no record frame in it
+  // that verifies under a good header (FORMAT.md, Recovery).
+  bool HoldsNoRecord(std::string_view bytes) const;
   // Whether `bytes` is exactly a header region as this writer makes it: the
   // header, then (with sector alignment) one valid padding frame.
   bool IntactHeaderRegion(std::string_view bytes, uint32_t salt) const;

@@ -332,5 +332,40 @@ TEST(WalSector, DamagedHeaderRegionNeverCutsTheRecordsBehindIt) {
   }
 }
 
+// A log written with 512-byte sectors and reopened with the default 4096:
+// the newest segment holds an acknowledged record in under 4 KiB. Damage to
+// the last record of the sealed segment before it is DataLoss, and recovery
+// must not cut the sealed segment (destroying its records on disk) before
+// it says so: a later segment holding records means it was synced whole.
+TEST(WalSector, ReopenWithLargerSectorsNeverCutsASealedSegment) {
+  WalOptions written = TinyOptions();
+  written.segment_size_bytes = 2048;
+  written.sector_bytes = 512;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler);
+  scheduler.StartFiberOn(node, "owner", [&] {
+    {
+      auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, written);
+      ASSERT_TRUE(wal.ok()) << wal.status();
+      for (int i = 0; i < 4; ++i) {  // 512 bytes each: three fill segment 1, one goes to segment 4
+        auto appended = (*wal)->Append(std::string(400, static_cast<char>('a' + i)));
+        ASSERT_TRUE(appended.ok() && appended->durable.Get().ok());
+      }
+      ASSERT_EQ((*wal)->stats().rotations, 1u);
+      ASSERT_TRUE((*wal)->Close().ok());
+    }
+    const std::string sealed = io::JoinPath(kCrashDir, format::SegmentName(1));
+    const uint64_t sealed_bytes = disk.DurableImage(node).files[sealed].size();
+    ASSERT_EQ(sealed_bytes, 2048u);
+    ASSERT_TRUE(disk.FlipDurableBit(node, sealed, (1536 + 100) * 8).ok());  // record 3
+    auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, TinyOptions());
+    EXPECT_TRUE(absl::IsDataLoss(wal.status())) << wal.status();
+    EXPECT_EQ(disk.DurableImage(node).files[sealed].size(), sealed_bytes)
+        << "recovery cut records of a sealed segment";
+  });
+  ASSERT_TRUE(scheduler.Run().ok());
+}
+
 }  // namespace
 }  // namespace faultline::wal::testing

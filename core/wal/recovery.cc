@@ -166,8 +166,8 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
   }
   std::string& bytes = scan->bytes;
   // Sectors that fail every read (a torn sector that failed its ECC) read as
-  // zeros here; scan->unreadable_at says where the first one starts.
-  absl::Status status = ReadReadable(**file, *size, &bytes, &scan->unreadable_at);
+  // zeros here; scan->unreadable says where.
+  absl::Status status = ReadReadable(**file, *size, &bytes, &scan->unreadable);
   if (!status.ok()) return Annotate(status, absl::StrCat("read ", path));
 
   const format::DecodedHeader header = format::DecodeSegmentHeader(bytes);
@@ -204,8 +204,8 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
     if (!scan->removed_first.has_value()) scan->removed_first = first;
     return absl::OkStatus();
   }
-  if (scan->unreadable_at.has_value() && *scan->unreadable_at < format::kSegmentHeaderBytes) {
-    return DataLossAt(path, *scan->unreadable_at, "unreadable sector in the segment header");
+  if (scan->UnreadableIn(0, format::kSegmentHeaderBytes)) {
+    return DataLossAt(path, 0, "unreadable sector in the segment header");
   }
   if (header.problem != format::HeaderProblem::kNone) {
     return DataLossAt(path, 0, format::HeaderProblemName(header.problem));
@@ -241,21 +241,24 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
     const format::DecodedFrame frame =
         format::DecodeFrame(std::string_view(bytes).substr(offset), salt);
     if (frame.problem != format::FrameProblem::kNone) {
-      const bool unreadable = scan->unreadable_at.has_value() && *scan->unreadable_at >= offset &&
-                              *scan->unreadable_at < offset + format::FrameBytes(
-                                                                  frame.header.payload_bytes);
+      const bool unreadable = scan->UnreadableIn(
+          offset, offset + format::FrameBytes(frame.header.payload_bytes));
       return CutTornTail(firsts, index, path, salt,
                          unreadable ? "unreadable sector" : format::FrameProblemName(frame.problem),
                          offset, file, scan);
     }
     const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());
     FAULTLINE_CHECK(next_offset > offset && next_offset <= bytes.size());
-    if (scan->unreadable_at.has_value() && *scan->unreadable_at < next_offset) {
-      // Part of the frame could not be read: it is not there (a frame of
-      // zeros verifies only by a 2^-32 chance, and is not trusted either).
+    const bool padding = frame.header.sequence == format::kPaddingSequence;
+    // Part of the frame could not be read: it is not there (a frame of zeros
+    // verifies only by a 2^-32 chance, and is not trusted either) — unless
+    // only the payload of a padding frame is unreadable: its header was
+    // read and its checksum verifies over the zeros the writer wrote, and no
+    // record lies there, so nothing is missing (its readers skip it unread).
+    if (scan->UnreadableIn(offset, padding ? offset + format::kFrameHeaderBytes : next_offset)) {
       return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, file, scan);
     }
-    if (frame.header.sequence == format::kPaddingSequence) {
+    if (padding) {
       offset = next_offset;  // sector alignment: no record (FORMAT.md)
       continue;
     }
@@ -307,7 +310,10 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
   if (!status.ok()) return Annotate(status, absl::StrCat("fdatasync ", path));
   recovery_.truncated_bytes += bytes.size() - offset;
   bytes.resize(offset);
-  scan->unreadable_at.reset();  // the truncation freed the unreadable sectors
+  // The truncation freed the unreadable sectors past the cut.
+  while (!scan->unreadable.empty() && scan->unreadable.back() >= offset) {
+    scan->unreadable.pop_back();
+  }
   return absl::OkStatus();
 }
 

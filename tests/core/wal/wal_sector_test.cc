@@ -332,6 +332,21 @@ TEST(WalSector, DamagedHeaderRegionNeverCutsTheRecordsBehindIt) {
   }
 }
 
+// A sector of padding only (zeros as written, its frame header readable)
+// that fails its reads holds nothing of the log: the log must come back
+// whole, not be cut and not be refused as DataLoss, and its readers must
+// pass over it, in the header region as after a batch.
+TEST(WalSector, AnUnreadableSectorOfPaddingOnlyLosesNothing) {
+  for (uint64_t damage_at : {1024u, 5120u}) {
+    const Recovered recovered =
+        RecoverAfterPaddingDamage(PaddingDamage::kUnreadable, damage_at, 2, 1);
+    EXPECT_TRUE(recovered.open_status.ok()) << damage_at << ": " << recovered.open_status;
+    EXPECT_TRUE(Holds(recovered.records, 1, "first batch")) << damage_at;
+    const Recovered second = RecoverAfterPaddingDamage(PaddingDamage::kUnreadable, damage_at, 2, 2);
+    EXPECT_TRUE(Holds(second.records, 2, "second batch")) << damage_at << ": " << second.open_status;
+  }
+}
+
 // A log written with 512-byte sectors and reopened with the default 4096:
 // the newest segment holds an acknowledged record in under 4 KiB. Damage to
 // the last record of the sealed segment before it is DataLoss, and recovery

@@ -104,6 +104,12 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
     if (!format::PlausibleLength(h.payload_bytes)) {
       return DataLossAt(path_, offset_bytes_, format::FrameProblemName(format::FrameProblem::kBadLength));
     }
+    if (h.sequence == format::kPaddingSequence) {
+      // No record: skipped unread (recovery verified it, and a sector of it
+      // may fail its reads without anything missing; FORMAT.md).
+      offset_bytes_ += format::FrameBytes(h.payload_bytes);
+      continue;
+    }
     Record record;
     record.payload.resize(h.payload_bytes);
     got = ReadFull(*file_, offset_bytes_ + format::kFrameHeaderBytes,
@@ -113,10 +119,6 @@ absl::StatusOr<std::optional<Record>> WalReader::Next() {
     const format::FrameProblem problem = format::CheckFrame(h, record.payload, salt_);
     if (problem != format::FrameProblem::kNone) {
       return DataLossAt(path_, offset_bytes_, format::FrameProblemName(problem));
-    }
-    if (h.sequence == format::kPaddingSequence) {
-      offset_bytes_ += format::FrameBytes(h.payload_bytes);  // no record: skip it
-      continue;
     }
     if (h.sequence != next_sequence_) {
       return DataLossAt(path_, offset_bytes_, absl::StrCat("record carries sequence ", h.sequence,

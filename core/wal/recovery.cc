@@ -22,10 +22,30 @@ absl::StatusOr<bool> WalCore::LaterSegmentHoldsRecords(const std::vector<uint64_
     if (!file.ok()) return Annotate(file.status(), absl::StrCat("open ", path));
     absl::StatusOr<uint64_t> size = (*file)->Size();
     if (!size.ok()) return Annotate(size.status(), absl::StrCat("size of ", path));
-    // Nothing past the header region: no record (see ScanSegment).
     if (*size > HeaderRegionBytes()) return true;
+    if (*size <= format::kSegmentHeaderBytes) continue;
+    // Within the header region as this writer sizes it: the same test as
+    // ScanSegment's (a log written with smaller sectors holds records there).
+    // At most kMaxSectorBytes to read.
+    std::string bytes;
+    absl::Status status = ReadWhole(**file, *size, &bytes);
+    if (!status.ok()) return Annotate(status, absl::StrCat("read ", path));
+    if (!HoldsNoRecord(bytes)) return true;
   }
   return false;
+}
+
+bool WalCore::HoldsNoRecord(std::string_view bytes) const {
+  // With sector alignment a writer's segment starts with its header padded
+  // to a sector; no record lies inside that region. A bad header cannot be
+  // checked further; a good one is trusted only as far as no record frame
+  // verifies in the region (a log written without alignment, or with
+  // smaller sectors).
+  if (bytes.size() <= format::kSegmentHeaderBytes) return true;
+  if (bytes.size() > HeaderRegionBytes()) return false;
+  const format::DecodedHeader header = format::DecodeSegmentHeader(bytes);
+  return header.problem != format::HeaderProblem::kNone ||
+         !HoldsRecordFrame(bytes, header.header.salt);
 }
 
 bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
@@ -41,7 +61,14 @@ bool WalCore::LaterFrameProvesLoss(std::string_view bytes, uint64_t from_offset,
        ++offset) {
     const format::FrameHeader header =
         format::DecodeFrameHeader(bytes.substr(offset, format::kFrameHeaderBytes));
-    if (header.durable_watermark < expected || header.sequence < expected) continue;
+    // Record `expected` itself further on proves it too: the bad bytes lie
+    // before its frame, so they were written before it (frames of one batch
+    // are contiguous, and the scan verified every frame before them): a
+    // padding frame or a header region, synced before record `expected`'s
+    // batch was written, damaged after the fact. Cutting there would take
+    // that batch, maybe acknowledged, along.
+    const bool covers = header.durable_watermark >= expected || header.sequence == expected;
+    if (!covers || header.sequence < expected) continue;
     if (header.sequence - expected > bytes.size()) continue;  // cannot be this log's
     // The segment's salt: frames of another log or segment, embedded in a
     // payload, do not verify here (FORMAT.md).
@@ -139,8 +166,8 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
   }
   std::string& bytes = scan->bytes;
   // Sectors that fail every read (a torn sector that failed its ECC) read as
-  // zeros here; scan->unreadable_at says where the first one starts.
-  absl::Status status = ReadReadable(**file, *size, &bytes, &scan->unreadable_at);
+  // zeros here; scan->unreadable says where.
+  absl::Status status = ReadReadable(**file, *size, &bytes, &scan->unreadable);
   if (!status.ok()) return Annotate(status, absl::StrCat("read ", path));
 
   const format::DecodedHeader header = format::DecodeSegmentHeader(bytes);
@@ -156,15 +183,8 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
   // failed sync interrupted; a good one that does not start where the log
   // so far ends belongs to a rotation that failed (the Wal then went on in
   // the previous segment) and that a crash brought back.
-  // With sector alignment a writer's segment starts with its header padded
-  // to a sector; no record lies inside that region. A bad header cannot be
-  // checked further; a good one is trusted only as far as no record frame
-  // verifies in the region (a log written without alignment).
   const bool header_ok = header.problem == format::HeaderProblem::kNone;
-  const bool holds_no_record =
-      bytes.size() <= format::kSegmentHeaderBytes ||
-      (bytes.size() <= HeaderRegionBytes() &&
-       (!header_ok || !HoldsRecordFrame(bytes, header.header.salt)));
+  const bool holds_no_record = HoldsNoRecord(bytes);
   // An empty segment is kept only whole: its header region intact, so the
   // first batch written into it never shares a sector with the header. A
   // cut one is a creation that a crash interrupted.
@@ -184,8 +204,8 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
     if (!scan->removed_first.has_value()) scan->removed_first = first;
     return absl::OkStatus();
   }
-  if (scan->unreadable_at.has_value() && *scan->unreadable_at < format::kSegmentHeaderBytes) {
-    return DataLossAt(path, *scan->unreadable_at, "unreadable sector in the segment header");
+  if (scan->UnreadableIn(0, format::kSegmentHeaderBytes)) {
+    return DataLossAt(path, 0, "unreadable sector in the segment header");
   }
   if (header.problem != format::HeaderProblem::kNone) {
     return DataLossAt(path, 0, format::HeaderProblemName(header.problem));
@@ -221,21 +241,24 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
     const format::DecodedFrame frame =
         format::DecodeFrame(std::string_view(bytes).substr(offset), salt);
     if (frame.problem != format::FrameProblem::kNone) {
-      const bool unreadable = scan->unreadable_at.has_value() && *scan->unreadable_at >= offset &&
-                              *scan->unreadable_at < offset + format::FrameBytes(
-                                                                  frame.header.payload_bytes);
+      const bool unreadable = scan->UnreadableIn(
+          offset, offset + format::FrameBytes(frame.header.payload_bytes));
       return CutTornTail(firsts, index, path, salt,
                          unreadable ? "unreadable sector" : format::FrameProblemName(frame.problem),
                          offset, file, scan);
     }
     const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());
     FAULTLINE_CHECK(next_offset > offset && next_offset <= bytes.size());
-    if (scan->unreadable_at.has_value() && *scan->unreadable_at < next_offset) {
-      // Part of the frame could not be read: it is not there (a frame of
-      // zeros verifies only by a 2^-32 chance, and is not trusted either).
+    const bool padding = frame.header.sequence == format::kPaddingSequence;
+    // Part of the frame could not be read: it is not there (a frame of zeros
+    // verifies only by a 2^-32 chance, and is not trusted either) — unless
+    // only the payload of a padding frame is unreadable: its header was
+    // read and its checksum verifies over the zeros the writer wrote, and no
+    // record lies there, so nothing is missing (its readers skip it unread).
+    if (scan->UnreadableIn(offset, padding ? offset + format::kFrameHeaderBytes : next_offset)) {
       return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, file, scan);
     }
-    if (frame.header.sequence == format::kPaddingSequence) {
+    if (padding) {
       offset = next_offset;  // sector alignment: no record (FORMAT.md)
       continue;
     }
@@ -287,7 +310,10 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
   if (!status.ok()) return Annotate(status, absl::StrCat("fdatasync ", path));
   recovery_.truncated_bytes += bytes.size() - offset;
   bytes.resize(offset);
-  scan->unreadable_at.reset();  // the truncation freed the unreadable sectors
+  // The truncation freed the unreadable sectors past the cut.
+  while (!scan->unreadable.empty() && scan->unreadable.back() >= offset) {
+    scan->unreadable.pop_back();
+  }
   return absl::OkStatus();
 }
 

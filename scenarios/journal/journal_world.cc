@@ -52,6 +52,7 @@ void JournalWorld::AdoptModel(const std::map<std::string, std::string>& entries)
 bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
   kit::Node::RecoveryScope recovering(node_);
   int checked = 0;  // 1 after the first recovery's check
+  absl::Status last_error;
   // Bounded: each attempt checks a recovery or fails with an injected error.
   for (int attempt = 0; attempt < kMaxRecoverAttempts && !world_.over(); ++attempt) {
     auto machine = std::make_unique<SequencedKvMachine>();
@@ -63,6 +64,7 @@ bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
           checker_.damage_noted() && checker_.CheckRecoveryError(error).ok();
       if ((io::IsIoError(error) || io::IsNoSpace(error)) && !reported_damage) {
         // An injected error: the directory is as found or partly repaired.
+        last_error = error;
         world_.scheduler().SleepFor(kMicrosecondNs);
         continue;
       }
@@ -98,6 +100,11 @@ bool JournalWorld::RecoverAndCheck(io::FileSystem& fs) {
     machine_ = std::move(machine);
     journal_ = *std::move(recovered);
     return true;
+  }
+  // An error that outlived every retry is no transient fault: after damage
+  // on purpose, the checker judges it (a refused fallback is a violation).
+  if (!last_error.ok() && checker_.damage_noted() && !world_.over()) {
+    Verdict(checker_.CheckRecoveryError(last_error), "recovery error");
   }
   return false;
 }

@@ -79,6 +79,21 @@ void DamagePhysicalSectors(Replay& file, const DataOp& op, const SectorModel& se
   }
 }
 
+// Whether a torn write over [begin, end) of logical `sector` may leave the
+// whole sector unreadable. An unreadable sector loses every byte in it; with
+// powersafe overwrite the write may damage no byte outside its range, so
+// only a sector holding nothing else (but bytes past the file's end before
+// the write) may be lost whole.
+bool MayLoseWholeSector(const SectorModel& sectors, uint64_t sector, uint64_t begin, uint64_t end,
+                        uint64_t size_before) {
+  if (!sectors.powersafe_overwrite) return true;
+  const uint64_t sector_begin = sector * sectors.logical_bytes;
+  const uint64_t sector_end = sector_begin + sectors.logical_bytes;
+  const bool head_free = begin == sector_begin || sector_begin >= size_before;
+  const bool tail_free = end == sector_end || end >= size_before;
+  return head_free && tail_free;
+}
+
 // One sector of a torn write: 0 old bytes, 1 new, 2 garbage (ChoicePoint::
 // kTornSector). A forced tear keeps its first sector and loses its last (or,
 // with `forced_hole`, the other way round); inside one sector it cannot
@@ -98,6 +113,7 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
                         std::vector<MisplacedWrite>& misplaced) {
   const uint32_t unit_bytes = sectors.logical_bytes;
   const uint64_t logical_end = op.offset + op.length_bytes;
+  const uint64_t size_before = file.size_bytes;
   if (logical_end > file.size_bytes) {
     const uint32_t size_choice = choices.Choose(ChoicePoint::kSizeWithoutData, 3);
     if (size_choice != 0) {
@@ -135,6 +151,7 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
       Land(file, op, begin, garbage, misplaced);
       ++summary.garbage_sectors;
       if (sectors.torn_sectors_unreadable && op.landing_inode == 0 &&
+          MayLoseWholeSector(sectors, sector, begin, end, size_before) &&
           choices.Choose(ChoicePoint::kUnreadableSector, 2) == 1) {
         summary.unreadable_scratch.push_back(sector);
       }

@@ -126,7 +126,8 @@ struct SectorModel {
   // touches may be trashed whole (ChoicePoint::kSectorDamage).
   bool powersafe_overwrite = true;
   // A torn sector that turned to garbage may be unreadable afterwards
-  // (ChoicePoint::kUnreadableSector).
+  // (ChoicePoint::kUnreadableSector); with powersafe overwrite only one that
+  // holds no byte from outside the torn write (below the file's end).
   bool torn_sectors_unreadable = false;
   // A forced tear (DataOp::tear_on_crash) of a write over several sectors
   // keeps its first sector and loses its last, or (with this, by

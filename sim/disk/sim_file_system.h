@@ -133,8 +133,9 @@ struct DiskOptions {
   // A torn sector that turned to garbage may fail its reads (EIO, a latent
   // sector error) until a write covering it reaches the device
   // (CrashRates::torn_sector_unreadable_ppm). The whole logical sector is
-  // lost, bytes synced before included: a device that does this has no
-  // powersafe overwrite either.
+  // lost, bytes synced before included; with powersafe_overwrite only a
+  // sector holding nothing but the torn write's bytes (or bytes past the
+  // file's end) may be, since that profile damages nothing outside the write.
   bool torn_sectors_unreadable = false;
   // A forced tear (FaultAction::kTearOnCrash, CrashOptions::tear_last_write)
   // may keep the write's last sector and lose its first (SectorModel).

@@ -21,7 +21,6 @@ constexpr size_t kReadChunkBytes = 1u << 20;
 // After a read error, recovery reads sector by sector, each this many bytes
 // (the smallest logical sector), tried this many times: a transient error
 // is not taken for a lost sector.
-constexpr uint64_t kSmallestSectorBytes = 512;
 constexpr int kReadAttempts = 3;
 
 }  // namespace
@@ -61,15 +60,15 @@ absl::Status ReadWhole(io::File& file, uint64_t size_bytes, std::string* out) {
 }
 
 absl::Status ReadReadable(io::File& file, uint64_t size_bytes, std::string* out,
-                          std::optional<uint64_t>* unreadable_at) {
-  unreadable_at->reset();
+                          std::vector<uint64_t>* unreadable) {
+  unreadable->clear();
   absl::Status status = ReadWhole(file, size_bytes, out);
   if (status.ok() || !io::IsIoError(status)) return status;
-  // Sector by sector: bounded by size_bytes / kSmallestSectorBytes pieces,
+  // Sector by sector: bounded by size_bytes / kUnreadablePieceBytes pieces,
   // each tried kReadAttempts times.
   out->assign(size_bytes, '\0');
-  for (uint64_t at = 0; at < size_bytes; at += kSmallestSectorBytes) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kSmallestSectorBytes, size_bytes - at));
+  for (uint64_t at = 0; at < size_bytes; at += kUnreadablePieceBytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kUnreadablePieceBytes, size_bytes - at));
     absl::StatusOr<size_t> got = absl::InternalError("not read");
     for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
       got = ReadFull(file, at, absl::Span<char>(out->data() + at, want));
@@ -79,7 +78,7 @@ absl::Status ReadReadable(io::File& file, uint64_t size_bytes, std::string* out,
     if (!got.ok()) {
       std::fill(out->begin() + static_cast<std::ptrdiff_t>(at),
                 out->begin() + static_cast<std::ptrdiff_t>(at + want), '\0');
-      if (!unreadable_at->has_value()) *unreadable_at = at;
+      unreadable->push_back(at);
       continue;
     }
     if (*got < want) {  // shrank under us: keep what is there

@@ -6,6 +6,7 @@
 // use.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,12 +39,16 @@ absl::Status DataLossAt(std::string_view path, uint64_t offset_bytes, std::strin
 // Reads all `size_bytes` of `file` into `out` (less if it shrank meanwhile).
 absl::Status ReadWhole(io::File& file, uint64_t size_bytes, std::string* out);
 
+// The granularity at which ReadReadable tells unreadable ranges apart: the
+// smallest logical sector.
+inline constexpr uint64_t kUnreadablePieceBytes = 512;
+
 // Like ReadWhole, but a range that fails with an I/O error on every one of a
-// few attempts (a latent sector error) reads as zeros, at the granularity of
-// the smallest sector (512 bytes); `*unreadable_at` is set to where the first
-// such range starts (else reset). Other errors are returned.
+// few attempts (a latent sector error) reads as zeros, in pieces of
+// kUnreadablePieceBytes; `*unreadable` is set to where each such piece
+// starts, ascending (else cleared). Other errors are returned.
 absl::Status ReadReadable(io::File& file, uint64_t size_bytes, std::string* out,
-                          std::optional<uint64_t>* unreadable_at);
+                          std::vector<uint64_t>* unreadable);
 
 // Reads exactly out.size() bytes at `offset`; the count read otherwise.
 absl::StatusOr<size_t> ReadFull(io::File& file, uint64_t offset, absl::Span<char> out);
@@ -181,9 +186,17 @@ class WalCore {
     uint64_t expected = 0;                  // the sequence the next record must carry
     std::optional<uint64_t> removed_first;  // first sequence of the first removed empty segment
     std::string bytes;                      // the segment being scanned
-    // Where the first sector of it that fails every read starts (its bytes
-    // read as zeros), if any.
-    std::optional<uint64_t> unreadable_at;
+    // Where each piece of it that fails every read starts (its bytes read
+    // as zeros), ascending.
+    std::vector<uint64_t> unreadable;
+    // Whether an unreadable piece overlaps [begin_offset, end_offset).
+    bool UnreadableIn(uint64_t begin_offset, uint64_t end_offset) const {
+      auto it = std::lower_bound(unreadable.begin(), unreadable.end(),
+                                 begin_offset < kUnreadablePieceBytes
+                                     ? 0
+                                     : begin_offset - kUnreadablePieceBytes + 1);
+      return it != unreadable.end() && *it < end_offset;
+    }
   };
   // Creates and locks the directory, makes its creation durable and lists
   // the first sequences of its segments, in order.
@@ -204,6 +217,10 @@ class WalCore {
   // Whether a record frame (not padding) verifies anywhere past the header
   // of `bytes`, a segment no larger than its header region.
   bool HoldsRecordFrame(std::string_view bytes, uint32_t salt) const;
+  // Whether segment file `bytes` holds no record: nothing past its header,
+  // or nothing past this writer's header region and no record frame in it
+  // that verifies under a good header (FORMAT.md, Recovery).
+  bool HoldsNoRecord(std::string_view bytes) const;
   // Whether `bytes` is exactly a header region as this writer makes it: the
   // header, then (with sector alignment) one valid padding frame.
   bool IntactHeaderRegion(std::string_view bytes, uint32_t salt) const;

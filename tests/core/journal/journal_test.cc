@@ -447,7 +447,7 @@ TEST(Journal, FailedDirectorySyncStopsTheJournalBeforeAnyRelease) {
 
 TEST(Journal, FullDiskWhileWritingASnapshotFailsTheCheckpointOnly) {
   sim::disk::DiskOptions disk_options;
-  disk_options.capacity_bytes = 64 << 10;
+  disk_options.capacity_bytes = 512 << 10;  // room for sector-aligned WAL batches
   Sim sim({}, disk_options);
   sim.Run([&](io::FileSystem& fs) {
     KvStateMachine machine, model;

@@ -254,5 +254,133 @@ TEST(WalSector, UnreadableSealedSegmentIsDataLoss) {
   ASSERT_TRUE(scheduler.Run().ok());
 }
 
+// Two acknowledged batches in the newest segment; then the padding frame
+// that ends the first one is damaged on the medium (a latent sector error,
+// or a flipped bit). No record was in it, but the damage sits before the
+// second batch's frames, which carry the watermark of the first batch only:
+// recovery must not take that batch for a torn tail and cut it silently.
+enum class PaddingDamage { kUnreadable, kFlippedBit };
+
+// Recovers after the damage at `damage_at` (a byte offset in segment 1) on
+// the same disk (a latent sector error is not part of a disk image): the
+// Open status, and record `wanted` if it is there. `batches` records are
+// appended, one batch each.
+Recovered RecoverAfterPaddingDamage(PaddingDamage damage, uint64_t damage_at, int batches,
+                                    uint64_t wanted) {
+  WalOptions options = TinyOptions();
+  options.segment_size_bytes = 1 << 16;
+  Recovered out;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler);
+  const std::string segment = io::JoinPath(kCrashDir, format::SegmentName(1));
+  scheduler.StartFiberOn(node, "owner", [&] {
+    {
+      auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
+      ASSERT_TRUE(wal.ok()) << wal.status();
+      for (int i = 1; i <= batches; ++i) {
+        auto appended = (*wal)->Append(i == 1 ? "first batch" : "second batch");
+        ASSERT_TRUE(appended.ok() && appended->durable.Get().ok());
+      }
+      ASSERT_TRUE((*wal)->Close().ok());
+    }
+    if (damage == PaddingDamage::kUnreadable) {
+      ASSERT_TRUE(disk.AddLatentSectorError(node, segment, damage_at / 512).ok());
+    } else {
+      ASSERT_TRUE(disk.FlipDurableBit(node, segment, damage_at * 8).ok());
+    }
+    auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, options);
+    out.open_status = wal.status();
+    if (!wal.ok()) return;
+    auto reader = (*wal)->NewReader(wanted);
+    if (reader.ok()) {
+      auto two = (*reader)->Next();
+      if (two.ok() && two->has_value()) out.records.push_back(**two);
+    }
+    (void)(*wal)->Close();
+  });
+  EXPECT_TRUE(scheduler.Run().ok());
+  return out;
+}
+
+TEST(WalSector, DamagedPaddingOfAnAcknowledgedBatchNeverCutsTheNextOne) {
+  for (PaddingDamage damage : {PaddingDamage::kUnreadable, PaddingDamage::kFlippedBit}) {
+    // Record 1's frame is [4096, 4131); its padding runs to 8192.
+    const Recovered recovered =
+        RecoverAfterPaddingDamage(damage, damage == PaddingDamage::kUnreadable ? 5120 : 6000, 2, 2);
+    if (recovered.open_status.ok()) {
+      EXPECT_TRUE(Holds(recovered.records, 2, "second batch"))
+          << "damage " << static_cast<int>(damage) << ": acknowledged record 2 silently lost";
+    } else {
+      EXPECT_TRUE(absl::IsDataLoss(recovered.open_status)) << recovered.open_status;
+    }
+  }
+}
+
+// The padding of the header region was synced, with the header, before any
+// record went into the segment: damage to it with a record behind it came
+// after the fact, and the acknowledged record must not be cut off with it.
+TEST(WalSector, DamagedHeaderRegionNeverCutsTheRecordsBehindIt) {
+  for (PaddingDamage damage : {PaddingDamage::kUnreadable, PaddingDamage::kFlippedBit}) {
+    const Recovered recovered = RecoverAfterPaddingDamage(damage, 1024, 1, 1);
+    if (recovered.open_status.ok()) {
+      EXPECT_TRUE(Holds(recovered.records, 1, "first batch"))
+          << "damage " << static_cast<int>(damage) << ": acknowledged record 1 silently lost";
+    } else {
+      EXPECT_TRUE(absl::IsDataLoss(recovered.open_status)) << recovered.open_status;
+    }
+  }
+}
+
+// A sector of padding only (zeros as written, its frame header readable)
+// that fails its reads holds nothing of the log: the log must come back
+// whole, not be cut and not be refused as DataLoss, and its readers must
+// pass over it, in the header region as after a batch.
+TEST(WalSector, AnUnreadableSectorOfPaddingOnlyLosesNothing) {
+  for (uint64_t damage_at : {1024u, 5120u}) {
+    const Recovered recovered =
+        RecoverAfterPaddingDamage(PaddingDamage::kUnreadable, damage_at, 2, 1);
+    EXPECT_TRUE(recovered.open_status.ok()) << damage_at << ": " << recovered.open_status;
+    EXPECT_TRUE(Holds(recovered.records, 1, "first batch")) << damage_at;
+    const Recovered second = RecoverAfterPaddingDamage(PaddingDamage::kUnreadable, damage_at, 2, 2);
+    EXPECT_TRUE(Holds(second.records, 2, "second batch")) << damage_at << ": " << second.open_status;
+  }
+}
+
+// A log written with 512-byte sectors and reopened with the default 4096:
+// the newest segment holds an acknowledged record in under 4 KiB. Damage to
+// the last record of the sealed segment before it is DataLoss, and recovery
+// must not cut the sealed segment (destroying its records on disk) before
+// it says so: a later segment holding records means it was synced whole.
+TEST(WalSector, ReopenWithLargerSectorsNeverCutsASealedSegment) {
+  WalOptions written = TinyOptions();
+  written.segment_size_bytes = 2048;
+  written.sector_bytes = 512;
+  sim::Scheduler scheduler(sim::SchedulerOptions{.seed = 1});
+  const sim::NodeId node = scheduler.AddNode("db");
+  sim::disk::SimDisk disk(scheduler);
+  scheduler.StartFiberOn(node, "owner", [&] {
+    {
+      auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, written);
+      ASSERT_TRUE(wal.ok()) << wal.status();
+      for (int i = 0; i < 4; ++i) {  // 512 bytes each: three fill segment 1, one goes to segment 4
+        auto appended = (*wal)->Append(std::string(400, static_cast<char>('a' + i)));
+        ASSERT_TRUE(appended.ok() && appended->durable.Get().ok());
+      }
+      ASSERT_EQ((*wal)->stats().rotations, 1u);
+      ASSERT_TRUE((*wal)->Close().ok());
+    }
+    const std::string sealed = io::JoinPath(kCrashDir, format::SegmentName(1));
+    const uint64_t sealed_bytes = disk.DurableImage(node).files[sealed].size();
+    ASSERT_EQ(sealed_bytes, 2048u);
+    ASSERT_TRUE(disk.FlipDurableBit(node, sealed, (1536 + 100) * 8).ok());  // record 3
+    auto wal = Wal::Open(disk.ForNode(node), scheduler, kCrashDir, TinyOptions());
+    EXPECT_TRUE(absl::IsDataLoss(wal.status())) << wal.status();
+    EXPECT_EQ(disk.DurableImage(node).files[sealed].size(), sealed_bytes)
+        << "recovery cut records of a sealed segment";
+  });
+  ASSERT_TRUE(scheduler.Run().ok());
+}
+
 }  // namespace
 }  // namespace faultline::wal::testing

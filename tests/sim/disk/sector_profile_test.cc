@@ -107,6 +107,24 @@ TEST(SectorProfileTest, ATornSectorLeftUnreadableFailsReadsUntilRewritten) {
   EXPECT_EQ(ReadAll(**file).substr(0, 512), std::string(512, 'c'));
 }
 
+// Powersafe overwrite promises that a torn write damages no byte outside
+// its own range; a sector that fails its reads loses all of its bytes. So on
+// such a device a torn write may leave unreadable only a sector holding
+// nothing but its own bytes (or bytes past the end of the file), never one
+// shared with synced bytes.
+TEST(SectorProfileTest, PowersafeOverwriteNeverLeavesSyncedBytesUnreadable) {
+  FaultPlan plan = TearEverythingTrashNeighbours();
+  plan.crash.torn_sector_garbage_ppm = 1'000'000;  // every torn sector turns to garbage
+  World world(plan, DiskOptions{.powersafe_overwrite = true, .torn_sectors_unreadable = true});
+  SyncedThenTornAppend(world);
+  auto file = world.fs().Open("f", io::OpenMode::kReadWrite);
+  ASSERT_TRUE(file.ok());
+  std::string synced(100, '\0');
+  auto read = (*file)->ReadAt(0, absl::Span<char>(synced.data(), synced.size()));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(synced, std::string(100, 'a'));
+}
+
 // Truncating the torn tail away frees the unreadable sector.
 TEST(SectorProfileTest, TruncatingAnUnreadableTailFreesIt) {
   FaultPlan plan = TearEverythingTrashNeighbours();

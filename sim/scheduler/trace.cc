@@ -35,7 +35,12 @@ std::string TraceEvent::Format(std::string_view node_name) const {
   bool any_field = false;
   for (const TraceField& field : {a, b}) {
     if (field.name.empty()) continue;
-    absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
+    if (field.value_name != nullptr) {
+      absl::StrAppendFormat(&line, " %s=%s", AsAbsl(field.name),
+                            AsAbsl(field.value_name(field.value)));
+    } else {
+      absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
+    }
     any_field = true;
   }
   if (!text.empty()) {

@@ -43,10 +43,14 @@ std::string_view TraceKindName(TraceKind kind);
 // into the hash: the name is fixed by the call site, so it adds no logical
 // content, and leaving it out keeps recording free of string work.
 // Contract: `name` has static storage (a string literal); an empty name means
-// the field is unused and is not printed.
+// the field is unused and is not printed. A value that stands for a name (an
+// enum: a fault kind, an open mode) carries `value_name`, which the printed
+// line uses instead of the number ("kind=torn_write"); it must return text
+// with static storage, and is never called while hashing.
 struct TraceField {
   std::string_view name;
   uint64_t value = 0;
+  std::string_view (*value_name)(uint64_t value) = nullptr;
 };
 
 struct TraceEvent {

@@ -83,5 +83,22 @@ TEST(IoTrace, ACrashNamesWhatItDidToEachPendingOperation) {
   EXPECT_TRUE(AnyLineHas(crash_lines, "namespace op dropped"));
 }
 
+TEST(IoTrace, AFaultEventNamesItsKind) {
+  Scheduler scheduler(SchedulerOptions{.seed = 1, .record_trace = true});
+  const NodeId node = scheduler.AddNode("n1");
+  SimDisk disk(scheduler);
+  auto file = disk.ForNode(node).Open("f", io::OpenMode::kCreate).value();
+  ASSERT_TRUE(file->Append(Bytes("data")).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(disk.ForNode(node).SyncDir("").ok());
+  ASSERT_TRUE(disk.FlipDurableBit(node, "f", 3).ok());
+  std::vector<std::string> fault_lines;
+  for (const TraceEvent& event : scheduler.trace().events()) {
+    if (event.kind == TraceKind::kFault) fault_lines.push_back(event.Format("n1"));
+  }
+  EXPECT_TRUE(AnyLineHas(fault_lines, "kind=bit_flip bit=3")) << ::testing::PrintToString(fault_lines);
+  EXPECT_FALSE(AnyLineHas(fault_lines, "kind=6"));
+}
+
 }  // namespace
 }  // namespace faultline::sim::disk

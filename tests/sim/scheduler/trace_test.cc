@@ -64,6 +64,18 @@ TEST(Trace, FieldsPrintByNameAndNamesAreNotHashed) {
   EXPECT_EQ(one_field.events()[0].Format("sim").find("=0"), std::string::npos);
 }
 
+std::string_view ColourName(uint64_t value) { return value == 1 ? "red" : "?"; }
+
+TEST(Trace, AFieldWithAValueNamerPrintsTheNameAndHashesTheNumber) {
+  Trace named, plain;
+  named.set_recording(true);
+  named.Record(0, 1, TraceKind::kFault, {"kind", 1, ColourName}, {"count", 2}, "x");
+  plain.Record(0, 1, TraceKind::kFault, {"kind", 1}, {"count", 2}, "x");
+  EXPECT_EQ(named.hash(), plain.hash());
+  const std::string line = named.events()[0].Format("n1");
+  EXPECT_NE(line.find(" kind=red count=2  x"), std::string::npos) << line;
+}
+
 TEST(Trace, FirstDivergenceFindsTheFirstDifferentEvent) {
   Trace a, b;
   a.set_recording(true);

@@ -52,7 +52,8 @@ constexpr CommandUsage kCommandUsages[] = {
      "      command that replays it; --all-failures prints every failing seed, and\n"
      "      --json / --junit list every seed; a seed running past --seed-timeout-s\n"
      "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
-     "      seeds not finished in time are counted as not run\n"},
+     "      no seed starts once the budget is spent (those running finish or time\n"
+     "      out, limited to the budget) and seeds not started are counted as not run\n"},
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
      "                [--trace-kind K,...] [--trace-node NAME]\n"

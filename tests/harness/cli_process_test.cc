@@ -290,14 +290,16 @@ TEST(FaultlineCli, AHungSeedFailsAsATimeoutWithItsReplayCommand) {
               HasSubstr("FAIL selftest_hang seed=0x0000000000000002\n  violated: timeout: "));
 }
 
-TEST(FaultlineCli, ATimeBudgetNeverCountsAnUnfinishedSeedAsPassed) {
-  // One worker: seeds 0 and 1 pass, seed 2 is still running when the
-  // budget ends, seeds 3..7 never start.
+TEST(FaultlineCli, ASeedThatHangsUnderATimeBudgetNeverExitsZero) {
+  // One worker: seeds 0 and 1 pass, seed 2 hangs; the budget (1 s) is far
+  // below the seed timeout (60 s by default). The hang fails as a timeout
+  // (limited to the budget), seeds 3..7 never start, and the exit is 1.
   ProcessResult sweep = RunSelftest("run selftest_hang --seeds 8 --time-budget 1");
-  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
-  EXPECT_THAT(sweep.output, HasSubstr("NOT RUN selftest_hang seed=0x0000000000000002: in progress "
-                                      "when the time budget ran out"));
-  EXPECT_THAT(sweep.output, HasSubstr("faultline: 2 seeds, 0 failed, 6 not run (time budget reached)"));
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output,
+              HasSubstr("FAIL selftest_hang seed=0x0000000000000002\n  violated: timeout: "));
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 3 seeds, 1 failed, 5 not run (time budget reached)"));
+  EXPECT_THAT(sweep.output, ::testing::Not(HasSubstr("NOT RUN")));
 }
 
 TEST(FaultlineCli, CheckDeterminismKillsAHungReplay) {

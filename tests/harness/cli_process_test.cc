@@ -458,37 +458,74 @@ char ProcessState(pid_t pid) {
   return paren == std::string::npos || paren + 2 >= text.size() ? 0 : text[paren + 2];
 }
 
+// Starts `selftest_hangs_telling_pid` under the selftest binary with
+// `options`, in the background; returns the sweep's pid and sets *worker_pid
+// once the worker has started its seed (0 if it never did).
+int StartHangingSweep(const std::string& pid_file, const std::string& options, int* worker_pid) {
+  FILE* shell = popen(absl::StrFormat("FAULTLINE_SELFTEST_PID_FILE=%s %s run "
+                                      "selftest_hangs_telling_pid --seeds 2 %s >/dev/null 2>&1 & "
+                                      "echo $!",
+                                      pid_file, FAULTLINE_SELFTEST_BINARY, options)
+                          .c_str(),
+                      "r");
+  if (shell == nullptr) return 0;
+  int sweep_pid = 0;
+  if (fscanf(shell, "%d", &sweep_pid) != 1) sweep_pid = 0;
+  pclose(shell);
+  *worker_pid = 0;
+  for (int i = 0; i < 2000 && *worker_pid == 0; ++i) {  // the worker started its seed
+    std::ifstream(pid_file) >> *worker_pid;
+    if (*worker_pid == 0) usleep(10'000);
+  }
+  return sweep_pid;
+}
+
+// Waits (bounded) for `pid` to be gone or a zombie; whether it is.
+bool AwaitGone(int pid) {
+  for (int i = 0; i < 2000 && ProcessState(pid) != 0 && ProcessState(pid) != 'Z'; ++i) {
+    usleep(10'000);
+  }
+  return ProcessState(pid) == 0 || ProcessState(pid) == 'Z';
+}
+
 TEST(FaultlineCli, AWorkerDiesWithTheSweepThatStartedIt) {
   // A CI job's timeout kills the sweep: its workers, mid-seed, must not run
   // on as orphans.
   const std::string dir = MakeTempDir();
   ASSERT_FALSE(dir.empty());
-  const std::string pid_file = dir + "/worker.pid";
-  FILE* shell = popen(absl::StrFormat("FAULTLINE_SELFTEST_PID_FILE=%s %s run "
-                                      "selftest_hangs_telling_pid --seeds 2 >/dev/null 2>&1 & "
-                                      "echo $!",
-                                      pid_file, FAULTLINE_SELFTEST_BINARY)
-                          .c_str(),
-                      "r");
-  ASSERT_NE(shell, nullptr);
-  int sweep_pid = 0;
-  ASSERT_EQ(fscanf(shell, "%d", &sweep_pid), 1);
-  pclose(shell);
   int worker_pid = 0;
-  for (int i = 0; i < 2000 && worker_pid == 0; ++i) {  // the worker started its seed
-    std::ifstream(pid_file) >> worker_pid;
-    if (worker_pid == 0) usleep(10'000);
-  }
+  const int sweep_pid = StartHangingSweep(dir + "/worker.pid", "", &worker_pid);
+  ASSERT_NE(sweep_pid, 0);
   ASSERT_NE(worker_pid, 0);
   ASSERT_EQ(kill(sweep_pid, SIGKILL), 0);
-  for (int i = 0; i < 2000 && ProcessState(worker_pid) != 0 && ProcessState(worker_pid) != 'Z';
-       ++i) {
-    usleep(10'000);
-  }
-  const char state = ProcessState(worker_pid);
-  EXPECT_TRUE(state == 0 || state == 'Z') << "the worker still runs: state " << state;
-  if (state != 0 && state != 'Z') kill(worker_pid, SIGKILL);
+  const bool gone = AwaitGone(worker_pid);
+  EXPECT_TRUE(gone) << "the worker still runs: state " << ProcessState(worker_pid);
+  if (!gone) kill(worker_pid, SIGKILL);
   std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, ASweepKilledBySignalLeavesNoEmptyReportBehind) {
+  // A report file exists only once it holds a whole report: a sweep killed
+  // mid-run (a CI timeout) must not leave an empty JSON or JUnit file that a
+  // CI step would read as a report of no seeds. An old report at the path
+  // does not survive either: it is not this run's.
+  for (const int signal : {SIGTERM, SIGKILL}) {
+    const std::string dir = MakeTempDir();
+    ASSERT_FALSE(dir.empty());
+    std::ofstream(dir + "/old.json") << "{\"an\":\"old report\"}\n";
+    int worker_pid = 0;
+    const int sweep_pid = StartHangingSweep(
+        dir + "/worker.pid",
+        absl::StrFormat("--json %s/old.json --junit %s/new.xml", dir, dir), &worker_pid);
+    ASSERT_NE(sweep_pid, 0);
+    ASSERT_NE(worker_pid, 0);
+    ASSERT_EQ(kill(sweep_pid, signal), 0);
+    EXPECT_TRUE(AwaitGone(sweep_pid));
+    if (!AwaitGone(worker_pid)) kill(worker_pid, SIGKILL);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/old.json")) << "signal " << signal;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/new.xml")) << "signal " << signal;
+    std::filesystem::remove_all(dir);
+  }
 }
 
 TEST(FaultlineCli, AReportPathThatIsTheConsoleOutputIsRefused) {

@@ -44,7 +44,8 @@ constexpr CommandUsage kCommandUsages[] = {
      "      the scenarios, one per line\n"},
     {"run",
      "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-     "                [--trace] [--log-level L] [--all-failures]\n"
+     "                [--trace] [--trace-kind K,...] [--trace-node NAME]\n"
+     "                [--trace-from-ns T] [--trace-until-ns T] [--log-level L] [--all-failures]\n"
      "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
      "                [--json FILE] [--junit FILE]\n"
      "      run seeds; a sweep's failures are summed up by invariant, each group\n"
@@ -53,7 +54,8 @@ constexpr CommandUsage kCommandUsages[] = {
      "      --json / --junit list every seed; a seed running past --seed-timeout-s\n"
      "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
      "      no seed starts once the budget is spent (those running finish or time\n"
-     "      out, limited to the budget) and seeds not started are counted as not run\n"},
+     "      out, limited to the budget) and seeds not started are counted as not run;\n"
+     "      with --seed S, --trace and its filters print the seed's trace as replay does\n"},
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
      "                [--trace-kind K,...] [--trace-node NAME]\n"
@@ -156,7 +158,7 @@ void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
     command.add_flag("--trace", raw.trace);
     AddValue(command, "--log-level", raw.log_level);
   }
-  if (kind == Command::kReplay) {
+  if (kind != Command::kCheckDeterminism) {
     AddValue(command, "--trace-kind", raw.trace_kind);
     AddValue(command, "--trace-node", raw.trace_node);
     AddValue(command, "--trace-from-ns", raw.trace_from);

@@ -215,7 +215,10 @@ void Sweep::WorkerMain(int fd, uint64_t first_position) {
     std::string trace;
     reports::SeedResult result =
         RunOneSeed(ScenarioOf(unit), SeedOf(unit), options_.print_traces ? &trace : nullptr);
-    std::fwrite(trace.data(), 1, trace.size(), stdout);
+    if (options_.print_traces) {
+      const std::string shown = FilterTrace(trace, options_.trace_filter);
+      std::fwrite(shown.data(), 1, shown.size(), stdout);
+    }
     // What the scenario printed goes out now: _exit does not flush stdio,
     // and a later seed may kill the process.
     std::fflush(nullptr);

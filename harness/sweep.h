@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/trace_filter.h"
 #include "reports/seed_result.h"
 #include "scenarios/scenario.h"
 
@@ -45,9 +46,11 @@ struct SweepOptions {
   // Each worker runs its seeds last first (with jobs 1: the whole range in
   // descending order), for the in-process order check (order_check.h).
   bool descending = false;
-  // Each worker prints each seed's trace (one event a line) on stdout before
-  // reporting the seed: `run --seed S --trace`.
+  // Each worker prints each seed's trace (one event a line, the lines
+  // `trace_filter` keeps) on stdout before reporting the seed:
+  // `run --seed S --trace`.
   bool print_traces = false;
+  TraceFilter trace_filter = DefaultTraceFilter();
 };
 
 struct SweepOutcome {

@@ -22,6 +22,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "scenarios/demo/demo.h"
 #include "scenarios/registry.h"
@@ -149,6 +150,35 @@ TEST(FaultlineCli, ReplayTraceHidesSchedulerEventsUnlessAsked) {
   EXPECT_THAT(replay.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(step|timer) )")));
   EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +io +off=[0-9]+ len=[0-9]+  write wal/)"));
   EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +check +durable=[0-9]+ issued=)"));
+}
+
+// The event lines ("#<index> [...") of a command's output.
+std::string TraceLines(const std::string& output) {
+  std::string lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] == '#') lines += line + "\n";
+  }
+  return lines;
+}
+
+TEST(FaultlineCli, RunTraceHidesSchedulerEventsAndFiltersLikeReplay) {
+  ProcessResult run = RunFaultline("run wal_crash --seed 0x2a --trace");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(step|timer) )")));
+  EXPECT_THAT(run.output, ::testing::ContainsRegex(R"(s\] n1 +io +off=[0-9]+ len=[0-9]+  write wal/)"));
+
+  for (const char* filter : {"--trace-kind fault,crash --trace-node n1",
+                             "--trace-kind sched --trace-from-ns 1000000 --trace-until-ns 1200000"}) {
+    ProcessResult filtered = RunFaultline(absl::StrCat("run wal_crash --seed 0x2a ", filter));
+    ProcessResult replayed = RunFaultline(absl::StrCat("replay wal_crash --seed 0x2a ", filter));
+    EXPECT_EQ(filtered.exit_code, 0) << filtered.output;
+    EXPECT_FALSE(TraceLines(filtered.output).empty()) << filter;
+    EXPECT_EQ(TraceLines(filtered.output), TraceLines(replayed.output)) << filter;
+  }
+  ProcessResult node = RunFaultline("run wal_crash --seed 0x2a --trace-kind fault,crash --trace-node n1");
+  EXPECT_THAT(node.output, ::testing::ContainsRegex(R"(s\] n1 +fault +kind=)"));
+  EXPECT_THAT(node.output, ::testing::Not(::testing::ContainsRegex(R"(s\] (sim|n1 +(io|check|step)) )")));
 }
 
 TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {

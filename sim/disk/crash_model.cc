@@ -40,13 +40,16 @@ void ReplayTruncate(Replay& file, uint64_t new_size_bytes) {
   file.size_bytes = new_size_bytes;
 }
 
-// A write that is not persisted whole: per-sector outcomes, and maybe the
-// size update without (all of) the data.
+// A write that is not persisted whole: per-sector outcomes (appended to
+// `sectors`, recorded in `outcome`), and maybe the size update without (all
+// of) the data.
 void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, bool torn,
-                        uint32_t unit_bytes, ChoiceSource& choices, CrashSummary& summary) {
+                        uint32_t unit_bytes, ChoiceSource& choices, CrashSummary& summary,
+                        OpOutcome& outcome, std::vector<uint8_t>& sectors) {
   const uint64_t logical_end = op.offset + op.length_bytes;
   if (logical_end > file.size_bytes) {
     const uint32_t size_choice = choices.Choose(ChoicePoint::kSizeWithoutData, 3);
+    outcome.size_without_data = size_choice;
     if (size_choice != 0) {
       const uint64_t old_size_bytes = file.size_bytes;
       ExtendSize(file, logical_end);
@@ -62,23 +65,26 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   const uint64_t first_sector = op.durable_offset / unit_bytes;
   const uint64_t last_sector = (op.durable_offset + op.length_bytes - 1) / unit_bytes;
   EnsurePhys(file, op.durable_offset + op.length_bytes);
+  outcome.unit_bytes = unit_bytes;
+  outcome.first_sector = first_sector;
   for (uint64_t sector = first_sector; sector <= last_sector; ++sector) {
     const uint64_t begin = std::max(sector * unit_bytes, op.durable_offset);
     const uint64_t end = std::min((sector + 1) * unit_bytes, op.durable_offset + op.length_bytes);
-    uint32_t outcome;
+    uint32_t sector_outcome;
     if (op.tear_on_crash && first_sector != last_sector && sector == first_sector) {
-      outcome = 1;  // a forced tear keeps its first sector and loses its last
+      sector_outcome = 1;  // a forced tear keeps its first sector and loses its last
     } else if (op.tear_on_crash && first_sector != last_sector && sector == last_sector) {
-      outcome = 0;
+      sector_outcome = 0;
     } else if (op.tear_on_crash && first_sector == last_sector) {
-      outcome = 2;  // one atomic sector cannot tear: it turns to garbage
+      sector_outcome = 2;  // one atomic sector cannot tear: it turns to garbage
     } else {
-      outcome = choices.Choose(ChoicePoint::kTornSector, 3);
+      sector_outcome = choices.Choose(ChoicePoint::kTornSector, 3);
     }
-    if (outcome == 1) {
+    sectors.push_back(static_cast<uint8_t>(sector_outcome));
+    if (sector_outcome == 1) {
       std::memcpy(file.phys.data() + begin, bytes.data() + (begin - op.durable_offset),
                   end - begin);
-    } else if (outcome == 2) {
+    } else if (sector_outcome == 2) {
       choices.FillGarbage(absl::Span<char>(file.phys.data() + begin, end - begin));
       ++summary.garbage_sectors;
     }
@@ -127,28 +133,37 @@ void CollectOrphans(DurableState& state) {
 }
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
-                    ChoiceSource& choices, CrashSummary& summary) {
+                    ChoiceSource& choices, CrashSummary& summary, uint64_t inode) {
   Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
+  std::vector<uint8_t> sectors;  // a torn write's sector outcomes, reused op after op
   for (const DataOp& op : pending.ops) {
+    OpOutcome outcome{.data_op = &op, .inode = inode};
     if (op.kind == DataOp::Kind::kTruncate) {
-      if (choices.Choose(ChoicePoint::kTruncate, 2) == 1) {
+      outcome.fate = choices.Choose(ChoicePoint::kTruncate, 2);
+      if (outcome.fate == 1) {
         ReplayTruncate(file, op.offset);
         ++summary.truncates_persisted;
       } else {
         ++summary.truncates_dropped;
       }
+      choices.Decided(outcome);
       continue;
     }
     const std::string_view bytes = pending.BytesOf(op);
-    const uint32_t mode = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
-    if (mode == 1) {
+    outcome.forced = op.tear_on_crash;
+    outcome.fate = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
+    sectors.clear();
+    if (outcome.fate == 1) {
       PersistWhole(file, op, bytes);
       ++summary.writes_persisted;
     } else {
-      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, unit_bytes, choices, summary);
-      ++(mode == 2 ? summary.writes_torn : summary.writes_dropped);
+      ReplayPartialWrite(file, op, bytes, /*torn=*/outcome.fate == 2, unit_bytes, choices, summary,
+                         outcome, sectors);
+      ++(outcome.fate == 2 ? summary.writes_torn : summary.writes_dropped);
     }
+    outcome.sectors = absl::MakeConstSpan(sectors);
+    choices.Decided(outcome);
   }
   file.phys.resize(file.size_bytes);
   durable_bytes = std::move(file.phys);
@@ -163,8 +178,10 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
 
   NamespaceCrashOrder order;
   for (const NamespaceOp& op : *input.namespace_ops) {
-    const bool persisted = !order.Forced(op) && choices.Choose(ChoicePoint::kNamespaceOp, 2) == 1;
+    const bool forced = order.Forced(op);
+    const bool persisted = !forced && choices.Choose(ChoicePoint::kNamespaceOp, 2) == 1;
     order.Decided(op, persisted);
+    choices.Decided(OpOutcome{.namespace_op = &op, .fate = persisted ? 1u : 0u, .forced = forced});
     if (persisted) {
       ApplyNamespaceOp(state, op);
       ++sum.namespace_persisted;
@@ -178,7 +195,7 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
     FAULTLINE_CHECK_MSG(inode > previous_inode, "pending data must be listed by ascending inode");
     previous_inode = inode;
     if (pending == nullptr || pending->empty()) continue;
-    ResolveDataOps(state.inodes[inode], *pending, input.atomic_unit_bytes, choices, sum);
+    ResolveDataOps(state.inodes[inode], *pending, input.atomic_unit_bytes, choices, sum, inode);
   }
   CollectOrphans(state);
   return state;

@@ -137,6 +137,7 @@ CrashInput SimFileSystem::MakeCrashInput() const {
   input.durable = &durable_;
   input.namespace_ops = &namespace_ops_;
   input.atomic_unit_bytes = disk_->options_.atomic_unit_bytes;
+  input.names = &files_;
   for (const auto& [id, inode] : inodes_) {
     if (!inode.pending.empty()) input.data.emplace_back(id, &inode.pending);
   }

@@ -184,7 +184,9 @@ TEST(FaultlineCli, RunTraceHidesSchedulerEventsAndFiltersLikeReplay) {
 TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   ProcessResult crash = RunFaultline("replay wal_crash --seed 0x2a --trace-kind crash,fault");
   EXPECT_EQ(crash.exit_code, 0) << crash.output;
-  EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +crash +choice_point=)"));
+  EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +crash +incarnation=)"));
+  EXPECT_THAT(crash.output, ::testing::ContainsRegex(
+                                R"(s\] n1 +disk +off=[0-9]+ len=[0-9]+  write wal/[0-9]+\.wal: (dropped|persisted|torn))"));
   EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +fault +kind=)"));
   EXPECT_THAT(crash.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step) )")));
 

@@ -111,7 +111,16 @@ class Trace {
   }
 
   uint64_t hash() const { return hash_; }
+  // The number of events so far: the index the next event will get, whether
+  // events are kept or not (a checker notes it to name an event later).
   uint64_t event_count() const { return count_; }
+
+  // The indexes of `node`'s crash events (TraceKind::kCrash) after index
+  // `after`, oldest first, at most `max`: where a verdict's lost record was
+  // lost. Kept whether events are or not; the first kMaxCrashMarks crashes
+  // of a run only (crashes are rare: a run has tens).
+  std::vector<uint64_t> CrashesSince(uint32_t node, uint64_t after, size_t max = 16) const;
+  static constexpr size_t kMaxCrashMarks = 65'536;
 
   // Keep events (bounded by `max_events`; older ones are kept, later ones
   // only hashed once the bound is reached).
@@ -145,8 +154,14 @@ class Trace {
   void Keep(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
             std::string text);
 
+  struct CrashMark {
+    uint32_t node = 0;
+    uint64_t index = 0;
+  };
+
   uint64_t hash_ = 0xCBF29CE484222325ull;
   uint64_t count_ = 0;
+  std::vector<CrashMark> crash_marks_;  // in index order
   bool recording_ = false;
   size_t max_events_ = 0;
   std::vector<TraceEvent> events_;

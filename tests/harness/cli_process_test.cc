@@ -181,6 +181,42 @@ TEST(FaultlineCli, RunTraceHidesSchedulerEventsAndFiltersLikeReplay) {
   EXPECT_THAT(node.output, ::testing::Not(::testing::ContainsRegex(R"(s\] (sim|n1 +(io|check|step)) )")));
 }
 
+// The line of `output` that prints trace event #`index`, or "".
+std::string EventLine(const std::string& output, const std::string& index) {
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("#" + index + " ", 0) == 0) return line;
+  }
+  return "";
+}
+
+TEST(FaultlineCli, ALostAcknowledgementsVerdictPointsAtItsTraceEvents) {
+  // A WAL that acknowledges before it syncs (tests/scenarios/buggy_file_systems.h)
+  // loses acknowledged records at a crash: the verdict names the event that
+  // acknowledged the lost record and the crash that lost it, and those
+  // events are in the trace --trace prints.
+  ProcessResult replay = RunSelftest("replay selftest_wal_ack_before_sync --seed 0x11 --trace");
+  EXPECT_EQ(replay.exit_code, 1) << replay.output;
+  std::smatch match;
+  static const std::regex pointers(
+      "  trace events: #([0-9]+) acknowledged sequence ([0-9]+), #([0-9]+) the crash that lost it\n");
+  ASSERT_TRUE(std::regex_search(replay.output, match, pointers)) << replay.output;
+  EXPECT_THAT(replay.output, HasSubstr("  violated: prefix at sequence " + match[2].str() + ":"));
+  const std::string ack = EventLine(replay.output, match[1].str());
+  EXPECT_THAT(ack, ::testing::ContainsRegex(R"(s\] n1 +check +durable=[0-9]+ issued=[0-9]+  acknowledged)"))
+      << replay.output;
+  const std::string crash = EventLine(replay.output, match[3].str());
+  EXPECT_THAT(crash, ::testing::ContainsRegex(R"(s\] n1 +crash +incarnation=)")) << replay.output;
+  EXPECT_LT(std::stoull(match[1].str()), std::stoull(match[3].str()));
+
+  // A sweep's summary shows the simplest seed's pointers too.
+  ProcessResult sweep = RunSelftest("run selftest_wal_ack_before_sync --seeds 20");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output, ::testing::ContainsRegex(
+                                "prefix: [0-9]+ failing seeds [^\n]*\nFAIL [^\n]*\n  violated: "
+                                "prefix [^\n]*\n  trace events: #[0-9]+ acknowledged sequence"));
+}
+
 TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   ProcessResult crash = RunFaultline("replay wal_crash --seed 0x2a --trace-kind crash,fault");
   EXPECT_EQ(crash.exit_code, 0) << crash.output;

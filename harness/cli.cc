@@ -207,7 +207,8 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
                        .seed_count = args.seed_count, .jobs = args.jobs,
                        .time_budget_ns = args.time_budget_ns,
-                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
+                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted,
+                       .print_traces = args.trace, .trace_filter = args.trace_filter};
   SweepOutcome outcome =
       RunSweep(options, args.all_failures ? PrintFailure : [](const reports::SeedResult&) {});
   PrintFailureGroups(outcome);

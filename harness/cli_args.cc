@@ -269,6 +269,11 @@ absl::Status CheckCombination(const CliArgs& parsed, const RawOptions& raw) {
     return Usage(absl::StrCat("the seed range from ", parsed.first_seed, " with ",
                               parsed.seed_count, " seeds runs past 2^64-1"));
   }
+  if (parsed.command == Command::kRun && parsed.trace &&
+      (parsed.seed_count > 1 || parsed.scenario == "all")) {
+    // A sweep's traces would be thousands of interleaved runs.
+    return Usage("--trace prints one seed's trace: give one scenario and --seed S");
+  }
   if (parsed.command == Command::kReplay && !seed_given) return Usage("'replay' needs --seed S");
   if (parsed.command == Command::kReplay && parsed.scenario == "all") {
     return Usage("'replay' takes one scenario, not 'all'");

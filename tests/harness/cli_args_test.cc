@@ -77,6 +77,8 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"replay", "demo", "--seed", "1", "--trace-node", ""}, "--trace-node needs a node name"},
       {{"check-determinism", "demo", "--trace-kind", "io"}, "unknown option '--trace-kind'"},
       {{"run", "demo", "--trace-kind", "bogus"}, "unknown trace kind 'bogus'"},
+      {{"run", "demo", "--seeds", "3", "--trace"}, "--trace prints one seed's trace"},
+      {{"run", "all", "--seed", "1", "--trace-kind", "io"}, "--trace prints one seed's trace"},
       {{"run", "demo", "--seed", "1", "--seed", "2"}, "--seed given twice"},
   };
   for (const auto& [args, message] : cases) {

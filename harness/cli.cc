@@ -182,6 +182,37 @@ void PrintSweepSummary(const SweepOutcome& outcome) {
   }
 }
 
+// The fault coverage: per scenario, each kind some seed enabled, as
+// "kind=fired/enabled" (seeds it fired in / seeds that enabled it); then a
+// warning for each kind enabled but never fired. Returns whether every
+// enabled kind fired.
+bool PrintFaultCoverage(const SweepOutcome& outcome) {
+  bool complete = true;
+  std::string warnings;
+  std::string table;
+  for (const auto& tally : outcome.tallies) {
+    if (tally.seeds_enabled.empty()) continue;
+    std::string line;
+    for (const auto& [kind, enabled] : tally.seeds_enabled) {
+      const auto fired = tally.seeds_fired.find(kind);
+      const uint64_t fired_seeds = fired == tally.seeds_fired.end() ? 0 : fired->second;
+      absl::StrAppendFormat(&line, " %s=%d/%d", reports::ConsoleText(kind), fired_seeds, enabled);
+      if (fired_seeds == 0) {
+        complete = false;
+        absl::StrAppendFormat(&warnings,
+                              "warning: %s: fault kind %s was enabled in %d seeds and never fired\n",
+                              reports::ConsoleText(tally.scenario), reports::ConsoleText(kind),
+                              enabled);
+      }
+    }
+    absl::StrAppendFormat(&table, "%-24s%s\n", reports::ConsoleText(tally.scenario), line);
+  }
+  if (table.empty()) return true;
+  std::cout << "== fault coverage: kind=seeds it fired in/seeds that enabled it\n"
+            << table << warnings;
+  return complete;
+}
+
 // The exit code of a run: a failed seed (1) outranks a report that could
 // not be written (4), whose message was printed either way.
 int RunExitCode(bool any_failed, bool reports_written) {
@@ -213,6 +244,7 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
       RunSweep(options, args.all_failures ? PrintFailure : [](const reports::SeedResult&) {});
   PrintFailureGroups(outcome);
   PrintSweepSummary(outcome);
+  const bool coverage_complete = PrintFaultCoverage(outcome);
   const bool reports_written = WriteReports(*report_files, outcome);
   // Seeds the time budget left are never counted as passed: the summary
   // names how many did not run.
@@ -228,7 +260,9 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
     std::cerr << "faultline: " << outcome.error << "\n";
     return outcome.seeds_failed > 0 ? 1 : 2;
   }
-  return RunExitCode(outcome.seeds_failed > 0, reports_written);
+  const int exit_code = RunExitCode(outcome.seeds_failed > 0, reports_written);
+  if (exit_code == 0 && args.require_coverage && !coverage_complete) return kExitCoverageMissing;
+  return exit_code;
 }
 
 // A process started with stdin, stdout or stderr closed hands those numbers

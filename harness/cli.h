@@ -17,6 +17,8 @@ namespace faultline::harness {
 // be written in full (a failed seed's 1 takes precedence; the message is
 // printed either way).
 inline constexpr int kExitReportWriteFailed = 4;
+// A fault kind was enabled but never fired (run --require-coverage).
+inline constexpr int kExitCoverageMissing = 5;
 
 // Runs argv[1..] (`args`) over `scenarios` and returns the process exit code
 // (0 all passed, 1 a seed failed, 2 bad usage, 3 non-determinism, 4 a report

@@ -46,6 +46,7 @@ constexpr CommandUsage kCommandUsages[] = {
      "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
      "                [--trace] [--trace-kind K,...] [--trace-node NAME]\n"
      "                [--trace-from-ns T] [--trace-until-ns T] [--log-level L] [--all-failures]\n"
+     "                [--require-coverage]\n"
      "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
      "                [--json FILE] [--junit FILE]\n"
      "      run seeds; a sweep's failures are summed up by invariant, each group\n"
@@ -55,7 +56,10 @@ constexpr CommandUsage kCommandUsages[] = {
      "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
      "      no seed starts once the budget is spent (those running finish or time\n"
      "      out, limited to the budget) and seeds not started are counted as not run;\n"
-     "      with --seed S, --trace and its filters print the seed's trace as replay does\n"},
+     "      with --seed S, --trace and its filters print the seed's trace as replay\n"
+     "      does; the fault coverage shows, per scenario, each fault kind as seeds it\n"
+     "      fired in / seeds that enabled it, and warns of a kind enabled but never\n"
+     "      fired (with --require-coverage that fails the run: exit 5)\n"},
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
      "                [--trace-kind K,...] [--trace-node NAME]\n"
@@ -63,8 +67,8 @@ constexpr CommandUsage kCommandUsages[] = {
      "      rerun one seed, bit for bit, with its trace and logs in simulated time;\n"
      "      the trace shows all but the scheduler's events (step, timer, spawn,\n"
      "      exit) unless --trace-kind picks from io, fault, crash, check, app,\n"
-     "      sched, all; --trace-node shows one node's events (n1, sim); --trace-from-ns\n"
-     "      and --trace-until-ns keep a window of virtual time\n"},
+     "      sched, net, all; --trace-node shows one node's events (n1, sim);\n"
+     "      --trace-from-ns and --trace-until-ns keep a window of virtual time\n"},
     {"check-determinism",
      "  faultline check-determinism <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
      "                [--seed-timeout-s SECONDS]\n"
@@ -123,6 +127,7 @@ struct RawOptions {
       log_level, help_topic, trace_kind, trace_node, trace_from, trace_until;
   int64_t trace = 0;         // times --trace was given
   int64_t all_failures = 0;  // times --all-failures was given
+  int64_t require_coverage = 0;  // times --require-coverage was given
 };
 
 void AddValue(CLI::App& command, const char* name, std::vector<std::string>& into) {
@@ -153,6 +158,7 @@ void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
     AddValue(command, "--json", raw.json);
     AddValue(command, "--junit", raw.junit);
     command.add_flag("--all-failures", raw.all_failures);
+    command.add_flag("--require-coverage", raw.require_coverage);
   }
   if (kind != Command::kCheckDeterminism) {
     command.add_flag("--trace", raw.trace);
@@ -256,6 +262,7 @@ absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
     parsed.trace_filter.node = raw.trace_node.front();
   }
   parsed.all_failures = raw.all_failures > 0;
+  parsed.require_coverage = raw.require_coverage > 0;
   return absl::OkStatus();
 }
 

@@ -41,6 +41,10 @@ struct CliArgs {
   // --all-failures (run): print every failing seed as it is found, not only
   // the summary grouped by invariant.
   bool all_failures = false;
+  // --require-coverage (run): a fault kind that some seed's swarm enabled
+  // but that fired in no seed of its scenario fails the run (exit 5); the
+  // sweep warns about it either way.
+  bool require_coverage = false;
 };
 
 // The most seeds one --seeds (or FAULTLINE_SEEDS) may ask for.

@@ -166,6 +166,11 @@ void Sweep::Record(uint64_t unit, reports::SeedResult result) {
   tally.wall_time_ns += result.wall_time_ns;
   tally.virtual_time_ns += result.virtual_time_ns;
   for (const auto& [kind, count] : result.faults_injected) tally.faults_injected[kind] += count;
+  for (const std::string& kind : result.faults_enabled) {
+    ++tally.seeds_enabled[kind];
+    const auto fired = result.faults_injected.find(kind);
+    if (fired != result.faults_injected.end() && fired->second > 0) ++tally.seeds_fired[kind];
+  }
   if (!result.passed) {
     ++tally.failures;
     ++outcome_.seeds_failed;
@@ -473,6 +478,7 @@ reports::SeedResult RunOneSeed(const scenarios::Scenario& scenario, uint64_t see
   result.virtual_time_ns = run.run.end_time_ns;
   result.wall_time_ns = WallNowNs() - start_ns;
   result.faults_injected = run.faults_injected;
+  result.faults_enabled = run.faults_enabled;
   if (trace_dump != nullptr) *trace_dump = std::move(run.trace_dump);
   return result;
 }

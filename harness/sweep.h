@@ -72,6 +72,10 @@ struct SweepOutcome {
     uint64_t seeds = 0;
     uint64_t failures = 0;
     std::map<std::string, uint64_t> faults_injected;
+    // Per fault kind: the seeds whose swarm enabled it, and how many of those
+    // it fired in (an enabled kind that never fires is a test that never runs).
+    std::map<std::string, uint64_t> seeds_enabled;
+    std::map<std::string, uint64_t> seeds_fired;
     int64_t wall_time_ns = 0;     // summed over seeds (time each seed took)
     int64_t virtual_time_ns = 0;  // summed over seeds (simulated time)
   };

@@ -22,7 +22,8 @@ enum Category : unsigned {
   kCheck = 1u << 3,
   kApp = 1u << 4,
   kSched = 1u << 5,
-  kAll = (1u << 6) - 1,
+  kNet = 1u << 6,
+  kAll = (1u << 7) - 1,
 };
 
 struct CategoryName {
@@ -30,7 +31,8 @@ struct CategoryName {
   Category category;
 };
 constexpr CategoryName kCategories[] = {{"io", kIo},       {"fault", kFault}, {"crash", kCrash},
-                                        {"check", kCheck}, {"app", kApp},     {"sched", kSched}};
+                                        {"check", kCheck}, {"app", kApp},     {"sched", kSched},
+                                        {"net", kNet}};
 
 // The category of a trace event kind name (sim::TraceKindName).
 Category CategoryOfKind(std::string_view kind) {
@@ -39,7 +41,8 @@ Category CategoryOfKind(std::string_view kind) {
   if (kind == "crash" || kind == "restart" || kind == "disk") return kCrash;
   if (kind == "check" || kind == "FAIL") return kCheck;
   if (kind == "step" || kind == "timer" || kind == "spawn" || kind == "exit") return kSched;
-  return kApp;  // app, net, and any kind added later: shown unless filtered out
+  if (kind == "net") return kNet;
+  return kApp;  // app, and any kind added later: shown unless filtered out
 }
 
 // "     1.500000000s" -> 1'500'000'000; nullopt if not of that form.
@@ -58,7 +61,7 @@ std::optional<int64_t> ParseStampNs(absl::string_view stamp) {
 
 }  // namespace
 
-std::string_view TraceCategoryNames() { return "io, fault, crash, check, app, sched, all"; }
+std::string_view TraceCategoryNames() { return "io, fault, crash, check, app, sched, net, all"; }
 
 absl::StatusOr<unsigned> ParseTraceKinds(std::string_view list) {
   unsigned kinds = 0;

@@ -10,7 +10,7 @@
 namespace faultline::harness {
 namespace {
 
-constexpr size_t kFieldCount = 10;
+constexpr size_t kFieldCount = 11;
 
 template <typename Int>
 std::optional<Int> ParseInt(std::string_view text) {
@@ -58,10 +58,15 @@ std::string EncodeResult(const reports::SeedResult& result) {
   for (const auto& [kind, count] : result.faults_injected) {
     absl::StrAppend(&faults, faults.empty() ? "" : ";", EscapeField(kind), "=", count);
   }
+  std::string enabled;
+  for (const std::string& kind : result.faults_enabled) {
+    absl::StrAppend(&enabled, enabled.empty() ? "" : ";", EscapeField(kind));
+  }
   return absl::StrCat(EscapeField(result.scenario), "\t", result.seed, "\t",
                       result.passed ? 1 : 0, "\t", EscapeField(result.outcome), "\t",
                       EscapeField(result.detail), "\t", result.trace_hash, "\t", result.steps, "\t",
-                      result.virtual_time_ns, "\t", result.wall_time_ns, "\t", faults);
+                      result.virtual_time_ns, "\t", result.wall_time_ns, "\t", faults, "\t",
+                      enabled);
 }
 
 std::optional<reports::SeedResult> DecodeResult(std::string_view line) {
@@ -98,6 +103,13 @@ std::optional<reports::SeedResult> DecodeResult(std::string_view line) {
       auto count = ParseInt<uint64_t>(entry.substr(equals + 1));
       if (!kind || !count) return std::nullopt;
       result.faults_injected[*kind] = *count;
+    }
+  }
+  if (!fields[10].empty()) {
+    for (std::string_view entry : Split(fields[10], ';')) {
+      auto kind = UnescapeField(entry);
+      if (!kind || kind->empty()) return std::nullopt;
+      result.faults_enabled.insert(*kind);
     }
   }
   return result;

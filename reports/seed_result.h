@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,7 @@ struct SeedResult {
   int64_t virtual_time_ns = 0;
   int64_t wall_time_ns = 0;
   std::map<std::string, uint64_t> faults_injected;  // by kind, sorted
+  std::set<std::string> faults_enabled;             // kinds the seed's swarm enabled
 
   // The command that replays this seed bit for bit, fit to paste into a
   // POSIX shell (the scenario name is quoted if it needs to be).

@@ -2,6 +2,7 @@
 #include "scenarios/registry.h"
 
 #include "scenarios/demo/demo.h"
+#include "scenarios/net/net_echo.h"
 #include "scenarios/wal/wal_scenarios.h"
 
 namespace faultline::scenarios {
@@ -12,6 +13,7 @@ const std::vector<Scenario>& AllScenarios() {
       WalCrashScenario(),
       WalFsyncFailureScenario(),
       WalRotationRetentionScenario(),
+      NetEchoScenario(),
   };
   return scenarios;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,9 @@ struct ScenarioResult {
   // Fault coverage: how many faults of each kind the run injected, by name
   // (a std::map, so output order never depends on hashing).
   std::map<std::string, uint64_t> faults_injected;
+  // The fault kinds this seed's swarm enabled (named as in faults_injected):
+  // a sweep flags a kind enabled in some seeds that never fired in any.
+  std::set<std::string> faults_enabled;
   std::string trace_dump;        // one line per event, when record_trace
 
   bool passed() const { return run.ok() && violation.empty(); }

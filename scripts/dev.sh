@@ -6,7 +6,9 @@
 #                         seed sweep of every scenario with a summary table)
 #   scripts/dev.sh test   install what is missing, build, run every test
 #                         through CTest — in Release, then again under
-#                         ASan + UBSan
+#                         ASan + UBSan, then the threaded code's tests
+#                         (core/posix: the I/O pool, eventfd completions,
+#                         TCP) under ThreadSanitizer
 #
 # Needs root (or sudo) only when packages are missing.
 set -euo pipefail
@@ -56,6 +58,10 @@ case "${1:-}" in
     cmake --preset asan >/dev/null
     cmake --build --preset asan -j "$(nproc)"
     ctest --preset asan -j "$(nproc)"
+    echo "== the threaded code's tests (core/posix) under ThreadSanitizer"
+    cmake --preset tsan >/dev/null
+    cmake --build --preset tsan -j "$(nproc)"
+    ctest --preset tsan -j "$(nproc)"
     ;;
   *)
     echo "usage: scripts/dev.sh main|test" >&2

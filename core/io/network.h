@@ -24,9 +24,13 @@ namespace faultline::io {
 // simulation. Opaque to production code beyond equality.
 using Address = std::string;
 
+// The payload is what the sender passed to Send. TCP's checksummed,
+// authenticated frames make sure of that in production; the simulated
+// network may deliver a payload with a bit flipped (sim/network), so a
+// protocol checksums its own messages and rejects what fails.
 struct Message {
   Address from;          // the sender endpoint's own (listen) address
-  std::string payload;   // exactly the bytes passed to Send
+  std::string payload;   // the bytes passed to Send (see above)
 };
 
 // One bound address: sends from it, and receives what is sent to it.

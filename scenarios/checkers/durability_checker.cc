@@ -171,6 +171,11 @@ void DurabilityChecker::NoteRelease(uint64_t below_sequence) {
   released_below_ = std::max(released_below_, below_sequence);
 }
 
+void DurabilityChecker::ExcuseUnprovableLoss(uint64_t last_vouched) {
+  unprovable_excused_ = true;
+  unprovable_after_ = std::max<uint64_t>(last_vouched, base_sequence_ - 1);
+}
+
 void DurabilityChecker::NoteCorruption(uint64_t sequence) {
   FAULTLINE_CHECK(sequence >= 1);
   if (corrupted_sequence_ == 0 || sequence < corrupted_sequence_) corrupted_sequence_ = sequence;
@@ -236,7 +241,8 @@ absl::Status DurabilityChecker::CheckLog(uint64_t first_sequence,
                                     first_sequence),
                        LossPointers(must_start));
     }
-    if (end < last_acked_) {
+    const bool excused = unprovable_excused_ && end >= unprovable_after_;
+    if (end < last_acked_ && !excused) {
       return Violation("prefix", end + 1,
                        absl::StrCat("acknowledged as durable (last acknowledged ", last_acked_,
                                     ") but lost: the recovered log ends at ", end),
@@ -261,6 +267,13 @@ absl::Status DurabilityChecker::CheckRecovery(uint64_t first_sequence,
   if (end + 1 >= base_sequence_ && end < last_issued()) {
     issued_.resize(end + 1 - base_sequence_);
   }
+  // An excused loss (ExcuseUnprovableLoss) takes acknowledged records with
+  // it, and with them the events that acknowledged them.
+  if (unprovable_excused_) {
+    last_acked_ = std::min(last_acked_, end);
+    while (!ack_events_.empty() && ack_events_.back().up_to_sequence > end) ack_events_.pop_back();
+  }
+  unprovable_excused_ = false;
   NoteAckEvent(end, /*recovered=*/true);
   last_acked_ = std::max(last_acked_, end);
   first_failed_ = 0;
@@ -278,6 +291,12 @@ absl::Status DurabilityChecker::CheckReopen(uint64_t first_sequence,
   // Compare the extent first: a reopen that lost or gained records is an
   // idempotence failure before it is anything else.
   const uint64_t end = first_sequence + records.size() - 1;  // first - 1 when empty
+  if (unprovable_excused_ && end < recovered_end_ && end >= unprovable_after_) {
+    // The first recovery read records from the cache that the device never
+    // held where they belong (ExcuseUnprovableLoss): a shorter reopen is
+    // checked, and rebased, as a recovery.
+    return CheckRecovery(first_sequence, records);
+  }
   if (end != recovered_end_) {
     return Violation("idempotent-recovery", std::min(end, recovered_end_) + 1,
                      absl::StrCat("the first recovery ended at ", recovered_end_,

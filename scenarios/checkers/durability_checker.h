@@ -131,6 +131,16 @@ class DurabilityChecker {
   // still may not return a corrupt record or lose an acknowledged one.
   void NoteCorruption(uint64_t sequence);
 
+  // A fault the log cannot see (a misdirected write) may have taken records
+  // after `last_vouched`: no record the device holds proves they were ever
+  // durable (no later frame's durable watermark covers them), so the log
+  // cannot tell their loss from a torn batch that was never acknowledged.
+  // The next recovery may end anywhere from `last_vouched` on, even before
+  // last_acked(), and so may a reopen end before the recovery it repeats
+  // (that recovery read the records from the cache); once a recovery is
+  // checked, the excuse is spent.
+  void ExcuseUnprovableLoss(uint64_t last_vouched);
+
   // Checks the log a recovery returned: `first_sequence` is the log's
   // retained start (Wal::first_sequence()) and `records` what reading from
   // it returned, in order. On success, rebases (see the file comment) and
@@ -184,6 +194,9 @@ class DurabilityChecker {
   uint64_t first_failed_ = 0;
   uint64_t released_below_ = 0;
   uint64_t corrupted_sequence_ = 0;  // 0: no deliberate corruption
+  // ExcuseUnprovableLoss's bound for the next recovery.
+  bool unprovable_excused_ = false;
+  uint64_t unprovable_after_ = 0;
   // The log the last CheckRecovery accepted.
   bool have_recovered_ = false;
   uint64_t recovered_first_ = 0;

@@ -22,12 +22,20 @@ std::map<std::string, uint64_t> FaultCoverage::Snapshot() const {
   for (const auto& [kind, n] : counts_) {
     if (n > 0) snapshot.emplace(kind, n);
   }
-  if (disk_ == nullptr) return snapshot;
-  const sim::disk::FaultStats& stats = disk_->stats();
-  for (size_t k = 0; k < sim::disk::kFaultKindCount; ++k) {
-    const auto kind = static_cast<sim::disk::FaultKind>(k);
-    if (kind == sim::disk::FaultKind::kLatency) continue;  // a delay, not a fault
-    if (stats.count(kind) > 0) snapshot[std::string(sim::disk::FaultKindName(kind))] = stats.count(kind);
+  if (disk_ != nullptr) {
+    const sim::disk::FaultStats& stats = disk_->stats();
+    for (size_t k = 0; k < sim::disk::kFaultKindCount; ++k) {
+      const auto kind = static_cast<sim::disk::FaultKind>(k);
+      if (kind == sim::disk::FaultKind::kLatency) continue;  // a delay, not a fault
+      if (stats.count(kind) > 0) snapshot[std::string(sim::disk::FaultKindName(kind))] = stats.count(kind);
+    }
+  }
+  if (network_ != nullptr) {
+    const sim::net::NetFaultStats& stats = network_->fault_stats();
+    for (size_t k = 0; k < sim::net::kNetFaultKindCount; ++k) {
+      const auto kind = static_cast<sim::net::NetFaultKind>(k);
+      if (stats.count(kind) > 0) snapshot[std::string(sim::net::NetFaultKindName(kind))] = stats.count(kind);
+    }
   }
   return snapshot;
 }

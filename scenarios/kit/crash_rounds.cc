@@ -6,7 +6,8 @@
 // Node::SettleDisk draws, and for kProcessThenPowerLoss whether the power
 // goes while the node is down (and what PowerLoss draws); per restart the
 // pause, whether to crash the recovery, and that crash's countdown and
-// before/after; at the end what Node::SettleDisk and the scenario's
+// before/after, or else (when enabled) whether to crash the first write
+// after it, and that crash's before/after; at the end what Node::SettleDisk and the scenario's
 // before_verify draw.
 #include "scenarios/kit/crash_rounds.h"
 
@@ -24,6 +25,9 @@ constexpr CrashMoment kRecoveryCrash{"crash_in_recovery", ArmedOps::kAnyOp, 16, 
 // of the restarted node, before it takes effect (one commit or more done).
 constexpr CrashMoment kPowerLossAfterProcessCrash{"power_loss_after_process_crash",
                                                   ArmedOps::kFileSync, 4, 0};
+// The first write once a recovery is over, before it or just after it.
+constexpr CrashMoment kFirstWriteAfterRecovery{"crash_first_write_after_recovery",
+                                               ArmedOps::kWrite, 1, 2};
 
 OpCrash DrawOpCrash(sim::Prng& crash, const CrashMoment& moment, bool during_recovery,
                     CrashKind kind) {
@@ -47,12 +51,19 @@ void RestartCrashingRecoveries(World& world, Node& node, const CrashRoundsPlan& 
     world.scheduler().SleepFor(crash.Between(1, kMaxRestartPauseNs));
     const bool crash_recovery =
         plan.crash_in_recovery && again < kMaxRecoveryCrashes && crash.Chance(1, 2);
+    const bool crash_first_write = !crash_recovery && plan.crash_first_write_after_recovery &&
+                                   again < kMaxRecoveryCrashes && crash.Chance(1, 2);
     if (crash_recovery) node.ArmCrashAtOp(DrawOpCrash(crash, kRecoveryCrash, true, kind));
+    if (crash_first_write) {
+      node.ArmCrashAtOp(DrawOpCrash(crash, kFirstWriteAfterRecovery, false, kind));
+    }
     node.Restart(Life::kWork);
-    if (!crash_recovery) return;
-    // Wait for the recovery to crash or to end (its RecoveryScope then
-    // disarms and wakes us). Each iteration parks once.
-    while (node.alive() && node.armed_for_recovery() && !world.over() && !node.finished()) {
+    if (!crash_recovery && !crash_first_write) return;
+    // Wait for the armed crash or the end of what it was armed for (a
+    // recovery's RecoveryScope disarms and wakes us; an incarnation that
+    // never writes finishes). Each iteration parks once.
+    while (node.alive() && (crash_recovery ? node.armed_for_recovery() : node.armed()) &&
+           !world.over() && !node.finished()) {
       node.wake().Reset();
       node.wake().Wait();
     }

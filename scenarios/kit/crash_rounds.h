@@ -17,7 +17,11 @@
 // disk settle, and restarts the node after a short pause. With
 // crash_in_recovery, a restart may arm a crash at one of the recovery's own
 // operations ("crash_in_recovery"), up to kMaxRecoveryCrashes times in a
-// row, so that a crash during recovery must converge too.
+// row, so that a crash during recovery must converge too. With
+// crash_first_write_after_recovery, a restart whose recovery is not crashed
+// may arm a crash at the first write after the recovery
+// ("crash_first_write_after_recovery", before or just after it): whatever
+// the recovery repaired (a torn tail cut off) must be durable by then.
 //
 // After the rounds: wait for the node to finish, crash it ("crash_final"),
 // settle, call `before_verify` (the scenario stops faults there, and may
@@ -65,6 +69,7 @@ struct CrashRoundsPlan {
   // Enabled crash kinds, never empty.
   std::vector<RoundCrash> kinds = {RoundCrash::kPowerLoss};
   bool crash_in_recovery = false;     // arm crashes in some recoveries
+  bool crash_first_write_after_recovery = false;  // and at the first write after some
   int64_t time_horizon_ns = 1;        // a timed crash lands in [1, horizon] ns from the round's start
 };
 

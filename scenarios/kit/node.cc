@@ -57,6 +57,9 @@ bool Node::CrashNow(std::string_view label, std::string_view coverage_kind) {
 
 void Node::BeforeCrash(std::string_view coverage_kind) {
   if (before_crash_) before_crash_();
+  // The crash follows at once, at this virtual time; the network settles it
+  // now (its messages in flight vanish from this instant).
+  if (network_ != nullptr) network_->Crash(id_);
   if (!coverage_kind.empty()) world_.coverage().Count(coverage_kind);
   world_.coverage().Count("crash");
   wake_.Set();
@@ -98,6 +101,11 @@ io::FileSystem& Node::FileSystem(
   if (!wrap) return fs;
   file_systems_.push_back(wrap(fs));
   return *file_systems_.back();
+}
+
+io::Network& Node::Network() {
+  FAULTLINE_CHECK(network_ != nullptr);
+  return *network_;
 }
 
 sim::disk::CrashOptions Node::DrawPowerLossOptions() {

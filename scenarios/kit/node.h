@@ -21,6 +21,11 @@
 //
 // A node without a disk (AttachDisk not called) has no FileSystem() and
 // SettleDisk() does nothing.
+//
+// The network. AttachNetwork() gives the node its io::Network (Network()):
+// every crash of the node is then settled on the simulated network at the
+// crash's virtual time (its endpoints die, its messages in flight and
+// queued for it vanish); each incarnation listens afresh.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +40,7 @@
 #include "scenarios/kit/crash_at_op.h"
 #include "scenarios/kit/world.h"
 #include "sim/disk/sim_file_system.h"
+#include "sim/network/sim_network.h"
 
 namespace faultline::scenarios::kit {
 
@@ -83,6 +89,7 @@ class Node {
   // loss there tears the newest pending write as SettleDisk would (drawn now).
   void ArmCrashAtOp(OpCrash crash);
   bool armed_for_recovery() const { return crash_at_op_.armed_for_recovery(); }
+  bool armed() const { return crash_at_op_.armed(); }
 
   // While a RecoveryScope lives, the node is recovering: only crashes armed
   // for a recovery count its operations. When it ends, a crash armed for the
@@ -114,6 +121,12 @@ class Node {
   // left pending is resolved now.
   void PowerLoss();
 
+  // --- the network ---------------------------------------------------------------
+  // Gives the node its network (which must outlive the node).
+  void AttachNetwork(sim::net::SimNetwork& network) { network_ = &network; }
+  // The network as the code under test sees it; AttachNetwork first.
+  io::Network& Network();
+
  private:
   // What every crash does first: the hook, coverage, waking the nemesis.
   void BeforeCrash(std::string_view coverage_kind);
@@ -129,6 +142,7 @@ class Node {
   bool finished_ = false;
   bool verified_ = false;
   sim::disk::SimDisk* disk_ = nullptr;
+  sim::net::SimNetwork* network_ = nullptr;
   uint32_t tear_last_write_ppm_ = 0;
   std::vector<std::unique_ptr<io::FileSystem>> file_systems_;  // live until the node is destroyed
 };

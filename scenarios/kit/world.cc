@@ -57,6 +57,7 @@ ScenarioResult World::Run() {
   scheduler_.Shutdown();
   result.violation = violation_;
   result.faults_injected = coverage_.Snapshot();
+  result.faults_enabled.insert(coverage_.enabled().begin(), coverage_.enabled().end());
   if (record_trace_) {
     for (const sim::TraceEvent& event : scheduler_.trace().events()) {
       absl::StrAppend(&result.trace_dump, event.Format(scheduler_.NodeName(event.node)), "\n");

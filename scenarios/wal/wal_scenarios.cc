@@ -32,7 +32,9 @@ WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
       checker_(swarm_.wal.initial_sequence, [this] { return world_.coverage().Summary(); }),
       epoch_event_(world_.scheduler()) {
   FAULTLINE_CHECK(node_.id() == kWalNode);  // the fault rules name it
+  world_.scheduler().SetNodeClock(node_.id(), swarm_.clock);  // before any fiber reads it
   world_.coverage().WatchDisk(disk_);
+  for (const std::string& fault : swarm_.enabled_faults) world_.coverage().Enable(fault);
   node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
   node_.SetMain([this](kit::Life life) { NodeMain(life); });
   node_.SetBeforeCrash([this] { NoteDurableClaim(); });
@@ -80,15 +82,19 @@ std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
   // Bounded: each attempt checks one recovery, or fails with EIO, or is
   // refused while a destroyed Wal's flusher finishes its I/O call.
   for (int attempt = 0; attempt < kMaxOpenAttempts && !world_.over(); ++attempt) {
+    NoteMisdirectedWrites();
     absl::StatusOr<std::unique_ptr<wal::Wal>> opened =
         wal::Wal::Open(node_.FileSystem(wrap), world_.scheduler(), kWalDir, swarm_.wal);
     absl::StatusOr<std::vector<LogRecord>> records =
         opened.ok() ? ReadAll(**opened) : absl::StatusOr<std::vector<LogRecord>>(opened.status());
     if (!records.ok()) {
       const absl::Status& error = records.status();
-      if (io::IsIoError(error) || io::IsNoSpace(error)) {
+      if ((io::IsIoError(error) || io::IsNoSpace(error)) && !unreadable_planted_) {
         // An injected EIO during recovery: the directory is left as found or
-        // partly repaired; reopening converges.
+        // partly repaired; reopening converges. (A read EIO may come from
+        // the reader after Open succeeded: close that Wal first, or its
+        // flusher still holds the directory.)
+        if (opened.ok()) (void)(*opened)->Close();
         world_.scheduler().SleepFor(kMicrosecondNs);
         continue;
       }
@@ -139,13 +145,17 @@ void WalWorld::NodeMain(kit::Life life) {
   std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
   std::unique_ptr<wal::Wal> log = OpenAndCheck();
   if (log != nullptr && !world_.over() && life == kit::Life::kVerify &&
-      swarm_.corrupt_sealed_segment) {
-    // The final recovery was checked undamaged; now damage a sealed segment
+      (swarm_.corrupt_sealed_segment || swarm_.damage != DurableDamage::kNone)) {
+    // The final recovery was checked undamaged; now damage the durable log
     // and recover again (DataLoss, or a log the checker accepts). Damaging
     // first would excuse any DataLoss the final crash itself caused.
     (void)log->Close();
     log.reset();
-    CorruptSealedSegment();
+    if (swarm_.corrupt_sealed_segment) {
+      CorruptSealedSegment();
+    } else {
+      (void)DamageDurable();
+    }
     log = OpenAndCheck();
   }
   if (log != nullptr && !world_.over() && life == kit::Life::kVerify) node_.NoteVerified();

@@ -81,6 +81,48 @@ void DrawExtremeOptions(sim::Prng& swarm, WalSwarm& s) {
   }
 }
 
+// The storage faults beyond crashes, the durable damage, the crash at the
+// first write after a recovery (draw order: wal_swarm.h).
+void DrawStorageFaults(WalScenarioKind kind, sim::Prng& swarm, WalSwarm& s) {
+  kit::DrawDiskFaults(swarm,
+                      kit::DiskFaultMenu{.read_eio = true, .no_space = true,
+                                         .misdirected_write = true, .stuck = true,
+                                         .latency_spike = true},
+                      kWalNode, s.disk);
+  const bool damage = !s.corrupt_sealed_segment && swarm.Chance(1, kind == WalScenarioKind::kCrash ? 3 : 5);
+  if (damage) s.damage = static_cast<DurableDamage>(swarm.Between(1, 4));
+  s.nemesis.crash_first_write_after_recovery = swarm.Chance(1, 2);
+  s.clock = kit::DrawNodeClock(swarm);
+}
+
+// What the seed enabled, by coverage name (no draws).
+std::vector<std::string> EnabledFaults(const WalSwarm& s) {
+  std::vector<std::string> kinds;
+  for (std::string_view kind : kit::EnabledDiskFaults(s.disk)) kinds.emplace_back(kind);
+  for (const kit::CrashMoment& moment : s.nemesis.moments) kinds.emplace_back(moment.label);
+  for (kit::RoundCrash crash : s.nemesis.kinds) {
+    if (crash == kit::RoundCrash::kProcess) kinds.emplace_back("process_crash");
+    if (crash == kit::RoundCrash::kProcessThenPowerLoss) {
+      kinds.emplace_back("process_crash");
+      kinds.emplace_back("power_loss_after_process_crash");
+    }
+  }
+  if (s.nemesis.crash_in_recovery) kinds.emplace_back("crash_in_recovery");
+  if (s.nemesis.crash_first_write_after_recovery) {
+    kinds.emplace_back("crash_first_write_after_recovery");
+  }
+  if (s.reopen_while_blocked) kinds.emplace_back("wal_reopen_while_blocked");
+  if (s.corrupt_sealed_segment) kinds.emplace_back("corrupt_sealed_segment");
+  switch (s.damage) {
+    case DurableDamage::kNone: break;
+    case DurableDamage::kFlipNewest: kinds.emplace_back("damage_flip_newest_segment"); break;
+    case DurableDamage::kLatentSector: kinds.emplace_back("damage_latent_sector"); break;
+    case DurableDamage::kLoseSegment: kinds.emplace_back("damage_lost_segment"); break;
+    case DurableDamage::kTruncateSegment: kinds.emplace_back("damage_truncated_segment"); break;
+  }
+  return kinds;
+}
+
 }  // namespace
 
 WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
@@ -134,10 +176,12 @@ WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
     s.close_while_reopening = swarm.Chance(1, 2);
     s.slow_io_ns = swarm.Between(200, 2000) * kMicrosecondNs;
   }
+  DrawStorageFaults(kind, swarm, s);
   s.wal.salt_seed = workload.NextU64();
   s.nemesis.rounds = static_cast<int>(crash.Between(2, 5));
   // A timed crash lands within a few batches.
   s.nemesis.time_horizon_ns = 50 * kMicrosecondNs + s.max_think_ns * s.records_per_writer;
+  s.enabled_faults = EnabledFaults(s);
   return s;
 }
 

@@ -6,7 +6,9 @@
 // Draw order (part of every trace hash; append new draws at the end): from
 // Stream::kSwarm the disk, the moments and crash-in-recovery, the WAL
 // options, the workload, the scenario's own choices, the crash kinds, the
-// extreme configuration, adversarial payloads and the reopen while blocked;
+// extreme configuration, adversarial payloads and the reopen while blocked,
+// the storage faults (kit::DrawDiskFaults), the durable damage, the crash
+// at the first write after a recovery and the node's clock;
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //
@@ -19,8 +21,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/wal/wal.h"
+#include "scenarios/kit/clock_swarm.h"
 #include "scenarios/kit/crash_rounds.h"
 #include "scenarios/kit/disk_swarm.h"
 #include "scenarios/wal/wal_scenarios.h"
@@ -30,6 +35,19 @@ namespace faultline::scenarios {
 
 // The node the WAL runs on: the fault rules name it.
 inline constexpr sim::NodeId kWalNode = 1;
+
+// Damage to durable segments after the final recovery was checked
+// (wal_damage.cc): each must be reported (DataLoss, or an I/O error for an
+// unreadable sector), never hidden. Only damage the format can tell from a
+// crash is drawn (core/wal/FORMAT.md, known limits): a lost or cut-short
+// newest segment, or a lost first one, leaves no trace a reader could see.
+enum class DurableDamage : uint8_t {
+  kNone,
+  kFlipNewest,       // a bit of a newest-segment record that a later batch vouches for
+  kLatentSector,     // a sector of a segment becomes unreadable
+  kLoseSegment,      // a segment after the first, followed by one holding records, is lost
+  kTruncateSegment,  // a segment followed by one holding records is cut short
+};
 
 struct WalSwarm {
   kit::DiskSwarm disk;              // plus, for wal_fsync_failure, EIO rules and rates
@@ -49,6 +67,10 @@ struct WalSwarm {
   bool reopen_while_blocked = false;
   bool close_while_reopening = false;   // a fiber waits in Close() meanwhile
   int64_t slow_io_ns = 0;               // the slow write or sync
+  DurableDamage damage = DurableDamage::kNone;  // when corrupt_sealed_segment is not drawn
+  sim::NodeClock clock;                 // the WAL node's clock (kit::DrawNodeClock)
+  // Every fault kind this seed enabled, as the coverage names it.
+  std::vector<std::string> enabled_faults;
 };
 
 WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,

@@ -84,6 +84,27 @@ class WalWorld {
   // then damages it and recovers again, which must report DataLoss.
   void BeforeVerify();
   void CorruptSealedSegment();
+  // --- durable damage (wal_damage.cc) ---
+  // Applies swarm_.damage to the closed log's segments and tells the
+  // checker which record it put at risk; false when the log gives the
+  // damage no place (too few segments, no vouched record).
+  struct DurableSegment {
+    std::string path;
+    uint64_t first_sequence = 0;
+    std::string bytes;
+  };
+  bool DamageDurable();
+  bool FlipNewestSegment(const std::vector<DurableSegment>& segments);
+  bool PlantLatentSector(const std::vector<DurableSegment>& segments);
+  bool LoseOrTruncateSegment(const std::vector<DurableSegment>& segments, bool lose);
+  // The log's segment files as the device holds them, in log order.
+  std::vector<DurableSegment> DurableSegments();
+  // Misdirected writes reach the device unseen: from the first one on, the
+  // log may report DataLoss (checked before every recovery).
+  void NoteMisdirectedWrites();
+  // The highest sequence a frame on the device vouches for (its own
+  // sequence and its durable watermark both reach it).
+  uint64_t LastVouchedSequence();
   // Records a checker verdict; a violation ends the run. Returns ok.
   bool Verdict(const absl::Status& status, std::string_view what) {
     return world_.Check(status, what, {"durable", checker_.last_acked()},
@@ -104,6 +125,7 @@ class WalWorld {
   bool end_epoch_ = false;        // the reopener ended the live epoch
   bool releasing_ = false;        // the checkpointer is inside Release
   bool reopened_while_blocked_ = false;  // this incarnation did (once is enough)
+  bool unreadable_planted_ = false;      // a latent sector error: Open's EIO is final
   runtime::Event epoch_event_;    // a writer finished, or the reopener fired
 };
 

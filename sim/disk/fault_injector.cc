@@ -126,6 +126,14 @@ FaultInjector::Decision FaultInjector::Begin(DiskOp op, std::string_view what) {
     const int64_t latency_ns = latency.Draw(prng);
     if (latency_ns > 0) Sleep(latency_ns);
   }
+  if (rates.latency_spike_ppm != 0 && prng.ChancePpm(rates.latency_spike_ppm) &&
+      rates.latency_spike_ns > 0) {
+    recorder_.Note(FaultKind::kLatencySpike, node_, {"spike_ns", static_cast<uint64_t>(rates.latency_spike_ns)},
+                   absl::StrCat("latency spike at ", AsAbsl(DiskOpName(op)), " #", nth, " ", AsAbsl(what)));
+    FAULTLINE_CHECK_MSG(scheduler_.CurrentFiber() != nullptr,
+                        "a latency spike needs a fiber to park (call from a fiber)");
+    scheduler_.SleepFor(rates.latency_spike_ns);
+  }
   return decision;
 }
 

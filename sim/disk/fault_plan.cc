@@ -42,6 +42,9 @@ std::string_view FaultKindName(FaultKind kind) {
     case FaultKind::kDroppedNamespaceOp: return "dropped_namespace_op";
     case FaultKind::kErrseqReport: return "errseq_report";
     case FaultKind::kLatency: return "latency";
+    case FaultKind::kLostFile: return "lost_file";
+    case FaultKind::kTruncatedFile: return "truncated_file";
+    case FaultKind::kLatencySpike: return "latency_spike";
   }
   return "?";
 }

@@ -100,6 +100,11 @@ struct FaultRates {
   int64_t stuck_ns = 0;
   // Per durable file, at each crash: one random bit of its durable bytes flips.
   uint32_t bit_flip_per_file_ppm = 0;
+  // Per op of any class: a latency spike — the op alone waits
+  // latency_spike_ns more, on top of its latency model (a retried read, a
+  // device's garbage collection), and the spike is traced and counted.
+  uint32_t latency_spike_ppm = 0;
+  int64_t latency_spike_ns = 0;
 };
 
 // How a crash resolves operations that are not durable yet (crash_model.h).
@@ -179,8 +184,11 @@ enum class FaultKind : uint8_t {
   kDroppedNamespaceOp = 15,  // crash: a create/rename/remove/mkdir was undone
   kErrseqReport = 16,      // a sync reported an earlier failure seen via another handle
   kLatency = 17,           // an op was delayed (counted, not traced per op)
+  kLostFile = 18,          // a durable file vanished (SimDisk::LoseDurableFile)
+  kTruncatedFile = 19,     // a durable file was cut short (SimDisk::TruncateDurableFile)
+  kLatencySpike = 20,      // an op waited FaultRates::latency_spike_ns more
 };
-inline constexpr size_t kFaultKindCount = 18;
+inline constexpr size_t kFaultKindCount = 21;
 std::string_view FaultKindName(FaultKind kind);
 
 // Counts per FaultKind, over a SimDisk's lifetime (all nodes).

@@ -121,4 +121,60 @@ absl::Status SimDisk::FlipDurableBit(NodeId node, std::string_view path, uint64_
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> SimDisk::SettledDurableInode(SimFileSystem& fs, std::string_view path) {
+  const std::string key(path);
+  auto durable = fs.durable_.files.find(key);
+  if (durable == fs.durable_.files.end()) {
+    return absl::NotFoundError(absl::StrCat("no durable file ", AsAbsl(path)));
+  }
+  auto cached = fs.files_.find(key);
+  if (!fs.namespace_ops_.empty() || cached == fs.files_.end() || cached->second != durable->second) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the namespace of ", AsAbsl(path), " has changes not yet durable"));
+  }
+  const SimFileSystem::CacheInode& inode = fs.inodes_.at(cached->second);
+  if (!inode.pending.empty() || inode.open_handles != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(AsAbsl(path), " is open or has writes not yet durable"));
+  }
+  return durable->second;
+}
+
+absl::Status SimDisk::LoseDurableFile(NodeId node, std::string_view path) {
+  SimFileSystem& fs = ForNode(node);
+  const absl::StatusOr<uint64_t> id = SettledDurableInode(fs, path);
+  if (!id.ok()) return id.status();
+  const std::string key(path);
+  fs.durable_.EraseName(key);
+  fs.durable_.inodes.erase(*id);
+  fs.files_.erase(key);
+  fs.UnlinkInode(*id);  // no handle: frees it (nothing names it any more)
+  recorder_.Note(FaultKind::kLostFile, node, {"inode", *id},
+                 absl::StrCat("durable file lost: ", AsAbsl(path)));
+  return absl::OkStatus();
+}
+
+absl::Status SimDisk::TruncateDurableFile(NodeId node, std::string_view path, uint64_t size_bytes) {
+  SimFileSystem& fs = ForNode(node);
+  const absl::StatusOr<uint64_t> id = SettledDurableInode(fs, path);
+  if (!id.ok()) return id.status();
+  std::string& bytes = fs.durable_.inodes[*id];
+  if (size_bytes > bytes.size()) {
+    return absl::OutOfRangeError(absl::StrCat("truncating ", AsAbsl(path), " to ", size_bytes,
+                                              " bytes would grow it"));
+  }
+  bytes.resize(size_bytes);
+  SimFileSystem::CacheInode& inode = fs.inodes_.at(*id);
+  if (inode.data.size() > size_bytes) {
+    fs.ReleaseBytes(inode.data.size() - size_bytes);
+    inode.data.resize(size_bytes);
+  }
+  // The freed blocks are gone on the device too: their latent errors with them.
+  inode.latent.Truncated(size_bytes, options_.atomic_unit_bytes);
+  inode.latent.Synced(size_bytes, options_.atomic_unit_bytes);
+  recorder_.Note(FaultKind::kTruncatedFile, node, {"size", size_bytes},
+                 absl::StrCat("durable file truncated: ", AsAbsl(path), " to ", size_bytes));
+  return absl::OkStatus();
+}
+
 }  // namespace faultline::sim::disk

@@ -308,6 +308,14 @@ class SimDisk {
   // Flips one bit of `path`'s durable bytes, and of the cache where the
   // cache shows the durable byte (a clean page is re-read sooner or later).
   absl::Status FlipDurableBit(NodeId node, std::string_view path, uint64_t bit_offset);
+  // Damage to a file after it was durable, as a broken disk or an operator's
+  // mistake does: the file is gone from the device (LoseDurableFile) or cut
+  // to `size_bytes` (TruncateDurableFile, no longer than it is), and the
+  // cache shows it at once. The file must be settled: nothing pending on the
+  // node's namespace or on the file, and no handle open on it (close it
+  // first); FailedPrecondition otherwise, NotFound if it is not durable.
+  absl::Status LoseDurableFile(NodeId node, std::string_view path);
+  absl::Status TruncateDurableFile(NodeId node, std::string_view path, uint64_t size_bytes);
 
   // The plan can be changed between (not during) operations.
   FaultPlan& plan() { return plan_; }
@@ -320,6 +328,9 @@ class SimDisk {
   friend class SimFile;
   // The node's file system, with its incarnation caught up; checks it is dead.
   SimFileSystem& DeadNode(NodeId node);
+  // The durable inode of `path` on `fs`, which LoseDurableFile and
+  // TruncateDurableFile may damage (see there), or why not.
+  absl::StatusOr<uint64_t> SettledDurableInode(SimFileSystem& fs, std::string_view path);
 
   Scheduler& scheduler_;
   const DiskOptions options_;

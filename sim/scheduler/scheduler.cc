@@ -124,6 +124,27 @@ uint64_t Scheduler::Incarnation(NodeId node) const {
 
 NodeId Scheduler::CurrentNode() const { return current_ != nullptr ? current_->node : kSimNode; }
 
+void Scheduler::SetNodeClock(NodeId node, const NodeClock& clock) {
+  FAULTLINE_CHECK_MSG(node != kSimNode && node < nodes_.size(), "no clock for that node");
+  FAULTLINE_CHECK_MSG(clock.valid(), "a node clock needs offset >= 0 and a bounded drift");
+  FAULTLINE_CHECK_MSG(clock.LocalAt(now_ns_) >= NodeNowNs(node), "a node clock may not go back");
+  nodes_[node].clock = clock;
+  clocks_set_ = clocks_set_ || !clock.identity();
+  RecordAt(node, TraceKind::kApp, {"offset_ns", static_cast<uint64_t>(clock.offset_ns)},
+           {"drift_ppm", static_cast<uint64_t>(clock.drift_ppm)}, "node clock");
+}
+
+const NodeClock& Scheduler::node_clock(NodeId node) const {
+  FAULTLINE_CHECK(node < nodes_.size());
+  return nodes_[node].clock;
+}
+
+int64_t Scheduler::NodeNowNs(NodeId node) const {
+  FAULTLINE_CHECK(node < nodes_.size());
+  const NodeClock& clock = nodes_[node].clock;
+  return clock.identity() ? now_ns_ : clock.LocalAt(now_ns_);
+}
+
 void Scheduler::Crash(NodeId node, std::string_view reason) {
   FAULTLINE_CHECK_MSG(node != kSimNode && node < nodes_.size(), "cannot crash that node");
   if (!nodes_[node].alive) return;
@@ -209,6 +230,10 @@ runtime::WakeReason Scheduler::Park(int64_t deadline_ns, std::string_view waitin
   SimFiber* self = current_;
   FAULTLINE_CHECK_MSG(self != nullptr, "Park outside a fiber");
   if (self->killed) return self->KilledOrThrow();
+  // A deadline on the node's clock, as a virtual time.
+  if (clocks_set_ && deadline_ns != runtime::kNoDeadline) {
+    deadline_ns = nodes_[self->node].clock.VirtualAt(deadline_ns);
+  }
   if (deadline_ns <= now_ns_) return runtime::WakeReason::kTimedOut;
   self->state = SimFiber::State::kParked;
   self->waiting_on = waiting_on;

@@ -23,6 +23,12 @@
 //
 // Every scheduling decision goes into the Trace, whose hash fingerprints the
 // run.
+//
+// Time: now_ns_ is virtual time, which the trace stamps. A node may have its
+// own clock (SetNodeClock, node_clock.h): its fibers' NowNs() reads that
+// clock, and their Park deadlines are in it — a timer on a fast node fires
+// earlier in virtual time. Fibers of nodes without one, and the simulator's
+// own, see virtual time.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +42,7 @@
 
 #include "core/runtime/executor.h"
 #include "core/runtime/internal/fiber_core.h"
+#include "sim/scheduler/node_clock.h"
 #include "sim/scheduler/prng.h"
 #include "sim/scheduler/run_queue.h"
 #include "sim/scheduler/stack_pool.h"
@@ -93,7 +100,11 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   Scheduler& operator=(const Scheduler&) = delete;
 
   // --- runtime::Executor -------------------------------------------------
-  int64_t NowNs() override { return now_ns_; }
+  // The calling fiber's node clock (virtual time outside fibers).
+  int64_t NowNs() override {
+    if (current_ == nullptr || !clocks_set_) return now_ns_;
+    return NodeNowNs(CurrentNode());
+  }
   // Starts a fiber on the calling fiber's node (kSimNode outside fibers).
   void StartFiber(std::string name, absl::AnyInvocable<void() &&> body) override;
   runtime::Fiber* CurrentFiber() override;
@@ -111,6 +122,15 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   uint64_t Incarnation(NodeId node) const;
   // The node of the running fiber, kSimNode outside fibers.
   NodeId CurrentNode() const;
+  // Gives `node` its own clock from now on (not kSimNode; `clock` valid();
+  // local time must not go back: set it before the node's fibers read it,
+  // or to a clock at least as far ahead now). Recorded in the trace.
+  void SetNodeClock(NodeId node, const NodeClock& clock);
+  const NodeClock& node_clock(NodeId node) const;
+  // What `node`'s clock reads now.
+  int64_t NodeNowNs(NodeId node) const;
+  // Virtual time, whatever fiber asks.
+  int64_t VirtualNowNs() const { return now_ns_; }
   // Starts a fiber on `node`. It is born killed — its body never runs, but
   // is destroyed, so a JoinHandle on it completes — when `node` is dead, the
   // calling fiber is being unwound, or Shutdown() is in progress.
@@ -199,6 +219,7 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
     std::string name;
     uint64_t incarnation = 1;
     bool alive = true;
+    NodeClock clock;
   };
 
   const SchedulerOptions options_;
@@ -209,6 +230,7 @@ class Scheduler final : public runtime::Executor, private runtime::internal::Fib
   std::vector<Prng> stream_prngs_;  // indexed by Stream; all created up front, never resized
 
   int64_t now_ns_ = 0;
+  bool clocks_set_ = false;  // some node has a clock of its own
   uint64_t steps_ = 0;
   uint64_t next_fiber_id_ = 1;
   uint64_t next_timer_seq_ = 0;

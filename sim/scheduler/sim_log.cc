@@ -21,7 +21,7 @@ class SimStampFlag final : public spdlog::custom_flag_formatter {
               spdlog::memory_buf_t& dest) override {
     std::string stamp;
     if (Scheduler* scheduler = Scheduler::Active()) {
-      const int64_t now_ns = scheduler->NowNs();
+      const int64_t now_ns = scheduler->VirtualNowNs();  // the trace's time
       stamp = absl::StrFormat("%6d.%09ds %s", now_ns / 1'000'000'000, now_ns % 1'000'000'000,
                               scheduler->NodeName(scheduler->CurrentNode()));
     } else {

@@ -32,6 +32,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using faultline::testing::kShortLimitS;
 using faultline::testing::MakeTempDir;
 using faultline::testing::ProcessResult;
@@ -188,6 +189,18 @@ TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
 TEST(FaultlineCli, TheShippedBinaryHasNoSelftestScenarios) {
   EXPECT_THAT(RunFaultline("list").output, ::testing::Not(HasSubstr("selftest")));
   EXPECT_THAT(RunSelftest("list").output, HasSubstr("selftest_hang"));
+}
+
+TEST(FaultlineCli, AFaultKindEnabledButNeverFiredIsFlagged) {
+  ProcessResult sweep = RunSelftest("run selftest_unfired_kind --seeds 4 --jobs 2");
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
+  EXPECT_THAT(sweep.output, HasSubstr("selftest_unfired_kind    fires=2/4 never_fires=0/4"));
+  EXPECT_THAT(sweep.output, HasSubstr("warning: selftest_unfired_kind: fault kind never_fires was "
+                                      "enabled in 4 seeds and never fired"));
+  EXPECT_THAT(sweep.output, Not(HasSubstr("fault kind fires was")));
+  ProcessResult required =
+      RunSelftest("run selftest_unfired_kind --seeds 4 --jobs 2 --require-coverage");
+  EXPECT_EQ(required.exit_code, 5) << required.output;
 }
 
 TEST(FaultlineCli, WorkersFlushWhatAScenarioPrints) {

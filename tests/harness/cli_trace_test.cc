@@ -75,11 +75,22 @@ TEST(FaultlineCli, ALostAcknowledgementsVerdictPointsAtItsTraceEvents) {
   // loses acknowledged records at a crash: the verdict names the event that
   // acknowledged the lost record and the crash that lost it, and those
   // events are in the trace --trace prints.
-  ProcessResult replay = RunSelftest("replay selftest_wal_ack_before_sync --seed 0x11 --trace");
+  // The sweep's summary shows the simplest seed of the group that lost an
+  // acknowledged record with its pointers; that seed is then replayed.
+  ProcessResult sweep = RunSelftest("run selftest_wal_ack_before_sync --seeds 20");
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  std::smatch group;
+  static const std::regex prefix_group(
+      "prefix: [0-9]+ failing seeds [^\\n]*\\nFAIL selftest_wal_ack_before_sync seed=(0x[0-9a-f]+)\\n"
+      "  violated: prefix [^\\n]*\\n  trace events: #[0-9]+ acknowledged sequence");
+  ASSERT_TRUE(std::regex_search(sweep.output, group, prefix_group)) << sweep.output;
+
+  ProcessResult replay =
+      RunSelftest("replay selftest_wal_ack_before_sync --seed " + group[1].str() + " --trace");
   EXPECT_EQ(replay.exit_code, 1) << replay.output;
   std::smatch match;
   static const std::regex pointers(
-      "  trace events: #([0-9]+) acknowledged sequence ([0-9]+), #([0-9]+) the crash that lost it\n");
+      "  trace events: #([0-9]+) acknowledged sequence ([0-9]+), #([0-9]+) the crash that lost it\\n");
   ASSERT_TRUE(std::regex_search(replay.output, match, pointers)) << replay.output;
   EXPECT_THAT(replay.output, HasSubstr("  violated: prefix at sequence " + match[2].str() + ":"));
   const std::string ack = EventLine(replay.output, match[1].str());
@@ -88,21 +99,15 @@ TEST(FaultlineCli, ALostAcknowledgementsVerdictPointsAtItsTraceEvents) {
   const std::string crash = EventLine(replay.output, match[3].str());
   EXPECT_THAT(crash, ::testing::ContainsRegex(R"(s\] n1 +crash +incarnation=)")) << replay.output;
   EXPECT_LT(std::stoull(match[1].str()), std::stoull(match[3].str()));
-
-  // A sweep's summary shows the simplest seed's pointers too.
-  ProcessResult sweep = RunSelftest("run selftest_wal_ack_before_sync --seeds 20");
-  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
-  EXPECT_THAT(sweep.output, ::testing::ContainsRegex(
-                                "prefix: [0-9]+ failing seeds [^\n]*\nFAIL [^\n]*\n  violated: "
-                                "prefix [^\n]*\n  trace events: #[0-9]+ acknowledged sequence"));
 }
 
 TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   ProcessResult crash = RunFaultline("replay wal_crash --seed 0x2a --trace-kind crash,fault");
   EXPECT_EQ(crash.exit_code, 0) << crash.output;
   EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +crash +incarnation=)"));
+  // What the crash did to a pending operation.
   EXPECT_THAT(crash.output, ::testing::ContainsRegex(
-                                R"(s\] n1 +disk +off=[0-9]+ len=[0-9]+  write wal/[0-9]+\.wal: (dropped|persisted|torn))"));
+                                R"(s\] n1 +disk +(off=[0-9]+ len=[0-9]+  write|size=[0-9]+  truncate|create|rename|remove|mkdir) wal/[^ ]+: (dropped|persisted|torn))"));
   EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +fault +kind=)"));
   EXPECT_THAT(crash.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step) )")));
 
@@ -117,6 +122,14 @@ TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   EXPECT_THAT(window.output, ::testing::ContainsRegex(R"(\[ +0\.0011[0-9]{5}s\] n1 +crash )"));
   EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.000[0-9]{6}s\])")));
   EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.00(1[2-9]|[2-9])[0-9]+s\])")));
+
+  // The simulated network's sends and deliveries, and its faults.
+  ProcessResult net = RunFaultline("replay net_echo --seed 1 --trace-kind net,fault");
+  EXPECT_EQ(net.exit_code, 0) << net.output;
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ arrive_ns=[0-9]+  sent n)"));
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ len=[0-9]+  delivered n)"));
+  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] \S+ +fault +net_fault=)"));
+  EXPECT_THAT(net.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step|crash) )")));
 
   ProcessResult bad = RunFaultline("replay wal_crash --seed 0x2a --trace-kind bogus");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;

@@ -231,10 +231,20 @@ void CloseInheritedDescriptors() {
   for (int fd : OpenDescriptors()) close(fd);
 }
 
+// Enables "fires" and "never_fires" on every seed; only the first fires
+// (on even seeds): a sweep must flag the second.
+ScenarioResult UnfiredKind(const ScenarioOptions& options) {
+  ScenarioResult result = Passed(options.seed);
+  result.faults_enabled = {"fires", "never_fires"};
+  if (options.seed % 2 == 0) result.faults_injected["fires"] = 1;
+  return result;
+}
+
 const std::vector<Scenario>& SelftestScenarios() {
   static const std::vector<Scenario> list = {
       {"selftest_hang", "seeds 2 mod 4 hang (bounded) in wall-clock sleeps", Hang},
       {"selftest_prints", "prints a line on stdout per seed", Prints},
+      {"selftest_unfired_kind", "enables a fault kind that never fires", UnfiredKind},
       {"selftest_garbles_protocol", "seeds 1 mod 3 write garbage to every writable pipe",
        GarblesProtocol},
       {"selftest_fd_hygiene", "fails if its worker holds any descriptor but its own pipe",

@@ -233,6 +233,7 @@ TEST(WorkerProtocol, RoundTripsAResult) {
   result.virtual_time_ns = -5;
   result.wall_time_ns = 99;
   result.faults_injected = {{"torn;write", 3}, {"eio=x", 1}};
+  result.faults_enabled = {"torn;write", "no%space"};
   std::optional<reports::SeedResult> decoded = DecodeResult(EncodeResult(result));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->scenario, result.scenario);
@@ -241,6 +242,7 @@ TEST(WorkerProtocol, RoundTripsAResult) {
   EXPECT_EQ(decoded->trace_hash, result.trace_hash);
   EXPECT_EQ(decoded->virtual_time_ns, -5);
   EXPECT_EQ(decoded->faults_injected, result.faults_injected);
+  EXPECT_EQ(decoded->faults_enabled, result.faults_enabled);
 }
 
 RC_GTEST_PROP(WorkerProtocol, EscapingRoundTripsAnyBytes, (std::string text)) {

@@ -17,6 +17,9 @@ FiberCore::~FiberCore() {
   // A suspended continuation would be unwound by Boost's forced_unwind here,
   // behind the executor's back: executors unwind their fibers first.
   FAULTLINE_CHECK_MSG(!context_, "a fiber record was destroyed before its fiber finished");
+#if defined(FAULTLINE_TSAN)
+  __tsan_destroy_fiber(tsan_fiber_);
+#endif
 }
 
 WakeReason FiberCore::KilledOrThrow() {
@@ -63,6 +66,9 @@ boost::context::fiber FiberCore::Main(boost::context::fiber&& caller) {
   // nullptr: this stack is finished, ASan may forget its fake frames.
   __sanitizer_start_switch_fiber(nullptr, caller_stack_bottom_, caller_stack_size_);
 #endif
+  // (Under ThreadSanitizer, Resume() switches back to the executor's
+  // context once this fiber is gone: the frames that return from here still
+  // run on this fiber's stack, and must not pop the executor's.)
   return std::move(return_context_);
 }
 

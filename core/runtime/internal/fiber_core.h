@@ -4,7 +4,8 @@
 // What both executors must do identically lives here, once: the
 // Boost.Context continuation and its stack, the switch into the fiber and
 // back (with AddressSanitizer's fiber-switch annotations in FAULTLINE_ASAN
-// builds), the fiber's entry function — which lets FiberKilled end the fiber,
+// builds and ThreadSanitizer's in FAULTLINE_TSAN builds, without which TSan
+// would take each fiber's stack for its thread's and report nonsense), the fiber's entry function — which lets FiberKilled end the fiber,
 // lets Boost's forced_unwind pass, and reports any other exception instead of
 // letting it escape (Boost.Context's rule) — and what Park/Yield do in a
 // killed fiber, the stack-overflow checks (stack_guard.h), and each fiber's
@@ -26,6 +27,9 @@
 
 #if defined(FAULTLINE_ASAN)
 #include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(FAULTLINE_TSAN)
+#include <sanitizer/tsan_interface.h>
 #endif
 
 #include "absl/functional/any_invocable.h"
@@ -90,6 +94,9 @@ class FiberCore : public Fiber {
         std::allocator_arg,
         RecordingStackAllocator<StackAllocator>(std::move(stack_allocator), &stack_),
         [this](boost::context::fiber&& caller) { return Main(std::move(caller)); });
+#if defined(FAULTLINE_TSAN)
+    tsan_fiber_ = __tsan_create_fiber(0);
+#endif
   }
   ~FiberCore();
 
@@ -106,6 +113,10 @@ class FiberCore : public Fiber {
     __sanitizer_start_switch_fiber(&fake_stack, static_cast<char*>(stack_.sp) - stack_.size,
                                    stack_.size);
 #endif
+#if defined(FAULTLINE_TSAN)
+    tsan_caller_ = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(tsan_fiber_, 0);
+#endif
     const FiberCore* resumer = running_fiber;
     running_fiber = this;
     ExceptionState* thread_state = ThreadExceptionState();
@@ -117,6 +128,11 @@ class FiberCore : public Fiber {
     running_fiber = resumer;
 #if defined(FAULTLINE_ASAN)
     __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+#if defined(FAULTLINE_TSAN)
+    // A suspending fiber switched back itself (Suspend); a finished one
+    // cannot: its last frames returned after its last line of code.
+    if (state == State::kDone) __tsan_switch_to_fiber(tsan_caller_, 0);
 #endif
     // A finished fiber hands back an empty continuation: Boost freed its stack.
     FAULTLINE_CHECK((state == State::kDone) == !context_);
@@ -131,6 +147,9 @@ class FiberCore : public Fiber {
 #if defined(FAULTLINE_ASAN)
     void* fake_stack = nullptr;
     __sanitizer_start_switch_fiber(&fake_stack, caller_stack_bottom_, caller_stack_size_);
+#endif
+#if defined(FAULTLINE_TSAN)
+    __tsan_switch_to_fiber(tsan_caller_, 0);
 #endif
     return_context_ = std::move(return_context_).resume();
 #if defined(FAULTLINE_ASAN)
@@ -187,6 +206,10 @@ class FiberCore : public Fiber {
   // The executor's stack, as AddressSanitizer reports it on each switch.
   const void* caller_stack_bottom_ = nullptr;
   size_t caller_stack_size_ = 0;
+#if defined(FAULTLINE_TSAN)
+  void* tsan_fiber_ = nullptr;   // ThreadSanitizer's context for this fiber
+  void* tsan_caller_ = nullptr;  // the executor's, while this fiber runs
+#endif
 };
 
 }  // namespace faultline::runtime::internal

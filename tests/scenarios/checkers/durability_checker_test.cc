@@ -45,6 +45,45 @@ void ExpectViolation(const absl::Status& status, const std::string& invariant, u
   EXPECT_THAT(message, HasSubstr("faults injected: crash=2 torn_write=1"));
 }
 
+// --- an unprovable loss (a misdirected write of the newest batch) ----------
+
+TEST(DurabilityCheckerTest, UnprovableLossIsExcusedDownToTheLastVouchedRecord) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(6).ok());
+  checker.ExcuseUnprovableLoss(4);
+  EXPECT_TRUE(checker.CheckRecovery(1, Log(1, 4)).ok());
+  EXPECT_EQ(checker.last_acked(), 4u);  // the lost records are forgotten
+  EXPECT_EQ(checker.last_issued(), 4u);
+}
+
+TEST(DurabilityCheckerTest, UnprovableLossBelowTheVouchedRecordIsAViolation) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(6).ok());
+  checker.ExcuseUnprovableLoss(4);
+  ExpectViolation(checker.CheckRecovery(1, Log(1, 3)), "prefix", 4);
+}
+
+TEST(DurabilityCheckerTest, UnprovableLossMayShortenAReopen) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(6).ok());
+  ASSERT_TRUE(checker.CheckRecovery(1, Log(1, 6)).ok());
+  ExpectViolation(checker.CheckReopen(1, Log(1, 5)), "idempotent-recovery", 6);
+  checker.ExcuseUnprovableLoss(5);
+  EXPECT_TRUE(checker.CheckReopen(1, Log(1, 5)).ok());
+  EXPECT_EQ(checker.last_acked(), 5u);
+  EXPECT_TRUE(checker.CheckReopen(1, Log(1, 5)).ok());  // the shorter log is the one now
+}
+
+TEST(DurabilityCheckerTest, UnprovableLossExcuseIsSpentByOneRecovery) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(5).ok());
+  checker.ExcuseUnprovableLoss(2);
+  ASSERT_TRUE(checker.CheckRecovery(1, Log(1, 6)).ok());
+  for (uint64_t s = 7; s <= 8; ++s) ASSERT_TRUE(checker.Issue(s, Payload(s)).ok());
+  ASSERT_TRUE(checker.Acknowledge(8).ok());
+  ExpectViolation(checker.CheckRecovery(1, Log(1, 7)), "prefix", 8);
+}
+
 // --- histories that must pass ---------------------------------------------
 
 TEST(DurabilityCheckerTest, AcceptsEveryEndBetweenAckedAndIssued) {

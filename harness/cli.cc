@@ -91,7 +91,8 @@ int ReplayInProcess(const scenarios::Scenario& scenario, const CliArgs& args) {
 int RunSingleInWorker(const scenarios::Scenario& scenario, const CliArgs& args) {
   SweepOutcome outcome = RunSweep(
       {.scenarios = {&scenario}, .first_seed = args.first_seed, .seed_count = 1, .jobs = 1,
-       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = true, .print_traces = args.trace},
+       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = true, .print_traces = args.trace,
+       .trace_filter = args.trace_filter},
       PrintFailure);
   if (!outcome.error.empty()) {
     std::cerr << "faultline: " << outcome.error << "\n";
@@ -237,7 +238,8 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   SweepOptions options{.scenarios = selected, .first_seed = args.first_seed,
                        .seed_count = args.seed_count, .jobs = args.jobs,
                        .time_budget_ns = args.time_budget_ns,
-                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted};
+                       .seed_timeout_ns = args.seed_timeout_ns, .keep_passed = reports_wanted,
+                       .print_traces = args.trace, .trace_filter = args.trace_filter};
   SweepOutcome outcome =
       RunSweep(options, args.all_failures ? PrintFailure : [](const reports::SeedResult&) {});
   PrintFailureGroups(outcome);

@@ -44,7 +44,9 @@ constexpr CommandUsage kCommandUsages[] = {
      "      the scenarios, one per line\n"},
     {"run",
      "  faultline run <scenario|all> [--seed S | --seeds N [--first-seed S]]\n"
-     "                [--trace] [--log-level L] [--all-failures] [--require-coverage]\n"
+     "                [--trace] [--trace-kind K,...] [--trace-node NAME]\n"
+     "                [--trace-from-ns T] [--trace-until-ns T] [--log-level L] [--all-failures]\n"
+     "                [--require-coverage]\n"
      "                [--jobs J] [--time-budget SECONDS] [--seed-timeout-s SECONDS]\n"
      "                [--json FILE] [--junit FILE]\n"
      "      run seeds; a sweep's failures are summed up by invariant, each group\n"
@@ -52,10 +54,12 @@ constexpr CommandUsage kCommandUsages[] = {
      "      command that replays it; --all-failures prints every failing seed, and\n"
      "      --json / --junit list every seed; a seed running past --seed-timeout-s\n"
      "      (default 60) is killed and fails as a timeout; with --time-budget,\n"
-     "      seeds not finished in time are counted as not run; the fault coverage\n"
-     "      shows, per scenario, each fault kind as seeds it fired in / seeds that\n"
-     "      enabled it, and warns of a kind enabled but never fired (with\n"
-     "      --require-coverage that fails the run: exit 5)\n"},
+     "      no seed starts once the budget is spent (those running finish or time\n"
+     "      out, limited to the budget) and seeds not started are counted as not run;\n"
+     "      with --seed S, --trace and its filters print the seed's trace as replay\n"
+     "      does; the fault coverage shows, per scenario, each fault kind as seeds it\n"
+     "      fired in / seeds that enabled it, and warns of a kind enabled but never\n"
+     "      fired (with --require-coverage that fails the run: exit 5)\n"},
     {"replay",
      "  faultline replay <scenario> --seed S [--trace] [--log-level L]\n"
      "                [--trace-kind K,...] [--trace-node NAME]\n"
@@ -160,7 +164,7 @@ void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
     command.add_flag("--trace", raw.trace);
     AddValue(command, "--log-level", raw.log_level);
   }
-  if (kind == Command::kReplay) {
+  if (kind != Command::kCheckDeterminism) {
     AddValue(command, "--trace-kind", raw.trace_kind);
     AddValue(command, "--trace-node", raw.trace_node);
     AddValue(command, "--trace-from-ns", raw.trace_from);
@@ -271,6 +275,11 @@ absl::Status CheckCombination(const CliArgs& parsed, const RawOptions& raw) {
   if (parsed.seed_count - 1 > UINT64_MAX - parsed.first_seed) {
     return Usage(absl::StrCat("the seed range from ", parsed.first_seed, " with ",
                               parsed.seed_count, " seeds runs past 2^64-1"));
+  }
+  if (parsed.command == Command::kRun && parsed.trace &&
+      (parsed.seed_count > 1 || parsed.scenario == "all")) {
+    // A sweep's traces would be thousands of interleaved runs.
+    return Usage("--trace prints one seed's trace: give one scenario and --seed S");
   }
   if (parsed.command == Command::kReplay && !seed_given) return Usage("'replay' needs --seed S");
   if (parsed.command == Command::kReplay && parsed.scenario == "all") {

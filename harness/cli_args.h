@@ -23,8 +23,9 @@ struct CliArgs {
   uint64_t first_seed = 0;       // --seed S, or --first-seed S with --seeds
   uint64_t seed_count = 1;       // --seeds N
   bool trace = false;            // --trace: print the trace, one event a line
-  // replay: --trace-kind K,... and --trace-node NAME choose the lines shown
-  // (either implies --trace); by default all but the scheduler's own events.
+  // run and replay: --trace-kind K,..., --trace-node NAME, --trace-from-ns T
+  // and --trace-until-ns T choose the lines shown (each implies --trace); by
+  // default all but the scheduler's own events.
   TraceFilter trace_filter = DefaultTraceFilter();
   // --log-level trace|debug|info|warn|error|off. Sweeps (run, with more than
   // one seed, and check-determinism) default to off; one-seed runs to warn.

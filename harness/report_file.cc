@@ -2,6 +2,7 @@
 #include "harness/report_file.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,41 @@ bool IsStandardStream(const std::string& path) {
   return false;
 }
 
+absl::Status CannotWrite(const std::string& path, int error) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "cannot write '", path, "': ",
+      error == ENXIO ? "a FIFO that no process reads" : std::strerror(error)));
+}
+
+// Opens an existing file that is not a regular file (a FIFO, a device) to
+// write it in place. O_NONBLOCK: opening a FIFO no process reads would
+// otherwise wait for a reader forever; it fails with ENXIO instead. Writes
+// then block again.
+absl::StatusOr<int> OpenInPlace(const std::string& path) {
+  const int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return CannotWrite(path, errno);
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    const int error = errno;
+    close(fd);
+    return CannotWrite(path, error);
+  }
+  return fd;
+}
+
+// `path` with symbolic links resolved, even a last one that dangles (a link
+// to a report not written yet); `path` itself if that fails.
+std::string ResolveLinks(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path resolved = path;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(resolved, error); ++hops) {
+    const std::filesystem::path link = std::filesystem::read_symlink(resolved, error);
+    if (error) return path;
+    resolved = link.is_absolute() ? link : resolved.parent_path() / link;
+  }
+  resolved = std::filesystem::weakly_canonical(resolved, error);
+  return error || resolved.empty() ? path : resolved.string();
+}
+
 }  // namespace
 
 absl::StatusOr<ReportFile> ReportFile::Open(const std::string& path) {
@@ -37,45 +73,73 @@ absl::StatusOr<ReportFile> ReportFile::Open(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot write '", path, "': it is where this command's output or errors go"));
   }
-  // O_NONBLOCK: opening a FIFO no process reads would otherwise wait for a
-  // reader forever; it fails with ENXIO instead. Writes then block again.
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
-  if (fd < 0) {
-    const int error = errno;
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot write '", path, "': ",
-        error == ENXIO ? "a FIFO that no process reads" : std::strerror(error)));
+  struct stat existing {};
+  const bool exists = stat(path.c_str(), &existing) == 0;
+  if (exists && !S_ISREG(existing.st_mode)) {
+    absl::StatusOr<int> fd = OpenInPlace(path);
+    if (!fd.ok()) return fd.status();
+    struct stat info {};
+    if (fstat(*fd, &info) != 0) {
+      const int error = errno;
+      close(*fd);
+      return CannotWrite(path, error);
+    }
+    return ReportFile(path, path, "", *fd,
+                      Identity{.file_device = info.st_dev, .file_inode = info.st_ino});
   }
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+  // A regular file, or none yet: through a temporary file beside the one
+  // the path names once symbolic links are resolved (a rename over a link
+  // would replace the link, not the report it points to).
+  const std::string target = ResolveLinks(path);
+  std::string dir = std::filesystem::path(target).parent_path().string();
+  if (dir.empty()) dir = ".";
+  std::string temp_path = target + ".partial-XXXXXX";
+  const int fd = mkostemp(temp_path.data(), O_CLOEXEC);
+  if (fd < 0) return CannotWrite(path, errno);
+  // mkostemp makes the file private; a report is as readable as any file
+  // the user creates (0644 under the umask, as open(2) would give it).
+  const mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0644 & ~mask);
+  struct stat dir_info {};
+  if (stat(dir.c_str(), &dir_info) != 0 || (exists && unlink(target.c_str()) != 0 && errno != ENOENT)) {
     const int error = errno;
     close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot write '", path, "': ", std::strerror(error)));
+    unlink(temp_path.c_str());
+    return CannotWrite(path, error);
   }
-  struct stat info {};
-  if (fstat(fd, &info) != 0) {
-    const int error = errno;
-    close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot write '", path, "': ", std::strerror(error)));
+  Identity identity{.dir_device = dir_info.st_dev, .dir_inode = dir_info.st_ino,
+                    .name = std::filesystem::path(target).filename().string()};
+  if (exists) {
+    identity.file_device = existing.st_dev;
+    identity.file_inode = existing.st_ino;
   }
-  return ReportFile(path, fd, info.st_dev, info.st_ino);
+  return ReportFile(path, target, std::move(temp_path), fd, std::move(identity));
 }
 
 ReportFile::ReportFile(ReportFile&& other) noexcept
     : path_(std::move(other.path_)),
+      target_(std::move(other.target_)),
+      temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
-      device_(other.device_),
-      inode_(other.inode_) {
+      identity_(std::move(other.identity_)) {
   other.fd_ = -1;
+  other.temp_path_.clear();
 }
 
 ReportFile::~ReportFile() {
   if (fd_ >= 0) close(fd_);
+  if (!temp_path_.empty()) unlink(temp_path_.c_str());
 }
 
 bool ReportFile::SameFileAs(const ReportFile& other) const {
-  return device_ == other.device_ && inode_ == other.inode_;
+  const Identity& a = identity_;
+  const Identity& b = other.identity_;
+  const bool same_name = !a.name.empty() && a.name == b.name && a.dir_device == b.dir_device &&
+                         a.dir_inode == b.dir_inode;
+  const bool same_file = a.file_inode != 0 && a.file_device == b.file_device &&
+                         a.file_inode == b.file_inode;
+  return same_name || same_file;
 }
 
 absl::Status ReportFile::WriteAndClose(std::string_view contents) {
@@ -88,10 +152,20 @@ absl::Status ReportFile::WriteAndClose(std::string_view contents) {
     if (n == 0) error = EIO;  // no progress: do not spin
     if (n > 0) written += static_cast<size_t>(n);
   }
+  // A renamed file must hold its bytes first, or a power loss could leave
+  // an empty file under the report's name.
+  if (error == 0 && !temp_path_.empty() && fdatasync(fd_) != 0) error = errno;
   // close(2) can report a write-back error (NFS, quotas); the descriptor is
   // released whatever it returns, so it is never retried.
   if (close(fd_) != 0 && error == 0) error = errno;
   fd_ = -1;
+  if (error == 0 && !temp_path_.empty()) {
+    if (rename(temp_path_.c_str(), target_.c_str()) != 0) error = errno;
+  }
+  if (!temp_path_.empty()) {
+    if (error != 0) unlink(temp_path_.c_str());
+    temp_path_.clear();
+  }
   if (error != 0) {
     return absl::DataLossError(
         absl::StrCat("writing the report '", path_, "' failed: ", std::strerror(error)));

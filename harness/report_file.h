@@ -5,6 +5,14 @@
 // error checked up to and including close(2), so that a report that did not
 // reach the file is never taken for one that did (exit 4). The descriptor is
 // close-on-exec: nothing the sweep starts inherits it.
+//
+// A report at a regular path appears whole or not at all: Open removes an
+// old file at the path (it is not this run's report) and creates a
+// temporary file beside it ("<path>.partial-XXXXXX"); WriteAndClose writes,
+// syncs and renames it into place. A sweep killed mid-run (a CI timeout)
+// leaves no file at the path, never an empty or truncated one that reads as
+// a report of fewer seeds; at most the temporary file. A path that exists
+// and is not a regular file (a FIFO, /dev/stdout) is written in place.
 #pragma once
 
 #include <sys/types.h>
@@ -19,34 +27,50 @@ namespace faultline::harness {
 
 class ReportFile {
  public:
-  // Creates or truncates `path`. An error naming the path and the reason;
-  // refused: a FIFO no process reads (it would block forever), and the
-  // regular file stdout or stderr goes to (it would be clobbered).
+  // Prepares `path` (see the file comment). An error naming the path and the
+  // reason; refused: a FIFO no process reads (it would block forever), and
+  // the regular file stdout or stderr goes to (it would be clobbered).
   static absl::StatusOr<ReportFile> Open(const std::string& path);
 
   ReportFile(ReportFile&& other) noexcept;
   ReportFile& operator=(ReportFile&&) = delete;
   ReportFile(const ReportFile&) = delete;
-  ~ReportFile();  // closes the file if WriteAndClose was not called
+  // Closes the file if WriteAndClose was not called, and removes the
+  // temporary file: no report was written.
+  ~ReportFile();
 
-  // Whether `other` is the same file (device and inode): two paths, one
-  // file, would clobber each other.
+  // Whether `other` is the same file (the same name in the same directory
+  // once links are resolved, or the same inode): two paths, one file, would
+  // clobber each other.
   bool SameFileAs(const ReportFile& other) const;
 
-  // Writes `contents` and closes the file. An error naming the path and the
-  // reason if any write or the close failed. Call at most once.
+  // Writes `contents`, closes the file and moves it into place. An error
+  // naming the path and the reason if any step failed (then nothing is at
+  // the path). Call at most once.
   absl::Status WriteAndClose(std::string_view contents);
 
   const std::string& path() const { return path_; }
 
  private:
-  ReportFile(std::string path, int fd, dev_t device, ino_t inode)
-      : path_(std::move(path)), fd_(fd), device_(device), inode_(inode) {}
+  // Which file a report is: a name in a directory (for a path written
+  // through a temporary file) and the file that was there when opened.
+  struct Identity {
+    dev_t dir_device = 0;
+    ino_t dir_inode = 0;
+    std::string name;        // empty: written in place
+    dev_t file_device = 0;   // the file at the path when opened (0: none)
+    ino_t file_inode = 0;
+  };
+  ReportFile(std::string path, std::string target, std::string temp_path, int fd,
+             Identity identity)
+      : path_(std::move(path)), target_(std::move(target)), temp_path_(std::move(temp_path)),
+        fd_(fd), identity_(std::move(identity)) {}
 
-  std::string path_;
+  std::string path_;       // as given
+  std::string target_;     // the path with symbolic links resolved
+  std::string temp_path_;  // the temporary file renamed to target_; empty: written in place
   int fd_ = -1;
-  dev_t device_ = 0;
-  ino_t inode_ = 0;
+  Identity identity_;
 };
 
 // Whether two report paths name the same file before either exists (the

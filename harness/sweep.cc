@@ -99,7 +99,10 @@ class Sweep {
         on_failure_(on_failure),
         per_scenario_(options.seed_count),
         total_units_(options.seed_count * options.scenarios.size()),
-        stride_(static_cast<uint64_t>(options.jobs)) {}
+        stride_(static_cast<uint64_t>(options.jobs)),
+        seed_limit_ns_(options.time_budget_ns > 0
+                           ? std::min(options.seed_timeout_ns, options.time_budget_ns)
+                           : options.seed_timeout_ns) {}
 
   SweepOutcome Run();
 
@@ -125,13 +128,21 @@ class Sweep {
   void Reap(size_t index);
   void ReapExited();
   void EnforceSeedTimeouts();
+  std::string TimeoutText() const;
   void StopAll(const char* why);
+  void EndBudget();
 
   const SweepOptions& options_;
   const std::function<void(const reports::SeedResult&)>& on_failure_;
   const uint64_t per_scenario_;
   const uint64_t total_units_;
   const uint64_t stride_;
+  // The wall time one seed may take: --seed-timeout-s, or the whole time
+  // budget when that is shorter (seeds in progress at its end may finish).
+  const int64_t seed_limit_ns_;
+  // The time budget ran out: no seed starts any more; those in progress
+  // finish or time out.
+  bool budget_over_ = false;
   SweepOutcome outcome_;
   std::vector<std::pair<uint64_t, reports::SeedResult>> kept_;  // (unit, result)
   std::vector<Worker> workers_;  // stopped ones are erased
@@ -209,7 +220,10 @@ void Sweep::WorkerMain(int fd, uint64_t first_position) {
     std::string trace;
     reports::SeedResult result =
         RunOneSeed(ScenarioOf(unit), SeedOf(unit), options_.print_traces ? &trace : nullptr);
-    std::fwrite(trace.data(), 1, trace.size(), stdout);
+    if (options_.print_traces) {
+      const std::string shown = FilterTrace(trace, options_.trace_filter);
+      std::fwrite(shown.data(), 1, shown.size(), stdout);
+    }
     // What the scenario printed goes out now: _exit does not flush stdio,
     // and a later seed may kill the process.
     std::fflush(nullptr);
@@ -238,7 +252,7 @@ void Sweep::FailAndReplace(size_t index, uint64_t unit, std::string outcome, std
   Record(unit, Unfinished(unit, std::move(outcome), std::move(detail)));
   const uint64_t resume = PositionOf(unit) + stride_;
   std::optional<Worker> fresh;
-  if (resume < total_units_) fresh = StartWorker(resume);
+  if (resume < total_units_ && !budget_over_) fresh = StartWorker(resume);
   if (fresh.has_value()) {
     workers_[index] = std::move(*fresh);
   } else {
@@ -302,9 +316,10 @@ bool Sweep::ReadFrom(size_t index) {
                                   absl::CHexEscape(line.substr(0, 160)), "\""));
       return true;
     }
-    if (!worker.in_progress.has_value() && worker.next_position >= total_units_) {
-      // It owes nothing more: stop it now rather than wait for the end of
-      // its pipe, which a process its seeds left behind may hold open.
+    if (!worker.in_progress.has_value() && (worker.next_position >= total_units_ || budget_over_)) {
+      // It owes nothing more (or may start nothing more): stop it now rather
+      // than wait for the end of its pipe, which a process its seeds left
+      // behind may hold open.
       Stop(worker);
       workers_.erase(workers_.begin() + static_cast<long>(index));
       return true;
@@ -353,13 +368,35 @@ void Sweep::EnforceSeedTimeouts() {
   const int64_t now_ns = WallNowNs();
   for (size_t i = 0; i < workers_.size(); ++i) {
     const Worker& worker = workers_[i];
-    if (!worker.in_progress.has_value() ||
-        now_ns - worker.started_ns <= options_.seed_timeout_ns) {
+    if (!worker.in_progress.has_value() || now_ns - worker.started_ns <= seed_limit_ns_) {
       continue;
     }
     FailAndReplace(i, *worker.in_progress, "timeout",
-                   absl::StrCat(TimeoutDetail(options_.seed_timeout_ns), "; its worker was killed"));
+                   absl::StrCat(TimeoutText(), "; its worker was killed"));
     return;  // indexes may have shifted; the next round checks the others
+  }
+}
+
+std::string Sweep::TimeoutText() const {
+  if (seed_limit_ns_ == options_.seed_timeout_ns) return TimeoutDetail(options_.seed_timeout_ns);
+  return absl::StrCat("the seed ran past the ", seed_limit_ns_ / 1'000'000'000,
+                      " s wall-clock limit (--time-budget: no seed may take longer than the "
+                      "whole budget)");
+}
+
+// The time budget ran out: workers between seeds stop (their next seeds are
+// not run); a seed in progress runs on until it ends or times out, so that
+// a seed that hangs fails (a timeout) instead of passing for not run.
+void Sweep::EndBudget() {
+  budget_over_ = true;
+  outcome_.time_budget_reached = true;
+  for (size_t i = 0; i < workers_.size();) {
+    if (workers_[i].in_progress.has_value()) {
+      ++i;
+      continue;
+    }
+    Stop(workers_[i]);
+    workers_.erase(workers_.begin() + static_cast<long>(i));
   }
 }
 
@@ -385,10 +422,10 @@ SweepOutcome Sweep::Run() {
       StopAll("in progress when the sweep stopped");
       break;
     }
-    if (options_.time_budget_ns > 0 && WallNowNs() - start_ns > options_.time_budget_ns) {
-      outcome_.time_budget_reached = true;
-      StopAll("in progress when the time budget ran out");
-      break;
+    if (!budget_over_ && options_.time_budget_ns > 0 &&
+        WallNowNs() - start_ns > options_.time_budget_ns) {
+      EndBudget();
+      continue;
     }
     EnforceSeedTimeouts();
     ReapExited();

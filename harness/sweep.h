@@ -11,7 +11,11 @@
 // crashed", "timeout" when it ran past the per-seed wall-clock limit and its
 // worker was killed, "worker protocol error" when its worker wrote a line the
 // parent cannot read), or is counted as not run when the time budget ran out
-// first or no worker process could be started for it — never as passed.
+// before it started or no worker process could be started for it — never as
+// passed. A seed in progress when the time budget runs out runs on until it
+// ends or reaches its limit (the seed timeout, or the whole budget if that
+// is shorter): a seed that hangs always fails as a timeout, so a sweep ends
+// within its budget plus that limit.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/trace_filter.h"
 #include "reports/seed_result.h"
 #include "scenarios/scenario.h"
 
@@ -30,31 +35,36 @@ struct SweepOptions {
   uint64_t first_seed = 0;
   uint64_t seed_count = 1;       // per scenario
   int jobs = 1;                  // worker processes, >= 1
-  int64_t time_budget_ns = 0;    // wall-time budget for the whole sweep; 0 = none
+  // Wall time after which no seed starts; 0 = none. Seeds in progress then
+  // finish or time out.
+  int64_t time_budget_ns = 0;
   // Wall time one seed may take before its worker is killed and the seed
-  // recorded as a "timeout" failure; > 0.
+  // recorded as a "timeout" failure; > 0. With a shorter time budget, the
+  // budget is the limit.
   int64_t seed_timeout_ns = 60'000'000'000;
   bool keep_passed = false;      // also return passing results (for reports)
   // Each worker runs its seeds last first (with jobs 1: the whole range in
   // descending order), for the in-process order check (order_check.h).
   bool descending = false;
-  // Each worker prints each seed's trace (one event a line) on stdout before
-  // reporting the seed: `run --seed S --trace`.
+  // Each worker prints each seed's trace (one event a line, the lines
+  // `trace_filter` keeps) on stdout before reporting the seed:
+  // `run --seed S --trace`.
   bool print_traces = false;
+  TraceFilter trace_filter = DefaultTraceFilter();
 };
 
 struct SweepOutcome {
   std::vector<reports::SeedResult> results;  // failures, plus passes if keep_passed
   uint64_t seeds_run = 0;
   uint64_t seeds_failed = 0;
-  uint64_t seeds_not_run = 0;    // left when the time budget ran out
+  uint64_t seeds_not_run = 0;    // not started when the time budget ran out
   bool time_budget_reached = false;
   // Why the sweep stopped early, or empty: a worker process could not be
   // started (descriptors or processes exhausted). The seeds left are counted
   // in seeds_not_run.
   std::string error;
-  // The seeds in progress when the time budget ran out or the sweep stopped
-  // (outcome "not run"); they are counted in seeds_not_run.
+  // The seeds in progress when the sweep stopped (`error`; outcome "not
+  // run"); they are counted in seeds_not_run.
   std::vector<reports::SeedResult> interrupted;
   // Per scenario, in sweep order: seeds run, failures, faults, wall time.
   struct Tally {

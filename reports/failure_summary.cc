@@ -14,6 +14,7 @@ namespace {
 constexpr std::string_view kViolationOutcome = "violation";
 constexpr std::string_view kViolatedLead = " violated: ";
 constexpr std::string_view kFaultsTail = "; faults injected: ";
+constexpr std::string_view kTraceEventsTail = "; trace events: ";
 
 std::string FaultList(const SeedResult& result) {
   if (result.faults_injected.empty()) return "none";
@@ -42,7 +43,21 @@ std::string FailureStatement(const SeedResult& result) {
   if (const size_t tail = text.rfind(kFaultsTail); tail != std::string_view::npos) {
     text = text.substr(0, tail);
   }
+  if (const size_t tail = text.rfind(kTraceEventsTail); tail != std::string_view::npos) {
+    text = text.substr(0, tail);
+  }
   return std::string(text.empty() ? kViolationOutcome : text);
+}
+
+std::string TraceEventsOf(const SeedResult& result) {
+  if (result.outcome != kViolationOutcome) return "";
+  std::string_view text = result.detail;
+  if (const size_t tail = text.rfind(kFaultsTail); tail != std::string_view::npos) {
+    text = text.substr(0, tail);
+  }
+  const size_t lead = text.rfind(kTraceEventsTail);
+  if (lead == std::string_view::npos) return "";
+  return std::string(text.substr(lead + kTraceEventsTail.size()));
 }
 
 std::string InvariantOf(const SeedResult& result) {
@@ -59,10 +74,12 @@ uint64_t FaultCount(const SeedResult& result) {
 }
 
 std::string FailureBlock(const SeedResult& result) {
+  const std::string events = TraceEventsOf(result);
   return absl::StrFormat(
-      "FAIL %s seed=%s\n  violated: %s\n  faults injected: %s; %d steps\n  trace hash: %s\n"
+      "FAIL %s seed=%s\n  violated: %s\n%s  faults injected: %s; %d steps\n  trace hash: %s\n"
       "  replay: %s\n",
       ConsoleText(result.scenario), Hex64(result.seed), ConsoleText(FailureStatement(result)),
+      events.empty() ? "" : absl::StrCat("  trace events: ", ConsoleText(events), "\n"),
       FaultList(result), result.steps, Hex64(result.trace_hash), result.ReplayCommand());
 }
 

@@ -20,9 +20,15 @@ namespace faultline::reports {
 
 // What a failed seed broke, worded once: for a checker's violation its
 // detail without the redundant "<checker> violated: " lead and without the
-// trailing "; faults injected: ..." (the faults have their own line); for
-// other failures "<outcome>: <detail>" ("timeout: ...", "worker crashed: ...").
+// trailing "; trace events: ..." and "; faults injected: ..." (each has its
+// own line); for other failures "<outcome>: <detail>" ("timeout: ...",
+// "worker crashed: ...").
 std::string FailureStatement(const SeedResult& result);
+
+// The trace events a checker's violation points at ("#169 acknowledged
+// sequence 12, #185 the crash that lost it": its "; trace events: ..."
+// part), or "" if it names none.
+std::string TraceEventsOf(const SeedResult& result);
 
 // The invariant a failed seed broke, the key failures are grouped by: for a
 // violation, its statement up to " at " or the first ':' (the checker's rule
@@ -33,8 +39,9 @@ std::string InvariantOf(const SeedResult& result);
 // Faults the seed injected, of every kind.
 uint64_t FaultCount(const SeedResult& result);
 
-// One seed's failure: "FAIL <scenario> seed=<hex>" then its statement,
-// faults and steps, trace hash and replay command, one per indented line.
+// One seed's failure: "FAIL <scenario> seed=<hex>" then its statement, the
+// trace events it points at (if any), faults and steps, trace hash and
+// replay command, one per indented line.
 // Free text is made safe with ConsoleText.
 std::string FailureBlock(const SeedResult& result);
 

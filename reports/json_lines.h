@@ -4,7 +4,11 @@
 // stream it, grep it or load it with any JSON library. Fields: scenario,
 // seed (hex string: JSON numbers lose 64-bit precision), passed, outcome,
 // detail, trace_hash (hex), steps, virtual_time_ns, wall_time_ns,
-// faults_injected (object), replay (the command).
+// faults_injected (object: fault kind name -> count, e.g. "torn_write": 3;
+// never numeric kinds), replay (the command). A checker's detail is its
+// whole verdict, trace events and faults included ("...; trace events: #169
+// acknowledged sequence 12, #185 the crash that lost it; faults injected:
+// ..."): see FailureStatement and TraceEventsOf for its parts.
 #pragma once
 
 #include <string>

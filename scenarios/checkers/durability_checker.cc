@@ -12,16 +12,73 @@
 namespace faultline::scenarios {
 namespace {
 
+// "#12 #20", or "#1 #2 #3 ... #19 #20 (9 crashes)" for a long list.
+std::string EventList(const std::vector<uint64_t>& events) {
+  constexpr size_t kHead = 3;
+  constexpr size_t kTail = 2;
+  std::string text;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events.size() > kHead + kTail + 1 && i == kHead) {
+      text += " ...";
+      i = events.size() - kTail;
+    }
+    absl::StrAppend(&text, text.empty() ? "#" : " #", events[i]);
+  }
+  if (events.size() > kHead + kTail + 1) absl::StrAppend(&text, " (", events.size(), " crashes)");
+  return text;
+}
+
 }  // namespace
 
-// The one shape of every verdict: invariant, record, detail, faults so far.
+// The one shape of every verdict: invariant, record, detail, trace events,
+// faults so far.
 absl::Status DurabilityChecker::Violation(std::string_view invariant, uint64_t sequence,
-                                          std::string_view detail) const {
+                                          std::string_view detail,
+                                          std::string_view pointers) const {
   std::string faults = faults_so_far_ ? faults_so_far_() : std::string();
   if (faults.empty()) faults = "none";
-  return absl::InternalError(absl::StrCat("durability violated: ", AsAbsl(invariant),
-                                          " at sequence ", sequence, ": ", AsAbsl(detail),
-                                          "; faults injected: ", faults));
+  return absl::InternalError(absl::StrCat(
+      "durability violated: ", AsAbsl(invariant), " at sequence ", sequence, ": ", AsAbsl(detail),
+      pointers.empty() ? "" : "; trace events: ", AsAbsl(pointers), "; faults injected: ", faults));
+}
+
+void DurabilityChecker::set_trace_hooks(TraceHooks hooks) { trace_hooks_ = std::move(hooks); }
+
+void DurabilityChecker::NoteAckEvent(uint64_t sequence, bool recovered) {
+  if (!trace_hooks_.next_event || sequence <= last_acked_) return;
+  ack_events_.push_back({sequence, trace_hooks_.next_event(), recovered});
+}
+
+std::string DurabilityChecker::LossPointers(uint64_t sequence) const {
+  if (!trace_hooks_.next_event) return "";
+  std::string text;
+  uint64_t after = recovered_event_;
+  bool since_ack = false;
+  const auto ack = std::lower_bound(
+      ack_events_.begin(), ack_events_.end(), sequence,
+      [](const AckEvent& event, uint64_t s) { return event.up_to_sequence < s; });
+  if (ack != ack_events_.end()) {
+    text = absl::StrCat("#", ack->event, ack->recovered ? " recovered sequence " : " acknowledged sequence ",
+                        sequence);
+    since_ack = ack->event >= after;
+    after = std::max(after, ack->event);
+  }
+  const std::vector<uint64_t> crashes =
+      trace_hooks_.crashes_since ? trace_hooks_.crashes_since(after) : std::vector<uint64_t>();
+  if (crashes.size() == 1) {
+    absl::StrAppend(&text, text.empty() ? "" : ", ", "#", crashes[0], " the crash that lost it");
+  } else if (crashes.size() > 1) {
+    absl::StrAppend(&text, text.empty() ? "" : ", ", "crashes ", EventList(crashes),
+                    since_ack ? " since" : " since the last recovery that kept it",
+                    " (one of them lost it)");
+  }
+  return text;
+}
+
+std::string DurabilityChecker::LastCrashPointer() const {
+  if (!trace_hooks_.crashes_since) return "";
+  const std::vector<uint64_t> crashes = trace_hooks_.crashes_since(recovered_event_);
+  return crashes.empty() ? "" : absl::StrCat("#", crashes.back(), " the last crash");
 }
 
 DurabilityChecker::DurabilityChecker(uint64_t first_sequence,
@@ -55,8 +112,13 @@ absl::Status DurabilityChecker::Acknowledge(uint64_t sequence) {
   if (first_failed_ != 0 && sequence >= first_failed_) {
     return Violation("fail-stop", sequence,
                      absl::StrCat("acknowledged as durable after the durability of sequence ",
-                                  first_failed_, " failed"));
+                                  first_failed_, " failed"),
+                     trace_hooks_.next_event
+                         ? absl::StrCat("#", failed_event_, " the durability of sequence ",
+                                        first_failed_, " failed")
+                         : std::string());
   }
+  NoteAckEvent(sequence, /*recovered=*/false);
   last_acked_ = std::max(last_acked_, sequence);
   return absl::OkStatus();
 }
@@ -79,6 +141,7 @@ absl::Status DurabilityChecker::AcknowledgeRecord(uint64_t sequence, std::string
   if (!stale) return Acknowledge(sequence);
   // A destroyed instance's acknowledgement of a record the log still holds:
   // binding, but not subject to the current instance's fail-stop.
+  NoteAckEvent(sequence, /*recovered=*/false);
   last_acked_ = std::max(last_acked_, sequence);
   return absl::OkStatus();
 }
@@ -97,7 +160,10 @@ absl::Status DurabilityChecker::AcknowledgeFailed(uint64_t sequence) {
                      absl::StrCat("its durability future failed after records up to ",
                                   last_acked_, " were acknowledged"));
   }
-  if (first_failed_ == 0 || sequence < first_failed_) first_failed_ = sequence;
+  if (first_failed_ == 0 || sequence < first_failed_) {
+    first_failed_ = sequence;
+    if (trace_hooks_.next_event) failed_event_ = trace_hooks_.next_event();
+  }
   return absl::OkStatus();
 }
 
@@ -172,13 +238,15 @@ absl::Status DurabilityChecker::CheckLog(uint64_t first_sequence,
       return Violation("retained", must_start,
                        absl::StrCat("acknowledged and not released (release bound ",
                                     released_below_, "), but the recovered log starts at ",
-                                    first_sequence));
+                                    first_sequence),
+                       LossPointers(must_start));
     }
     const bool excused = unprovable_excused_ && end >= unprovable_after_;
     if (end < last_acked_ && !excused) {
       return Violation("prefix", end + 1,
                        absl::StrCat("acknowledged as durable (last acknowledged ", last_acked_,
-                                    ") but lost: the recovered log ends at ", end));
+                                    ") but lost: the recovered log ends at ", end),
+                       LossPointers(end + 1));
     }
   } else if (first_sequence > must_start && !records.empty()) {
     // Nothing acknowledged is at stake, but records before the first
@@ -199,10 +267,17 @@ absl::Status DurabilityChecker::CheckRecovery(uint64_t first_sequence,
   if (end + 1 >= base_sequence_ && end < last_issued()) {
     issued_.resize(end + 1 - base_sequence_);
   }
-  // An excused loss (ExcuseUnprovableLoss) takes acknowledged records with it.
-  last_acked_ = unprovable_excused_ ? end : std::max(last_acked_, end);
+  // An excused loss (ExcuseUnprovableLoss) takes acknowledged records with
+  // it, and with them the events that acknowledged them.
+  if (unprovable_excused_) {
+    last_acked_ = std::min(last_acked_, end);
+    while (!ack_events_.empty() && ack_events_.back().up_to_sequence > end) ack_events_.pop_back();
+  }
   unprovable_excused_ = false;
+  NoteAckEvent(end, /*recovered=*/true);
+  last_acked_ = std::max(last_acked_, end);
   first_failed_ = 0;
+  if (trace_hooks_.next_event) recovered_event_ = trace_hooks_.next_event();
   have_recovered_ = true;
   recovered_first_ = first_sequence;
   recovered_end_ = end;
@@ -234,6 +309,7 @@ absl::Status DurabilityChecker::CheckReopen(uint64_t first_sequence,
   }
   uint64_t checked_end = 0;
   FAULTLINE_RETURN_IF_ERROR(CheckLog(first_sequence, records, &checked_end));
+  if (trace_hooks_.next_event) recovered_event_ = trace_hooks_.next_event();
   ++recoveries_checked_;
   return absl::OkStatus();
 }
@@ -252,7 +328,8 @@ absl::Status DurabilityChecker::CheckRecoveryError(const absl::Status& error) {
       absl::StrCat("recovery failed (", error.ToString(), ")",
                    corrupted_sequence_ != 0
                        ? absl::StrCat(" after record ", corrupted_sequence_, " was corrupted")
-                       : std::string(" although no durable record was damaged")));
+                       : std::string(" although no durable record was damaged")),
+      LastCrashPointer());
 }
 
 }  // namespace faultline::scenarios

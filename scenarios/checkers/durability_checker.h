@@ -33,8 +33,13 @@
 //                format version).
 //
 // A violation is an absl::Status (code kInternal) whose message names the
-// invariant, the sequence involved and the faults injected so far (from a
-// callback the owner provides, e.g. "crash=3 torn_write=2").
+// invariant, the sequence involved, the trace events that matter when the
+// owner gave TraceHooks ("trace events: #169 acknowledged sequence 12, #185
+// the crash that lost it") and the faults injected so far (from a callback
+// the owner provides, e.g. "crash=3 torn_write=2"):
+//
+//   durability violated: <invariant> at sequence <s>: <detail>[; trace
+//   events: <pointers>]; faults injected: <faults>
 //
 // After a successful recovery check the checker REBASES: records issued past
 // the recovered end are gone for good and the log will hand out their
@@ -53,6 +58,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
@@ -73,6 +79,22 @@ class DurabilityChecker {
   // "crash=3 torn_write=2"); it is called only to word a violation.
   explicit DurabilityChecker(uint64_t first_sequence,
                              std::function<std::string()> faults_so_far = nullptr);
+
+  // Where the run's trace is, so that a verdict points at the events behind
+  // it: the one that acknowledged a lost record, the crashes that may have
+  // lost it. The checker stays ignorant of the trace's types: it only notes
+  // event numbers.
+  struct TraceHooks {
+    // The index the next trace event will get. Contract: the owner records
+    // the verdict of each checker call as that event (a passing Acknowledge
+    // is the event that acknowledged).
+    std::function<uint64_t()> next_event;
+    // The indexes of the checked node's crash events after index `after`,
+    // oldest first.
+    std::function<std::vector<uint64_t>(uint64_t after)> crashes_since;
+  };
+  // Optional; call before the first record is issued.
+  void set_trace_hooks(TraceHooks hooks);
 
   // The log assigned `sequence` to `payload`. Sequences must arrive in
   // order, one after the other (the WAL assigns them in append order and
@@ -150,9 +172,19 @@ class DurabilityChecker {
   // to the last recovered sequence (first_sequence - 1 for an empty log).
   absl::Status CheckLog(uint64_t first_sequence, absl::Span<const LogRecord> records,
                         uint64_t* end_sequence) const;
-  // A violation of `invariant` at `sequence`, with the faults so far.
-  absl::Status Violation(std::string_view invariant, uint64_t sequence,
-                         std::string_view detail) const;
+  // A violation of `invariant` at `sequence`, with the trace events
+  // `pointers` names (if any) and the faults so far.
+  absl::Status Violation(std::string_view invariant, uint64_t sequence, std::string_view detail,
+                         std::string_view pointers = {}) const;
+  // Notes the event at which last_acked_ rises to `sequence` (a no-op
+  // without trace hooks or when it does not rise).
+  void NoteAckEvent(uint64_t sequence, bool recovered);
+  // "#17 acknowledged sequence 4, #25 the crash that lost it": where
+  // acknowledged `sequence` was acknowledged and the crashes since (or
+  // since the last recovery that kept it). Empty without trace hooks.
+  std::string LossPointers(uint64_t sequence) const;
+  // "#33 the last crash" (since the last recovery check that passed).
+  std::string LastCrashPointer() const;
 
   const uint64_t base_sequence_;
   const std::function<std::string()> faults_so_far_;
@@ -170,6 +202,16 @@ class DurabilityChecker {
   uint64_t recovered_first_ = 0;
   uint64_t recovered_end_ = 0;
   uint64_t recoveries_checked_ = 0;
+  // --- trace pointers (with TraceHooks only) ---
+  TraceHooks trace_hooks_;
+  struct AckEvent {
+    uint64_t up_to_sequence = 0;  // last_acked_ rose to this...
+    uint64_t event = 0;           // ...at this trace event
+    bool recovered = false;       // by a recovery (which makes what it returns durable)
+  };
+  std::vector<AckEvent> ack_events_;  // ascending in both sequence and event
+  uint64_t recovered_event_ = 0;      // the last recovery or reopen check that passed
+  uint64_t failed_event_ = 0;         // where first_failed_ was noted
 };
 
 }  // namespace faultline::scenarios

@@ -48,6 +48,14 @@ WalWorld::WalWorld(WalScenarioKind kind, const ScenarioOptions& options,
   node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
   node_.SetMain([this](kit::Life life) { NodeMain(life); });
   node_.SetBeforeCrash([this] { NoteDurableClaim(); });
+  // Verdicts name the trace events behind them: the acknowledgement a crash
+  // lost, and that crash.
+  checker_.set_trace_hooks(
+      {.next_event = [this] { return world_.scheduler().trace().event_count(); },
+       .crashes_since = [this](uint64_t after) {
+         return world_.scheduler().trace().CrashesSince(node_.id(), after,
+                                                        sim::Trace::kMaxCrashMarks);
+       }});
 }
 
 ScenarioResult WalWorld::Run() {

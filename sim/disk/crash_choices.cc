@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,37 +16,81 @@
 namespace faultline::sim::disk {
 namespace {
 
-// What a crash did to one pending operation, in words (see ChoicePoint).
-std::string_view OutcomeName(ChoicePoint point, uint32_t choice) {
-  static constexpr std::string_view kNames[][3] = {
-      {"namespace op dropped", "namespace op persisted", "?"},
-      {"truncate dropped", "truncate persisted", "?"},
-      {"write dropped", "write persisted", "write torn"},
-      {"torn sector keeps old data", "torn sector keeps new data", "torn sector gets garbage"},
-      {"size not persisted", "size without data (zeros)", "size without data (garbage)"},
-      {"physical sector intact", "physical sector trashed", "?"},
-      {"torn sector readable", "torn sector unreadable", "?"},
-      {"forced tear keeps its first sector", "forced tear keeps its last sector", "?"},
-  };
-  const auto index = static_cast<size_t>(point);
-  if (index >= std::size(kNames) || choice >= 3) return "?";
-  return kNames[index][choice];
+std::string_view NamespaceKindName(NamespaceOp::Kind kind) {
+  switch (kind) {
+    case NamespaceOp::Kind::kCreate: return "create";
+    case NamespaceOp::Kind::kRename: return "rename";
+    case NamespaceOp::Kind::kRemove: return "remove";
+    case NamespaceOp::Kind::kMkdir: return "mkdir";
+    case NamespaceOp::Kind::kRenameDir: return "rename dir";
+  }
+  return "?";
 }
 
-// Crash decisions drawn from Stream::kDisk with the plan's CrashRates. Each
-// decision is folded into the trace (no text: cheap when not recording).
+// "kept 2, lost 3, garbage 4-5": a torn write's sectors, grouped by outcome
+// into runs of consecutive sectors.
+std::string SectorRuns(const OpOutcome& outcome) {
+  static constexpr std::pair<uint8_t, std::string_view> kGroups[] = {
+      {1, "kept"}, {0, "lost"}, {2, "garbage"}};
+  std::string text;
+  for (const auto& [wanted, label] : kGroups) {
+    std::string runs;
+    for (size_t i = 0; i < outcome.sectors.size(); ++i) {
+      if (outcome.sectors[i] != wanted) continue;
+      size_t last = i;
+      while (last + 1 < outcome.sectors.size() && outcome.sectors[last + 1] == wanted) ++last;
+      absl::StrAppend(&runs, runs.empty() ? "" : " ", outcome.first_sector + i);
+      if (last > i) absl::StrAppend(&runs, "-", outcome.first_sector + last);
+      i = last;
+    }
+    if (!runs.empty()) absl::StrAppend(&text, text.empty() ? "" : ", ", AsAbsl(label), " ", runs);
+  }
+  return text;
+}
+
+// A number standing for everything OpOutcome says, for the trace hash (the
+// text is only built when events are kept).
+uint64_t OutcomeKey(const OpOutcome& outcome) {
+  uint64_t key = Trace::Fold(outcome.fate, outcome.forced ? 1 : 0);
+  if (outcome.namespace_op != nullptr) {
+    const NamespaceOp& op = *outcome.namespace_op;
+    key = Trace::Fold(Trace::Fold(key, static_cast<uint64_t>(op.kind)), op.inode);
+    return Trace::Fold(Trace::Fold(key, Trace::HashBytes(op.path)), Trace::HashBytes(op.to_path));
+  }
+  key = Trace::Fold(Trace::Fold(key, 16 + static_cast<uint64_t>(outcome.data_op->kind)), outcome.inode);
+  key = Trace::Fold(Trace::Fold(key, outcome.size_without_data), outcome.first_sector);
+  for (const uint8_t sector : outcome.sectors) key = Trace::Fold(key, sector);
+  return key;
+}
+
+// Crash decisions drawn from Stream::kDisk with the plan's CrashRates. What
+// they did to each pending op is one kDisk event at the crashed node (file,
+// offset, length, outcome; the text only when events are kept).
 class RandomChoices final : public ChoiceSource {
  public:
-  RandomChoices(Scheduler& scheduler, const CrashRates& rates)
-      : scheduler_(scheduler), prng_(scheduler.prng(Stream::kDisk)), rates_(rates) {}
+  // `names` (path → inode) or `only_path` (the one file decided) names files.
+  RandomChoices(Scheduler& scheduler, const CrashRates& rates, NodeId node,
+                const std::map<std::string, uint64_t>* names, std::string_view only_path = {})
+      : scheduler_(scheduler), prng_(scheduler.prng(Stream::kDisk)), rates_(rates), node_(node),
+        names_(names), only_path_(only_path) {}
 
   uint32_t Choose(ChoicePoint point, uint32_t arity) override {
     FAULTLINE_CHECK(arity >= 2);
     uint32_t choice = Draw(point);
     if (choice >= arity) choice = arity - 1;
-    scheduler_.Record(TraceKind::kCrash, {"choice_point", static_cast<uint64_t>(point)},
-                      {"choice", choice}, OutcomeName(point, choice));
     return choice;
+  }
+
+  void Decided(const OpOutcome& outcome) override {
+    TraceField a, b;
+    if (outcome.data_op != nullptr && outcome.data_op->kind == DataOp::Kind::kTruncate) {
+      a = {"size", outcome.data_op->offset};
+    } else if (outcome.data_op != nullptr) {
+      a = {"off", outcome.data_op->offset};
+      b = {"len", outcome.data_op->length_bytes};
+    }
+    scheduler_.RecordLazyAt(node_, TraceKind::kDisk, a, b, OutcomeKey(outcome),
+                            [&] { return Describe(outcome); });
   }
 
   void FillGarbage(absl::Span<char> out) override {
@@ -84,9 +130,47 @@ class RandomChoices final : public ChoiceSource {
     return 0;
   }
 
+  // "write wal/1.wal: torn (512-byte sectors: kept 2, lost 3); size without
+  // data (zeros)", "rename a -> b: persisted".
+  std::string Describe(const OpOutcome& outcome) const {
+    const std::string_view fate = outcome.fate == 0 ? "dropped" : outcome.fate == 1 ? "persisted" : "torn";
+    if (outcome.namespace_op != nullptr) {
+      const NamespaceOp& op = *outcome.namespace_op;
+      return absl::StrCat(AsAbsl(NamespaceKindName(op.kind)), " ", op.path,
+                          (op.kind == NamespaceOp::Kind::kRename || op.kind == NamespaceOp::Kind::kRenameDir) ? absl::StrCat(" -> ", op.to_path) : "",
+                          ": ", AsAbsl(fate),
+                          outcome.forced ? " (after a dropped op it depends on)" : "");
+    }
+    const bool truncate = outcome.data_op->kind == DataOp::Kind::kTruncate;
+    std::string text = absl::StrCat(truncate ? "truncate " : "write ", NameOf(outcome.inode), ": ",
+                                    AsAbsl(fate));
+    if (outcome.fate == 2) {
+      absl::StrAppend(&text, " (", outcome.unit_bytes, "-byte sectors: ", SectorRuns(outcome), ")");
+    }
+    if (outcome.size_without_data != 0) {
+      absl::StrAppend(&text, "; size without data (",
+                      outcome.size_without_data == 1 ? "zeros" : "garbage", ")");
+    }
+    if (outcome.forced) text += "; torn by the fault plan";
+    return text;
+  }
+
+  std::string NameOf(uint64_t inode) const {
+    if (!only_path_.empty()) return std::string(only_path_);
+    if (names_ != nullptr) {
+      for (const auto& [path, id] : *names_) {
+        if (id == inode) return path;
+      }
+    }
+    return absl::StrCat("(inode ", inode, ", no name)");
+  }
+
   Scheduler& scheduler_;
   Prng& prng_;
   const CrashRates& rates_;
+  const NodeId node_;
+  const std::map<std::string, uint64_t>* const names_;
+  const std::string_view only_path_;
 };
 
 void NoteOutcomes(FaultRecorder& recorder, NodeId node, const CrashSummary& summary) {
@@ -125,12 +209,12 @@ void FlipBits(DurableState& state, Prng& prng, uint32_t flip_ppm, FaultRecorder&
 
 void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
                              NodeId node, uint32_t unit_bytes, const PendingData& pending,
-                             std::string& durable_bytes,
+                             uint64_t inode, std::string_view path, std::string& durable_bytes,
                              std::map<uint64_t, std::string>& durable_inodes) {
-  RandomChoices choices(scheduler, plan.crash);
+  RandomChoices choices(scheduler, plan.crash, node, nullptr, path);
   CrashSummary summary;
   std::vector<MisplacedWrite> misplaced;
-  ResolveDataOps(durable_bytes, pending, unit_bytes, choices, summary, misplaced);
+  ResolveDataOps(durable_bytes, pending, unit_bytes, choices, summary, misplaced, inode);
   ApplyMisplacedWrites(durable_inodes, misplaced);
   NoteOutcomes(recorder, node, summary);
 }
@@ -138,7 +222,7 @@ void DrawFailedSyncWriteback(Scheduler& scheduler, const FaultPlan& plan, FaultR
 DurableState DrawCrashState(Scheduler& scheduler, const FaultPlan& plan, FaultRecorder& recorder,
                             NodeId node, const CrashInput& input,
                             std::map<uint64_t, std::vector<uint64_t>>* unreadable_sectors) {
-  RandomChoices choices(scheduler, plan.crash);
+  RandomChoices choices(scheduler, plan.crash, node, input.names);
   CrashSummary summary;
   DurableState state = ResolveCrash(input, choices, &summary);
   NoteOutcomes(recorder, node, summary);

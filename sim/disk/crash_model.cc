@@ -106,16 +106,19 @@ uint32_t TornSectorOutcome(const DataOp& op, uint64_t sector, uint64_t first_sec
   return choices.Choose(ChoicePoint::kTornSector, 3);
 }
 
-// A write that is not persisted whole: per-sector outcomes, and maybe the
-// size update without (all of) the data.
+// A write that is not persisted whole: per-sector outcomes (appended to
+// `sector_outcomes`, recorded in `outcome`), and maybe the size update
+// without (all of) the data.
 void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, bool torn,
                         const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary,
-                        std::vector<MisplacedWrite>& misplaced) {
+                        std::vector<MisplacedWrite>& misplaced, OpOutcome& outcome,
+                        std::vector<uint8_t>& sector_outcomes) {
   const uint32_t unit_bytes = sectors.logical_bytes;
   const uint64_t logical_end = op.offset + op.length_bytes;
   const uint64_t size_before = file.size_bytes;
   if (logical_end > file.size_bytes) {
     const uint32_t size_choice = choices.Choose(ChoicePoint::kSizeWithoutData, 3);
+    outcome.size_without_data = size_choice;
     if (size_choice != 0) {
       const uint64_t old_size_bytes = file.size_bytes;
       ExtendSize(file, logical_end);
@@ -131,6 +134,8 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   const uint64_t first_sector = op.durable_offset / unit_bytes;
   const uint64_t last_sector = (op.durable_offset + op.length_bytes - 1) / unit_bytes;
   if (op.landing_inode == 0) EnsurePhys(file, op.durable_offset + op.length_bytes);
+  outcome.unit_bytes = unit_bytes;
+  outcome.first_sector = first_sector;
   const bool multi_sector = first_sector != last_sector;
   const bool forced_hole = op.tear_on_crash && multi_sector && sectors.forced_tear_may_hole &&
                            choices.Choose(ChoicePoint::kForcedTearShape, 2) == 1;
@@ -139,13 +144,14 @@ void ReplayPartialWrite(Replay& file, const DataOp& op, std::string_view bytes, 
   for (uint64_t sector = first_sector; sector <= last_sector; ++sector) {
     const uint64_t begin = std::max(sector * unit_bytes, op.durable_offset);
     const uint64_t end = std::min((sector + 1) * unit_bytes, op.durable_offset + op.length_bytes);
-    const uint32_t outcome =
+    const uint32_t sector_outcome =
         TornSectorOutcome(op, sector, first_sector, last_sector, forced_hole, choices);
-    hole = hole || (lost_earlier && outcome != 0);
-    lost_earlier = lost_earlier || outcome == 0;
-    if (outcome == 1) {
+    sector_outcomes.push_back(static_cast<uint8_t>(sector_outcome));
+    hole = hole || (lost_earlier && sector_outcome != 0);
+    lost_earlier = lost_earlier || sector_outcome == 0;
+    if (sector_outcome == 1) {
       Land(file, op, begin, bytes.substr(begin - op.durable_offset, end - begin), misplaced);
-    } else if (outcome == 2) {
+    } else if (sector_outcome == 2) {
       std::string garbage(end - begin, '\0');
       choices.FillGarbage(absl::Span<char>(garbage.data(), garbage.size()));
       Land(file, op, begin, garbage, misplaced);
@@ -219,37 +225,45 @@ void CollectOrphans(DurableState& state) {
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
                     ChoiceSource& choices, CrashSummary& summary,
-                    std::vector<MisplacedWrite>& misplaced) {
+                    std::vector<MisplacedWrite>& misplaced, uint64_t inode) {
   ResolveDataOps(durable_bytes, pending, SectorModel{.logical_bytes = unit_bytes}, choices,
-                 summary, misplaced);
+                 summary, misplaced, inode);
 }
 
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
                     const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary,
-                    std::vector<MisplacedWrite>& misplaced) {
+                    std::vector<MisplacedWrite>& misplaced, uint64_t inode) {
   FAULTLINE_CHECK(sectors.physical() % sectors.logical_bytes == 0);
   Replay file{.phys = std::move(durable_bytes), .size_bytes = 0};
   file.size_bytes = file.phys.size();
+  std::vector<uint8_t> sector_outcomes;  // a torn write's, reused op after op
   for (const DataOp& op : pending.ops) {
+    OpOutcome outcome{.data_op = &op, .inode = inode};
     if (op.kind == DataOp::Kind::kTruncate) {
-      if (choices.Choose(ChoicePoint::kTruncate, 2) == 1) {
+      outcome.fate = choices.Choose(ChoicePoint::kTruncate, 2);
+      if (outcome.fate == 1) {
         ReplayTruncate(file, op.offset);
         ++summary.truncates_persisted;
       } else {
         ++summary.truncates_dropped;
       }
+      choices.Decided(outcome);
       continue;
     }
     const std::string_view bytes = pending.BytesOf(op);
-    const uint32_t mode = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
-    if (mode == 1) {
+    outcome.forced = op.tear_on_crash;
+    outcome.fate = op.tear_on_crash ? 2 : choices.Choose(ChoicePoint::kWrite, 3);
+    sector_outcomes.clear();
+    if (outcome.fate == 1) {
       PersistWhole(file, op, bytes, misplaced);
       ++summary.writes_persisted;
     } else {
-      ReplayPartialWrite(file, op, bytes, /*torn=*/mode == 2, sectors, choices, summary,
-                         misplaced);
-      ++(mode == 2 ? summary.writes_torn : summary.writes_dropped);
+      ReplayPartialWrite(file, op, bytes, /*torn=*/outcome.fate == 2, sectors, choices, summary,
+                         misplaced, outcome, sector_outcomes);
+      ++(outcome.fate == 2 ? summary.writes_torn : summary.writes_dropped);
     }
+    outcome.sectors = absl::MakeConstSpan(sector_outcomes);
+    choices.Decided(outcome);
   }
   file.phys.resize(file.size_bytes);
   durable_bytes = std::move(file.phys);
@@ -264,8 +278,10 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
 
   NamespaceCrashOrder order;
   for (const NamespaceOp& op : *input.namespace_ops) {
-    const bool persisted = !order.Forced(op) && choices.Choose(ChoicePoint::kNamespaceOp, 2) == 1;
+    const bool forced = order.Forced(op);
+    const bool persisted = !forced && choices.Choose(ChoicePoint::kNamespaceOp, 2) == 1;
     order.Decided(op, persisted);
+    choices.Decided(OpOutcome{.namespace_op = &op, .fate = persisted ? 1u : 0u, .forced = forced});
     if (persisted) {
       ApplyNamespaceOp(state, op);
       ++sum.namespace_persisted;
@@ -282,7 +298,7 @@ DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices, CrashS
     if (pending == nullptr || pending->empty()) continue;
     SectorModel sectors = input.sectors;
     sectors.logical_bytes = input.atomic_unit_bytes;
-    ResolveDataOps(state.inodes[inode], *pending, sectors, choices, sum, misplaced);
+    ResolveDataOps(state.inodes[inode], *pending, sectors, choices, sum, misplaced, inode);
     if (!sum.unreadable_scratch.empty()) {
       std::vector<uint64_t>& unreadable = sum.unreadable_sectors[inode];
       unreadable.insert(unreadable.end(), sum.unreadable_scratch.begin(),

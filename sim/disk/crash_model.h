@@ -138,6 +138,31 @@ struct SectorModel {
   uint32_t physical() const { return physical_bytes == 0 ? logical_bytes : physical_bytes; }
 };
 
+// What a crash (or a failed sync's writeback) did to one pending op, once
+// all of its decisions are made: what the trace says about it.
+struct OpOutcome {
+  // Exactly one is set: a namespace op, or a data op of file `inode`.
+  const NamespaceOp* namespace_op = nullptr;
+  const DataOp* data_op = nullptr;
+  uint64_t inode = 0;
+  // A namespace op or truncate: 0 dropped, 1 persisted. A write: 0 dropped,
+  // 1 persisted whole, 2 torn.
+  uint32_t fate = 0;
+  // Decided without a draw: a namespace op ordered after a dropped one, or
+  // a write a fault-plan rule tears.
+  bool forced = false;
+  // A write that extends the file and did not persist whole: the
+  // ChoicePoint::kSizeWithoutData option (0 size not persisted, 1 zeros,
+  // 2 garbage); 0 otherwise.
+  uint32_t size_without_data = 0;
+  // A torn write: the sectors it covers, from `first_sector` (the atomic
+  // unit is `unit_bytes`), each with its ChoicePoint::kTornSector option
+  // (0 old bytes kept, 1 new bytes, 2 garbage).
+  uint32_t unit_bytes = 0;
+  uint64_t first_sector = 0;
+  absl::Span<const uint8_t> sectors;
+};
+
 // Where crash decisions come from.
 class ChoiceSource {
  public:
@@ -147,6 +172,10 @@ class ChoiceSource {
   virtual uint32_t Choose(ChoicePoint point, uint32_t arity) = 0;
   // Fills `out` with garbage bytes.
   virtual void FillGarbage(absl::Span<char> out) = 0;
+  // Told, after every decision about one pending op is made, what they did
+  // to it (in the order ops are decided). `outcome` and what it points to
+  // are valid during the call only. Default: nothing.
+  virtual void Decided(const OpOutcome& outcome) { (void)outcome; }
 };
 
 // What a crash resolution decided, for stats and the trace.
@@ -176,14 +205,15 @@ void ApplyAllDataOps(std::string& bytes, const PendingData& pending,
 
 // Decides each of one file's pending data ops (persisted, dropped, torn) and
 // applies the outcome to `durable_bytes`: the data part of a crash, and of a
-// writeback that failed partway (a failed sync).
+// writeback that failed partway (a failed sync). `inode` names the file in
+// the outcomes `choices` is told.
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending, uint32_t unit_bytes,
                     ChoiceSource& choices, CrashSummary& summary,
-                    std::vector<MisplacedWrite>& misplaced);
+                    std::vector<MisplacedWrite>& misplaced, uint64_t inode);
 // The same under a device's sector model (power loss on that device).
 void ResolveDataOps(std::string& durable_bytes, const PendingData& pending,
                     const SectorModel& sectors, ChoiceSource& choices, CrashSummary& summary,
-                    std::vector<MisplacedWrite>& misplaced);
+                    std::vector<MisplacedWrite>& misplaced, uint64_t inode);
 
 // Resolves a crash: `durable` plus independently decided pending ops. The
 // pending data is listed by inode id, ascending (the order of decisions).
@@ -196,6 +226,9 @@ struct CrashInput {
   // Physical sectors and their failure modes; its logical_bytes is ignored
   // (atomic_unit_bytes is the logical sector).
   SectorModel sectors;
+  // The names files have when the crash strikes (path → inode), to word the
+  // outcomes in the trace; optional (nullptr).
+  const std::map<std::string, uint64_t>* names = nullptr;
 };
 DurableState ResolveCrash(const CrashInput& input, ChoiceSource& choices,
                           CrashSummary* summary = nullptr);

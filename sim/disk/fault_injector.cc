@@ -45,11 +45,17 @@ FaultKind EioKindFor(DiskOp op) {
   }
 }
 
+// A kFault event's kind field, printed by name.
+std::string_view FaultKindValueName(uint64_t kind) {
+  return kind < kFaultKindCount ? FaultKindName(static_cast<FaultKind>(kind)) : "?";
+}
+
 }  // namespace
 
 void FaultRecorder::Note(FaultKind kind, NodeId node, TraceField detail, std::string_view text) {
   stats_.Add(kind);
-  scheduler_.RecordAt(node, TraceKind::kFault, {"kind", static_cast<uint64_t>(kind)}, detail, text);
+  scheduler_.RecordAt(node, TraceKind::kFault, {"kind", static_cast<uint64_t>(kind), FaultKindValueName},
+                      detail, text);
 }
 
 std::string_view ArmedOpsName(ArmedOps ops) {

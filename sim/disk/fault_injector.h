@@ -38,7 +38,8 @@ namespace faultline::sim::disk {
 class FaultRecorder {
  public:
   explicit FaultRecorder(Scheduler& scheduler) : scheduler_(scheduler) {}
-  // TraceKind::kFault with a = kind | (node << 32), b = detail, and `text`.
+  // TraceKind::kFault at `node` with a = kind (printed by name), b = detail,
+  // and `text`.
   void Note(FaultKind kind, NodeId node, TraceField detail, std::string_view text);
   // Counts without tracing (per-op latency).
   void Count(FaultKind kind, uint64_t n = 1) { stats_.Add(kind, n); }

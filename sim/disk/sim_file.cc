@@ -267,7 +267,7 @@ void SimFile::FailSync() {
     // Writeback failed partway: some of the dirty pages reached the device.
     DrawFailedSyncWriteback(fs_->disk_->scheduler_, fs_->disk_->plan_, fs_->disk_->recorder_,
                             fs_->node_, fs_->disk_->options_.atomic_unit_bytes, inode.pending,
-                            fs_->durable_.inodes[inode_id_], fs_->durable_.inodes);
+                            inode_id_, path_, fs_->durable_.inodes[inode_id_], fs_->durable_.inodes);
   }
   // The (rest of the) dirty pages are marked clean without reaching the
   // durable image; nothing will write them again.

@@ -16,6 +16,20 @@
 #include "sim/disk/sim_file.h"
 
 namespace faultline::sim::disk {
+namespace {
+
+// An open event's mode field, printed by name.
+std::string_view OpenModeValueName(uint64_t mode) {
+  switch (static_cast<io::OpenMode>(mode)) {
+    case io::OpenMode::kReadWrite: return "read_write";
+    case io::OpenMode::kCreate: return "create";
+    case io::OpenMode::kCreateExclusive: return "create_exclusive";
+    case io::OpenMode::kCreateTruncate: return "create_truncate";
+  }
+  return "?";
+}
+
+}  // namespace
 
 SimFileSystem::SimFileSystem(SimDisk* disk, NodeId node)
     : disk_(disk),
@@ -129,6 +143,7 @@ CrashInput SimFileSystem::MakeCrashInput() const {
                               .powersafe_overwrite = disk_->options_.powersafe_overwrite,
                               .torn_sectors_unreadable = disk_->options_.torn_sectors_unreadable,
                               .forced_tear_may_hole = disk_->options_.forced_tear_may_hole};
+  input.names = &files_;
   for (const auto& [id, inode] : inodes_) {
     if (!inode.pending.empty()) input.data.emplace_back(id, &inode.pending);
   }
@@ -324,8 +339,8 @@ absl::StatusOr<std::unique_ptr<io::File>> SimFileSystem::Open(std::string_view p
   const std::string what = absl::StrCat("open ", AsAbsl(path));
   FAULTLINE_RETURN_IF_ERROR(CheckNode(what));
   auto file = Armed(ArmedOps::kAnyOp, what, [&] { return DoOpen(std::string(path), mode, what); });
-  TraceIo("open", path, Trace::HashBytes(path), {"mode", static_cast<uint64_t>(mode)}, {},
-          file.status());
+  TraceIo("open", path, Trace::HashBytes(path),
+          {"mode", static_cast<uint64_t>(mode), OpenModeValueName}, {}, file.status());
   return file;
 }
 

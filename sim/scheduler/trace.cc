@@ -35,7 +35,12 @@ std::string TraceEvent::Format(std::string_view node_name) const {
   bool any_field = false;
   for (const TraceField& field : {a, b}) {
     if (field.name.empty()) continue;
-    absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
+    if (field.value_name != nullptr) {
+      absl::StrAppendFormat(&line, " %s=%s", AsAbsl(field.name),
+                            AsAbsl(field.value_name(field.value)));
+    } else {
+      absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
+    }
     any_field = true;
   }
   if (!text.empty()) {
@@ -67,11 +72,24 @@ void Trace::Record(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a_
     hash_ = Fold(Fold(hash_, static_cast<uint64_t>(kind)), static_cast<uint64_t>(time_ns));
   } else {
     FoldEvent(time_ns, node, kind, a, b, text.empty() ? 0 : HashBytes(text));
+    if (kind == TraceKind::kCrash && crash_marks_.size() < kMaxCrashMarks) {
+      crash_marks_.push_back({node, count_});
+    }
   }
   if (recording_ && events_.size() < max_events_) {
     Keep(time_ns, node, kind, a_field, b_field, std::string(text));
   }
   ++count_;
+}
+
+std::vector<uint64_t> Trace::CrashesSince(uint32_t node, uint64_t after, size_t max) const {
+  auto it = std::upper_bound(crash_marks_.begin(), crash_marks_.end(), after,
+                             [](uint64_t index, const CrashMark& mark) { return index < mark.index; });
+  std::vector<uint64_t> crashes;
+  for (; it != crash_marks_.end() && crashes.size() < max; ++it) {
+    if (it->node == node) crashes.push_back(it->index);
+  }
+  return crashes;
 }
 
 void Trace::FoldEvent(int64_t time_ns, uint32_t node, TraceKind kind, uint64_t a, uint64_t b,

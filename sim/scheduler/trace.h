@@ -43,10 +43,14 @@ std::string_view TraceKindName(TraceKind kind);
 // into the hash: the name is fixed by the call site, so it adds no logical
 // content, and leaving it out keeps recording free of string work.
 // Contract: `name` has static storage (a string literal); an empty name means
-// the field is unused and is not printed.
+// the field is unused and is not printed. A value that stands for a name (an
+// enum: a fault kind, an open mode) carries `value_name`, which the printed
+// line uses instead of the number ("kind=torn_write"); it must return text
+// with static storage, and is never called while hashing.
 struct TraceField {
   std::string_view name;
   uint64_t value = 0;
+  std::string_view (*value_name)(uint64_t value) = nullptr;
 };
 
 struct TraceEvent {
@@ -107,7 +111,16 @@ class Trace {
   }
 
   uint64_t hash() const { return hash_; }
+  // The number of events so far: the index the next event will get, whether
+  // events are kept or not (a checker notes it to name an event later).
   uint64_t event_count() const { return count_; }
+
+  // The indexes of `node`'s crash events (TraceKind::kCrash) after index
+  // `after`, oldest first, at most `max`: where a verdict's lost record was
+  // lost. Kept whether events are or not; the first kMaxCrashMarks crashes
+  // of a run only (crashes are rare: a run has tens).
+  std::vector<uint64_t> CrashesSince(uint32_t node, uint64_t after, size_t max = 16) const;
+  static constexpr size_t kMaxCrashMarks = 65'536;
 
   // Keep events (bounded by `max_events`; older ones are kept, later ones
   // only hashed once the bound is reached).
@@ -141,8 +154,14 @@ class Trace {
   void Keep(int64_t time_ns, uint32_t node, TraceKind kind, TraceField a, TraceField b,
             std::string text);
 
+  struct CrashMark {
+    uint32_t node = 0;
+    uint64_t index = 0;
+  };
+
   uint64_t hash_ = 0xCBF29CE484222325ull;
   uint64_t count_ = 0;
+  std::vector<CrashMark> crash_marks_;  // in index order
   bool recording_ = false;
   size_t max_events_ = 0;
   std::vector<TraceEvent> events_;

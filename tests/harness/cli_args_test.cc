@@ -75,7 +75,10 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"run", "demo", "--trace", "--trace"}, "--trace given twice"},
       {{"replay", "demo", "--seed", "1", "--trace-kind", "io,disk"}, "unknown trace kind 'disk'"},
       {{"replay", "demo", "--seed", "1", "--trace-node", ""}, "--trace-node needs a node name"},
-      {{"run", "demo", "--trace-kind", "io"}, "unknown option '--trace-kind'"},
+      {{"check-determinism", "demo", "--trace-kind", "io"}, "unknown option '--trace-kind'"},
+      {{"run", "demo", "--trace-kind", "bogus"}, "unknown trace kind 'bogus'"},
+      {{"run", "demo", "--seeds", "3", "--trace"}, "--trace prints one seed's trace"},
+      {{"run", "all", "--seed", "1", "--trace-kind", "io"}, "--trace prints one seed's trace"},
       {{"run", "demo", "--seed", "1", "--seed", "2"}, "--seed given twice"},
   };
   for (const auto& [args, message] : cases) {

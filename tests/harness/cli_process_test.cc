@@ -22,58 +22,23 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "scenarios/demo/demo.h"
 #include "scenarios/registry.h"
+#include "tests/harness/cli_process_util.h"
 #include "tests/harness/selftest_scenarios.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct ProcessResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs `binary arguments` through the shell, killed after `limit_s` seconds
-// (exit code 137): a harness that hangs fails its test instead of hanging it.
-ProcessResult RunBinary(const std::string& binary, const std::string& arguments,
-                        int limit_s = 120) {
-  const std::string command =
-      absl::StrFormat("timeout -s KILL %d %s %s 2>&1", limit_s, binary, arguments);
-  ProcessResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t read_bytes;
-  while ((read_bytes = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), read_bytes);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-ProcessResult RunFaultline(const std::string& arguments, int limit_s = 120) {
-  return RunBinary(FAULTLINE_BINARY, arguments, limit_s);
-}
-
-// The same command line with the hostile selftest_* scenarios registered.
-ProcessResult RunSelftest(const std::string& arguments, int limit_s = 120) {
-  return RunBinary(FAULTLINE_SELFTEST_BINARY, arguments, limit_s);
-}
-
-// Well under selftest::kHangSeconds: a run that waits out a bounded hang of
-// a selftest scenario is killed, and fails its test, instead of passing late.
-constexpr int kShortLimitS = 20;
-
-// A fresh directory under the system's temporary directory.
-std::string MakeTempDir() {
-  std::string path = (std::filesystem::temp_directory_path() / "faultline-cli-XXXXXX").string();
-  return mkdtemp(path.data()) != nullptr ? path : "";
-}
+using faultline::testing::kShortLimitS;
+using faultline::testing::MakeTempDir;
+using faultline::testing::ProcessResult;
+using faultline::testing::RunBinary;
+using faultline::testing::RunFaultline;
+using faultline::testing::RunSelftest;
 
 std::string TraceHashIn(const std::string& output) {
   std::smatch match;
@@ -134,54 +99,6 @@ TEST(FaultlineCli, SweepReportsAreWritten) {
   EXPECT_THAT(json, HasSubstr(R"("scenario":"demo","seed":"0x0000000000000004","passed":true)"));
   EXPECT_THAT(slurp(dir + "/out.xml"), HasSubstr(R"(<testsuite name="demo" tests="5" failures="0")"));
   std::filesystem::remove_all(dir);
-}
-
-TEST(FaultlineCli, ReplayWithTraceStampsEventsAndLogsInSimulatedTime) {
-  ProcessResult replay =
-      RunFaultline("replay demo --seed 3 --trace --trace-kind all --log-level debug");
-  EXPECT_EQ(replay.exit_code, 0) << replay.output;
-  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s\] n[1-3] +step)"));
-  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(\[ +0\.[0-9]{9}s sim\] debug: nemesis)"));
-}
-
-TEST(FaultlineCli, ReplayTraceHidesSchedulerEventsUnlessAsked) {
-  ProcessResult replay = RunFaultline("replay wal_crash --seed 0x2a --trace");
-  EXPECT_EQ(replay.exit_code, 0) << replay.output;
-  EXPECT_THAT(replay.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(step|timer) )")));
-  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +io +off=[0-9]+ len=[0-9]+  write wal/)"));
-  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +check +durable=[0-9]+ issued=)"));
-}
-
-TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
-  ProcessResult crash = RunFaultline("replay wal_crash --seed 0x2a --trace-kind crash,fault");
-  EXPECT_EQ(crash.exit_code, 0) << crash.output;
-  EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +crash +choice_point=)"));
-  EXPECT_THAT(crash.output, ::testing::ContainsRegex(R"(s\] n1 +fault +kind=)"));
-  EXPECT_THAT(crash.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step) )")));
-
-  ProcessResult sim = RunFaultline("replay wal_crash --seed 0x2a --trace-kind sched --trace-node sim");
-  EXPECT_EQ(sim.exit_code, 0) << sim.output;
-  EXPECT_THAT(sim.output, ::testing::ContainsRegex(R"(s\] sim +timer +now_ns=)"));
-  EXPECT_THAT(sim.output, ::testing::Not(::testing::ContainsRegex(R"(s\] n1 )")));
-
-  ProcessResult window = RunFaultline(
-      "replay wal_crash --seed 0x2a --trace-from-ns 1000000 --trace-until-ns 1200000");
-  EXPECT_EQ(window.exit_code, 0) << window.output;
-  EXPECT_THAT(window.output, ::testing::ContainsRegex(R"(\[ +0\.0011[0-9]{5}s\] n1 +crash )"));
-  EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.000[0-9]{6}s\])")));
-  EXPECT_THAT(window.output, ::testing::Not(::testing::ContainsRegex(R"(\[ +0\.00(1[2-9]|[2-9])[0-9]+s\])")));
-
-  // The simulated network's sends and deliveries, and its faults.
-  ProcessResult net = RunFaultline("replay net_echo --seed 1 --trace-kind net,fault");
-  EXPECT_EQ(net.exit_code, 0) << net.output;
-  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ arrive_ns=[0-9]+  sent n)"));
-  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] n[1-3] +net +msg=[0-9]+ len=[0-9]+  delivered n)"));
-  EXPECT_THAT(net.output, ::testing::ContainsRegex(R"(s\] \S+ +fault +net_fault=)"));
-  EXPECT_THAT(net.output, ::testing::Not(::testing::ContainsRegex(R"(s\] \S+ +(io|check|step|crash) )")));
-
-  ProcessResult bad = RunFaultline("replay wal_crash --seed 0x2a --trace-kind bogus");
-  EXPECT_EQ(bad.exit_code, 2) << bad.output;
-  EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));
 }
 
 std::string Slurp(const std::string& path) {
@@ -311,14 +228,16 @@ TEST(FaultlineCli, AHungSeedFailsAsATimeoutWithItsReplayCommand) {
               HasSubstr("FAIL selftest_hang seed=0x0000000000000002\n  violated: timeout: "));
 }
 
-TEST(FaultlineCli, ATimeBudgetNeverCountsAnUnfinishedSeedAsPassed) {
-  // One worker: seeds 0 and 1 pass, seed 2 is still running when the
-  // budget ends, seeds 3..7 never start.
+TEST(FaultlineCli, ASeedThatHangsUnderATimeBudgetNeverExitsZero) {
+  // One worker: seeds 0 and 1 pass, seed 2 hangs; the budget (1 s) is far
+  // below the seed timeout (60 s by default). The hang fails as a timeout
+  // (limited to the budget), seeds 3..7 never start, and the exit is 1.
   ProcessResult sweep = RunSelftest("run selftest_hang --seeds 8 --time-budget 1");
-  EXPECT_EQ(sweep.exit_code, 0) << sweep.output;
-  EXPECT_THAT(sweep.output, HasSubstr("NOT RUN selftest_hang seed=0x0000000000000002: in progress "
-                                      "when the time budget ran out"));
-  EXPECT_THAT(sweep.output, HasSubstr("faultline: 2 seeds, 0 failed, 6 not run (time budget reached)"));
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  EXPECT_THAT(sweep.output,
+              HasSubstr("FAIL selftest_hang seed=0x0000000000000002\n  violated: timeout: "));
+  EXPECT_THAT(sweep.output, HasSubstr("faultline: 3 seeds, 1 failed, 5 not run (time budget reached)"));
+  EXPECT_THAT(sweep.output, ::testing::Not(HasSubstr("NOT RUN")));
 }
 
 TEST(FaultlineCli, CheckDeterminismKillsAHungReplay) {
@@ -477,37 +396,74 @@ char ProcessState(pid_t pid) {
   return paren == std::string::npos || paren + 2 >= text.size() ? 0 : text[paren + 2];
 }
 
+// Starts `selftest_hangs_telling_pid` under the selftest binary with
+// `options`, in the background; returns the sweep's pid and sets *worker_pid
+// once the worker has started its seed (0 if it never did).
+int StartHangingSweep(const std::string& pid_file, const std::string& options, int* worker_pid) {
+  FILE* shell = popen(absl::StrFormat("FAULTLINE_SELFTEST_PID_FILE=%s %s run "
+                                      "selftest_hangs_telling_pid --seeds 2 %s >/dev/null 2>&1 & "
+                                      "echo $!",
+                                      pid_file, FAULTLINE_SELFTEST_BINARY, options)
+                          .c_str(),
+                      "r");
+  if (shell == nullptr) return 0;
+  int sweep_pid = 0;
+  if (fscanf(shell, "%d", &sweep_pid) != 1) sweep_pid = 0;
+  pclose(shell);
+  *worker_pid = 0;
+  for (int i = 0; i < 2000 && *worker_pid == 0; ++i) {  // the worker started its seed
+    std::ifstream(pid_file) >> *worker_pid;
+    if (*worker_pid == 0) usleep(10'000);
+  }
+  return sweep_pid;
+}
+
+// Waits (bounded) for `pid` to be gone or a zombie; whether it is.
+bool AwaitGone(int pid) {
+  for (int i = 0; i < 2000 && ProcessState(pid) != 0 && ProcessState(pid) != 'Z'; ++i) {
+    usleep(10'000);
+  }
+  return ProcessState(pid) == 0 || ProcessState(pid) == 'Z';
+}
+
 TEST(FaultlineCli, AWorkerDiesWithTheSweepThatStartedIt) {
   // A CI job's timeout kills the sweep: its workers, mid-seed, must not run
   // on as orphans.
   const std::string dir = MakeTempDir();
   ASSERT_FALSE(dir.empty());
-  const std::string pid_file = dir + "/worker.pid";
-  FILE* shell = popen(absl::StrFormat("FAULTLINE_SELFTEST_PID_FILE=%s %s run "
-                                      "selftest_hangs_telling_pid --seeds 2 >/dev/null 2>&1 & "
-                                      "echo $!",
-                                      pid_file, FAULTLINE_SELFTEST_BINARY)
-                          .c_str(),
-                      "r");
-  ASSERT_NE(shell, nullptr);
-  int sweep_pid = 0;
-  ASSERT_EQ(fscanf(shell, "%d", &sweep_pid), 1);
-  pclose(shell);
   int worker_pid = 0;
-  for (int i = 0; i < 2000 && worker_pid == 0; ++i) {  // the worker started its seed
-    std::ifstream(pid_file) >> worker_pid;
-    if (worker_pid == 0) usleep(10'000);
-  }
+  const int sweep_pid = StartHangingSweep(dir + "/worker.pid", "", &worker_pid);
+  ASSERT_NE(sweep_pid, 0);
   ASSERT_NE(worker_pid, 0);
   ASSERT_EQ(kill(sweep_pid, SIGKILL), 0);
-  for (int i = 0; i < 2000 && ProcessState(worker_pid) != 0 && ProcessState(worker_pid) != 'Z';
-       ++i) {
-    usleep(10'000);
-  }
-  const char state = ProcessState(worker_pid);
-  EXPECT_TRUE(state == 0 || state == 'Z') << "the worker still runs: state " << state;
-  if (state != 0 && state != 'Z') kill(worker_pid, SIGKILL);
+  const bool gone = AwaitGone(worker_pid);
+  EXPECT_TRUE(gone) << "the worker still runs: state " << ProcessState(worker_pid);
+  if (!gone) kill(worker_pid, SIGKILL);
   std::filesystem::remove_all(dir);
+}
+
+TEST(FaultlineCli, ASweepKilledBySignalLeavesNoEmptyReportBehind) {
+  // A report file exists only once it holds a whole report: a sweep killed
+  // mid-run (a CI timeout) must not leave an empty JSON or JUnit file that a
+  // CI step would read as a report of no seeds. An old report at the path
+  // does not survive either: it is not this run's.
+  for (const int signal : {SIGTERM, SIGKILL}) {
+    const std::string dir = MakeTempDir();
+    ASSERT_FALSE(dir.empty());
+    std::ofstream(dir + "/old.json") << "{\"an\":\"old report\"}\n";
+    int worker_pid = 0;
+    const int sweep_pid = StartHangingSweep(
+        dir + "/worker.pid",
+        absl::StrFormat("--json %s/old.json --junit %s/new.xml", dir, dir), &worker_pid);
+    ASSERT_NE(sweep_pid, 0);
+    ASSERT_NE(worker_pid, 0);
+    ASSERT_EQ(kill(sweep_pid, signal), 0);
+    EXPECT_TRUE(AwaitGone(sweep_pid));
+    if (!AwaitGone(worker_pid)) kill(worker_pid, SIGKILL);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/old.json")) << "signal " << signal;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/new.xml")) << "signal " << signal;
+    std::filesystem::remove_all(dir);
+  }
 }
 
 TEST(FaultlineCli, AReportPathThatIsTheConsoleOutputIsRefused) {

@@ -138,19 +138,26 @@ TEST(Sweep, AHungSeedTimesOutAndTheSweepGoesOn) {
   }
 }
 
-TEST(Sweep, SeedsInProgressWhenTheBudgetRunsOutAreNotRunNeverPassed) {
-  // One worker: seeds 0 and 1 pass at once, seed 2 hangs past the budget.
+TEST(Sweep, ASeedThatHangsPastTheTimeBudgetFailsAsATimeoutNeverNotRun) {
+  // One worker: seeds 0 and 1 pass at once, seed 2 hangs. The budget (1 s)
+  // is far below the seed timeout (60 s): the hang must still fail, never
+  // be counted as not run (which exits 0).
   SweepOutcome outcome = SweepSelftest("selftest_hang", 8, 1, /*seed_timeout_ns=*/60e9,
                                        /*time_budget_ns=*/1e9);
   EXPECT_TRUE(outcome.time_budget_reached);
-  EXPECT_EQ(outcome.seeds_run, 2u);
-  EXPECT_EQ(outcome.seeds_failed, 0u);
-  EXPECT_EQ(outcome.seeds_not_run, 6u);
-  ASSERT_EQ(outcome.interrupted.size(), 1u);
-  EXPECT_EQ(outcome.interrupted[0].seed, 2u);
-  EXPECT_EQ(outcome.interrupted[0].outcome, "not run");
-  EXPECT_FALSE(outcome.interrupted[0].passed);
-  for (const reports::SeedResult& result : outcome.results) EXPECT_NE(result.seed, 2u);
+  EXPECT_EQ(outcome.seeds_run, 3u);
+  EXPECT_EQ(outcome.seeds_failed, 1u);
+  EXPECT_EQ(outcome.seeds_not_run, 5u);
+  EXPECT_TRUE(outcome.interrupted.empty());
+  bool seen = false;
+  for (const reports::SeedResult& result : outcome.results) {
+    if (result.seed != 2) continue;
+    seen = true;
+    EXPECT_EQ(result.outcome, "timeout");
+    EXPECT_FALSE(result.passed);
+    EXPECT_THAT(result.detail, HasSubstr("--time-budget"));
+  }
+  EXPECT_TRUE(seen);
 }
 
 // Sets an environment variable for the lifetime of the object.

@@ -126,6 +126,20 @@ TEST(FailureSummary, WordsAViolationOnce) {
   EXPECT_EQ(InvariantOf(Violated(1, "lost: record 3", 0, 1)), "lost");
 }
 
+TEST(FailureSummary, TheTraceEventsAVerdictNamesGetTheirOwnLine) {
+  const SeedResult result = Violated(
+      1, "durability violated: prefix at sequence 9: record 9 lost; trace events: #17 acknowledged "
+         "sequence 9, #25 the crash that lost it; faults injected: crash=2", 2, 5);
+  EXPECT_EQ(FailureStatement(result), "prefix at sequence 9: record 9 lost");
+  EXPECT_EQ(TraceEventsOf(result), "#17 acknowledged sequence 9, #25 the crash that lost it");
+  EXPECT_THAT(FailureBlock(result),
+              HasSubstr("  violated: prefix at sequence 9: record 9 lost\n"
+                        "  trace events: #17 acknowledged sequence 9, #25 the crash that lost it\n"
+                        "  faults injected: crash=2; 5 steps\n"));
+  EXPECT_EQ(TraceEventsOf(Violated(1, "durability violated: prefix at sequence 9: x; faults "
+                                      "injected: crash=2", 2, 5)), "");
+}
+
 TEST(FailureSummary, OtherFailuresGroupByTheirOutcome) {
   SeedResult timeout;
   timeout.outcome = "timeout";

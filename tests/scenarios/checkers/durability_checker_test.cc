@@ -147,6 +147,75 @@ TEST(DurabilityCheckerTest, LostAcknowledgedRecordViolatesPrefix) {
   ExpectViolation(checker.CheckRecovery(1, Log(1, 3)), "prefix", 4);
 }
 
+// A trace as the checker sees it through its hooks: an event counter and
+// the crashes of the checked node.
+struct FakeTrace {
+  uint64_t next_event = 0;
+  std::vector<uint64_t> crashes;
+
+  DurabilityChecker::TraceHooks Hooks() {
+    return {.next_event = [this] { return next_event; },
+            .crashes_since = [this](uint64_t after) {
+              std::vector<uint64_t> since;
+              for (uint64_t crash : crashes) {
+                if (crash > after) since.push_back(crash);
+              }
+              return since;
+            }};
+  }
+};
+
+TEST(DurabilityCheckerTest, ALostRecordsVerdictNamesItsAcknowledgementAndTheCrash) {
+  FakeTrace trace;
+  DurabilityChecker checker = Issued(1, 6);
+  checker.set_trace_hooks(trace.Hooks());
+  trace.next_event = 10;
+  ASSERT_TRUE(checker.Acknowledge(2).ok());
+  trace.next_event = 17;
+  ASSERT_TRUE(checker.Acknowledge(4).ok());
+  trace.crashes = {5, 25};  // one before the acknowledgement, one after
+  trace.next_event = 40;
+  const absl::Status lost = checker.CheckRecovery(1, Log(1, 3));
+  ExpectViolation(lost, "prefix", 4);
+  EXPECT_THAT(lost.message(),
+              HasSubstr("; trace events: #17 acknowledged sequence 4, #25 the crash that lost it; "
+                        "faults injected: "));
+}
+
+TEST(DurabilityCheckerTest, AVerdictNamesEveryCrashSinceTheLastGoodRecovery) {
+  FakeTrace trace;
+  DurabilityChecker checker = Issued(1, 6);
+  checker.set_trace_hooks(trace.Hooks());
+  trace.next_event = 3;
+  ASSERT_TRUE(checker.Acknowledge(4).ok());
+  trace.next_event = 8;
+  ASSERT_TRUE(checker.CheckRecovery(1, Log(1, 5)).ok());  // survived the crash at 6
+  trace.crashes = {6, 12, 20};
+  trace.next_event = 30;
+  const absl::Status lost = checker.CheckRecovery(1, Log(1, 3));
+  ExpectViolation(lost, "prefix", 4);
+  EXPECT_THAT(lost.message(),
+              HasSubstr("; trace events: #3 acknowledged sequence 4, crashes #12 #20 since the "
+                        "last recovery that kept it (one of them lost it); "));
+
+  DurabilityChecker failing = Issued(1, 3);
+  failing.set_trace_hooks(trace.Hooks());
+  trace.next_event = 31;
+  ASSERT_TRUE(failing.Acknowledge(1).ok());
+  trace.crashes.push_back(33);
+  const absl::Status error = failing.CheckRecoveryError(absl::InternalError("boom"));
+  ExpectViolation(error, "clean-recovery", 2);
+  EXPECT_THAT(error.message(), HasSubstr("; trace events: #33 the last crash; "));
+}
+
+TEST(DurabilityCheckerTest, WithoutTraceHooksAVerdictNamesNoEvents) {
+  DurabilityChecker checker = Issued(1, 6);
+  ASSERT_TRUE(checker.Acknowledge(4).ok());
+  const absl::Status lost = checker.CheckRecovery(1, Log(1, 3));
+  ExpectViolation(lost, "prefix", 4);
+  EXPECT_THAT(lost.message(), ::testing::Not(HasSubstr("trace events")));
+}
+
 TEST(DurabilityCheckerTest, GapViolatesPrefix) {
   DurabilityChecker checker = Issued(1, 6);
   std::vector<LogRecord> log = Log(1, 2);

@@ -64,6 +64,31 @@ TEST(Trace, FieldsPrintByNameAndNamesAreNotHashed) {
   EXPECT_EQ(one_field.events()[0].Format("sim").find("=0"), std::string::npos);
 }
 
+std::string_view ColourName(uint64_t value) { return value == 1 ? "red" : "?"; }
+
+TEST(Trace, AFieldWithAValueNamerPrintsTheNameAndHashesTheNumber) {
+  Trace named, plain;
+  named.set_recording(true);
+  named.Record(0, 1, TraceKind::kFault, {"kind", 1, ColourName}, {"count", 2}, "x");
+  plain.Record(0, 1, TraceKind::kFault, {"kind", 1}, {"count", 2}, "x");
+  EXPECT_EQ(named.hash(), plain.hash());
+  const std::string line = named.events()[0].Format("n1");
+  EXPECT_NE(line.find(" kind=red count=2  x"), std::string::npos) << line;
+}
+
+TEST(Trace, RemembersWhereEachNodeCrashed) {
+  Trace trace;  // not recording: crash indexes are kept all the same
+  trace.RecordStep(0, 1, 1);                                          // #0
+  trace.Record(0, 1, TraceKind::kCrash, {"incarnation", 1}, {}, "x");  // #1
+  trace.Record(0, 2, TraceKind::kCrash, {"incarnation", 1}, {}, "x");  // #2
+  trace.Record(0, 1, TraceKind::kDisk, {}, {}, "not a crash");         // #3
+  trace.Record(0, 1, TraceKind::kCrash, {"incarnation", 2}, {}, "x");  // #4
+  EXPECT_EQ(trace.CrashesSince(1, 0), (std::vector<uint64_t>{1, 4}));
+  EXPECT_EQ(trace.CrashesSince(1, 1), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(trace.CrashesSince(2, 0), (std::vector<uint64_t>{2}));
+  EXPECT_TRUE(trace.CrashesSince(1, 4).empty());
+}
+
 TEST(Trace, FirstDivergenceFindsTheFirstDifferentEvent) {
   Trace a, b;
   a.set_recording(true);

@@ -137,7 +137,9 @@ class RandomChoices final : public ChoiceSource {
     if (outcome.namespace_op != nullptr) {
       const NamespaceOp& op = *outcome.namespace_op;
       return absl::StrCat(AsAbsl(NamespaceKindName(op.kind)), " ", op.path,
-                          (op.kind == NamespaceOp::Kind::kRename || op.kind == NamespaceOp::Kind::kRenameDir) ? absl::StrCat(" -> ", op.to_path) : "",
+                          op.kind == NamespaceOp::Kind::kRename || op.kind == NamespaceOp::Kind::kRenameDir
+                              ? absl::StrCat(" -> ", op.to_path)
+                              : "",
                           ": ", AsAbsl(fate),
                           outcome.forced ? " (after a dropped op it depends on)" : "");
     }

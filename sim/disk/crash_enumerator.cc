@@ -68,7 +68,33 @@ class DepthFirstChoices final : public ChoiceSource {
   size_t depth_ = 0;
 };
 
+// Persists everything and tears every write into garbage sectors.
+class GarbageChoices final : public ChoiceSource {
+ public:
+  uint32_t Choose(ChoicePoint point, uint32_t arity) override {
+    switch (point) {
+      case ChoicePoint::kWrite:
+      case ChoicePoint::kTornSector:
+      case ChoicePoint::kNamespaceOp:
+      case ChoicePoint::kTruncate:
+        return arity - 1;  // torn / garbage / persisted
+      case ChoicePoint::kSizeWithoutData:
+        return std::min<uint32_t>(arity - 1, 1);  // the size kept, its data not
+      default:
+        return 0;  // device-profile extras stay off: one representative
+    }
+  }
+  void FillGarbage(absl::Span<char> out) override {
+    std::memset(out.data(), 0xEE, out.size());
+  }
+};
+
 }  // namespace
+
+DiskImage GarbageCrashState(SimDisk& disk, NodeId node) {
+  GarbageChoices choices;
+  return ResolveCrash(CrashEnumeratorAccess::InputOf(disk.ForNode(node)), choices).ToImage();
+}
 
 CrashStates EnumerateCrashStates(const CrashInput& input, const EnumerationOptions& options) {
   FAULTLINE_CHECK(options.max_states >= 1 && options.max_sequences >= 1);

@@ -54,4 +54,10 @@ CrashStates EnumerateCrashStates(const CrashInput& input, const EnumerationOptio
 // the disk; install one with SimDisk::CrashInto or SimDisk::LoadImage.
 CrashStates EnumerateCrashStates(SimDisk& disk, NodeId node, const EnumerationOptions& options);
 
+// The one garbage representative the enumeration leaves out: every pending
+// namespace op and truncate persisted, every pending write torn with each of
+// its sectors garbage (0xEE bytes), an extending write's size persisted. It
+// equals an enumerated state when nothing is written (a caller deduplicates).
+DiskImage GarbageCrashState(SimDisk& disk, NodeId node);
+
 }  // namespace faultline::sim::disk

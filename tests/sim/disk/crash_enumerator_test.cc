@@ -60,6 +60,18 @@ TEST(CrashEnumeratorTest, OverwriteOfTwoSectorsHasFourStates) {
   EXPECT_EQ(states.states.front().files.at("f"), a + a);
 }
 
+// The garbage representative: everything persisted, every written sector
+// garbage; not one of the enumerated states.
+TEST(CrashEnumeratorTest, GarbageStateTearsEveryWrittenSectorIntoGarbage) {
+  World world;
+  auto file = world.Durable("f", std::string(1024, 'A'));
+  ASSERT_TRUE(file->WriteAt(0, Bytes(std::string(1024, 'B'))).ok());
+  const DiskImage garbage = GarbageCrashState(world.disk, world.node);
+  EXPECT_EQ(garbage.files.at("f"), std::string(1024, '\xEE'));
+  const CrashStates states = EnumerateCrashStates(world.disk, world.node, {});
+  EXPECT_EQ(std::count(states.states.begin(), states.states.end(), garbage), 0);
+}
+
 TEST(CrashEnumeratorTest, AppendMayPersistItsSizeWithoutData) {
   World world;
   auto file = world.Durable("f", std::string(512, 'A'));

@@ -1,5 +1,5 @@
-// harness/cli.cc — the `faultline` command (see cli.h): list, run, replay
-// and check-determinism.
+// harness/cli.cc — the `faultline` command (see cli.h): list, run, replay,
+// check-determinism and explore (explore_command.h).
 //
 // Every failure on the console comes with the one command that replays it:
 // a single seed's in full, a sweep's grouped by invariant
@@ -25,6 +25,7 @@
 #include "harness/cli.h"
 #include "harness/cli_args.h"
 #include "harness/check_determinism_command.h"
+#include "harness/explore_command.h"
 #include "harness/report_file.h"
 #include "harness/sweep.h"
 #include "reports/console_text.h"
@@ -302,6 +303,8 @@ int RunCli(const std::vector<std::string>& args, const std::vector<scenarios::Sc
     case Command::kRun:
     case Command::kReplay:
       return RunCommand(*parsed, known);
+    case Command::kExplore:
+      return ExploreCommand(*parsed);
     case Command::kCheckDeterminism: {
       std::vector<const scenarios::Scenario*> selected = SelectScenarios(parsed->scenario, known);
       return selected.empty() ? 2 : CheckDeterminismCommand(*parsed, selected);

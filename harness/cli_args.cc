@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <tuple>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
@@ -75,6 +76,15 @@ constexpr CommandUsage kCommandUsages[] = {
      "      run each seed twice in separate processes; on a mismatch, name the first\n"
      "      trace event that differs; then run the seeds in one process in ascending\n"
      "      and in descending order and compare each seed's trace hash\n"},
+    {"explore",
+     "  faultline explore <scenario> [--seed S] [--ops N] [--states-per-point M]\n"
+     "                [--time-budget SECONDS] [--point K [--state I]] [--log-level L]\n"
+     "      exhaustive crash states of a small fixed configuration (wal_crash): a\n"
+     "      power loss at each of the first N I/O operations (default: all of them),\n"
+     "      each crash state at that point (at most M; extremes and one garbage\n"
+     "      state first, then spread over the space) recovered and checked; prints\n"
+     "      per point the states checked and whether its space was exhausted, then\n"
+     "      states/s and the command that replays a violation (--point K --state I)\n"},
     {"help",
      "  faultline help [command]\n"
      "      this text, or one command's\n"},
@@ -124,7 +134,8 @@ namespace {
 // here, strictly, not by CLI11's lenient converters.
 struct RawOptions {
   std::vector<std::string> seed, first_seed, seeds, jobs, time_budget, seed_timeout, json, junit,
-      log_level, help_topic, trace_kind, trace_node, trace_from, trace_until;
+      log_level, help_topic, trace_kind, trace_node, trace_from, trace_until, ops,
+      states_per_point, point, state;
   int64_t trace = 0;         // times --trace was given
   int64_t all_failures = 0;  // times --all-failures was given
   int64_t require_coverage = 0;  // times --require-coverage was given
@@ -147,6 +158,14 @@ CLI::App* AddCommand(CLI::App& app, const char* name) {
 // The options `kind` takes, as the usage text lists them.
 void DefineOptions(CLI::App& command, Command kind, RawOptions& raw) {
   AddValue(command, "--seed", raw.seed);
+  if (kind == Command::kExplore) {
+    for (auto [name, into] : {std::pair{"--ops", &raw.ops}, {"--states-per-point", &raw.states_per_point},
+                              {"--point", &raw.point}, {"--state", &raw.state},
+                              {"--time-budget", &raw.time_budget}, {"--log-level", &raw.log_level}}) {
+      AddValue(command, name, *into);
+    }
+    return;
+  }
   AddValue(command, "--first-seed", raw.first_seed);
   if (kind != Command::kReplay) {
     AddValue(command, "--seeds", raw.seeds);
@@ -201,6 +220,31 @@ absl::StatusOr<uint64_t> ParseCount(const std::string& text, uint64_t min, uint6
 }
 
 constexpr uint64_t kMaxSeconds = 7 * 24 * 3600;
+
+// explore's counts (ParseCount refuses anything but whole numbers in range).
+absl::Status ConvertExploreValues(const RawOptions& raw, CliArgs& parsed) {
+  constexpr uint64_t kMaxCount = 1'000'000;
+  for (auto [texts, name, min, into] :
+       {std::tuple{&raw.ops, "--ops", uint64_t{1}, &parsed.explore_ops},
+        {&raw.states_per_point, "--states-per-point", uint64_t{1}, &parsed.states_per_point}}) {
+    if (texts->empty()) continue;
+    absl::StatusOr<uint64_t> count = ParseCount(
+        texts->front(), min, kMaxCount, absl::StrCat(name, " takes a count from 1 to ", kMaxCount));
+    if (!count.ok()) return count.status();
+    *into = static_cast<uint32_t>(*count);
+  }
+  for (auto [texts, name, min, into] :
+       {std::tuple{&raw.point, "--point", uint64_t{1}, &parsed.explore_point},
+        {&raw.state, "--state", uint64_t{0}, &parsed.explore_state}}) {
+    if (texts->empty()) continue;
+    absl::StatusOr<uint64_t> index = ParseCount(
+        texts->front(), min, kMaxCount,
+        absl::StrCat(name, " takes a number from ", min, " to ", kMaxCount));
+    if (!index.ok()) return index.status();
+    *into = static_cast<uint32_t>(*index);
+  }
+  return absl::OkStatus();
+}
 
 // Checks each value and stores it in `parsed`.
 absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
@@ -263,7 +307,7 @@ absl::Status ConvertValues(const RawOptions& raw, CliArgs& parsed) {
   }
   parsed.all_failures = raw.all_failures > 0;
   parsed.require_coverage = raw.require_coverage > 0;
-  return absl::OkStatus();
+  return ConvertExploreValues(raw, parsed);
 }
 
 // The rules between options, checked once each value is.
@@ -282,6 +326,12 @@ absl::Status CheckCombination(const CliArgs& parsed, const RawOptions& raw) {
     return Usage("--trace prints one seed's trace: give one scenario and --seed S");
   }
   if (parsed.command == Command::kReplay && !seed_given) return Usage("'replay' needs --seed S");
+  if (parsed.explore_state && !parsed.explore_point) {
+    return Usage("--state I names a state of one crash point: give --point K too");
+  }
+  if (parsed.explore_point && (parsed.explore_ops != 0 || parsed.states_per_point != 0)) {
+    return Usage("--point replays one crash point: --ops and --states-per-point do not apply");
+  }
   if (parsed.command == Command::kReplay && parsed.scenario == "all") {
     return Usage("'replay' takes one scenario, not 'all'");
   }
@@ -315,7 +365,7 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   CliArgs parsed;
   const std::pair<const char*, Command> kCommands[] = {
       {"list", Command::kList}, {"run", Command::kRun}, {"replay", Command::kReplay},
-      {"check-determinism", Command::kCheckDeterminism}};
+      {"check-determinism", Command::kCheckDeterminism}, {"explore", Command::kExplore}};
   CLI::App app{"faultline"};
   app.set_help_flag();
   app.require_subcommand(1, 1);
@@ -360,7 +410,9 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
   FAULTLINE_RETURN_IF_ERROR(ConvertValues(raw, parsed));
   FAULTLINE_RETURN_IF_ERROR(CheckCombination(parsed, raw));
   if (parsed.log_level.empty()) {
+    // explore recovers thousands of crash states: as quiet as a sweep.
     const bool sweep = parsed.command == Command::kCheckDeterminism ||
+                       parsed.command == Command::kExplore ||
                        (parsed.command == Command::kRun && parsed.seed_count > 1);
     parsed.log_level = sweep ? "off" : "warn";
   }

@@ -14,7 +14,7 @@
 
 namespace faultline::harness {
 
-enum class Command { kHelp, kList, kRun, kReplay, kCheckDeterminism };
+enum class Command { kHelp, kList, kRun, kReplay, kCheckDeterminism, kExplore };
 
 struct CliArgs {
   Command command = Command::kHelp;
@@ -45,6 +45,13 @@ struct CliArgs {
   // but that fired in no seed of its scenario fails the run (exit 5); the
   // sweep warns about it either way.
   bool require_coverage = false;
+  // explore: --ops N (the most crash points, 0 = the scenario's bound),
+  // --states-per-point M (0 = every enumerated state), and the replay of one
+  // crash state, --point K [--state I].
+  uint32_t explore_ops = 0;
+  uint32_t states_per_point = 0;
+  std::optional<uint32_t> explore_point;
+  std::optional<uint32_t> explore_state;
 };
 
 // The most seeds one --seeds (or FAULTLINE_SEEDS) may ask for.

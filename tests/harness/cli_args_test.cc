@@ -50,6 +50,22 @@ TEST(ParseCliArgs, ParsesRunAndReplay) {
   EXPECT_EQ(limited->seed_timeout_ns, 5'000'000'000);
 }
 
+TEST(ParseCliArgs, ParsesExplore) {
+  auto all = ParseCliArgs({"explore", "wal_crash", "--ops", "12", "--states-per-point", "64",
+                           "--time-budget", "5", "--seed", "3"});
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->command, Command::kExplore);
+  EXPECT_EQ(all->explore_ops, 12u);
+  EXPECT_EQ(all->states_per_point, 64u);
+  EXPECT_EQ(all->time_budget_ns, 5'000'000'000);
+  EXPECT_EQ(all->first_seed, 3u);
+  EXPECT_EQ(all->log_level, "off");
+  auto one = ParseCliArgs({"explore", "wal_crash", "--point", "7", "--state", "0"});
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->explore_point, 7u);
+  EXPECT_EQ(one->explore_state, 0u);
+}
+
 TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{}, "missing command"},
@@ -80,6 +96,13 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"run", "demo", "--seeds", "3", "--trace"}, "--trace prints one seed's trace"},
       {{"run", "all", "--seed", "1", "--trace-kind", "io"}, "--trace prints one seed's trace"},
       {{"run", "demo", "--seed", "1", "--seed", "2"}, "--seed given twice"},
+      {{"explore", "wal_crash", "--ops", "0"}, "--ops takes a count"},
+      {{"explore", "wal_crash", "--states-per-point", "x"}, "--states-per-point takes a count"},
+      {{"explore", "wal_crash", "--state", "2"}, "give --point K too"},
+      {{"explore", "wal_crash", "--point", "0"}, "--point takes a number from 1"},
+      {{"explore", "wal_crash", "--point", "2", "--ops", "3"}, "--point replays one crash point"},
+      {{"explore", "wal_crash", "--seeds", "3"}, "unknown option '--seeds'"},
+      {{"explore"}, "needs a scenario name"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);

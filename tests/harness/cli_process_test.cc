@@ -168,6 +168,19 @@ TEST(FaultlineCli, ReportsKeepValidUtf8FromFailureDetails) {
   std::filesystem::remove_all(dir);
 }
 
+// The WAL's small configuration is explored to the end, every point
+// exhausted; one state of it replays alone.
+TEST(FaultlineCli, ExploreExhaustsTheSmallWalConfiguration) {
+  ProcessResult all = RunFaultline("explore wal_crash --seed 1");
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_THAT(all.output, HasSubstr("every crash point of the configuration was explored"));
+  EXPECT_THAT(all.output, HasSubstr(" points exhausted, "));
+  EXPECT_THAT(all.output, ::testing::Not(HasSubstr("not exhausted")));
+  ProcessResult one = RunFaultline("explore wal_crash --seed 1 --point 3 --state 0");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_THAT(one.output, HasSubstr("1 states checked"));
+}
+
 TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
   const std::pair<std::string, std::string> cases[] = {
       {"run nosuch --seed 1", "unknown scenario 'nosuch'"},
@@ -178,6 +191,10 @@ TEST(FaultlineCli, BadUsageExitsTwoWithAMessage) {
       {"run demo --seeds 3 --junit /nonexistent-dir/out.xml", "cannot write '/nonexistent-dir/out.xml'"},
       {"run demo --seeds 3 --json /nonexistent-dir/out.jsonl", "cannot write"},
       {"check-determinism nosuch --seeds 2", "unknown scenario 'nosuch'"},
+      {"explore demo", "'explore' supports wal_crash only (got 'demo')"},
+      {"explore wal_crash --point 100000", "fewer than 100000 I/O operations"},
+      {"explore wal_crash --point 1 --state 100000", "point 1 has"},
+      {"explore wal_crash --states-per-point 0", "--states-per-point takes a count"},
   };
   for (const auto& [arguments, message] : cases) {
     ProcessResult result = RunFaultline(arguments);

@@ -19,7 +19,8 @@
 // subset of its sectors; an extending write's size persisted without its
 // data (zeros). Garbage is not enumerated (it has no finite set of values),
 // except that a write forced to tear (FaultAction::kTearOnCrash) inside one
-// sector becomes 0xEE bytes.
+// sector becomes 0xEE bytes. GarbageCrashState gives one garbage
+// representative to check beside the enumerated states.
 //
 // Bounds: stops after `max_states` distinct states or `max_sequences`
 // decision sequences, whichever comes first; `complete` says whether the

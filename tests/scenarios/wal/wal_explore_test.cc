@@ -79,6 +79,16 @@ TEST(WalExplore, CatchesAckBeforeSyncAndReplaysTheState) {
   EXPECT_FALSE(real->violation.has_value());
 }
 
+// Extremes come first: even one state per point (everything pending
+// dropped) finds the acknowledgement before the sync.
+TEST(WalExplore, OneStatePerPointStillCatchesAckBeforeSync) {
+  absl::StatusOr<ExploreReport> report = ExploreWal(
+      {.seed = 1, .states_per_point = 1}, Wrap<testing::AckBeforeSyncFileSystem>());
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_TRUE(report->violation.has_value());
+  EXPECT_EQ(report->violation_state, 0u);
+}
+
 TEST(WalExplore, CatchesASkippedRotationDirSync) {
   absl::StatusOr<ExploreReport> report =
       ExploreWal({.seed = 1}, Wrap<testing::NoRotationDirSyncFileSystem>());

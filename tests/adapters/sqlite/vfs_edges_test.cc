@@ -1,0 +1,156 @@
+// tests/adapters/sqlite/vfs_edges_test.cc — the VFS's methods called
+// directly, at their edges: short reads, long names, lock transitions,
+// odd shared-memory region sizes.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "adapters/sqlite/vfs.h"
+#include "sim/disk/sim_file_system.h"
+#include "sim/scheduler/scheduler.h"
+
+namespace faultline::adapters::sqlite {
+namespace {
+
+struct EdgeWorld {
+  EdgeWorld()
+      : scheduler({.seed = 1, .stack_size_bytes = 256 * 1024}),
+        node(scheduler.AddNode("n1")),
+        disk(scheduler, {}, {}),
+        vfs({.file_system = &disk.ForNode(node),
+             .executor = &scheduler,
+             .randomness = [](absl::Span<char> out) { std::memset(out.data(), 7, out.size()); }}) {}
+
+  void Run(std::function<void(sqlite3_vfs&)> body) {
+    scheduler.StartFiberOn(node, "edges", [this, body = std::move(body)] {
+      body(*sqlite3_vfs_find(vfs.name().c_str()));
+    });
+    const sim::RunResult result = scheduler.Run();
+    ASSERT_TRUE(result.ok()) << result.detail;
+  }
+
+  sim::Scheduler scheduler;
+  sim::NodeId node;
+  sim::disk::SimDisk disk;
+  Vfs vfs;
+};
+
+// An open file in SQLite's allocation of szOsFile bytes.
+struct OpenFile {
+  OpenFile(sqlite3_vfs& v, const char* name, int flags) : vfs(v), bytes(static_cast<size_t>(v.szOsFile)) {
+    code = v.xOpen(&v, name, file(), flags, nullptr);
+  }
+  ~OpenFile() {
+    if (file()->pMethods != nullptr) file()->pMethods->xClose(file());
+  }
+  sqlite3_file* file() { return reinterpret_cast<sqlite3_file*>(bytes.data()); }
+  const sqlite3_io_methods& m() { return *file()->pMethods; }
+  sqlite3_vfs& vfs;
+  std::vector<uint64_t> bytes;  // aligned storage
+  int code = SQLITE_OK;
+};
+
+constexpr int kDbFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MAIN_DB;
+
+TEST(SqliteVfsEdgesTest, ShortReadZeroFillsTheTail) {
+  EdgeWorld world;
+  world.Run([](sqlite3_vfs& v) {
+    OpenFile f(v, "a.db", kDbFlags);
+    ASSERT_EQ(f.code, SQLITE_OK);
+    ASSERT_EQ(f.m().xWrite(f.file(), "abc", 3, 0), SQLITE_OK);
+    char buffer[8];
+    std::memset(buffer, 'x', sizeof buffer);
+    EXPECT_EQ(f.m().xRead(f.file(), buffer, 8, 0), SQLITE_IOERR_SHORT_READ);
+    EXPECT_EQ(std::string(buffer, 8), std::string("abc\0\0\0\0\0", 8));
+    std::memset(buffer, 'x', sizeof buffer);
+    EXPECT_EQ(f.m().xRead(f.file(), buffer, 8, 100), SQLITE_IOERR_SHORT_READ);
+    EXPECT_EQ(std::string(buffer, 8), std::string(8, '\0'));
+  });
+}
+
+TEST(SqliteVfsEdgesTest, FullPathnameRespectsTheBuffer) {
+  EdgeWorld world;
+  world.Run([](sqlite3_vfs& v) {
+    char out[8];
+    std::memset(out, 'x', sizeof out);
+    EXPECT_EQ(v.xFullPathname(&v, "abcdefg", 8, out), SQLITE_OK);
+    EXPECT_STREQ(out, "abcdefg");
+    EXPECT_NE(v.xFullPathname(&v, "abcdefgh", 8, out), SQLITE_OK);
+    EXPECT_NE(v.xFullPathname(&v, "/etc/passwd", 64, out), SQLITE_OK);
+    EXPECT_NE(v.xFullPathname(&v, "../up", 64, out), SQLITE_OK);
+    const std::string long_name(5000, 'n');
+    std::vector<char> big(static_cast<size_t>(v.mxPathname) + 1);
+    EXPECT_NE(v.xFullPathname(&v, long_name.c_str(), static_cast<int>(big.size()), big.data()),
+              SQLITE_OK);
+    // A name the file system refuses never exists: an I/O error or "no".
+    int result = 0;
+    const int code = v.xAccess(&v, long_name.c_str(), SQLITE_ACCESS_EXISTS, &result);
+    EXPECT_TRUE(code == SQLITE_IOERR_ACCESS || (code == SQLITE_OK && result == 0)) << code;
+  });
+}
+
+TEST(SqliteVfsEdgesTest, LockTransitionsWithAPendingWriter) {
+  EdgeWorld world;
+  world.Run([](sqlite3_vfs& v) {
+    OpenFile a(v, "l.db", kDbFlags);
+    OpenFile b(v, "l.db", kDbFlags);
+    ASSERT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_SHARED), SQLITE_OK);
+    ASSERT_EQ(b.m().xLock(b.file(), SQLITE_LOCK_SHARED), SQLITE_OK);
+    ASSERT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_RESERVED), SQLITE_OK);
+    EXPECT_EQ(b.m().xLock(b.file(), SQLITE_LOCK_RESERVED), SQLITE_BUSY);
+    EXPECT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_EXCLUSIVE), SQLITE_BUSY);  // b reads: pending
+    int reserved = 0;
+    ASSERT_EQ(b.m().xCheckReservedLock(b.file(), &reserved), SQLITE_OK);
+    EXPECT_EQ(reserved, 1);
+    ASSERT_EQ(b.m().xUnlock(b.file(), SQLITE_LOCK_NONE), SQLITE_OK);
+    EXPECT_EQ(b.m().xLock(b.file(), SQLITE_LOCK_SHARED), SQLITE_BUSY);  // pending bars readers
+    EXPECT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_EXCLUSIVE), SQLITE_OK);
+    ASSERT_EQ(a.m().xUnlock(a.file(), SQLITE_LOCK_SHARED), SQLITE_OK);
+    EXPECT_EQ(b.m().xLock(b.file(), SQLITE_LOCK_SHARED), SQLITE_OK);
+    EXPECT_EQ(b.m().xLock(b.file(), SQLITE_LOCK_RESERVED), SQLITE_OK);
+    ASSERT_EQ(b.m().xUnlock(b.file(), SQLITE_LOCK_NONE), SQLITE_OK);
+    ASSERT_EQ(a.m().xUnlock(a.file(), SQLITE_LOCK_NONE), SQLITE_OK);
+    ASSERT_EQ(a.m().xCheckReservedLock(a.file(), &reserved), SQLITE_OK);
+    EXPECT_EQ(reserved, 0);
+    // Both at NONE: a writer gets EXCLUSIVE at once.
+    ASSERT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_SHARED), SQLITE_OK);
+    ASSERT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_RESERVED), SQLITE_OK);
+    EXPECT_EQ(a.m().xLock(a.file(), SQLITE_LOCK_EXCLUSIVE), SQLITE_OK);
+  });
+}
+
+TEST(SqliteVfsEdgesTest, SharedMemoryRegionsOfOddSizes) {
+  EdgeWorld world;
+  world.Run([](sqlite3_vfs& v) {
+    OpenFile a(v, "s.db", kDbFlags);
+    OpenFile b(v, "s.db", kDbFlags);
+    void volatile* region = nullptr;
+    EXPECT_EQ(a.m().xShmMap(a.file(), 0, 1000, 0, &region), SQLITE_OK);
+    EXPECT_EQ(region, nullptr);
+    ASSERT_EQ(a.m().xShmMap(a.file(), 2, 1000, 1, &region), SQLITE_OK);
+    ASSERT_NE(region, nullptr);
+    static_cast<char volatile*>(region)[999] = 5;
+    void volatile* seen = nullptr;
+    ASSERT_EQ(b.m().xShmMap(b.file(), 2, 1000, 0, &seen), SQLITE_OK);
+    EXPECT_EQ(seen, region);
+    EXPECT_NE(b.m().xShmMap(b.file(), 0, 1001, 1, &seen), SQLITE_OK);
+    EXPECT_EQ(a.m().xShmLock(a.file(), 0, 1, SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+    EXPECT_EQ(b.m().xShmLock(b.file(), 0, 1, SQLITE_SHM_LOCK | SQLITE_SHM_SHARED), SQLITE_BUSY);
+    EXPECT_NE(b.m().xShmLock(b.file(), 7, 2, SQLITE_SHM_LOCK | SQLITE_SHM_SHARED), SQLITE_OK);
+    ASSERT_EQ(a.m().xShmUnmap(a.file(), 1), SQLITE_OK);
+    EXPECT_EQ(b.m().xShmLock(b.file(), 0, 1, SQLITE_SHM_LOCK | SQLITE_SHM_SHARED), SQLITE_OK);
+    ASSERT_EQ(b.m().xShmUnmap(b.file(), 1), SQLITE_OK);
+    ASSERT_EQ(a.m().xShmMap(a.file(), 0, 4096, 0, &seen), SQLITE_OK);  // fresh index, new size
+    EXPECT_EQ(seen, nullptr);
+  });
+}
+
+}  // namespace
+}  // namespace faultline::adapters::sqlite

@@ -21,6 +21,7 @@
 #include "scenarios/kit/disk_swarm.h"
 #include "scenarios/kit/node.h"
 #include "scenarios/kit/world.h"
+#include "scenarios/sqlite/sqlite_device.h"
 #include "scenarios/sqlite/sqlite_scenarios.h"
 
 namespace faultline::scenarios::sqlite {
@@ -121,13 +122,13 @@ class SqliteWorld {
     world_.coverage().WatchDisk(disk_);
     node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
     node_.SetMain([this](Life life) { Main(life); });
+    const SqliteDevice device = SqliteDeviceOf(swarm_.disk.disk);
     vfs_ = std::make_unique<adapters::sqlite::Vfs>(adapters::sqlite::VfsOptions{
         .file_system = nullptr,
         .executor = &world_.scheduler(),
         .randomness = [this](absl::Span<char> out) { FillRandom(out); },
-        .sector_size_bytes = swarm_.disk.disk.atomic_unit_bytes,
-        // sim/disk never changes bytes outside a torn write's range.
-        .device_characteristics = SQLITE_IOCAP_POWERSAFE_OVERWRITE,
+        .sector_size_bytes = device.sector_size_bytes,
+        .device_characteristics = device.device_characteristics,
     });
   }
 

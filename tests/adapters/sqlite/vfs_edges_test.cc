@@ -153,6 +153,29 @@ TEST(SqliteVfsEdgesTest, SharedMemoryRegionsOfOddSizes) {
   });
 }
 
+// Hostile database names through sqlite3_open: too long for mxPathname or
+// escaping the root are a clear SQLITE_CANTOPEN; the longest accepted name
+// works.
+TEST(SqliteVfsEdgesTest, HostileDatabaseNames) {
+  EdgeWorld world;
+  world.Run([&world](sqlite3_vfs& v) {
+    for (const std::string& name : {std::string(5000, 'a'), std::string("/abs.db"),
+                                     std::string("../up.db"), std::string("d//x.db")}) {
+      Connection db(world.vfs);
+      EXPECT_FALSE(db.Open(name).ok()) << name.size();
+      EXPECT_EQ(db.code() & 0xff, SQLITE_CANTOPEN) << name.size();
+    }
+    // SQLite keeps room for "-journal" within mxPathname; the longest name
+    // it takes works, journal included.
+    Connection db(world.vfs);
+    const std::string longest(static_cast<size_t>(v.mxPathname) - 8, 'b');
+    const absl::Status opened = db.Open(longest);
+    ASSERT_TRUE(opened.ok()) << opened;
+    EXPECT_TRUE(db.Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);").ok());
+    EXPECT_EQ(db.QueryInt("SELECT count(*) FROM t").value_or(-1), 1);
+  });
+}
+
 // A crash at any moment inside SQLite (WAL mode: locks held, the wal-index
 // mapped) leaves the VFS with no lock and no wal-index of the dead
 // incarnation, and the next incarnation opens, writes and checks the

@@ -23,6 +23,7 @@
 #include "scenarios/kit/world.h"
 #include "scenarios/sqlite/sqlite_device.h"
 #include "scenarios/sqlite/sqlite_scenarios.h"
+#include "scenarios/sqlite/sqlite_schema_verdict.h"
 
 namespace faultline::scenarios::sqlite {
 namespace {
@@ -194,13 +195,17 @@ class SqliteWorld {
     absl::StatusOr<int64_t> tables =
         db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name IN ('accounts', 'transfers')");
     if (!tables.ok()) return Failed(tables.status(), db, life, "schema");
-    if (*tables == 0 && !setup_acked_) return Setup(db, life);
-    if (*tables != 2) {
-      world_.Fail(absl::StrCat("lost-commit: ", *tables, " of the 2 tables of the acknowledged setup",
-                               Context()));
-      return false;
+    switch (JudgeSchema(*tables, setup_acked_, acked_seq_)) {
+      case SchemaVerdict::kSetUp:
+        return Setup(db, life);
+      case SchemaVerdict::kCheck:
+        return CheckContents(db, life) && Tune(db, life);
+      case SchemaVerdict::kLost:
+        break;
     }
-    return CheckContents(db, life) && Tune(db, life);
+    world_.Fail(absl::StrCat("lost-commit: ", *tables, " of the 2 tables of the acknowledged setup (",
+                             acked_seq_, " transfers acknowledged)", Context()));
+    return false;
   }
 
   // Settings of the connection that are not the configuration under test.

@@ -15,6 +15,7 @@
 #include "scenarios/sqlite/sqlite_config.h"
 #include "scenarios/sqlite/sqlite_device.h"
 #include "scenarios/sqlite/sqlite_scenarios.h"
+#include "scenarios/sqlite/sqlite_schema_verdict.h"
 
 namespace faultline::scenarios::sqlite {
 namespace {
@@ -108,6 +109,19 @@ TEST(SqliteScenariosTest, TheVfsReportsWhatTheDiskHonours) {
   EXPECT_EQ(SqliteDeviceOf(disk).sector_size_bytes, 512u);
   disk.atomic_unit_bytes = 4096;
   EXPECT_EQ(SqliteDeviceOf(disk).sector_size_bytes, 4096u);
+}
+
+// A database that vanished after transfers were acknowledged is a lost
+// commit, even when the setup's own directory sync had failed (and the
+// setup so was never acknowledged): setting the bank up again would hide
+// it. (Seen with a VFS that never syncs a new journal's directory.)
+TEST(SqliteScenariosTest, AVanishedDatabaseWithAcknowledgedTransfersIsALostCommit) {
+  EXPECT_EQ(JudgeSchema(0, false, 0), SchemaVerdict::kSetUp);
+  EXPECT_EQ(JudgeSchema(2, false, 0), SchemaVerdict::kCheck);
+  EXPECT_EQ(JudgeSchema(2, true, 5), SchemaVerdict::kCheck);
+  EXPECT_EQ(JudgeSchema(0, true, 0), SchemaVerdict::kLost);
+  EXPECT_EQ(JudgeSchema(1, false, 0), SchemaVerdict::kLost);
+  EXPECT_EQ(JudgeSchema(0, false, 3), SchemaVerdict::kLost);
 }
 
 }  // namespace

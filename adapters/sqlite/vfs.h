@@ -17,9 +17,10 @@
 //    shared-memory wal-index (xShm*) per path that lives while a connection
 //    maps it — so a crash (the process dies) loses it, as SQLite expects.
 //  * sector size and device characteristics as the options say: the
-//    scenario passes the simulated disk's atomic unit, and
+//    scenario derives them from the simulated disk's options
+//    (scenarios/sqlite/sqlite_device.h): the atomic unit and
 //    SQLITE_IOCAP_POWERSAFE_OVERWRITE when a torn write never changes bytes
-//    outside its range (sim/disk's crash model).
+//    outside its range, else the physical sector and no such claim.
 //  * randomness, current time and sleep from the options' sources (the
 //    simulation's PRNG stream and virtual clock), never from the OS: SQLite's
 //    own PRNG is reseeded from this VFS when it is constructed (it becomes

@@ -21,7 +21,9 @@
 #include "scenarios/kit/disk_swarm.h"
 #include "scenarios/kit/node.h"
 #include "scenarios/kit/world.h"
+#include "scenarios/sqlite/sqlite_device.h"
 #include "scenarios/sqlite/sqlite_scenarios.h"
+#include "scenarios/sqlite/sqlite_schema_verdict.h"
 
 namespace faultline::scenarios::sqlite {
 namespace {
@@ -121,13 +123,13 @@ class SqliteWorld {
     world_.coverage().WatchDisk(disk_);
     node_.AttachDisk(disk_, swarm_.disk.tear_last_write_ppm);
     node_.SetMain([this](Life life) { Main(life); });
+    const SqliteDevice device = SqliteDeviceOf(swarm_.disk.disk);
     vfs_ = std::make_unique<adapters::sqlite::Vfs>(adapters::sqlite::VfsOptions{
         .file_system = nullptr,
         .executor = &world_.scheduler(),
         .randomness = [this](absl::Span<char> out) { FillRandom(out); },
-        .sector_size_bytes = swarm_.disk.disk.atomic_unit_bytes,
-        // sim/disk never changes bytes outside a torn write's range.
-        .device_characteristics = SQLITE_IOCAP_POWERSAFE_OVERWRITE,
+        .sector_size_bytes = device.sector_size_bytes,
+        .device_characteristics = device.device_characteristics,
     });
   }
 
@@ -193,13 +195,17 @@ class SqliteWorld {
     absl::StatusOr<int64_t> tables =
         db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name IN ('accounts', 'transfers')");
     if (!tables.ok()) return Failed(tables.status(), db, life, "schema");
-    if (*tables == 0 && !setup_acked_) return Setup(db, life);
-    if (*tables != 2) {
-      world_.Fail(absl::StrCat("lost-commit: ", *tables, " of the 2 tables of the acknowledged setup",
-                               Context()));
-      return false;
+    switch (JudgeSchema(*tables, setup_acked_, acked_seq_)) {
+      case SchemaVerdict::kSetUp:
+        return Setup(db, life);
+      case SchemaVerdict::kCheck:
+        return CheckContents(db, life) && Tune(db, life);
+      case SchemaVerdict::kLost:
+        break;
     }
-    return CheckContents(db, life) && Tune(db, life);
+    world_.Fail(absl::StrCat("lost-commit: ", *tables, " of the 2 tables of the acknowledged setup (",
+                             acked_seq_, " transfers acknowledged)", Context()));
+    return false;
   }
 
   // Settings of the connection that are not the configuration under test.

@@ -172,6 +172,12 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  // Checked before the sweep, which may run for hours; opened for appending
+  // so that an interrupted run leaves the old report whole.
+  if (!out_path.empty() && !std::ofstream(out_path, std::ios::app)) {
+    std::cerr << "faultline_sqlite_report: cannot write " << out_path << "\n";
+    return 4;
+  }
   std::ostringstream out;
   out << SqliteReportPreamble(seeds);
   std::vector<std::string> broken;

@@ -3,6 +3,8 @@
 // fixed sweep; synchronous=OFF is caught losing acknowledged commits within
 // a bounded number of seeds; an unknown configuration is a clear error; a
 // seed's run does not depend on the runs before it in the process.
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <string>
 
@@ -11,7 +13,9 @@
 #include "harness/gtest_seeds.h"
 #include "scenarios/registry.h"
 #include "scenarios/sqlite/sqlite_config.h"
+#include "scenarios/sqlite/sqlite_device.h"
 #include "scenarios/sqlite/sqlite_scenarios.h"
+#include "scenarios/sqlite/sqlite_schema_verdict.h"
 
 namespace faultline::scenarios::sqlite {
 namespace {
@@ -84,6 +88,40 @@ TEST(SqliteScenariosTest, ASeedDoesNotDependOnEarlierRuns) {
   (void)scenario.run({.seed = 6});
   (void)FindScenario("sqlite_crash.delete.extra")->run({.seed = 9});
   EXPECT_EQ(scenario.run({.seed = 5}).run.trace_hash, first);
+}
+
+// SQLite is told only what the simulated disk honours: powersafe overwrite
+// when a torn write never touches its neighbours, and otherwise the
+// physical sector (which a torn write may trash whole) as its sector size.
+TEST(SqliteScenariosTest, TheVfsReportsWhatTheDiskHonours) {
+  sim::disk::DiskOptions disk;
+  disk.atomic_unit_bytes = 512;
+  disk.physical_sector_bytes = 4096;
+  disk.powersafe_overwrite = true;
+  SqliteDevice device = SqliteDeviceOf(disk);
+  EXPECT_EQ(device.sector_size_bytes, 512u);
+  EXPECT_EQ(device.device_characteristics, SQLITE_IOCAP_POWERSAFE_OVERWRITE);
+  disk.powersafe_overwrite = false;
+  device = SqliteDeviceOf(disk);
+  EXPECT_EQ(device.sector_size_bytes, 4096u);
+  EXPECT_EQ(device.device_characteristics & SQLITE_IOCAP_POWERSAFE_OVERWRITE, 0);
+  disk.physical_sector_bytes = 0;  // the logical sector is the physical one
+  EXPECT_EQ(SqliteDeviceOf(disk).sector_size_bytes, 512u);
+  disk.atomic_unit_bytes = 4096;
+  EXPECT_EQ(SqliteDeviceOf(disk).sector_size_bytes, 4096u);
+}
+
+// A database that vanished after transfers were acknowledged is a lost
+// commit, even when the setup's own directory sync had failed (and the
+// setup so was never acknowledged): setting the bank up again would hide
+// it. (Seen with a VFS that never syncs a new journal's directory.)
+TEST(SqliteScenariosTest, AVanishedDatabaseWithAcknowledgedTransfersIsALostCommit) {
+  EXPECT_EQ(JudgeSchema(0, false, 0), SchemaVerdict::kSetUp);
+  EXPECT_EQ(JudgeSchema(2, false, 0), SchemaVerdict::kCheck);
+  EXPECT_EQ(JudgeSchema(2, true, 5), SchemaVerdict::kCheck);
+  EXPECT_EQ(JudgeSchema(0, true, 0), SchemaVerdict::kLost);
+  EXPECT_EQ(JudgeSchema(1, false, 0), SchemaVerdict::kLost);
+  EXPECT_EQ(JudgeSchema(0, false, 3), SchemaVerdict::kLost);
 }
 
 }  // namespace

@@ -80,6 +80,13 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"run", "demo", "--seeds", "3", "--trace"}, "--trace prints one seed's trace"},
       {{"run", "all", "--seed", "1", "--trace-kind", "io"}, "--trace prints one seed's trace"},
       {{"run", "demo", "--seed", "1", "--seed", "2"}, "--seed given twice"},
+      // A window that ends before it starts would print an empty trace, as
+      // if the run had done nothing.
+      {{"replay", "demo", "--seed", "1", "--trace-from-ns", "5", "--trace-until-ns", "3"},
+       "--trace-until-ns 3 is before --trace-from-ns 5"},
+      {{"replay", "demo", "--seed", "1", "--trace-from-ns", "-1"}, "--trace-from-ns takes"},
+      {{"replay", "demo", "--seed", "1", "--trace-until-ns", "9223372036854775808"},
+       "--trace-until-ns takes"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);

@@ -462,6 +462,11 @@ TEST(FaultlineCli, ASweepKilledBySignalLeavesNoEmptyReportBehind) {
     if (!AwaitGone(worker_pid)) kill(worker_pid, SIGKILL);
     EXPECT_FALSE(std::filesystem::exists(dir + "/old.json")) << "signal " << signal;
     EXPECT_FALSE(std::filesystem::exists(dir + "/new.xml")) << "signal " << signal;
+    // Nor a temporary file that never became a report: a killed sweep's
+    // leftovers would pile up in a CI workspace, one per killed run.
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      EXPECT_EQ(entry.path().filename(), "worker.pid") << "signal " << signal;
+    }
     std::filesystem::remove_all(dir);
   }
 }

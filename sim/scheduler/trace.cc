@@ -38,6 +38,8 @@ std::string TraceEvent::Format(std::string_view node_name) const {
     if (field.value_name != nullptr) {
       absl::StrAppendFormat(&line, " %s=%s", AsAbsl(field.name),
                             AsAbsl(field.value_name(field.value)));
+    } else if (field.is_signed) {
+      absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), static_cast<int64_t>(field.value));
     } else {
       absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
     }

@@ -136,5 +136,13 @@ TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));
 }
 
+TEST(FaultlineCli, ASignedFieldPrintsWithItsSign) {
+  // Seed 0x2a gives n1 a clock running 18 ppm slow: the trace said
+  // drift_ppm=18446744073709551598, the two's complement read as unsigned.
+  ProcessResult replay = RunFaultline("replay wal_crash --seed 0x2a --trace-kind app");
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +app +offset_ns=[0-9]+ drift_ppm=-18  node clock)"));
+}
+
 }  // namespace
 }  // namespace faultline::testing

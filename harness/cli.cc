@@ -135,6 +135,11 @@ std::optional<ReportFiles> OpenReports(const CliArgs& args) {
   return files;
 }
 
+// Why a sweep left seeds unrun, as the summary line and the JUnit report say.
+std::string NotRunReason(const SweepOutcome& outcome) {
+  return outcome.error.empty() ? "time budget reached" : "sweep stopped";
+}
+
 // Writes each report; false (after a message per report) if any failed.
 bool WriteReports(ReportFiles& files, const SweepOutcome& outcome) {
   bool all_written = true;
@@ -151,7 +156,10 @@ bool WriteReports(ReportFiles& files, const SweepOutcome& outcome) {
     }
     write(*files.json, lines);
   }
-  if (files.junit) write(*files.junit, reports::ToJunitXml(outcome.results));
+  if (files.junit) {
+    write(*files.junit, reports::ToJunitXml(outcome.results, outcome.seeds_not_run,
+                                            NotRunReason(outcome)));
+  }
   return all_written;
 }
 
@@ -252,8 +260,7 @@ int RunCommand(const CliArgs& args, const std::vector<scenarios::Scenario>& know
   std::cout << absl::StrFormat("faultline: %d seeds, %d failed", outcome.seeds_run,
                                outcome.seeds_failed);
   if (outcome.seeds_not_run > 0) {
-    std::cout << absl::StrFormat(", %d not run (%s)", outcome.seeds_not_run,
-                                 outcome.error.empty() ? "time budget reached" : "sweep stopped");
+    std::cout << absl::StrFormat(", %d not run (%s)", outcome.seeds_not_run, NotRunReason(outcome));
   }
   std::cout << "\n";
   if (!outcome.error.empty()) {

@@ -325,6 +325,11 @@ absl::Status CheckCombination(const CliArgs& parsed, const RawOptions& raw) {
     // A sweep's traces would be thousands of interleaved runs.
     return Usage("--trace prints one seed's trace: give one scenario and --seed S");
   }
+  if (parsed.trace_filter.until_ns < parsed.trace_filter.from_ns) {
+    // The window would keep no event: an empty trace reads as a run that did nothing.
+    return Usage(absl::StrCat("--trace-until-ns ", parsed.trace_filter.until_ns,
+                              " is before --trace-from-ns ", parsed.trace_filter.from_ns));
+  }
   if (parsed.command == Command::kReplay && !seed_given) return Usage("'replay' needs --seed S");
   if (parsed.explore_state && !parsed.explore_point) {
     return Usage("--state I names a state of one crash point: give --point K too");

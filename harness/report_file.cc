@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -66,6 +67,20 @@ std::string ResolveLinks(const std::string& path) {
   return error || resolved.empty() ? path : resolved.string();
 }
 
+// A new "<target>.partial-XXXXXX" beside `target`, readable as any file the
+// user creates (0644 under the umask, as open(2) would give it; mkostemp
+// makes it private): its descriptor and name.
+absl::StatusOr<std::pair<int, std::string>> CreateTemporary(const std::string& path,
+                                                            const std::string& target) {
+  std::string temp_path = target + ".partial-XXXXXX";
+  const int fd = mkostemp(temp_path.data(), O_CLOEXEC);
+  if (fd < 0) return CannotWrite(path, errno);
+  const mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0644 & ~mask);
+  return std::pair{fd, std::move(temp_path)};
+}
+
 }  // namespace
 
 absl::StatusOr<ReportFile> ReportFile::Open(const std::string& path) {
@@ -84,29 +99,24 @@ absl::StatusOr<ReportFile> ReportFile::Open(const std::string& path) {
       close(*fd);
       return CannotWrite(path, error);
     }
-    return ReportFile(path, path, "", *fd,
+    return ReportFile(path, path, /*in_place=*/true, *fd,
                       Identity{.file_device = info.st_dev, .file_inode = info.st_ino});
   }
   // A regular file, or none yet: through a temporary file beside the one
   // the path names once symbolic links are resolved (a rename over a link
-  // would replace the link, not the report it points to).
+  // would replace the link, not the report it points to). The temporary
+  // file is made here only to prove the directory writable, and removed at
+  // once: made for the whole sweep, it would outlive a sweep killed mid-run.
   const std::string target = ResolveLinks(path);
   std::string dir = std::filesystem::path(target).parent_path().string();
   if (dir.empty()) dir = ".";
-  std::string temp_path = target + ".partial-XXXXXX";
-  const int fd = mkostemp(temp_path.data(), O_CLOEXEC);
-  if (fd < 0) return CannotWrite(path, errno);
-  // mkostemp makes the file private; a report is as readable as any file
-  // the user creates (0644 under the umask, as open(2) would give it).
-  const mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0644 & ~mask);
+  absl::StatusOr<std::pair<int, std::string>> probe = CreateTemporary(path, target);
+  if (!probe.ok()) return probe.status();
+  close(probe->first);
+  unlink(probe->second.c_str());
   struct stat dir_info {};
   if (stat(dir.c_str(), &dir_info) != 0 || (exists && unlink(target.c_str()) != 0 && errno != ENOENT)) {
-    const int error = errno;
-    close(fd);
-    unlink(temp_path.c_str());
-    return CannotWrite(path, error);
+    return CannotWrite(path, errno);
   }
   Identity identity{.dir_device = dir_info.st_dev, .dir_inode = dir_info.st_ino,
                     .name = std::filesystem::path(target).filename().string()};
@@ -114,12 +124,13 @@ absl::StatusOr<ReportFile> ReportFile::Open(const std::string& path) {
     identity.file_device = existing.st_dev;
     identity.file_inode = existing.st_ino;
   }
-  return ReportFile(path, target, std::move(temp_path), fd, std::move(identity));
+  return ReportFile(path, target, /*in_place=*/false, -1, std::move(identity));
 }
 
 ReportFile::ReportFile(ReportFile&& other) noexcept
     : path_(std::move(other.path_)),
       target_(std::move(other.target_)),
+      in_place_(other.in_place_),
       temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
       identity_(std::move(other.identity_)) {
@@ -143,6 +154,15 @@ bool ReportFile::SameFileAs(const ReportFile& other) const {
 }
 
 absl::Status ReportFile::WriteAndClose(std::string_view contents) {
+  if (!in_place_) {
+    absl::StatusOr<std::pair<int, std::string>> temporary = CreateTemporary(path_, target_);
+    if (!temporary.ok()) {
+      return absl::DataLossError(absl::StrCat("writing the report failed: ",
+                                              temporary.status().message()));
+    }
+    fd_ = temporary->first;
+    temp_path_ = std::move(temporary->second);
+  }
   int error = 0;
   size_t written = 0;
   while (written < contents.size() && error == 0) {

@@ -7,12 +7,14 @@
 // close-on-exec: nothing the sweep starts inherits it.
 //
 // A report at a regular path appears whole or not at all: Open removes an
-// old file at the path (it is not this run's report) and creates a
-// temporary file beside it ("<path>.partial-XXXXXX"); WriteAndClose writes,
-// syncs and renames it into place. A sweep killed mid-run (a CI timeout)
-// leaves no file at the path, never an empty or truncated one that reads as
-// a report of fewer seeds; at most the temporary file. A path that exists
-// and is not a regular file (a FIFO, /dev/stdout) is written in place.
+// old file at the path (it is not this run's report) and proves the
+// directory writable; WriteAndClose creates a temporary file beside the
+// path ("<path>.partial-XXXXXX"), writes, syncs and renames it into place.
+// A sweep killed mid-run (a CI timeout) leaves no file at the path, never an
+// empty or truncated one that reads as a report of fewer seeds, and no
+// temporary file either unless killed while writing the report. A path
+// that exists and is not a regular file (a FIFO, /dev/stdout) is written in
+// place.
 #pragma once
 
 #include <sys/types.h>
@@ -61,14 +63,14 @@ class ReportFile {
     dev_t file_device = 0;   // the file at the path when opened (0: none)
     ino_t file_inode = 0;
   };
-  ReportFile(std::string path, std::string target, std::string temp_path, int fd,
-             Identity identity)
-      : path_(std::move(path)), target_(std::move(target)), temp_path_(std::move(temp_path)),
-        fd_(fd), identity_(std::move(identity)) {}
+  ReportFile(std::string path, std::string target, bool in_place, int fd, Identity identity)
+      : path_(std::move(path)), target_(std::move(target)), in_place_(in_place), fd_(fd),
+        identity_(std::move(identity)) {}
 
   std::string path_;       // as given
   std::string target_;     // the path with symbolic links resolved
-  std::string temp_path_;  // the temporary file renamed to target_; empty: written in place
+  bool in_place_ = false;  // written through fd_ as opened, not a temporary file
+  std::string temp_path_;  // the temporary file being written (WriteAndClose only)
   int fd_ = -1;
   Identity identity_;
 };

@@ -1,6 +1,7 @@
 // harness/trace_filter.cc — see trace_filter.h.
 #include "harness/trace_filter.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/absl_string_view.h"
 
@@ -89,6 +91,11 @@ TraceFilter DefaultTraceFilter() { return TraceFilter{.kinds = kAll & ~unsigned{
 
 std::string FilterTrace(std::string_view dump, const TraceFilter& filter) {
   std::string kept;
+  // The nodes events came from, for a --trace-node that matched none: a
+  // scenario has a handful, so the list stays short.
+  constexpr size_t kMaxNodesNamed = 64;
+  std::vector<absl::string_view> nodes;
+  bool node_matched = false;
   for (absl::string_view line : absl::StrSplit(AsAbsl(dump), '\n', absl::SkipEmpty())) {
     // "#12      [     0.001s] n1       io      ..." : node and kind follow "] ".
     const size_t stamp_end = line.find("] ");
@@ -99,6 +106,10 @@ std::string FilterTrace(std::string_view dump, const TraceFilter& filter) {
     std::vector<absl::string_view> words =
         absl::StrSplit(line.substr(stamp_end + 2), ' ', absl::SkipEmpty());
     if (words.size() < 2) continue;
+    if (nodes.size() < kMaxNodesNamed && std::find(nodes.begin(), nodes.end(), words[0]) == nodes.end()) {
+      nodes.push_back(words[0]);
+    }
+    node_matched = node_matched || words[0] == AsAbsl(filter.node);
     const size_t stamp_begin = line.find('[');
     const std::optional<int64_t> time_ns =
         stamp_begin < stamp_end ? ParseStampNs(line.substr(stamp_begin + 1, stamp_end - stamp_begin - 1))
@@ -109,6 +120,12 @@ std::string FilterTrace(std::string_view dump, const TraceFilter& filter) {
       continue;
     }
     absl::StrAppend(&kept, line, "\n");
+  }
+  if (!filter.node.empty() && !node_matched) {
+    // Said, not left as an empty trace that reads as a node that did nothing.
+    std::sort(nodes.begin(), nodes.end());
+    absl::StrAppend(&kept, "no trace event is from node '", AsAbsl(filter.node),
+                    "' (this run's nodes: ", absl::StrJoin(nodes, ", "), ")\n");
   }
   return kept;
 }

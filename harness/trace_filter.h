@@ -33,7 +33,9 @@ absl::StatusOr<unsigned> ParseTraceKinds(std::string_view list);
 // The default filter: every category but sched, every node.
 TraceFilter DefaultTraceFilter();
 
-// The lines of `dump` (TraceEvent::Format lines, one a line) that pass.
+// The lines of `dump` (TraceEvent::Format lines, one a line) that pass;
+// then, if `filter.node` names a node no event is from, a line saying so
+// with the nodes there are.
 std::string FilterTrace(std::string_view dump, const TraceFilter& filter);
 
 }  // namespace faultline::harness

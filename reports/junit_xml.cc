@@ -58,7 +58,8 @@ std::string XmlEscape(std::string_view text) { return Escape(text, /*attribute=*
 
 std::string XmlAttribute(std::string_view text) { return Escape(text, /*attribute=*/true); }
 
-std::string ToJunitXml(const std::vector<SeedResult>& results) {
+std::string ToJunitXml(const std::vector<SeedResult>& results, uint64_t seeds_not_run,
+                       std::string_view why_not_run) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<const SeedResult*>> by_scenario;
   for (const SeedResult& result : results) {
@@ -97,6 +98,15 @@ std::string ToJunitXml(const std::vector<SeedResult>& results) {
           XmlEscape(result->ReplayCommand()));
     }
     xml += "  </testsuite>\n";
+  }
+  if (seeds_not_run > 0) {
+    // One case for them all: a sweep may leave millions unrun.
+    absl::StrAppendFormat(
+        &xml,
+        "  <testsuite name=\"not run\" tests=\"%d\" failures=\"0\" skipped=\"%d\" time=\"0\">\n"
+        "    <testcase classname=\"faultline\" name=\"seeds not run\" time=\"0\">\n"
+        "      <skipped message=\"%d seeds not run: %s\"/>\n    </testcase>\n  </testsuite>\n",
+        seeds_not_run, seeds_not_run, seeds_not_run, XmlAttribute(why_not_run));
   }
   xml += "</testsuites>\n";
   return xml;

@@ -5,6 +5,7 @@
 // invariant and whose body holds the faults, trace hash and replay command.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,10 @@ std::string XmlEscape(std::string_view text);
 std::string XmlAttribute(std::string_view text);
 
 // The whole document. `results` may mix scenarios; suites appear in order of
-// first appearance, cases in the order given.
-std::string ToJunitXml(const std::vector<SeedResult>& results);
+// first appearance, cases in the order given. Seeds a sweep never ran (a
+// time budget spent) are a last suite, "not run", of that many skipped
+// tests, with `why_not_run`: the report never reads as a complete sweep.
+std::string ToJunitXml(const std::vector<SeedResult>& results, uint64_t seeds_not_run = 0,
+                       std::string_view why_not_run = "");
 
 }  // namespace faultline::reports

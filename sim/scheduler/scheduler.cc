@@ -131,7 +131,8 @@ void Scheduler::SetNodeClock(NodeId node, const NodeClock& clock) {
   nodes_[node].clock = clock;
   clocks_set_ = clocks_set_ || !clock.identity();
   RecordAt(node, TraceKind::kApp, {"offset_ns", static_cast<uint64_t>(clock.offset_ns)},
-           {"drift_ppm", static_cast<uint64_t>(clock.drift_ppm)}, "node clock");
+           {"drift_ppm", static_cast<uint64_t>(clock.drift_ppm), nullptr, /*is_signed=*/true},
+           "node clock");
 }
 
 const NodeClock& Scheduler::node_clock(NodeId node) const {

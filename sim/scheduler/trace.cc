@@ -27,6 +27,30 @@ std::string_view TraceKindName(TraceKind kind) {
   return "?";
 }
 
+namespace {
+
+// Appends `text` with its control bytes escaped ("\n", "\x1b"): an event is
+// one line, whatever text the code under test put in it, and a terminal
+// showing the trace gets no escape sequence. Bytes from 0x80 pass (UTF-8).
+void AppendOneLine(std::string_view text, std::string& line) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      line += c;
+    } else if (c == '\n') {
+      line += "\\n";
+    } else if (c == '\r') {
+      line += "\\r";
+    } else if (c == '\t') {
+      line += "\\t";
+    } else {
+      absl::StrAppendFormat(&line, "\\x%02x", byte);
+    }
+  }
+}
+
+}  // namespace
+
 std::string TraceEvent::Format(std::string_view node_name) const {
   const std::string_view kind_name = TraceKindName(kind);
   std::string line = absl::StrFormat("#%-7d [%6d.%09ds] %-8s %-7s", index,
@@ -38,6 +62,8 @@ std::string TraceEvent::Format(std::string_view node_name) const {
     if (field.value_name != nullptr) {
       absl::StrAppendFormat(&line, " %s=%s", AsAbsl(field.name),
                             AsAbsl(field.value_name(field.value)));
+    } else if (field.is_signed) {
+      absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), static_cast<int64_t>(field.value));
     } else {
       absl::StrAppendFormat(&line, " %s=%d", AsAbsl(field.name), field.value);
     }
@@ -45,7 +71,7 @@ std::string TraceEvent::Format(std::string_view node_name) const {
   }
   if (!text.empty()) {
     line += any_field ? "  " : " ";
-    line += text;
+    AppendOneLine(text, line);
   }
   return line;
 }

@@ -46,11 +46,14 @@ std::string_view TraceKindName(TraceKind kind);
 // the field is unused and is not printed. A value that stands for a name (an
 // enum: a fault kind, an open mode) carries `value_name`, which the printed
 // line uses instead of the number ("kind=torn_write"); it must return text
-// with static storage, and is never called while hashing.
+// with static storage, and is never called while hashing. A signed number
+// is stored as its two's complement and sets `is_signed`, so that it prints
+// with its sign ("drift_ppm=-18"); the hash folds the same bits either way.
 struct TraceField {
   std::string_view name;
   uint64_t value = 0;
   std::string_view (*value_name)(uint64_t value) = nullptr;
+  bool is_signed = false;
 };
 
 struct TraceEvent {

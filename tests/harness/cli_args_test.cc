@@ -103,6 +103,13 @@ TEST(ParseCliArgs, RejectsBadUsageWithAMessage) {
       {{"explore", "wal_crash", "--point", "2", "--ops", "3"}, "--point replays one crash point"},
       {{"explore", "wal_crash", "--seeds", "3"}, "unknown option '--seeds'"},
       {{"explore"}, "needs a scenario name"},
+      // A window that ends before it starts would print an empty trace, as
+      // if the run had done nothing.
+      {{"replay", "demo", "--seed", "1", "--trace-from-ns", "5", "--trace-until-ns", "3"},
+       "--trace-until-ns 3 is before --trace-from-ns 5"},
+      {{"replay", "demo", "--seed", "1", "--trace-from-ns", "-1"}, "--trace-from-ns takes"},
+      {{"replay", "demo", "--seed", "1", "--trace-until-ns", "9223372036854775808"},
+       "--trace-until-ns takes"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<CliArgs> parsed = ParseCliArgs(args);

@@ -257,6 +257,21 @@ TEST(FaultlineCli, ASeedThatHangsUnderATimeBudgetNeverExitsZero) {
   EXPECT_THAT(sweep.output, ::testing::Not(HasSubstr("NOT RUN")));
 }
 
+TEST(FaultlineCli, AJunitReportSaysWhichSeedsTheTimeBudgetLeftUnrun) {
+  // The console said "5 not run"; the JUnit report listed the 3 seeds run
+  // and nothing else, so a CI dashboard read it as a complete sweep.
+  const std::string dir = MakeTempDir();
+  ASSERT_FALSE(dir.empty());
+  ProcessResult sweep = RunSelftest(
+      absl::StrFormat("run selftest_hang --seeds 8 --time-budget 1 --junit %s/r.xml", dir));
+  EXPECT_EQ(sweep.exit_code, 1) << sweep.output;
+  std::ifstream in(dir + "/r.xml");
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"not run\" tests=\"5\" failures=\"0\" skipped=\"5\""));
+  EXPECT_THAT(xml, HasSubstr("<skipped message=\"5 seeds not run: time budget reached\"/>"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(FaultlineCli, CheckDeterminismKillsAHungReplay) {
   ProcessResult check = RunSelftest("check-determinism selftest_hang --seeds 3 --seed-timeout-s 1");
   EXPECT_EQ(check.exit_code, 1) << check.output;
@@ -479,6 +494,11 @@ TEST(FaultlineCli, ASweepKilledBySignalLeavesNoEmptyReportBehind) {
     if (!AwaitGone(worker_pid)) kill(worker_pid, SIGKILL);
     EXPECT_FALSE(std::filesystem::exists(dir + "/old.json")) << "signal " << signal;
     EXPECT_FALSE(std::filesystem::exists(dir + "/new.xml")) << "signal " << signal;
+    // Nor a temporary file that never became a report: a killed sweep's
+    // leftovers would pile up in a CI workspace, one per killed run.
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      EXPECT_EQ(entry.path().filename(), "worker.pid") << "signal " << signal;
+    }
     std::filesystem::remove_all(dir);
   }
 }

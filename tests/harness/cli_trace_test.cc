@@ -136,5 +136,28 @@ TEST(FaultlineCli, ReplayTraceFiltersByKindAndNode) {
   EXPECT_THAT(bad.output, HasSubstr("unknown trace kind 'bogus'"));
 }
 
+TEST(FaultlineCli, ANodeNoEventIsFromIsNamedNotAnEmptyTrace) {
+  // `--trace-node N1` (or a node the scenario does not have) printed no
+  // event at all, as if the run had done nothing on that node.
+  for (const char* command : {"replay", "run"}) {
+    ProcessResult traced =
+        RunFaultline(absl::StrCat(command, " wal_crash --seed 0x2a --trace-node N1"));
+    EXPECT_EQ(traced.exit_code, 0) << traced.output;
+    EXPECT_THAT(traced.output,
+                HasSubstr("no trace event is from node 'N1' (this run's nodes: n1, sim)"))
+        << command;
+  }
+  ProcessResult known = RunFaultline("replay wal_crash --seed 0x2a --trace-node n1");
+  EXPECT_THAT(known.output, ::testing::Not(HasSubstr("no trace event is from node")));
+}
+
+TEST(FaultlineCli, ASignedFieldPrintsWithItsSign) {
+  // Seed 0x2a gives n1 a clock running 18 ppm slow: the trace said
+  // drift_ppm=18446744073709551598, the two's complement read as unsigned.
+  ProcessResult replay = RunFaultline("replay wal_crash --seed 0x2a --trace-kind app");
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_THAT(replay.output, ::testing::ContainsRegex(R"(s\] n1 +app +offset_ns=[0-9]+ drift_ppm=-18  node clock)"));
+}
+
 }  // namespace
 }  // namespace faultline::testing

@@ -64,6 +64,20 @@ TEST(Trace, FieldsPrintByNameAndNamesAreNotHashed) {
   EXPECT_EQ(one_field.events()[0].Format("sim").find("=0"), std::string::npos);
 }
 
+TEST(Trace, AnEventPrintsOnOneLineWhateverItsText) {
+  // A violation's text comes from the code under test: a newline in it made
+  // a second line that `--trace` filters kept whatever the node or kind
+  // asked for, and escape bytes reached the terminal raw.
+  Trace trace;
+  trace.set_recording(true);
+  trace.Record(5, 1, TraceKind::kCheck, {"violated", 1}, {},
+               "lost\n#99      [     9.000000000s] n2       crash forged\x1b[31m\x7f");
+  const std::string line = trace.events()[0].Format("n1");
+  EXPECT_EQ(line.find_first_of("\n\r\x1b\x7f"), std::string::npos) << line;
+  EXPECT_NE(line.find("lost\\n#99"), std::string::npos) << line;
+  EXPECT_NE(line.find("forged\\x1b[31m\\x7f"), std::string::npos) << line;
+}
+
 std::string_view ColourName(uint64_t value) { return value == 1 ? "red" : "?"; }
 
 TEST(Trace, AFieldWithAValueNamerPrintsTheNameAndHashesTheNumber) {

@@ -46,8 +46,10 @@
 
 #include "absl/status/status.h"
 #include "core/io/file_system.h"
+#include "core/runtime/executor.h"
 #include "core/wal/wal.h"
 #include "scenarios/scenario.h"
+#include "scenarios/wal/wal_api.h"
 
 namespace faultline::scenarios {
 
@@ -77,6 +79,13 @@ struct WalScenarioHooks {
   // Rewrites what Close() returned before the workload sees it (a WAL whose
   // Close misreports).
   std::function<absl::Status(absl::Status)> close_status;
+  // Called once per WAL instance opened, with the production WAL behind the
+  // scenarios' API seam (wal_api.h); the workload then makes every call
+  // through what it returns, which owns `inner` (a WAL with a defect at its
+  // API boundary: tests/scenarios/buggy_wal_plants.h).
+  std::function<std::unique_ptr<LogApi>(std::unique_ptr<LogApi> inner,
+                                        runtime::Executor& executor)>
+      wrap_wal;
 };
 
 // Runs one seed of the scenario of `kind`.

@@ -134,6 +134,14 @@ WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
     s.close_while_reopening = swarm.Chance(1, 2);
     s.slow_io_ns = swarm.Between(200, 2000) * kMicrosecondNs;
   }
+  s.batch_one_in = swarm.Chance(3, 4) ? static_cast<uint32_t>(swarm.Between(1, 4)) : 0;
+  s.flush_one_in = swarm.Chance(1, 2) ? static_cast<uint32_t>(swarm.Between(1, 6)) : 0;
+  s.tailers = static_cast<int>(swarm.Between(0, 2));
+  s.close_mid_epoch = swarm.Chance(1, 4);
+  s.checkpointer = kind == WalScenarioKind::kRotationRetention || swarm.Chance(1, 2);
+  if (s.checkpointer && s.release_period_ns == 0) {
+    s.release_period_ns = swarm.Between(5, 100) * kMicrosecondNs;
+  }
   s.wal.salt_seed = workload.NextU64();
   s.nemesis.rounds = static_cast<int>(crash.Between(2, 5));
   // A timed crash lands within a few batches.

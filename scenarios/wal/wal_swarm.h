@@ -6,7 +6,8 @@
 // Draw order (part of every trace hash; append new draws at the end): from
 // Stream::kSwarm the disk, the moments and crash-in-recovery, the WAL
 // options, the workload, the scenario's own choices, the crash kinds, the
-// extreme configuration, adversarial payloads and the reopen while blocked;
+// extreme configuration, adversarial payloads, the reopen while blocked and
+// the API mix (batches, flushes, readers, close, checkpointer);
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //
@@ -49,6 +50,16 @@ struct WalSwarm {
   bool reopen_while_blocked = false;
   bool close_while_reopening = false;   // a fiber waits in Close() meanwhile
   int64_t slow_io_ns = 0;               // the slow write or sync
+  // The whole API, interleaved: one writer call in batch_one_in is an
+  // AppendBatch (0: none) of up to max_batch_records + 2 records, so that
+  // batches straddle the batch bounds and rotations; one in flush_one_in
+  // is followed by a Flush (0: none). tailers readers tail the log; in
+  // close_mid_epoch seeds a fiber closes each Wal while writers append.
+  uint32_t batch_one_in = 0;
+  uint32_t flush_one_in = 0;
+  int tailers = 0;
+  bool close_mid_epoch = false;
+  bool checkpointer = false;            // Release below a moving bound (always in rotation)
 };
 
 WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,

@@ -3,8 +3,11 @@
 //
 // One node runs the production WAL (core/wal) on the simulated disk
 // (sim/disk). Writer fibers append records of random sizes (in some seeds
-// adversarial: embedded frames, all zeros, all 0xFF, maximum size) and wait
-// for their durability futures; a nemesis crashes the node — a power loss,
+// adversarial: embedded frames, all zeros, all 0xFF, maximum size) with
+// Append and AppendBatch, sometimes Flush, and wait for their durability
+// futures; readers tail the log meanwhile, a checkpointer releases, and in
+// some seeds a fiber closes the Wal while writers append (every promise of
+// wal.h is checked when it must hold: scenarios/README.md); a nemesis crashes the node — a power loss,
 // a process crash that keeps the page cache, or a process crash whose cache
 // a later power loss takes — at seeded moments: at a random virtual time, in
 // the middle of a group commit, of a rotation (directory sync), of a write,

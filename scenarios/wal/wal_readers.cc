@@ -26,7 +26,8 @@ constexpr int64_t kMaxTailPollNs = 20 * kMicrosecondNs;
 
 void WalWorld::Tailer(LogApi& log, Epoch& epoch) {
   sim::Prng& workload = world_.prng(sim::Stream::kWorkload);
-  if (!epoch_live(epoch.id)) return;  // started after the instance was destroyed
+  // Started after the instance was destroyed, or is being closed.
+  if (!epoch_live(epoch.id) || epoch.closed) return;
   const uint64_t first = log.first_sequence();
   const uint64_t durable = log.durable_sequence();
   // The refusals at both ends of the readable range, then a start inside it.
@@ -56,48 +57,57 @@ void WalWorld::Tailer(LogApi& log, Epoch& epoch) {
         !reader.ok()) {
       return;
     }
-    // Bounded: each iteration returns a record (bounded by what the writers
-    // append) or sleeps while the writers still run. The reader's own
-    // next_sequence() is not trusted: the expected one is counted here.
-    uint64_t expected = from;
-    for (uint64_t i = 0; i < kMaxRecordsRead && epoch_live(epoch.id); ++i) {
-      const bool closed = epoch.close_returned;
-      absl::StatusOr<std::optional<wal::Record>> next = (*reader)->Next();
-      if (!epoch_live(epoch.id)) return;
-      if (closed) {
-        Verdict(rules_.AfterClose("WalReader::Next", next.status()), "reader after close");
-        return;
-      }
-      if (!next.ok()) {
-        const absl::Status& error = next.status();
-        // Released under the reader (a Release in flight has removed the
-        // file before first_sequence() moves on).
-        if (absl::IsNotFound(error) && (expected < log.first_sequence() || releasing_)) break;
-        if ((absl::IsFailedPrecondition(error) && epoch.closed) || io::IsIoError(error)) return;
-        Verdict(rules_.Violation("reader-error", expected,
-                                 absl::StrCat("a reader of the live log failed (",
-                                              error.ToString(), ") while it holds [",
-                                              log.first_sequence(), ", ",
-                                              log.durable_sequence(), "]")),
-                "reader");
-        return;
-      }
-      if (!next->has_value()) {
-        if (running_writers_ == 0 && expected > log.durable_sequence()) return;
-        world_.scheduler().SleepFor(1 + workload.Below(kMaxTailPollNs));
-        continue;
-      }
-      const wal::Record& record = **next;
-      if (!Verdict(rules_.ReaderReturned(record.sequence, expected, log.durable_sequence()),
-                   "reader") ||
-          !Verdict(checker_.CheckRead(record.sequence, record.payload), "reader")) {
-        return;
-      }
-      ++expected;
-    }
+    if (!Tail(log, epoch, **reader, from)) return;
     if (!epoch_live(epoch.id)) return;
     from = log.first_sequence();
   }
+}
+
+bool WalWorld::Tail(LogApi& log, Epoch& epoch, LogReaderApi& reader, uint64_t from) {
+  sim::Prng& workload = world_.prng(sim::Stream::kWorkload);
+  // Bounded: each iteration returns a record (bounded by what the writers
+  // append) or sleeps while the writers still run. The reader's own
+  // next_sequence() is not trusted: the expected one is counted here.
+  uint64_t expected = from;
+  for (uint64_t i = 0; i < kMaxRecordsRead && epoch_live(epoch.id); ++i) {
+    const bool closed = epoch.close_returned;
+    absl::StatusOr<std::optional<wal::Record>> next = reader.Next();
+    if (!epoch_live(epoch.id)) return false;
+    if (closed) {
+      Verdict(rules_.AfterClose("WalReader::Next", next.status()), "reader after close");
+      return false;
+    }
+    if (!next.ok()) {
+      const absl::Status& error = next.status();
+      // Released under the reader (a Release in flight has removed the
+      // file before first_sequence() moves on).
+      if (absl::IsNotFound(error) && (expected < log.first_sequence() || releasing_)) {
+        return true;
+      }
+      if ((absl::IsFailedPrecondition(error) && epoch.closed) || io::IsIoError(error)) {
+        return false;
+      }
+      Verdict(rules_.Violation("reader-error", expected,
+                               absl::StrCat("a reader of the live log failed (", error.ToString(),
+                                            ") while it holds [", log.first_sequence(), ", ",
+                                            log.durable_sequence(), "]")),
+              "reader");
+      return false;
+    }
+    if (!next->has_value()) {
+      if (running_writers_ == 0 && expected > log.durable_sequence()) return false;
+      world_.scheduler().SleepFor(1 + workload.Below(kMaxTailPollNs));
+      continue;
+    }
+    const wal::Record& record = **next;
+    if (!Verdict(rules_.ReaderReturned(record.sequence, expected, log.durable_sequence()),
+                 "reader") ||
+        !Verdict(checker_.CheckRead(record.sequence, record.payload), "reader")) {
+      return false;
+    }
+    ++expected;
+  }
+  return false;
 }
 
 void WalWorld::Closer(LogApi& log, Epoch& epoch) {

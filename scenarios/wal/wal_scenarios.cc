@@ -109,7 +109,6 @@ std::unique_ptr<LogApi> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
         world_.scheduler().SleepFor(after_abandon_ns / 4 + kMicrosecondNs);
         continue;
       }
-      if (!Verdict(checker_.CheckRecoveryError(error), "recovery error")) return nullptr;
       if (before.has_value() && (disk_.DurableImage(node_.id()) != before->first ||
                                  disk_.CacheImage(node_.id()) != before->second)) {
         Verdict(rules_.Violation("refused-open-leaves-disk", checker_.damage().sequence,
@@ -118,6 +117,7 @@ std::unique_ptr<LogApi> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
                 "refused open");
         return nullptr;
       }
+      if (!Verdict(checker_.CheckRecoveryError(error), "recovery error")) return nullptr;
       // The WAL reported deliberate corruption as DataLoss: nothing more to
       // do in this run.
       world_.coverage().Count("corruption_reported");
@@ -161,13 +161,7 @@ void WalWorld::NodeMain(kit::Life life) {
   std::vector<std::unique_ptr<Epoch>> epochs;   // stale writers point into them
   std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
   std::unique_ptr<LogApi> log = OpenAndCheck();
-  if (log != nullptr && !world_.over() && life == kit::Life::kVerify) {
-    // The final recovery, checked undamaged, against the independent
-    // decoder; then, in some wal_crash seeds, damage and recover again.
-    // Damaging first would excuse any DataLoss the final crash caused.
-    if (CheckFormat() && swarm_.corrupt_sealed_segment) DamageAndCheck(log);
-  }
-  if (log != nullptr && !world_.over() && life == kit::Life::kVerify) node_.NoteVerified();
+  if (life == kit::Life::kVerify) Verify(log);
   // One epoch per WAL instance: after a fail-stop, reopen in process
   // (recover from what the disk holds) and go on with fresh writers.
   for (int e = 0; life == kit::Life::kWork && e < kMaxEpochsPerIncarnation && log != nullptr &&
@@ -218,6 +212,15 @@ void WalWorld::NodeMain(kit::Life life) {
     }
   }
   node_.Finish();
+}
+
+void WalWorld::Verify(std::unique_ptr<LogApi>& log) {
+  if (log == nullptr || world_.over()) return;
+  // The final recovery, checked undamaged, against the independent decoder;
+  // then, in some wal_crash seeds, damage and recover again. Damaging first
+  // would excuse any DataLoss the final crash caused.
+  if (CheckFormat() && swarm_.corrupt_sealed_segment) DamageAndCheck(log);
+  if (log != nullptr && !world_.over()) node_.NoteVerified();
 }
 
 bool WalWorld::CloseAndCheck(LogApi& log, const Epoch& epoch) {

@@ -129,24 +129,29 @@ bool WalWorld::AppendAndWait(LogApi* log, Epoch* epoch, bool batch) {
     FlushAndCheck(*log, *epoch);
     if (!epoch_live(epoch->id)) return false;
   }
-  const absl::StatusOr<uint64_t>& durable = appended->durable.Get();
+  return AwaitDurable(log, epoch, *appended, payloads.back());
+}
+
+bool WalWorld::AwaitDurable(LogApi* log, Epoch* epoch, wal::AppendResult& appended,
+                            std::string_view last_payload) {
+  const absl::StatusOr<uint64_t>& durable = appended.durable.Get();
   if (world_.over()) return false;
   const bool stale = !epoch_live(epoch->id);
   if (!durable.ok()) {
     ++epoch->records_failed;
-    epoch->pending.erase(appended->last_sequence);
+    epoch->pending.erase(appended.last_sequence);
     // A destroyed instance cancels its records: not a failure of the log.
     if (stale) return false;
-    if (!Verdict(rules_.FutureFailed(appended->last_sequence, durable.status(), log->health()),
+    if (!Verdict(rules_.FutureFailed(appended.last_sequence, durable.status(), log->health()),
                  "future failed")) {
       return false;
     }
-    Verdict(checker_.AcknowledgeFailed(appended->last_sequence), "ack failed");
+    Verdict(checker_.AcknowledgeFailed(appended.last_sequence), "ack failed");
     return false;
   }
-  if (!stale && !CheckResolved(*log, *epoch, *appended, durable)) return false;
-  epoch->pending.erase(appended->last_sequence);
-  return Verdict(checker_.AcknowledgeRecord(*durable, payloads.back(), stale), "acknowledged") &&
+  if (!stale && !CheckResolved(*log, *epoch, appended, durable)) return false;
+  epoch->pending.erase(appended.last_sequence);
+  return Verdict(checker_.AcknowledgeRecord(*durable, last_payload, stale), "acknowledged") &&
          !stale;
 }
 

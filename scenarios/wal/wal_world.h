@@ -60,6 +60,8 @@ class WalWorld {
   };
 
   void NodeMain(kit::Life life);
+  // The verifying incarnation's checks of the final recovery (`log`).
+  void Verify(std::unique_ptr<LogApi>& log);
   // Opens the WAL, checks what it recovered, reopens it and checks the
   // reopen. nullptr when the run is over (violation, detected corruption)
   // or Open kept failing with I/O errors. `after_abandon_ns`: a Wal was just
@@ -82,6 +84,10 @@ class WalWorld {
   void Writer(LogApi* log, Epoch* epoch);
   // One Append or AppendBatch and its durability future; false: stop.
   bool AppendAndWait(LogApi* log, Epoch* epoch, bool batch);
+  // Waits for the call's durability future and checks what it and the log
+  // say then; false: stop.
+  bool AwaitDurable(LogApi* log, Epoch* epoch, wal::AppendResult& appended,
+                    std::string_view last_payload);
   // Checks what a resolved future and the log say at that moment.
   bool CheckResolved(LogApi& log, Epoch& epoch, const wal::AppendResult& appended,
                      const absl::StatusOr<uint64_t>& durable);
@@ -101,6 +107,9 @@ class WalWorld {
   // Tails the log from a drawn start while the writers append: every record
   // comes back in order, durable, as issued.
   void Tailer(LogApi& log, Epoch& epoch);
+  // Reads with `reader` from `from` on, checking each record. True: a
+  // release overtook it, start a new one; false: done (or the run is over).
+  bool Tail(LogApi& log, Epoch& epoch, LogReaderApi& reader, uint64_t from);
   // Closes the log while writers append, then checks that every call fails.
   void Closer(LogApi& log, Epoch& epoch);
   // The recovered log against the independent decoder of the durable image.

@@ -204,6 +204,9 @@ std::vector<Bug> Bugs() {
       {"recovery_truncate_unsynced",
        "recovery sets the newest segment's size without syncing it",
        WalScenarioKind::kCrash, Wrap<testing::RecoveryTruncateUnsynced>()},
+      {"recovery_cuts_before_refusing",
+       "recovery cuts every segment at its first bad frame, then refuses the damaged log",
+       WalScenarioKind::kCrash, Wrap<testing::RecoveryCutsBeforeRefusing>()},
   };
 }
 

@@ -37,21 +37,30 @@
 //  RecoveryTruncateUnsynced (recovery) the fdatasync that follows a
 //      truncation (recovery setting the newest segment's size) does
 //      nothing: what recovery read from the cache is adopted undurable.
+//  RecoveryCutsBeforeRefusing (recovery) recovery cuts every segment at its
+//      first bad frame before deciding whether that is a torn tail or
+//      damage: a refused Open has already destroyed what an operator would
+//      need to repair the log by hand.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "core/runtime/executor.h"
 #include "core/runtime/future.h"
 #include "core/runtime/spawn.h"
+#include "core/io/file_system.h"
+#include "core/wal/format.h"
 #include "scenarios/io/forwarding_file_system.h"
 #include "scenarios/wal/wal_api.h"
+#include "tests/scenarios/buggy_file_systems.h"
 
 namespace faultline::scenarios::testing {
 
@@ -234,6 +243,25 @@ class RecoveryTruncateUnsynced final : public ForwardingFileSystem {
    private:
     bool truncated_ = false;
   };
+};
+
+class RecoveryCutsBeforeRefusing final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+  // Recovery lists the directory first: every segment is cut there.
+  absl::StatusOr<std::vector<std::string>> List(std::string_view dir) override {
+    absl::StatusOr<std::vector<std::string>> names = ForwardingFileSystem::List(dir);
+    if (!names.ok()) return names;
+    for (const std::string& name : *names) {
+      if (!wal::format::ParseSegmentName(name).has_value()) continue;
+      const std::string path = io::JoinPath(dir, name);
+      const std::optional<uint64_t> bad_at = FirstBadSegmentOffset(inner(), path);
+      if (!bad_at.has_value() || *bad_at == 0) continue;
+      absl::StatusOr<std::unique_ptr<io::File>> file = inner().Open(path, io::OpenMode::kReadWrite);
+      if (file.ok()) (void)(*file)->Truncate(*bad_at);
+    }
+    return names;
+  }
 };
 
 }  // namespace faultline::scenarios::testing

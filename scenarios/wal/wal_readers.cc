@@ -164,8 +164,10 @@ bool WalWorld::CheckFormat() {
       }
     }
   }
-  if (problem.empty()) return true;
-  return Verdict(rules_.Violation("format", checker_.last_acked(), problem), "format");
+  // A verdict either way: the trace shows the check ran.
+  return Verdict(problem.empty() ? absl::OkStatus()
+                                 : rules_.Violation("format", checker_.last_acked(), problem),
+                 "format");
 }
 
 bool WalWorld::ReadUpToDamage(LogApi& log, uint64_t damaged_sequence) {

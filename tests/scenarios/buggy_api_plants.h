@@ -37,6 +37,10 @@
 //  RecoveryTruncateUnsynced (recovery) the fdatasync that follows a
 //      truncation (recovery setting the newest segment's size) does
 //      nothing: what recovery read from the cache is adopted undurable.
+//  HeaderSequenceBigEndian (format) writer and reader agree on storing the
+//      header's first_sequence big-endian, against FORMAT.md: the WAL
+//      reads its own log back, and only a decoder written from FORMAT.md
+//      sees the mistake (the header checksum no longer matches the bytes).
 //  RecoveryCutsBeforeRefusing (recovery) recovery cuts every segment at its
 //      first bad frame before deciding whether that is a torn tail or
 //      damage: a refused Open has already destroyed what an operator would
@@ -262,6 +266,54 @@ class RecoveryCutsBeforeRefusing final : public ForwardingFileSystem {
     }
     return names;
   }
+};
+
+class HeaderSequenceBigEndian final : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+
+ protected:
+  std::unique_ptr<io::File> WrapFile(std::string_view path,
+                                     std::unique_ptr<io::File> file) override {
+    const std::string_view name = path.substr(path.rfind('/') + 1);
+    if (!wal::format::ParseSegmentName(name).has_value()) return file;
+    return std::make_unique<File>(std::move(file));
+  }
+
+ private:
+  // first_sequence's bytes [16, 24) of the header are stored reversed.
+  static constexpr uint64_t kFieldBegin = 16;
+  static constexpr uint64_t kFieldEnd = 24;
+  static uint64_t Mirror(uint64_t at) { return kFieldBegin + kFieldEnd - 1 - at; }
+
+  class File final : public ForwardingFile {
+   public:
+    using ForwardingFile::ForwardingFile;
+    absl::Status WriteAt(uint64_t offset, absl::Span<const char> data) override {
+      if (offset > kFieldBegin || offset + data.size() < kFieldEnd) {
+        return ForwardingFile::WriteAt(offset, data);
+      }
+      std::string stored(data.data(), data.size());
+      for (uint64_t at = kFieldBegin; at < kFieldEnd; ++at) {
+        stored[at - offset] = data[Mirror(at) - offset];
+      }
+      return ForwardingFile::WriteAt(offset, absl::Span<const char>(stored.data(), stored.size()));
+    }
+    absl::StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<char> out) override {
+      absl::StatusOr<size_t> got = ForwardingFile::ReadAt(offset, out);
+      if (!got.ok() || offset >= kFieldEnd || offset + *got <= kFieldBegin) return got;
+      char field[kFieldEnd - kFieldBegin];
+      absl::StatusOr<size_t> field_got =
+          ForwardingFile::ReadAt(kFieldBegin, absl::Span<char>(field, sizeof(field)));
+      if (!field_got.ok()) return field_got.status();
+      if (*field_got < sizeof(field)) return got;  // a torn header: left as it is
+      for (uint64_t at = std::max(offset, kFieldBegin); at < std::min(offset + *got, kFieldEnd);
+           ++at) {
+        out[at - offset] = field[Mirror(at) - kFieldBegin];
+      }
+      return got;
+    }
+  };
 };
 
 }  // namespace faultline::scenarios::testing

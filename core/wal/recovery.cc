@@ -86,7 +86,21 @@ absl::Status WalCore::Recover() {
     FAULTLINE_RETURN_IF_ERROR(ScanSegment(*firsts, i, &scan));
   }
   std::string().swap(scan.bytes);
+  FAULTLINE_RETURN_IF_ERROR(RemoveLeftovers(scan));
   return FinishRecovery(&scan);
+}
+
+absl::Status WalCore::RemoveLeftovers(const Scan& scan) {
+  // Bounded by the number of segments.
+  for (const std::string& path : scan.leftovers) {
+    absl::Status status = fs_.Remove(path);
+    if (!status.ok()) return Annotate(status, absl::StrCat("remove ", path));
+    status = fs_.SyncDir(dir_);
+    ++stats_.dir_syncs;
+    if (!status.ok()) return Annotate(status, absl::StrCat("sync dir ", dir_));
+    ++recovery_.removed_empty_segments;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<uint64_t>> WalCore::ListSegments() {
@@ -175,12 +189,7 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
     spdlog::warn("wal {}: removing segment {} that holds no record ({})", dir_, path,
                  format::HeaderProblemName(header.problem));
     (*file).reset();
-    status = fs_.Remove(path);
-    if (!status.ok()) return Annotate(status, absl::StrCat("remove ", path));
-    status = fs_.SyncDir(dir_);
-    ++stats_.dir_syncs;
-    if (!status.ok()) return Annotate(status, absl::StrCat("sync dir ", dir_));
-    ++recovery_.removed_empty_segments;
+    scan->leftovers.push_back(path);  // removed once the whole log passed
     if (!scan->removed_first.has_value()) scan->removed_first = first;
     return absl::OkStatus();
   }

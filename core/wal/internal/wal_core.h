@@ -180,6 +180,9 @@ class WalCore {
     uint64_t last_bytes = 0;                // its size after recovery
     uint64_t expected = 0;                  // the sequence the next record must carry
     std::optional<uint64_t> removed_first;  // first sequence of the first removed empty segment
+    // Leftovers to remove once every segment passed its checks: a refused
+    // Open changes nothing.
+    std::vector<std::string> leftovers;
     std::string bytes;                      // the segment being scanned
     // Where the first sector of it that fails every read starts (its bytes
     // read as zeros), if any.
@@ -210,6 +213,8 @@ class WalCore {
   // Creates the first segment of an empty log, or makes the recovered state
   // durable; then sets the writer's state.
   absl::Status FinishRecovery(Scan* scan);
+  // Removes the leftovers the scan found, each followed by a directory sync.
+  absl::Status RemoveLeftovers(const Scan& scan);
   // Whether a segment at or after firsts[from_index] has anything past its
   // header (then the segment before it is not the newest).
   absl::StatusOr<bool> LaterSegmentHoldsRecords(const std::vector<uint64_t>& firsts,

@@ -237,6 +237,24 @@ void WalWorld::DamageAndCheck(std::unique_ptr<LogApi>& log) {
       damage.offset_bytes = record.offset_bytes;
     }
   }
+  // A padding frame (sector alignment) holds no record, but it is a frame:
+  // the damage is met at its start, before the first record after it.
+  for (const DecodedPadding& padding : decoded->padding) {
+    if (padding.segment != victim || byte < padding.offset_bytes ||
+        byte >= padding.offset_bytes + padding.frame_bytes) {
+      continue;
+    }
+    damage.offset_bytes = padding.offset_bytes;
+    damage.sequence = decoded->records.empty() ? damage.sequence
+                                               : decoded->records.back().sequence + 1;
+    for (const DecodedRecord& record : decoded->records) {
+      if (record.segment > victim ||
+          (record.segment == victim && record.offset_bytes > padding.offset_bytes)) {
+        damage.sequence = record.sequence;
+        break;
+      }
+    }
+  }
   damage.in_version_field = byte >= 8 && byte < 12;
   const absl::Status flipped =
       disk_.FlipDurableBit(node_.id(), absl::StrCat(kWalDir, "/", victim), bit);

@@ -87,6 +87,15 @@ bool WalWorld::Tail(LogApi& log, Epoch& epoch, LogReaderApi& reader, uint64_t fr
       if ((absl::IsFailedPrecondition(error) && epoch.closed) || io::IsIoError(error)) {
         return false;
       }
+      // A misdirected write left the device without bytes the log wrote
+      // (the cache was right); once the cache drops those pages (a failed
+      // sync may), a reader meets the hole and must say so: DataLoss, the
+      // same report a recovery may give then (NoteMisdirectedWrites).
+      if (absl::IsDataLoss(error) &&
+          disk_.stats().count(sim::disk::FaultKind::kMisdirectedWrite) != 0) {
+        world_.coverage().Count("reader_met_misdirected_write");
+        return false;
+      }
       Verdict(rules_.Violation("reader-error", expected,
                                absl::StrCat("a reader of the live log failed (", error.ToString(),
                                             ") while it holds [", log.first_sequence(), ", ",

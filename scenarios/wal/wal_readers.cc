@@ -217,23 +217,27 @@ bool WalWorld::ReadUpToDamage(LogApi& log, uint64_t damaged_sequence) {
 }
 
 void WalWorld::DamageAndCheck(std::unique_ptr<LogApi>& log) {
-  // A bit flip in a sealed (not the newest) segment: every byte of one is
-  // a synced header or record. Flipped in the durable bytes and in the
-  // clean cache pages that show them.
+  // A bit flip in a sealed segment — one that a segment holding records
+  // follows (FORMAT.md: it was wholly synced before that one was created),
+  // so every byte of it is a synced header, record or padding. (Before a
+  // newest segment that holds only its header, damage to the last records
+  // looks like a torn tail, and recovery meets it as a gap.) Flipped in the
+  // durable bytes and in the clean cache pages that show them.
   const std::map<std::string, std::string> files = WalFiles(disk_.DurableImage(node_.id()));
-  std::vector<std::string> segments;
-  for (const auto& [name, bytes] : files) {
-    if (!bytes.empty()) segments.push_back(name);
-  }
-  if (segments.size() < 2) return;
-  sim::Prng& crash = world_.prng(sim::Stream::kCrash);
-  const std::string& victim = segments[crash.Below(segments.size() - 1)];
-  const uint64_t bit = crash.Below(files.at(victim).size() * 8);
-  const uint64_t byte = bit / 8;
   // Where the damage begins, as the independent decoder sees the log: the
   // frame holding the byte, or the header.
   const absl::StatusOr<DecodedLog> decoded = DecodeWalDirectory(files);
   FAULTLINE_CHECK(decoded.ok());  // CheckFormat passed
+  std::vector<std::string> segments;
+  for (const auto& [name, bytes] : files) {
+    const bool later_records = !decoded->records.empty() && decoded->records.back().segment > name;
+    if (!bytes.empty() && later_records) segments.push_back(name);
+  }
+  if (segments.empty()) return;
+  sim::Prng& crash = world_.prng(sim::Stream::kCrash);
+  const std::string& victim = segments[crash.Below(segments.size())];
+  const uint64_t bit = crash.Below(files.at(victim).size() * 8);
+  const uint64_t byte = bit / 8;
   DeliberateDamage damage{.file = victim};
   damage.sequence = *wal::format::ParseSegmentName(victim);
   bool holds_records = false;

@@ -113,7 +113,37 @@ absl::Status WalCore::Recover() {
     FAULTLINE_RETURN_IF_ERROR(ScanSegment(*firsts, i, &scan));
   }
   std::string().swap(scan.bytes);
+  FAULTLINE_RETURN_IF_ERROR(RepairTornTails(scan));
+  FAULTLINE_RETURN_IF_ERROR(RemoveLeftovers(scan));
   return FinishRecovery(&scan);
+}
+
+absl::Status WalCore::RepairTornTails(const Scan& scan) {
+  // Bounded by the number of segments (one cut at most each).
+  for (const Scan::Cut& cut : scan.cuts) {
+    absl::StatusOr<std::unique_ptr<io::File>> file = fs_.Open(cut.path, io::OpenMode::kReadWrite);
+    if (!file.ok()) return Annotate(file.status(), absl::StrCat("open ", cut.path));
+    absl::Status status = (*file)->Truncate(cut.offset_bytes);
+    if (!status.ok()) return Annotate(status, absl::StrCat("truncate ", cut.path));
+    status = (*file)->Sync();
+    ++stats_.file_syncs;
+    if (!status.ok()) return Annotate(status, absl::StrCat("fdatasync ", cut.path));
+    recovery_.truncated_bytes += cut.torn_bytes;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WalCore::RemoveLeftovers(const Scan& scan) {
+  // Bounded by the number of segments.
+  for (const std::string& path : scan.leftovers) {
+    absl::Status status = fs_.Remove(path);
+    if (!status.ok()) return Annotate(status, absl::StrCat("remove ", path));
+    status = fs_.SyncDir(dir_);
+    ++stats_.dir_syncs;
+    if (!status.ok()) return Annotate(status, absl::StrCat("sync dir ", dir_));
+    ++recovery_.removed_empty_segments;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<uint64_t>> WalCore::ListSegments() {
@@ -195,12 +225,7 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
     spdlog::warn("wal {}: removing segment {} that holds no record ({})", dir_, path,
                  format::HeaderProblemName(header.problem));
     (*file).reset();
-    status = fs_.Remove(path);
-    if (!status.ok()) return Annotate(status, absl::StrCat("remove ", path));
-    status = fs_.SyncDir(dir_);
-    ++stats_.dir_syncs;
-    if (!status.ok()) return Annotate(status, absl::StrCat("sync dir ", dir_));
-    ++recovery_.removed_empty_segments;
+    scan->leftovers.push_back(path);  // removed once the whole log passed
     if (!scan->removed_first.has_value()) scan->removed_first = first;
     return absl::OkStatus();
   }
@@ -222,7 +247,7 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
   }
   scan->expected = first;
 
-  status = ScanFrames(firsts, index, path, header.header.salt, **file, scan);
+  status = ScanFrames(firsts, index, path, header.header.salt, scan);
   if (!status.ok()) return status;
   scan->last_file = *std::move(file);
   scan->last_bytes = bytes.size();
@@ -231,8 +256,7 @@ absl::Status WalCore::ScanSegment(const std::vector<uint64_t>& firsts, size_t in
 }
 
 absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t index,
-                                 const std::string& path, uint32_t salt, io::File& file,
-                                 Scan* scan) {
+                                 const std::string& path, uint32_t salt, Scan* scan) {
   const std::string& bytes = scan->bytes;
   uint64_t offset = format::kSegmentHeaderBytes;
   // Bounded: each iteration consumes a whole frame (>= kFrameHeaderBytes
@@ -245,7 +269,7 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
           offset, offset + format::FrameBytes(frame.header.payload_bytes));
       return CutTornTail(firsts, index, path, salt,
                          unreadable ? "unreadable sector" : format::FrameProblemName(frame.problem),
-                         offset, file, scan);
+                         offset, scan);
     }
     const uint64_t next_offset = offset + format::FrameBytes(frame.payload.size());
     FAULTLINE_CHECK(next_offset > offset && next_offset <= bytes.size());
@@ -256,7 +280,7 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
     // read and its checksum verifies over the zeros the writer wrote, and no
     // record lies there, so nothing is missing (its readers skip it unread).
     if (scan->UnreadableIn(offset, padding ? offset + format::kFrameHeaderBytes : next_offset)) {
-      return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, file, scan);
+      return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, scan);
     }
     if (padding) {
       offset = next_offset;  // sector alignment: no record (FORMAT.md)
@@ -281,7 +305,7 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
 
 absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t index,
                                   const std::string& path, uint32_t salt, std::string_view problem,
-                                  uint64_t offset, io::File& file, Scan* scan) {
+                                  uint64_t offset, Scan* scan) {
   std::string& bytes = scan->bytes;
   // Older segments were wholly synced before the next one was created;
   // only the newest one that holds records can end in a torn tail.
@@ -301,14 +325,11 @@ absl::Status WalCore::CutTornTail(const std::vector<uint64_t>& firsts, size_t in
   // A torn tail: cut it off, durably, before anything can be appended
   // behind it (stale frames past new records would confuse a later
   // recovery).
+  // Cut once the whole log passed its checks (RepairTornTails): a refused
+  // Open changes nothing.
   spdlog::warn("wal {}: truncating torn tail of {} at offset {} ({} bytes)", dir_, path, offset,
                bytes.size() - offset);
-  absl::Status status = file.Truncate(offset);
-  if (!status.ok()) return Annotate(status, absl::StrCat("truncate ", path));
-  status = file.Sync();
-  ++stats_.file_syncs;
-  if (!status.ok()) return Annotate(status, absl::StrCat("fdatasync ", path));
-  recovery_.truncated_bytes += bytes.size() - offset;
+  scan->cuts.push_back(Scan::Cut{path, offset, bytes.size() - offset});
   bytes.resize(offset);
   // The truncation freed the unreadable sectors past the cut.
   while (!scan->unreadable.empty() && scan->unreadable.back() >= offset) {

@@ -176,9 +176,24 @@ void DurabilityChecker::ExcuseUnprovableLoss(uint64_t last_vouched) {
   unprovable_after_ = std::max<uint64_t>(last_vouched, base_sequence_ - 1);
 }
 
-void DurabilityChecker::NoteCorruption(uint64_t sequence) {
-  FAULTLINE_CHECK(sequence >= 1);
-  if (corrupted_sequence_ == 0 || sequence < corrupted_sequence_) corrupted_sequence_ = sequence;
+void DurabilityChecker::NoteCorruption(DeliberateDamage damage) {
+  FAULTLINE_CHECK(damage.sequence >= 1);
+  if (damage_.sequence == 0 || damage.sequence < damage_.sequence) damage_ = std::move(damage);
+}
+
+absl::Status DurabilityChecker::CheckRead(uint64_t sequence, std::string_view payload) const {
+  if (sequence < base_sequence_ || sequence > last_issued()) {
+    return Violation("reader", sequence,
+                     absl::StrCat("a reader returned it, but issued sequences are [",
+                                  base_sequence_, ", ", last_issued(), "]"));
+  }
+  const std::string& issued = issued_[sequence - base_sequence_];
+  if (payload != issued) {
+    return Violation("reader", sequence,
+                     absl::StrCat("a reader returned ", payload.size(),
+                                  " bytes that differ from the ", issued.size(), " bytes issued"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DurabilityChecker::CheckLog(uint64_t first_sequence,
@@ -314,20 +329,36 @@ absl::Status DurabilityChecker::CheckReopen(uint64_t first_sequence,
   return absl::OkStatus();
 }
 
-absl::Status DurabilityChecker::CheckRecoveryError(const absl::Status& error) {
-  FAULTLINE_CHECK(!error.ok());
-  // After deliberate damage the log may refuse to open: DataLoss, or
-  // FailedPrecondition when the flipped bit made a segment header claim a
-  // newer format version (whose checksum a reader cannot judge). Either way
-  // nothing was hidden. Other errors are not excused.
-  if (corrupted_sequence_ != 0 && (absl::IsDataLoss(error) || absl::IsFailedPrecondition(error))) {
-    return absl::OkStatus();
+bool DurabilityChecker::NamesTheDamage(const absl::Status& error) const {
+  if (damage_.sequence == 0) return false;
+  if (damage_.place_unknown) return absl::IsDataLoss(error) || absl::IsFailedPrecondition(error);
+  const std::string_view message(error.message().data(), error.message().size());
+  if (message.find(damage_.file) == std::string_view::npos) return false;
+  if (absl::IsFailedPrecondition(error)) return damage_.in_version_field;
+  if (!absl::IsDataLoss(error)) return false;
+  // "offset N" with N exactly the damaged frame's (or header's) start.
+  const std::string offset = absl::StrCat("offset ", damage_.offset_bytes);
+  for (size_t at = message.find(offset); at != std::string_view::npos;
+       at = message.find(offset, at + 1)) {
+    const size_t end = at + offset.size();
+    if (end == message.size() || message[end] < '0' || message[end] > '9') return true;
   }
+  return false;
+}
+
+absl::Status DurabilityChecker::CheckRecoveryError(const absl::Status& error) const {
+  FAULTLINE_CHECK(!error.ok());
+  // After deliberate damage the log may refuse to open — if it says where
+  // the damage is, so that an operator can repair it by hand. Other errors,
+  // or a refusal that points elsewhere, are not excused.
+  if (NamesTheDamage(error)) return absl::OkStatus();
   return Violation(
       "clean-recovery", last_acked_ + 1,
       absl::StrCat("recovery failed (", error.ToString(), ")",
-                   corrupted_sequence_ != 0
-                       ? absl::StrCat(" after record ", corrupted_sequence_, " was corrupted")
+                   damage_.sequence != 0
+                       ? absl::StrCat(" after damage to ", damage_.file, " at offset ",
+                                      damage_.offset_bytes, " (record ", damage_.sequence,
+                                      "), which the error does not name")
                        : std::string(" although no durable record was damaged")),
       LastCrashPointer());
 }

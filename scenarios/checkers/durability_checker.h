@@ -28,9 +28,12 @@
 //  honest close  Close() does not report OK while records it was flushing
 //                failed (were cancelled);
 //  clean error   recovery fails only when the workload damaged durable
-//                records on purpose, and then only with DataLoss (or
-//                FailedPrecondition: a damaged header that reads as a newer
-//                format version).
+//                records on purpose, and then only with DataLoss naming
+//                the damaged file and the byte offset where the damage
+//                begins (or FailedPrecondition, naming the file, when the
+//                damage hit the header's version field);
+//  reader        a record a live reader returns is the one issued at its
+//                sequence.
 //
 // A violation is an absl::Status (code kInternal) whose message names the
 // invariant, the sequence involved, the trace events that matter when the
@@ -69,6 +72,20 @@ namespace faultline::scenarios {
 struct LogRecord {
   uint64_t sequence = 0;
   std::string payload;
+};
+
+// Damage the workload injected on purpose into a durable record or header.
+struct DeliberateDamage {
+  uint64_t sequence = 0;      // the first record the damage makes unreadable (>= 1)
+  std::string file;           // the damaged file's name, which an error must name
+  uint64_t offset_bytes = 0;  // where the damaged frame or header starts, ditto
+  // The damage may make the header claim another format version: then
+  // FailedPrecondition (naming the file) is a clean refusal too.
+  bool in_version_field = false;
+  // The device damaged the log where no one can say (a misdirected write:
+  // the bytes landed unseen): any DataLoss, or FailedPrecondition, is then
+  // a clean refusal. Deliberate damage always knows its place.
+  bool place_unknown = false;
 };
 
 class DurabilityChecker {
@@ -126,10 +143,14 @@ class DurabilityChecker {
   // (Wal::Release): those records may be absent from later recoveries.
   void NoteRelease(uint64_t below_sequence);
 
-  // The workload deliberately damaged the durable copy of `sequence`: from
-  // now on a recovery may fail with DataLoss (the log detected it) — but it
-  // still may not return a corrupt record or lose an acknowledged one.
-  void NoteCorruption(uint64_t sequence);
+  // The workload deliberately damaged a durable record or header: from now
+  // on a recovery may fail with DataLoss naming it (the log detected it) —
+  // but it still may not return a corrupt record or lose an acknowledged one.
+  void NoteCorruption(DeliberateDamage damage);
+
+  // A live reader returned (`sequence`, `payload`). Violation: not the
+  // payload issued at that sequence, or a sequence never issued.
+  absl::Status CheckRead(uint64_t sequence, std::string_view payload) const;
 
   // A fault the log cannot see (a misdirected write) may have taken records
   // after `last_vouched`: no record the device holds proves they were ever
@@ -151,10 +172,14 @@ class DurabilityChecker {
   // it must equal the one the last CheckRecovery accepted.
   absl::Status CheckReopen(uint64_t first_sequence, absl::Span<const LogRecord> records);
 
-  // Checks a recovery that failed with `error`. OK only for DataLoss or
-  // FailedPrecondition after a NoteCorruption (the log refused the damage
-  // instead of hiding it).
-  absl::Status CheckRecoveryError(const absl::Status& error);
+  // Checks a recovery (or a read) that failed with `error`. OK only after a
+  // NoteCorruption, for a DataLoss whose message names the damaged file and
+  // "offset N" of the damage, or a FailedPrecondition naming the file when
+  // the version field was hit (the log refused the damage instead of hiding
+  // it, and told the operator where it is).
+  absl::Status CheckRecoveryError(const absl::Status& error) const;
+  // Whether `error` is the refusal CheckRecoveryError accepts.
+  bool NamesTheDamage(const absl::Status& error) const;
 
   // --- the model, for scenarios and tests ----------------------------------
   uint64_t base_sequence() const { return base_sequence_; }
@@ -165,7 +190,8 @@ class DurabilityChecker {
   // Records below this may have been released.
   uint64_t retained_start() const;
   uint64_t recoveries_checked() const { return recoveries_checked_; }
-  bool corruption_noted() const { return corrupted_sequence_ != 0; }
+  bool corruption_noted() const { return damage_.sequence != 0; }
+  const DeliberateDamage& damage() const { return damage_; }
 
  private:
   // The checks shared by CheckRecovery and CheckReopen; sets *end_sequence
@@ -193,7 +219,7 @@ class DurabilityChecker {
   // The lowest sequence whose future failed since the last recovery; 0: none.
   uint64_t first_failed_ = 0;
   uint64_t released_below_ = 0;
-  uint64_t corrupted_sequence_ = 0;  // 0: no deliberate corruption
+  DeliberateDamage damage_;  // sequence 0: no deliberate corruption
   // ExcuseUnprovableLoss's bound for the next recovery.
   bool unprovable_excused_ = false;
   uint64_t unprovable_after_ = 0;

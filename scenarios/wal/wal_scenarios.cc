@@ -68,11 +68,12 @@ ScenarioResult WalWorld::Run() {
 
 // --- recovery ------------------------------------------------------------------
 
-absl::StatusOr<std::vector<LogRecord>> WalWorld::ReadAll(wal::Wal& log) {
+absl::StatusOr<std::vector<LogRecord>> WalWorld::ReadAll(LogApi& log) {
   std::vector<LogRecord> records;
-  absl::StatusOr<std::unique_ptr<wal::WalReader>> reader = log.NewReader(log.first_sequence());
+  absl::StatusOr<std::unique_ptr<LogReaderApi>> reader = log.NewReader(log.first_sequence());
   if (!reader.ok()) return reader.status();
-  // Bounded by the durable records (and a hard cap).
+  // Bounded by the durable records (and a hard cap). The checker demands
+  // consecutive sequences from first_sequence() of what is returned.
   for (uint64_t i = 0; i < kMaxRecordsRead; ++i) {
     absl::StatusOr<std::optional<wal::Record>> next = (*reader)->Next();
     if (!next.ok()) return next.status();
@@ -82,29 +83,48 @@ absl::StatusOr<std::vector<LogRecord>> WalWorld::ReadAll(wal::Wal& log) {
   return absl::ResourceExhaustedError("more records than a run can write");
 }
 
-std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
-  kit::Node::RecoveryScope recovering(node_);
+std::unique_ptr<LogApi> WalWorld::OpenOnce(absl::Status* error) {
   std::function<std::unique_ptr<io::FileSystem>(io::FileSystem&)> wrap;
   if (hooks_.wrap_file_system) {
     wrap = [this](io::FileSystem& inner) { return hooks_.wrap_file_system(inner, swarm_.wal); };
   }
+  absl::StatusOr<std::unique_ptr<wal::Wal>> opened =
+      wal::Wal::Open(node_.FileSystem(wrap), world_.scheduler(), kWalDir, swarm_.wal);
+  if (!opened.ok()) {
+    *error = opened.status();
+    return nullptr;
+  }
+  std::unique_ptr<LogApi> log = std::make_unique<ProductionWal>(*std::move(opened));
+  if (hooks_.wrap_wal) log = hooks_.wrap_wal(std::move(log), world_.scheduler());
+  return log;
+}
+
+std::unique_ptr<LogApi> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
+  kit::Node::RecoveryScope recovering(node_);
   int checked = 0;  // 1 after the recovery check, 2 after the reopen check
   // Bounded: each attempt checks one recovery, or fails with EIO, or is
   // refused while a destroyed Wal's flusher finishes its I/O call.
   for (int attempt = 0; attempt < kMaxOpenAttempts && !world_.over(); ++attempt) {
     NoteMisdirectedWrites();
-    absl::StatusOr<std::unique_ptr<wal::Wal>> opened =
-        wal::Wal::Open(node_.FileSystem(wrap), world_.scheduler(), kWalDir, swarm_.wal);
+    // After deliberate damage a refused Open must leave the disk as it was.
+    // (Not after a misdirected write: the log it hit may also hold a
+    // crash's leftovers, which recovery repairs before it meets the damage.)
+    std::optional<std::pair<sim::disk::DiskImage, sim::disk::DiskImage>> before;
+    if (checker_.corruption_noted() && !checker_.damage().place_unknown) {
+      before.emplace(disk_.DurableImage(node_.id()), disk_.CacheImage(node_.id()));
+    }
+    absl::Status error;
+    std::unique_ptr<LogApi> log = OpenOnce(&error);
     absl::StatusOr<std::vector<LogRecord>> records =
-        opened.ok() ? ReadAll(**opened) : absl::StatusOr<std::vector<LogRecord>>(opened.status());
+        log != nullptr ? ReadAll(*log) : absl::StatusOr<std::vector<LogRecord>>(error);
     if (!records.ok()) {
-      const absl::Status& error = records.status();
+      error = records.status();
       if ((io::IsIoError(error) || io::IsNoSpace(error)) && !unreadable_planted_) {
         // An injected EIO during recovery: the directory is left as found or
         // partly repaired; reopening converges. (A read EIO may come from
         // the reader after Open succeeded: close that Wal first, or its
         // flusher still holds the directory.)
-        if (opened.ok()) (void)(*opened)->Close();
+        if (log != nullptr) (void)log->Close();
         world_.scheduler().SleepFor(kMicrosecondNs);
         continue;
       }
@@ -115,6 +135,14 @@ std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
         world_.scheduler().SleepFor(after_abandon_ns / 4 + kMicrosecondNs);
         continue;
       }
+      if (before.has_value() && (disk_.DurableImage(node_.id()) != before->first ||
+                                 disk_.CacheImage(node_.id()) != before->second)) {
+        Verdict(rules_.Violation("refused-open-leaves-disk", checker_.damage().sequence,
+                                 absl::StrCat("Open refused the damaged log (", error.ToString(),
+                                              ") but changed its files or names")),
+                "refused open");
+        return nullptr;
+      }
       if (!Verdict(checker_.CheckRecoveryError(error), "recovery error")) return nullptr;
       // The WAL reported deliberate corruption as DataLoss: nothing more to
       // do in this run.
@@ -122,17 +150,22 @@ std::unique_ptr<wal::Wal> WalWorld::OpenAndCheck(int64_t after_abandon_ns) {
       world_.End("corruption reported as data loss");
       return nullptr;
     }
-    wal::Wal& log = **opened;
-    if (checked == 0) {
-      if (!Verdict(checker_.CheckRecovery(log.first_sequence(), *records), "recovery ok")) {
-        return nullptr;
-      }
-      checked = 1;
-      (void)log.Close();  // nothing appended: nothing to lose
-      continue;           // reopen: the second recovery must agree
+    const uint64_t first = log->first_sequence();
+    const uint64_t read_end = records->empty() ? first - 1 : records->back().sequence;
+    if (!Verdict(rules_.Opened(first, log->durable_sequence(), log->last_sequence(),
+                               records->size(), read_end),
+                 "opened")) {
+      return nullptr;
     }
-    if (!Verdict(checker_.CheckReopen(log.first_sequence(), *records), "reopen ok")) return nullptr;
-    return *std::move(opened);
+    if (checked == 0) {
+      if (!Verdict(checker_.CheckRecovery(first, *records), "recovery ok")) return nullptr;
+      checked = 1;
+      (void)log->Close();  // nothing appended: nothing to lose
+      continue;            // reopen: the second recovery must agree
+    }
+    if (!Verdict(checker_.CheckReopen(first, *records), "reopen ok")) return nullptr;
+    recovered_ = *std::move(records);
+    return log;
   }
   return nullptr;
 }
@@ -153,22 +186,8 @@ void WalWorld::NodeMain(kit::Life life) {
   FAULTLINE_CHECK_MSG(!releasing_, "an earlier incarnation left a Release in flight");
   std::vector<std::unique_ptr<Epoch>> epochs;   // stale writers point into them
   std::vector<runtime::JoinHandle> stale;       // fibers of destroyed Wal instances
-  std::unique_ptr<wal::Wal> log = OpenAndCheck();
-  if (log != nullptr && !world_.over() && life == kit::Life::kVerify &&
-      (swarm_.corrupt_sealed_segment || swarm_.damage != DurableDamage::kNone)) {
-    // The final recovery was checked undamaged; now damage the durable log
-    // and recover again (DataLoss, or a log the checker accepts). Damaging
-    // first would excuse any DataLoss the final crash itself caused.
-    (void)log->Close();
-    log.reset();
-    if (swarm_.corrupt_sealed_segment) {
-      CorruptSealedSegment();
-    } else {
-      (void)DamageDurable();
-    }
-    log = OpenAndCheck();
-  }
-  if (log != nullptr && !world_.over() && life == kit::Life::kVerify) node_.NoteVerified();
+  std::unique_ptr<LogApi> log = OpenAndCheck();
+  if (life == kit::Life::kVerify) Verify(log);
   // One epoch per WAL instance: after a fail-stop, reopen in process
   // (recover from what the disk holds) and go on with fresh writers.
   for (int e = 0; life == kit::Life::kWork && e < kMaxEpochsPerIncarnation && log != nullptr &&
@@ -182,6 +201,13 @@ void WalWorld::NodeMain(kit::Life life) {
     const bool abandon = RunEpoch(*log, epoch, stale);
     live_wal_ = nullptr;
     live_epoch_ = 0;
+    if (epoch.close_returned && !abandon) {
+      // Closed while writers appended: the directory must open again.
+      if (!Verdict(checker_.CheckClose(epoch.close_status, epoch.records_failed), "close")) break;
+      log.reset();
+      log = OpenAndCheck();
+      continue;
+    }
     if (abandon) {
       // Destroyed while its flusher is parked in a slow call; reopened at once.
       world_.coverage().Count("wal_reopen_while_blocked");
@@ -214,7 +240,25 @@ void WalWorld::NodeMain(kit::Life life) {
   node_.Finish();
 }
 
-bool WalWorld::CloseAndCheck(wal::Wal& log, const Epoch& epoch) {
+void WalWorld::Verify(std::unique_ptr<LogApi>& log) {
+  if (log == nullptr || world_.over()) return;
+  // The final recovery, checked undamaged, against the independent decoder;
+  // then, in some seeds, damage the durable log and recover again (DataLoss
+  // naming the damage, or a log the checker accepts). Damaging first would
+  // excuse any DataLoss the final crash caused.
+  if (!CheckFormat()) return;
+  if (swarm_.corrupt_sealed_segment) {
+    DamageAndCheck(log);
+  } else if (swarm_.damage != DurableDamage::kNone) {
+    (void)log->Close();
+    log.reset();
+    (void)DamageDurable();
+    log = OpenAndCheck();
+  }
+  if (log != nullptr && !world_.over()) node_.NoteVerified();
+}
+
+bool WalWorld::CloseAndCheck(LogApi& log, const Epoch& epoch) {
   absl::Status closed = log.Close();
   if (hooks_.close_status) closed = hooks_.close_status(std::move(closed));
   return Verdict(checker_.CheckClose(closed, epoch.records_failed), "close");
@@ -229,30 +273,6 @@ void WalWorld::NoteDurableClaim() {
 }
 
 void WalWorld::BeforeVerify() { kit::StopInjectedFaults(disk_); }
-
-void WalWorld::CorruptSealedSegment() {
-  // A bit flip in a sealed (not the newest) segment: every byte of one is
-  // a synced header or record, so the WAL must report DataLoss, never
-  // return the damaged record or cut the log short. Flipped in the durable
-  // bytes and in the clean cache pages that show them (the WAL was closed).
-  const sim::disk::DiskImage image = disk_.DurableImage(node_.id());
-  std::vector<std::pair<std::string, uint64_t>> segments;  // path, first sequence
-  const std::string prefix = absl::StrCat(kWalDir, "/");
-  for (const auto& [path, bytes] : image.files) {  // std::map: sorted by path
-    if (path.rfind(prefix, 0) != 0) continue;
-    std::optional<uint64_t> first = wal::format::ParseSegmentName(path.substr(prefix.size()));
-    if (first.has_value() && !bytes.empty()) segments.emplace_back(path, *first);
-  }
-  if (segments.size() < 2) return;
-  sim::Prng& crash = world_.prng(sim::Stream::kCrash);
-  const size_t victim = static_cast<size_t>(crash.Below(segments.size() - 1));
-  const uint64_t size_bytes = image.files.at(segments[victim].first).size();
-  const uint64_t bit = crash.Below(size_bytes * 8);
-  const absl::Status flipped = disk_.FlipDurableBit(node_.id(), segments[victim].first, bit);
-  FAULTLINE_CHECK(flipped.ok());
-  world_.coverage().Count("corrupt_sealed_segment");
-  checker_.NoteCorruption(segments[victim].second);
-}
 
 }  // namespace wal_internal
 

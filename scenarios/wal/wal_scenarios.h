@@ -3,8 +3,11 @@
 //
 // One node runs the production WAL (core/wal) on the simulated disk
 // (sim/disk). Writer fibers append records of random sizes (in some seeds
-// adversarial: embedded frames, all zeros, all 0xFF, maximum size) and wait
-// for their durability futures; a nemesis crashes the node — a power loss,
+// adversarial: embedded frames, all zeros, all 0xFF, maximum size) with
+// Append and AppendBatch, sometimes Flush, and wait for their durability
+// futures; readers tail the log meanwhile, a checkpointer releases, and in
+// some seeds a fiber closes the Wal while writers append (every promise of
+// wal.h is checked when it must hold: scenarios/README.md); a nemesis crashes the node — a power loss,
 // a process crash that keeps the page cache, or a process crash whose cache
 // a later power loss takes — at seeded moments: at a random virtual time, in
 // the middle of a group commit, of a rotation (directory sync), of a write,
@@ -47,9 +50,11 @@
 
 #include "absl/status/status.h"
 #include "core/io/file_system.h"
+#include "core/runtime/executor.h"
 #include "core/wal/wal.h"
 #include "scenarios/kit/disk_swarm.h"
 #include "scenarios/scenario.h"
+#include "scenarios/wal/wal_api.h"
 
 namespace faultline::scenarios {
 
@@ -85,6 +90,13 @@ struct WalScenarioHooks {
   // so the streams are unchanged): a WAL misconfigured for its device, or
   // a gentler device model to compare against.
   std::function<void(WalSwarm& swarm)> adjust_swarm;
+  // Called once per WAL instance opened, with the production WAL behind the
+  // scenarios' API seam (wal_api.h); the workload then makes every call
+  // through what it returns, which owns `inner` (a WAL with a defect at its
+  // API boundary: tests/scenarios/buggy_wal_plants.h).
+  std::function<std::unique_ptr<LogApi>(std::unique_ptr<LogApi> inner,
+                                        runtime::Executor& executor)>
+      wrap_wal;
 };
 
 // Runs one seed of the scenario of `kind`.

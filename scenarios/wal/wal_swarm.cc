@@ -217,6 +217,14 @@ WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,
   s.nemesis.time_horizon_ns = 50 * kMicrosecondNs + s.max_think_ns * s.records_per_writer;
   kit::DrawKernelProfile(swarm, kWalNode, /*inject_no_space=*/kind == WalScenarioKind::kFsyncFailure,
                          s.disk);
+  s.batch_one_in = swarm.Chance(3, 4) ? static_cast<uint32_t>(swarm.Between(1, 4)) : 0;
+  s.flush_one_in = swarm.Chance(1, 2) ? static_cast<uint32_t>(swarm.Between(1, 6)) : 0;
+  s.tailers = static_cast<int>(swarm.Between(0, 2));
+  s.close_mid_epoch = swarm.Chance(1, 4);
+  s.checkpointer = kind == WalScenarioKind::kRotationRetention || swarm.Chance(1, 2);
+  if (s.checkpointer && s.release_period_ns == 0) {
+    s.release_period_ns = swarm.Between(5, 100) * kMicrosecondNs;
+  }
   s.enabled_faults = EnabledFaults(s);
   return s;
 }

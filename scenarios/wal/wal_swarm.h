@@ -9,8 +9,9 @@
 // extreme configuration, adversarial payloads, the reopen while blocked,
 // the device profile with the sector pairing (DrawSectorPairing), the storage
 // faults (kit::DrawDiskFaults), the durable damage, the crash at the first
-// write after a recovery, the node's clock and the kernel profile
-// (kit::DrawKernelProfile);
+// write after a recovery, the node's clock, the kernel profile
+// (kit::DrawKernelProfile) and the API mix (batches, flushes, readers,
+// close, checkpointer);
 // from Stream::kCrash the number of rounds; from Stream::kWorkload the WAL's
 // salt seed.
 //
@@ -73,6 +74,16 @@ struct WalSwarm {
   sim::NodeClock clock;                 // the WAL node's clock (kit::DrawNodeClock)
   // Every fault kind this seed enabled, as the coverage names it.
   std::vector<std::string> enabled_faults;
+  // The whole API, interleaved: one writer call in batch_one_in is an
+  // AppendBatch (0: none) of up to max_batch_records + 2 records, so that
+  // batches straddle the batch bounds and rotations; one in flush_one_in
+  // is followed by a Flush (0: none). tailers readers tail the log; in
+  // close_mid_epoch seeds a fiber closes each Wal while writers append.
+  uint32_t batch_one_in = 0;
+  uint32_t flush_one_in = 0;
+  int tailers = 0;
+  bool close_mid_epoch = false;
+  bool checkpointer = false;            // Release below a moving bound (always in rotation)
 };
 
 WalSwarm DrawWalSwarm(WalScenarioKind kind, sim::Prng& swarm, sim::Prng& crash,

@@ -142,7 +142,17 @@ void FaultInjector::DrawFaults(DiskOp op, Decision& decision, std::string_view w
   Prng& prng = scheduler_.prng(Stream::kDisk);
   const uint64_t nth = decision.nth;
   const uint32_t eio_ppm = EioPpmOf(op);
-  if (eio_ppm != 0 && prng.ChancePpm(eio_ppm)) decision.eio = true;
+  // A read EIO by rate is transient: the retry of the same file reads. A
+  // sector that fails every read is a latent sector error, a fault of its
+  // own that the scenarios account for.
+  const bool retry = op == DiskOp::kRead && !transient_read_eio_.empty() &&
+                     what == transient_read_eio_;
+  if (eio_ppm != 0 && prng.ChancePpm(eio_ppm) && !retry && !decision.eio) {
+    decision.eio = true;
+    if (op == DiskOp::kRead) transient_read_eio_ = std::string(what);
+  } else if (retry) {
+    transient_read_eio_.clear();
+  }
   if (op == DiskOp::kWrite && rates.misdirect_write_ppm != 0 &&
       prng.ChancePpm(rates.misdirect_write_ppm)) {
     decision.misdirect = true;

@@ -152,6 +152,10 @@ class FaultInjector {
   FaultRecorder& recorder_;
   const NodeId node_;
   std::array<uint64_t, kDiskOpCount> op_counts_{};
+  // The file whose last read failed by read_eio_ppm: that error is
+  // transient, and the read that retries it (the next read of the file)
+  // gets the data. Empty: none.
+  std::string transient_read_eio_;
   int64_t stuck_until_ns_ = 0;
   std::vector<runtime::Fiber*> stuck_waiters_;
   std::optional<CrashArm> arm_;

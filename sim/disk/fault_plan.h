@@ -91,6 +91,7 @@ struct FaultRule {
 
 // Probabilistic faults, in parts per million per operation of the class.
 struct FaultRates {
+  // A read EIO by rate is transient: the next read of the same file reads.
   uint32_t read_eio_ppm = 0;
   uint32_t write_eio_ppm = 0;
   uint32_t sync_eio_ppm = 0;

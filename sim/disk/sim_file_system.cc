@@ -96,6 +96,10 @@ absl::StatusOr<SimFileSystem::Decision> SimFileSystem::BeginOp(DiskOp op, std::s
   // The op may have parked across its node's crash (a harness fiber on
   // another node): it is dead and must not act in a later incarnation.
   if (!TicketLive(ticket)) return io::NodeDeadError(what);
+  // The file system went read-only while the op waited on the device (a
+  // failure elsewhere aborted the journal): it fails like one begun later,
+  // and a sync cannot report data durable that the remount dropped.
+  FAULTLINE_RETURN_IF_ERROR(RefuseIfReadOnly(op, what));
   if (decision.crash_before) {
     FAULTLINE_RETURN_IF_ERROR(CrashFromOp(decision.crash_kind, "disk fault plan", what));
   }

@@ -230,6 +230,29 @@ class CleanEndFile final : public ForwardingFile {
   uint64_t clean_end_bytes_;
 };
 
+// The offset of the first invalid header or record of segment `path` in
+// `fs`, or nullopt if it is valid to its end (or cannot be read).
+inline std::optional<uint64_t> FirstBadSegmentOffset(io::FileSystem& fs, const std::string& path) {
+  absl::StatusOr<std::unique_ptr<io::File>> file = fs.Open(path, io::OpenMode::kReadWrite);
+  if (!file.ok()) return std::nullopt;
+  absl::StatusOr<uint64_t> size = (*file)->Size();
+  if (!size.ok()) return std::nullopt;
+  std::string bytes(*size, '\0');
+  absl::StatusOr<size_t> got = (*file)->ReadAt(0, absl::Span<char>(bytes.data(), bytes.size()));
+  if (!got.ok()) return std::nullopt;
+  bytes.resize(*got);
+  const wal::format::DecodedHeader header = wal::format::DecodeSegmentHeader(bytes);
+  if (header.problem != wal::format::HeaderProblem::kNone) return 0;
+  uint64_t offset = wal::format::kSegmentHeaderBytes;
+  while (offset < bytes.size()) {  // bounded: each frame consumes >= 1 byte
+    const wal::format::DecodedFrame frame =
+        wal::format::DecodeFrame(std::string_view(bytes).substr(offset), header.header.salt);
+    if (frame.problem != wal::format::FrameProblem::kNone) return offset;
+    offset += wal::format::FrameBytes(frame.payload.size());
+  }
+  return std::nullopt;
+}
+
 class CorruptionAsCleanEndFileSystem final : public ForwardingFileSystem {
  public:
   using ForwardingFileSystem::ForwardingFileSystem;
@@ -242,7 +265,7 @@ class CorruptionAsCleanEndFileSystem final : public ForwardingFileSystem {
       kept.push_back(name);
       if (!wal::format::ParseSegmentName(name).has_value()) continue;
       const std::string path = io::JoinPath(dir, name);
-      std::optional<uint64_t> bad_at = FirstBadOffset(path);
+      std::optional<uint64_t> bad_at = FirstBadSegmentOffset(inner(), path);
       if (bad_at.has_value()) {
         clean_end_path_ = path;
         clean_end_bytes_ = *bad_at;
@@ -260,29 +283,6 @@ class CorruptionAsCleanEndFileSystem final : public ForwardingFileSystem {
   }
 
  private:
-  // The offset of the first invalid header or record of a segment, or
-  // nullopt if it is valid to its end.
-  std::optional<uint64_t> FirstBadOffset(const std::string& path) {
-    absl::StatusOr<std::unique_ptr<io::File>> file = inner().Open(path, io::OpenMode::kReadWrite);
-    if (!file.ok()) return std::nullopt;
-    absl::StatusOr<uint64_t> size = (*file)->Size();
-    if (!size.ok()) return std::nullopt;
-    std::string bytes(*size, '\0');
-    absl::StatusOr<size_t> got = (*file)->ReadAt(0, absl::Span<char>(bytes.data(), bytes.size()));
-    if (!got.ok()) return std::nullopt;
-    bytes.resize(*got);
-    const wal::format::DecodedHeader header = wal::format::DecodeSegmentHeader(bytes);
-    if (header.problem != wal::format::HeaderProblem::kNone) return 0;
-    uint64_t offset = wal::format::kSegmentHeaderBytes;
-    while (offset < bytes.size()) {  // bounded: each frame consumes >= 1 byte
-      const wal::format::DecodedFrame frame =
-          wal::format::DecodeFrame(std::string_view(bytes).substr(offset), header.header.salt);
-      if (frame.problem != wal::format::FrameProblem::kNone) return offset;
-      offset += wal::format::FrameBytes(frame.payload.size());
-    }
-    return std::nullopt;
-  }
-
   std::string clean_end_path_;
   uint64_t clean_end_bytes_ = 0;
 };

@@ -14,7 +14,8 @@
 //      the fix, whose Open returned the read's EIO whenever a torn tail was
 //      left unreadable, crash after crash.
 //  GentleSectors  the device model before the profiles: powersafe
-//      overwrite, logical = physical sector, torn sectors always readable.
+//      overwrite, logical = physical sector, torn sectors always readable,
+//      no read EIO by rate, no latent sector planted: sectors never fail.
 #pragma once
 
 #include <memory>
@@ -34,6 +35,13 @@ inline void GentleSectors(WalSwarm& swarm) {
   swarm.disk.disk.powersafe_overwrite = true;
   swarm.disk.disk.physical_sector_bytes = 0;
   swarm.disk.disk.torn_sectors_unreadable = false;
+  // And no read EIO by rate: GivesUpOnReadErrors repeats any read error, so
+  // it would make a transient one permanent, which the WAL it stands for
+  // never did (its Open returned the EIO and the next Open read).
+  swarm.disk.plan.rates.read_eio_ppm = 0;
+  // Its sectors never fail: no latent sector planted after the final
+  // recovery either.
+  if (swarm.damage == DurableDamage::kLatentSector) swarm.damage = DurableDamage::kNone;
 }
 
 class GivesUpOnReadErrorsFile final : public ForwardingFile {

@@ -185,6 +185,16 @@ class WalCore {
     uint64_t last_bytes = 0;                // its size after recovery
     uint64_t expected = 0;                  // the sequence the next record must carry
     std::optional<uint64_t> removed_first;  // first sequence of the first removed empty segment
+    // Leftovers to remove once every segment passed its checks: a refused
+    // Open changes nothing.
+    std::vector<std::string> leftovers;
+    // Torn tails to cut, likewise after the whole scan (RepairTornTails).
+    struct Cut {
+      std::string path;
+      uint64_t offset_bytes = 0;
+      uint64_t torn_bytes = 0;
+    };
+    std::vector<Cut> cuts;
     std::string bytes;                      // the segment being scanned
     // Where each piece of it that fails every read starts (its bytes read
     // as zeros), ascending.
@@ -207,13 +217,13 @@ class WalCore {
   // Checks the frames of the scanned segment (scan->bytes) in order; on the
   // first bad one, CutTornTail.
   absl::Status ScanFrames(const std::vector<uint64_t>& firsts, size_t index,
-                          const std::string& path, uint32_t salt, io::File& file, Scan* scan);
+                          const std::string& path, uint32_t salt, Scan* scan);
   // The frame at `offset` of the scanned segment failed to verify: DataLoss
   // if anything proves a record there had been durable, else the tail is
-  // cut off durably.
+  // to be cut off (RepairTornTails, once every segment passed).
   absl::Status CutTornTail(const std::vector<uint64_t>& firsts, size_t index,
                            const std::string& path, uint32_t salt, std::string_view problem,
-                           uint64_t offset, io::File& file, Scan* scan);
+                           uint64_t offset, Scan* scan);
   // Whether a record frame (not padding) verifies anywhere past the header
   // of `bytes`, a segment no larger than its header region.
   bool HoldsRecordFrame(std::string_view bytes, uint32_t salt) const;
@@ -227,6 +237,10 @@ class WalCore {
   // Creates the first segment of an empty log, or makes the recovered state
   // durable; then sets the writer's state.
   absl::Status FinishRecovery(Scan* scan);
+  // Removes the leftovers the scan found, each followed by a directory sync.
+  absl::Status RemoveLeftovers(const Scan& scan);
+  // Cuts the torn tails the scan found, each synced.
+  absl::Status RepairTornTails(const Scan& scan);
   // Whether a segment at or after firsts[from_index] has anything past its
   // header (then the segment before it is not the newest).
   absl::StatusOr<bool> LaterSegmentHoldsRecords(const std::vector<uint64_t>& firsts,

@@ -447,7 +447,9 @@ TEST(Journal, FailedDirectorySyncStopsTheJournalBeforeAnyRelease) {
 
 TEST(Journal, FullDiskWhileWritingASnapshotFailsTheCheckpointOnly) {
   sim::disk::DiskOptions disk_options;
-  disk_options.capacity_bytes = 512 << 10;  // room for sector-aligned WAL batches
+  // Room for the 30 records below in the WAL's 4 KiB-aligned batches (a
+  // sector each, FORMAT.md) before the filler takes the rest.
+  disk_options.capacity_bytes = 512 << 10;
   Sim sim({}, disk_options);
   sim.Run([&](io::FileSystem& fs) {
     KvStateMachine machine, model;

@@ -236,6 +236,53 @@ TEST(WalRecovery, MissingSegmentIsDataLoss) {
   });
 }
 
+// A segment in the middle cut to less than a header reads like the
+// leftover of an interrupted creation, but the log then has a gap: Open
+// refuses with DataLoss and leaves every file as it found it, the cut one
+// included (an operator repairs the log from what is there).
+TEST(WalRecovery, RefusedOpenRemovesNoLeftover) {
+  WalOptions options = SmallOptions();
+  options.segment_size_bytes = 120;  // one 24-byte payload per segment
+  std::vector<std::string> payloads;
+  for (int i = 1; i <= 6; ++i) payloads.push_back(PayloadFor(static_cast<uint64_t>(i), 24));
+  FakeFileSystem fs;
+  RunInSim([&](sim::Scheduler& s) {
+    WriteLog(fs, s, options, payloads);
+    ASSERT_TRUE(fs.HasFile(SegmentPath(4)));
+    fs.SetBytes(SegmentPath(3), fs.Bytes(SegmentPath(3)).substr(0, 11));
+    const std::vector<std::string> files = fs.Files();
+    std::vector<Record> records;
+    const absl::Status status = RecoverAll(fs, s, options, &records);
+    EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(format::SegmentName(4)));
+    EXPECT_EQ(fs.Files(), files);
+    ASSERT_TRUE(fs.HasFile(SegmentPath(3)));
+    EXPECT_EQ(fs.Bytes(SegmentPath(3)).size(), 11u);
+  });
+}
+
+// The newest segment holding records has a damaged last record, which
+// alone would be a torn tail; but a header-only segment after it starts
+// past it, so the log has a gap: Open refuses with DataLoss and has not cut
+// the damaged segment first.
+TEST(WalRecovery, RefusedOpenCutsNoTornTail) {
+  WalOptions options = SmallOptions();
+  options.segment_size_bytes = 120;  // one 24-byte payload per segment
+  std::vector<std::string> payloads;
+  for (int i = 1; i <= 3; ++i) payloads.push_back(PayloadFor(static_cast<uint64_t>(i), 24));
+  FakeFileSystem fs;
+  RunInSim([&](sim::Scheduler& s) {
+    WriteLog(fs, s, options, payloads);
+    fs.SetBytes(SegmentPath(4), format::EncodeSegmentHeader(4, 0));
+    fs.Bytes(SegmentPath(3))[format::kSegmentHeaderBytes + 30] ^= 0x04;
+    const std::string damaged = fs.Bytes(SegmentPath(3));
+    std::vector<Record> records;
+    const absl::Status status = RecoverAll(fs, s, options, &records);
+    EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+    EXPECT_EQ(fs.Bytes(SegmentPath(3)), damaged);
+  });
+}
+
 TEST(WalRecovery, HeaderThatDisagreesWithTheFileNameIsDataLoss) {
   FakeFileSystem fs;
   RunInSim([&](sim::Scheduler& s) {

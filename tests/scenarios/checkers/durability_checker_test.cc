@@ -134,9 +134,38 @@ TEST(DurabilityCheckerTest, AcceptsFailuresAfterTheLastAck) {
 
 TEST(DurabilityCheckerTest, AcceptsDataLossOnlyAfterDeliberateCorruption) {
   DurabilityChecker checker = Issued(1, 4);
-  checker.NoteCorruption(2);
-  EXPECT_TRUE(checker.CheckRecoveryError(absl::DataLossError("bad checksum")).ok());
-  EXPECT_TRUE(checker.CheckRecoveryError(absl::FailedPreconditionError("newer version")).ok());
+  checker.NoteCorruption({.sequence = 2, .file = "0001.wal", .offset_bytes = 57});
+  EXPECT_TRUE(checker.CheckRecoveryError(
+                         absl::DataLossError("segment wal/0001.wal offset 57: bad checksum"))
+                  .ok());
+}
+
+// A refusal is accepted only when it points at the damage: the file and the
+// offset where the damaged frame starts, so an operator can repair by hand.
+TEST(DurabilityCheckerTest, DataLossMustNameTheDamagedFileAndOffset) {
+  DurabilityChecker checker = Issued(1, 4);
+  checker.NoteCorruption({.sequence = 2, .file = "0001.wal", .offset_bytes = 57});
+  ExpectViolation(checker.CheckRecoveryError(absl::DataLossError("bad checksum")),
+                  "clean-recovery", 1);
+  ExpectViolation(checker.CheckRecoveryError(absl::DataLossError("wal/0002.wal offset 57: x")),
+                  "clean-recovery", 1);
+  ExpectViolation(checker.CheckRecoveryError(absl::DataLossError("wal/0001.wal offset 570: x")),
+                  "clean-recovery", 1);
+  ExpectViolation(checker.CheckRecoveryError(absl::DataLossError("wal/0001.wal offset 5: x")),
+                  "clean-recovery", 1);
+  // FailedPrecondition only when the version field was hit.
+  ExpectViolation(checker.CheckRecoveryError(absl::FailedPreconditionError("wal/0001.wal v3")),
+                  "clean-recovery", 1);
+  DurabilityChecker version = Issued(1, 4);
+  version.NoteCorruption({.sequence = 1, .file = "0001.wal", .in_version_field = true});
+  EXPECT_TRUE(version.CheckRecoveryError(absl::FailedPreconditionError("wal/0001.wal v3")).ok());
+}
+
+TEST(DurabilityCheckerTest, ReadsMustReturnTheIssuedPayload) {
+  DurabilityChecker checker = Issued(1, 3);
+  EXPECT_TRUE(checker.CheckRead(2, Payload(2)).ok());
+  ExpectViolation(checker.CheckRead(2, "xx"), "reader", 2);
+  ExpectViolation(checker.CheckRead(4, Payload(4)), "reader", 4);
 }
 
 // --- one failing history per invariant --------------------------------------
@@ -349,7 +378,7 @@ TEST(DurabilityCheckerTest, RecoveryErrorWithoutCorruptionIsReported) {
   ASSERT_TRUE(checker.Acknowledge(3).ok());
   ExpectViolation(checker.CheckRecoveryError(absl::DataLossError("bad magic")), "clean-recovery",
                   4);
-  checker.NoteCorruption(2);
+  checker.NoteCorruption({.sequence = 2, .file = "0001.wal"});
   // Corruption excuses DataLoss, not other errors.
   ExpectViolation(checker.CheckRecoveryError(absl::InternalError("confused")), "clean-recovery", 4);
 }

@@ -71,5 +71,31 @@ TEST(WalScenariosTest, ReportsFaultCoverage) {
   EXPECT_GT(fsync_total["wal_fail_stop"], 0u);
 }
 
+// The workloads use the whole API under faults: over a few seeds of each
+// scenario, every call's rule renders a verdict (the trace names each).
+TEST(WalScenariosTest, WorkloadsUseTheWholeApi) {
+  for (WalScenarioKind kind : {WalScenarioKind::kCrash, WalScenarioKind::kFsyncFailure,
+                               WalScenarioKind::kRotationRetention}) {
+    std::map<std::string, int> verdicts;
+    for (uint64_t seed = 0; seed < 30; ++seed) {
+      const ScenarioResult result =
+          RunWalScenario(kind, ScenarioOptions{.seed = seed, .record_trace = true});
+      ASSERT_TRUE(result.passed()) << result.violation;
+      for (const char* what : {" batch\n", " flush\n", " reader\n", " new reader\n",
+                               " release\n", " reader after close\n", " append after close\n",
+                               " durable future\n", " opened\n", " format\n"}) {
+        if (result.trace_dump.find(what) != std::string::npos) ++verdicts[what];
+      }
+    }
+    for (const char* what : {" batch\n", " flush\n", " reader\n", " new reader\n",
+                             " release\n", " durable future\n", " opened\n", " format\n"}) {
+      EXPECT_GT(verdicts[what], 0) << static_cast<int>(kind) << what;
+    }
+    // A Close while writers append, and the calls refused after it.
+    EXPECT_GT(verdicts[" append after close\n"] + verdicts[" reader after close\n"], 0)
+        << static_cast<int>(kind);
+  }
+}
+
 }  // namespace
 }  // namespace faultline::scenarios

@@ -151,6 +151,28 @@ TEST(KernelProfileTest, FailedDirSyncRemountsReadOnlyUntilPowerLoss) {
   EXPECT_TRUE(reopened->Sync().ok());
 }
 
+// A file sync in flight when a failed metadata write aborts the journal
+// cannot report its data durable: the remount dropped it.
+TEST(KernelProfileTest, ASyncInFlightWhenTheFileSystemGoesReadOnlyFails) {
+  FaultPlan plan = WithCrash(KeepEverything());
+  plan.rules.push_back({.node = 1, .op = DiskOp::kRemove, .nth = 1, .action = FaultAction::kEio});
+  plan.latency.sync = LatencyModel::Fixed(1'000'000);  // the sync waits 1 ms on the device
+  World world(plan, Profile({.read_only_after = ReadOnlyTrigger::kFailedMetadataWrite}));
+  std::unique_ptr<io::File> file = world.Open("f");
+  ASSERT_TRUE(file->Append(Bytes("pending")).ok());
+  absl::Status synced;
+  world.scheduler.StartFiberOn(world.node, "syncer", [&] { synced = file->Sync(); });
+  world.scheduler.StartFiberOn(world.node, "remover", [&] {
+    world.scheduler.SleepFor(500'000);  // the sync is on the device
+    EXPECT_TRUE(io::IsIoError(world.fs().Remove("f")));  // meanwhile: read-only
+  });
+  ASSERT_TRUE(world.scheduler.Run().ok());
+  EXPECT_EQ(world.disk.stats().count(FaultKind::kReadOnlyRemount), 1u);
+  EXPECT_TRUE(io::IsIoError(synced)) << synced;
+  world.CrashAndRestart();
+  EXPECT_NE(DurableBytes(world, "f"), "pending");
+}
+
 TEST(KernelProfileTest, FailedFileSyncRemountsOnlyUnderTheDataAbortProfile) {
   for (ReadOnlyTrigger trigger :
        {ReadOnlyTrigger::kFailedMetadataWrite, ReadOnlyTrigger::kAnyFailedSync}) {

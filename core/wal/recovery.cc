@@ -282,6 +282,18 @@ absl::Status WalCore::ScanFrames(const std::vector<uint64_t>& firsts, size_t ind
     if (scan->UnreadableIn(offset, padding ? offset + format::kFrameHeaderBytes : next_offset)) {
       return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, scan);
     }
+    if (padding && next_offset >= bytes.size() &&
+        scan->UnreadableIn(offset + format::kFrameHeaderBytes, next_offset)) {
+      // The log's very last frame is padding whose payload cannot be read:
+      // in the newest segment nothing after it proves it was ever whole, so
+      // it is a torn tail like any other (a later recovery must not meet a
+      // frame that fails to verify behind new records).
+      absl::StatusOr<bool> later_records = LaterSegmentHoldsRecords(firsts, index + 1);
+      if (!later_records.ok()) return later_records.status();
+      if (!*later_records) {
+        return CutTornTail(firsts, index, path, salt, "unreadable sector", offset, scan);
+      }
+    }
     if (padding) {
       offset = next_offset;  // sector alignment: no record (FORMAT.md)
       continue;

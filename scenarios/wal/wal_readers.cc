@@ -260,19 +260,18 @@ void WalWorld::DamageAndCheck(std::unique_ptr<LogApi>& log) {
     damage.offset_bytes = padding.offset_bytes;
     damage.sequence = decoded->records.empty() ? damage.sequence
                                                : decoded->records.back().sequence + 1;
-    // With no record after it (the padding ends the log's last batch), the
-    // damage costs nothing: a reader catches up before it, and recovery
-    // may cut it as a torn tail.
-    bool record_after = false;
+    // The damage is met before the first record after it. A reader skips a
+    // padding frame by its length, unverified (its checksum covers a
+    // payload the reader does not read, FORMAT.md), so damage there is met
+    // by recovery's scan, not by a reader.
     for (const DecodedRecord& record : decoded->records) {
       if (record.segment > victim ||
           (record.segment == victim && record.offset_bytes > padding.offset_bytes)) {
         damage.sequence = record.sequence;
-        record_after = true;
         break;
       }
     }
-    holds_records &= record_after;
+    holds_records = false;
   }
   damage.in_version_field = byte >= 8 && byte < 12;
   const absl::Status flipped =
@@ -282,8 +281,8 @@ void WalWorld::DamageAndCheck(std::unique_ptr<LogApi>& log) {
   const uint64_t damaged_sequence = damage.sequence;
   checker_.NoteCorruption(std::move(damage));
   // The open log's reader returns every record before the damage, then
-  // refuses to go on, naming it (a header-only segment, or padding after
-  // the log's last record, holds nothing to refuse).
+  // refuses to go on, naming it (a header-only segment, padding after the
+  // log's last record, or a padding payload holds nothing to refuse).
   if (holds_records && !ReadUpToDamage(*log, damaged_sequence)) return;
   (void)log->Close();
   log.reset();

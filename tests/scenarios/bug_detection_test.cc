@@ -394,6 +394,12 @@ TEST(BugDetectionTest, RetryOfAFailedWriteAtTheEndNeedsTheProfile) {
 }
 
 TEST(BugDetectionTest, EveryBugIsCaughtWithinTheSweep) {
+#ifdef FAULTLINE_SANITIZER_BUILD
+  // The whole catalog over its window takes minutes in release and several
+  // times CTest's limit under ASan; the sanitizer build runs the smaller
+  // BugDetection tests above, the release build this one.
+  GTEST_SKIP() << "the full catalog sweep runs in the release build";
+#endif
   std::string table =
       "| bug | what the buggy WAL does | scenario | seeds to first detection | first seed | "
       "detected in first " + std::to_string(kWindowSeeds) +
